@@ -1,0 +1,13 @@
+//! ringlab: a deterministic lab for the mechanisms that keep a sharded e-commerce backend correct.
+//!
+//! `sim` is the pure simulation core (no browser crates, no wall clock); `view` turns it into
+//! pure geometry; `paint` and `ui` exist only in the wasm build and are the only code that
+//! touches the DOM.
+
+pub mod sim;
+pub mod view;
+
+#[cfg(target_arch = "wasm32")]
+pub mod paint;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,7 @@
+//! The simulation core: pure, deterministic, browser-free.
+//!
+//! Everything here builds and tests natively; time is passed in, never read, and all
+//! randomness comes from seeded generators owned by the caller.
+
+pub mod hash;
+pub mod ring;

@@ -1,0 +1,1 @@
+//! The consistent hash ring (filled in by the hash-ring work).

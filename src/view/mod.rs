@@ -1,0 +1,1 @@
+//! Pure geometry between the simulation and the painter: testable natively.
