@@ -5,4 +5,5 @@
 
 pub mod hash;
 pub mod ring;
+pub mod ring_lab;
 pub mod rng;
