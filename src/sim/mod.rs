@@ -4,5 +4,6 @@
 //! randomness comes from seeded generators owned by the caller.
 
 pub mod hash;
+pub mod keys;
 pub mod ring;
 pub mod rng;
