@@ -159,6 +159,8 @@ pub enum RingError {
     AlreadyUp(String),
     /// Every node id has been used (2^32 adds in one ring's life).
     OutOfIds,
+    /// The bounded-loads slack ε was negative or not finite.
+    BadEpsilon(f64),
 }
 
 impl fmt::Display for RingError {
@@ -193,6 +195,10 @@ impl fmt::Display for RingError {
             RingError::AlreadyDown(name) => write!(f, "node {name:?} is already down; recover it instead"),
             RingError::AlreadyUp(name) => write!(f, "node {name:?} is up; only a failed node can recover"),
             RingError::OutOfIds => write!(f, "this ring has used all node ids; start a new ring"),
+            RingError::BadEpsilon(e) => write!(
+                f,
+                "bounded-loads slack ε = {e} is invalid; use a finite number ≥ 0 (e.g. 0.25)"
+            ),
         }
     }
 }
