@@ -169,9 +169,9 @@ proptest! {
         h in any::<u64>(),
     ) {
         let mut ring = Ring::new(5).unwrap();
-        for i in 0..n {
+        for (i, &is_down) in down.iter().enumerate().take(n) {
             let (id, _) = ring.add_node(&format!("n{i}"), 1.0).unwrap();
-            if down[i] {
+            if is_down {
                 ring.fail_node(id).unwrap();
             }
         }
