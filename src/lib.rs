@@ -7,8 +7,8 @@
 pub mod sim;
 pub mod view;
 
-/// The native CLI's commands (file and stdio access), absent from the browser build.
-#[cfg(not(target_arch = "wasm32"))]
+/// The CLI's commands, as a library so they are unit-testable; only `ringlab-cli` uses them,
+/// so they never reach the browser bundle.
 pub mod cli;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,6 @@
 //! Runs the real `ringlab-cli` binary: JSON lines on success, one-line error and exit code 2
 //! on bad arguments.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -1,5 +1,6 @@
 //! The lab the UI drives, checked natively: commands, reports, the log, and the scene the
 //! canvas is painted from.
+#![cfg(not(target_arch = "wasm32"))]
 
 use ringlab::sim::keys::KeyPattern;
 use ringlab::sim::ring_lab::{KeySpec, RingCmd, RingLab, DEFAULT_KEYS, DEFAULT_NODES};
@@ -48,7 +49,10 @@ fn adding_a_node_reports_moved_keys_against_the_ideal_and_mod_n() {
     let frac = moved as f64 / DEFAULT_KEYS as f64;
     assert!((0.08..0.35).contains(&frac), "moved {frac}");
     let mod_n = report.mod_n_moved.expect("membership change");
-    assert!(mod_n as f64 / DEFAULT_KEYS as f64 > 0.6, "mod N moved {mod_n}");
+    assert!(
+        mod_n as f64 / DEFAULT_KEYS as f64 > 0.6,
+        "mod N moved {mod_n}"
+    );
     assert!(report.moved_sentence().contains("ideal 1/5 = 20.0%"));
     assert!(lab.log().last().expect("log").text.starts_with("E joined"));
 }
@@ -61,7 +65,10 @@ fn fail_then_recover_restores_every_owner_and_remove_deletes() {
         .collect();
     let c = id(&lab, "C");
     let failed = lab.apply(RingCmd::FailNode(c)).expect("fail").clone();
-    assert!(failed.moved.iter().all(|m| m.from == Some(c) && m.to != Some(c)));
+    assert!(failed
+        .moved
+        .iter()
+        .all(|m| m.from == Some(c) && m.to != Some(c)));
     assert!(!failed.moved.is_empty());
     lab.apply(RingCmd::RecoverNode(c)).expect("recover");
     let after: Vec<_> = (0..lab.keys().len() as u32)
@@ -174,7 +181,10 @@ fn metrics_add_up_and_the_summary_names_every_node() {
     lab.apply(RingCmd::FailNode(b)).expect("fail");
     let m = RingMetrics::compute(lab.ring(), lab.keys());
     let s = m.summary(lab.keys().len());
-    assert!(s.starts_with("Hash ring: 4 nodes (3 up), 2,000 keys."), "{s}");
+    assert!(
+        s.starts_with("Hash ring: 4 nodes (3 up), 2,000 keys."),
+        "{s}"
+    );
     assert!(s.contains("B is down."));
 }
 
@@ -218,10 +228,9 @@ fn scene_draws_each_live_node_and_a_transition_sweeps_old_owners() {
     let mid = frame(&lab, Some(&t), 500.0);
     // Mid-tween: extra batches for the unswept old owners, blended dots and ghosts.
     assert!(mid.arcs.len() > 5);
-    assert!(mid
-        .dots
-        .iter()
-        .any(|d| matches!(d.ink, Ink::Blend(Swatch::Node(_), Swatch::Node(_), t) if t > 0.0 && t < 1.0)));
+    assert!(mid.dots.iter().any(
+        |d| matches!(d.ink, Ink::Blend(Swatch::Node(_), Swatch::Node(_), t) if t > 0.0 && t < 1.0)
+    ));
     let moving_dots: usize = mid
         .dots
         .iter()
@@ -238,9 +247,15 @@ fn clicking_an_arc_selects_its_owner() {
     let lab = RingLab::new();
     let g = RingGeometry::fit(800.0, 600.0);
     // Probe straight up at twelve o'clock: the owner of position 0's successor arc.
-    let expected = lab.ring().owner_of(hit::pos_at_angle(-std::f64::consts::FRAC_PI_2));
+    let expected = lab
+        .ring()
+        .owner_of(hit::pos_at_angle(-std::f64::consts::FRAC_PI_2));
     assert_eq!(hit::node_at(lab.ring(), &g, g.cx, g.cy - g.r), expected);
-    assert_eq!(hit::node_at(lab.ring(), &g, g.cx, g.cy), None, "the centre is empty");
+    assert_eq!(
+        hit::node_at(lab.ring(), &g, g.cx, g.cy),
+        None,
+        "the centre is empty"
+    );
     // A key's own dot hit-tests back to that key.
     let k = 17;
     let h = lab.keys().hash(k);

@@ -26,7 +26,10 @@ fn new_canvas(w: u32, h: u32) -> HtmlCanvasElement {
         .expect("is a canvas");
     canvas.set_width(w);
     canvas.set_height(h);
-    doc.body().expect("body").append_child(&canvas).expect("append");
+    doc.body()
+        .expect("body")
+        .append_child(&canvas)
+        .expect("append");
     canvas
 }
 
@@ -127,9 +130,12 @@ fn query_all(root: &Element, sel: &str) -> Vec<Element> {
 async fn mounted_app_lists_nodes_and_adds_one_from_the_button() {
     let doc = gloo_utils::document();
     let root = doc.create_element("div").expect("div");
-    doc.body().expect("body").append_child(&root).expect("append");
+    doc.body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
     let handle = yew::Renderer::<ringlab::ui::app::App>::with_root(root.clone()).render();
-    yew::scheduler::flush();
+    yew::scheduler::flush().await;
 
     let items = query_all(&root, "ul[aria-label='Nodes'] li");
     assert_eq!(items.len(), 4);
@@ -143,9 +149,11 @@ async fn mounted_app_lists_nodes_and_adds_one_from_the_button() {
         .find(|b| b.text_content().as_deref() == Some("Add node"))
         .expect("an Add node button");
     add.unchecked_ref::<HtmlElement>().click();
-    yew::scheduler::flush();
+    yew::scheduler::flush().await;
     assert_eq!(query_all(&root, "ul[aria-label='Nodes'] li").len(), 5);
-    let log = query_all(&root, "[role='log']")[0].text_content().unwrap_or_default();
+    let log = query_all(&root, "[role='log']")[0]
+        .text_content()
+        .unwrap_or_default();
     assert!(log.contains("E joined"), "{log}");
 
     // The frame loop paints the canvas for real after mounting.

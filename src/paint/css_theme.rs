@@ -10,7 +10,9 @@ use crate::view::theme::Theme;
 pub fn read(el: &Element) -> Theme {
     let style = web_sys::window().and_then(|w| w.get_computed_style(el).ok().flatten());
     match style {
-        Some(style) => Theme::from_lookup(|name| style.get_property_value(name).unwrap_or_default()),
+        Some(style) => {
+            Theme::from_lookup(|name| style.get_property_value(name).unwrap_or_default())
+        }
         None => Theme::light(),
     }
 }

@@ -356,10 +356,7 @@ fn validate_spec(spec: KeySpec) -> Result<KeySpec, String> {
             return Err("paste at least one key".to_string());
         }
         if names.len() > MAX_KEYS {
-            return Err(format!(
-                "at most {MAX_KEYS} keys, got {}",
-                names.len()
-            ));
+            return Err(format!("at most {MAX_KEYS} keys, got {}", names.len()));
         }
     } else if spec.count > MAX_KEYS {
         return Err(format!("at most {MAX_KEYS} keys, got {}", spec.count));

@@ -154,13 +154,16 @@ pub enum Msg {
     Replicas(usize),
 }
 
+/// Kept alive as long as the observer that calls it.
+type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
+
 /// The root component.
 pub struct App {
     shared: Rc<RefCell<Shared>>,
     canvas_ref: NodeRef,
     box_ref: NodeRef,
     frame_loop: Option<FrameLoop>,
-    resize: Option<(ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>,
+    resize: Option<(ResizeObserver, ResizeCallback)>,
     theme_listener: Option<EventListener>,
     form: Form,
     error: Option<String>,
@@ -198,7 +201,10 @@ impl App {
             }
             Err(e) => self.error = Some(e),
         }
-        if shared.selected.is_some_and(|id| shared.lab.ring().node(id).is_none()) {
+        if shared
+            .selected
+            .is_some_and(|id| shared.lab.ring().node(id).is_none())
+        {
             shared.selected = None;
         }
         self.metrics = RingMetrics::compute(shared.lab.ring(), shared.lab.keys());
@@ -220,11 +226,10 @@ impl App {
     fn parse_form_keys(&self) -> Result<KeySpec, String> {
         let f = &self.form;
         let current = self.shared.borrow().lab.key_spec().clone();
-        let count = f
-            .key_count
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| format!("key count must be a whole number, got \"{}\"", f.key_count))?;
+        let count =
+            f.key_count.trim().parse::<usize>().map_err(|_| {
+                format!("key count must be a whole number, got \"{}\"", f.key_count)
+            })?;
         let seed = f
             .key_seed
             .trim()
@@ -399,12 +404,10 @@ impl Component for App {
         let shared = self.shared.borrow();
         let lab = &shared.lab;
         let summary = self.metrics.summary(lab.keys().len());
-        let onclick = link.callback(|e: MouseEvent| {
-            Msg::CanvasClick(e.offset_x() as f64, e.offset_y() as f64)
-        });
-        let onmousemove = link.callback(|e: MouseEvent| {
-            Msg::CanvasHover(e.offset_x() as f64, e.offset_y() as f64)
-        });
+        let onclick = link
+            .callback(|e: MouseEvent| Msg::CanvasClick(e.offset_x() as f64, e.offset_y() as f64));
+        let onmousemove = link
+            .callback(|e: MouseEvent| Msg::CanvasHover(e.offset_x() as f64, e.offset_y() as f64));
         let onmouseleave = link.callback(|_| Msg::CanvasLeave);
         let hovered = self.hover.map(|k| panels::key_details(lab, k));
         html! {
@@ -506,7 +509,9 @@ fn frame_loop_kicker(l: &FrameLoop) -> impl Fn() + 'static {
 }
 
 fn resize_to(shared: &Rc<RefCell<Shared>>, w: f64, h: f64) {
-    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    let dpr = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
     let mut s = shared.borrow_mut();
     s.css_size = (w.max(1.0), h.max(1.0));
     s.dpr = dpr;

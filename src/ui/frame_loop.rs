@@ -8,13 +8,14 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 
 type FrameFn = Box<dyn FnMut(f64) -> bool>;
+type RafCallback = Closure<dyn FnMut(f64)>;
 
 struct Inner {
     pending: Cell<Option<i32>>,
     frame: RefCell<FrameFn>,
     // One closure for the loop's whole life: no allocation per frame, and it is never
     // dropped while running (it lives as long as `Inner`).
-    callback: RefCell<Option<Closure<dyn FnMut(f64)>>>,
+    callback: RefCell<Option<RafCallback>>,
     frames: Cell<u64>,
 }
 

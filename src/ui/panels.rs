@@ -24,7 +24,9 @@ fn swatch_style(id: NodeId, up: bool) -> String {
 }
 
 fn on_input(link: &Scope<App>, field: Field) -> Callback<InputEvent> {
-    link.callback(move |e: InputEvent| Msg::Input(field, e.target_unchecked_into::<HtmlInputElement>().value()))
+    link.callback(move |e: InputEvent| {
+        Msg::Input(field, e.target_unchecked_into::<HtmlInputElement>().value())
+    })
 }
 
 /// Topology: add a node, vnodes per node, replication factor, and the last error.
@@ -72,7 +74,12 @@ pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<Ap
 }
 
 /// The node list with per-node share and keys, and the selected node's details.
-pub fn nodes(metrics: &RingMetrics, selected: Option<NodeId>, form: &Form, link: &Scope<App>) -> Html {
+pub fn nodes(
+    metrics: &RingMetrics,
+    selected: Option<NodeId>,
+    form: &Form,
+    link: &Scope<App>,
+) -> Html {
     let details = selected.and_then(|id| metrics.rows.iter().find(|r| r.id == id)).map(|r| {
         let id = r.id;
         let fail_or_recover = if r.up {
@@ -143,8 +150,18 @@ pub fn keys(form: &Form, link: &Scope<App>) -> Html {
         e.prevent_default();
         Msg::GenerateKeys
     });
-    let on_pattern = link.callback(|e: Event| Msg::Input(Field::Pattern, e.target_unchecked_into::<HtmlSelectElement>().value()));
-    let on_paste = link.callback(|e: InputEvent| Msg::Input(Field::Pasted, e.target_unchecked_into::<HtmlTextAreaElement>().value()));
+    let on_pattern = link.callback(|e: Event| {
+        Msg::Input(
+            Field::Pattern,
+            e.target_unchecked_into::<HtmlSelectElement>().value(),
+        )
+    });
+    let on_paste = link.callback(|e: InputEvent| {
+        Msg::Input(
+            Field::Pasted,
+            e.target_unchecked_into::<HtmlTextAreaElement>().value(),
+        )
+    });
     html! {
         <section class="panel" aria-labelledby="keys-h">
             <h2 id="keys-h">{"Keys"}</h2>
@@ -166,7 +183,7 @@ pub fn keys(form: &Form, link: &Scope<App>) -> Html {
             </form>
             <details>
                 <summary>{"Paste your own keys"}</summary>
-                <textarea aria-label="Keys, one per line" rows="4" style="width: 100%" value={form.pasted.clone()} oninput={on_paste}></textarea>
+                <textarea aria-label="Keys, one per line" rows="4" style="width: 100%" value={form.pasted.clone()} oninput={on_paste} />
                 <div class="row"><button onclick={link.callback(|_| Msg::UsePasted)}>{"Use pasted keys"}</button></div>
             </details>
         </section>
@@ -189,8 +206,15 @@ pub fn lookup(form: &Form, lab: &RingLab, link: &Scope<App>) -> Html {
 fn describe_hash(lab: &RingLab, name: &str, h: u64) -> Html {
     let ring = lab.ring();
     let name_of = |id: NodeId| ring.node(id).map(|n| n.name.clone()).unwrap_or_default();
-    let owner = ring.owner_of(h).map(name_of).unwrap_or_else(|| "nobody (no live node)".into());
-    let replicas: Vec<String> = ring.replicas(h, lab.replicas()).into_iter().map(name_of).collect();
+    let owner = ring
+        .owner_of(h)
+        .map(name_of)
+        .unwrap_or_else(|| "nobody (no live node)".into());
+    let replicas: Vec<String> = ring
+        .replicas(h, lab.replicas())
+        .into_iter()
+        .map(name_of)
+        .collect();
     html! {
         <dl class="details" style="border: 0; margin: 6px 0 0; padding: 0">
             <dt>{"Key"}</dt><dd>{name}</dd>
@@ -208,7 +232,12 @@ pub fn key_details(lab: &RingLab, k: u32) -> Html {
 }
 
 /// The metrics region: keys moved vs ideal and vs mod N, balance, and the per-node bars.
-pub fn metrics(m: &RingMetrics, last: Option<&Report>, total: usize, hovered: Option<Html>) -> Html {
+pub fn metrics(
+    m: &RingMetrics,
+    last: Option<&Report>,
+    total: usize,
+    hovered: Option<Html>,
+) -> Html {
     let max_keys = m.rows.iter().map(|r| r.keys).max().unwrap_or(0).max(1) as f64;
     let mean_left = m.mean / max_keys * 100.0;
     html! {

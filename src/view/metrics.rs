@@ -61,7 +61,11 @@ impl RingMetrics {
                 keys: counts.get(&id).copied().unwrap_or(0),
             })
             .collect();
-        let live: Vec<f64> = rows.iter().filter(|r| r.up).map(|r| r.keys as f64).collect();
+        let live: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.up)
+            .map(|r| r.keys as f64)
+            .collect();
         let (mean, max_over_mean, std_over_mean) = if live.is_empty() {
             (0.0, 0.0, 0.0)
         } else {

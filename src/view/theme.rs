@@ -14,11 +14,7 @@ impl Rgb {
         let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
         let b = hex.as_bytes();
         match b.len() {
-            3 => Some(Rgb(
-                digit(b[0])? * 17,
-                digit(b[1])? * 17,
-                digit(b[2])? * 17,
-            )),
+            3 => Some(Rgb(digit(b[0])? * 17, digit(b[1])? * 17, digit(b[2])? * 17)),
             6 => Some(Rgb(
                 digit(b[0])? * 16 + digit(b[1])?,
                 digit(b[2])? * 16 + digit(b[3])?,
@@ -61,7 +57,9 @@ pub struct Theme {
 }
 
 /// Names of the CSS custom properties a theme is read from, node colours last.
-pub const CSS_VARS: [&str; 6] = ["--panel", "--fg", "--muted", "--track", "--accent", "--down"];
+pub const CSS_VARS: [&str; 6] = [
+    "--panel", "--fg", "--muted", "--track", "--accent", "--down",
+];
 /// How many `--node-N` properties style.css defines.
 pub const NODE_VARS: usize = 10;
 
