@@ -1,0 +1,156 @@
+// First flow: the app shell mounts, draws the default ring and reacts to "Add node".
+// DOM contract: see README-testing.md ("E2E DOM contract").
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch,
+  openPage,
+  closePage,
+  gotoReady,
+  canvasStats,
+  screenshot,
+  stopServer,
+  until,
+} from './harness.mjs';
+
+let context;
+
+before(async () => {
+  context = await launch();
+});
+
+after(async () => {
+  if (context) await context.shutdown();
+  await stopServer();
+});
+
+/** Run `body(page)` on a fresh page of the shared browser, then fail on any browser problem. */
+async function withPage(body) {
+  const page = await openPage(context);
+  try {
+    await body(page);
+  } catch (err) {
+    await page.close().catch(() => {});
+    if (page.problems.length) err.message += `\nbrowser problems:\n  - ${page.problems.join('\n  - ')}`;
+    throw err;
+  }
+  await closePage(page);
+}
+
+const ringCanvas = (page) => page.getByRole('img', { name: /Hash ring/ });
+const nodesList = (page) => page.getByRole('list', { name: 'Nodes' });
+
+async function nodeItemTexts(page) {
+  return (await nodesList(page).getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+}
+
+function assertNodeNames(texts, names) {
+  assert.equal(texts.length, names.length, `expected ${names.length} node items, got ${JSON.stringify(texts)}`);
+  for (const name of names) {
+    const re = new RegExp(`^${name}(?![A-Za-z0-9])`);
+    assert.equal(
+      texts.filter((t) => re.test(t)).length,
+      1,
+      `expected exactly one node item starting with "${name}" in ${JSON.stringify(texts)}`,
+    );
+  }
+}
+
+test('app mounts, paints its first frame and shows no panic', async (t) => {
+  await withPage(async (page) => {
+    const { readyMs } = await gotoReady(page);
+    assert.equal(await page.locator('#panic').count(), 0, 'a #panic element is present');
+    assert.equal(await page.getByRole('alert').count(), 0, 'an alert is shown');
+    const h1 = page.locator('header h1');
+    assert.equal(await h1.count(), 1, 'expected one <h1> inside <header>');
+    assert.equal((await h1.innerText()).trim(), 'ringlab');
+    t.diagnostic(`ready after ${readyMs} ms`);
+  });
+});
+
+test('ring canvas is labelled and sized to its box × devicePixelRatio', async () => {
+  await withPage(async (page) => {
+    await gotoReady(page);
+    const canvas = ringCanvas(page);
+    assert.equal(await canvas.count(), 1, 'expected one canvas with role=img and name /Hash ring/');
+    assert.equal(await canvas.evaluate((el) => el.tagName), 'CANVAS');
+    const s = await canvasStats(canvas);
+    assert.ok(s.cssWidth > 100 && s.cssHeight > 100, `canvas too small: ${s.cssWidth}×${s.cssHeight} CSS px`);
+    assert.ok(Math.abs(s.width - s.cssWidth * s.dpr) <= 2, `backing width ${s.width} ≠ ${s.cssWidth} × ${s.dpr}`);
+    assert.ok(Math.abs(s.height - s.cssHeight * s.dpr) <= 2, `backing height ${s.height} ≠ ${s.cssHeight} × ${s.dpr}`);
+    const parentWidth = await canvas.evaluate((el) => el.parentElement.clientWidth);
+    assert.ok(s.cssWidth <= parentWidth + 1, `canvas (${s.cssWidth}px) wider than its container (${parentWidth}px)`);
+  });
+});
+
+test('canvas backing store follows devicePixelRatio 2', async () => {
+  const hiDpi = await launch({ deviceScaleFactor: 2, viewport: { width: 900, height: 700 } });
+  try {
+    const page = await openPage(hiDpi);
+    try {
+      await gotoReady(page);
+      const s = await canvasStats(ringCanvas(page));
+      assert.equal(s.dpr, 2);
+      assert.ok(Math.abs(s.width - s.cssWidth * 2) <= 2, `backing width ${s.width} ≠ ${s.cssWidth} × 2`);
+      assert.ok(Math.abs(s.height - s.cssHeight * 2) <= 2, `backing height ${s.height} ≠ ${s.cssHeight} × 2`);
+    } finally {
+      await closePage(page);
+    }
+  } finally {
+    await hiDpi.shutdown();
+  }
+});
+
+test('default ring lists nodes A, B, C, D', async () => {
+  await withPage(async (page) => {
+    await gotoReady(page);
+    assert.equal(await nodesList(page).count(), 1, 'expected one list named "Nodes"');
+    assertNodeNames(await nodeItemTexts(page), ['A', 'B', 'C', 'D']);
+  });
+});
+
+test('"Add node" adds E, logs "E joined" and reports keys moved', async () => {
+  await withPage(async (page) => {
+    await gotoReady(page);
+    const log = page.getByRole('log');
+    assert.equal(await log.count(), 1, 'expected one role=log element');
+    assert.equal(await log.getAttribute('aria-live'), 'polite');
+    await page.getByRole('button', { name: 'Add node' }).click();
+    const texts = await until(async () => {
+      const t = await nodeItemTexts(page);
+      return t.length === 5 ? t : null;
+    });
+    assertNodeNames(texts ?? (await nodeItemTexts(page)), ['A', 'B', 'C', 'D', 'E']);
+    const logged = await until(async () => (await log.innerText()).includes('E joined'));
+    assert.ok(logged, `log does not say "E joined": ${JSON.stringify(await log.innerText())}`);
+    const metrics = page.getByRole('region', { name: 'Metrics' });
+    assert.equal(await metrics.count(), 1, 'expected one region named "Metrics"');
+    assert.match(await metrics.innerText(), /keys moved/);
+  });
+});
+
+test('ring is drawn in several node colours and repaints after "Add node"', async (t) => {
+  await withPage(async (page) => {
+    await gotoReady(page);
+    const canvas = ringCanvas(page);
+    const before = await canvasStats(canvas);
+    assert.ok(before.painted > 0, 'canvas is fully transparent');
+    assert.ok(
+      before.saturatedHues >= 3,
+      `expected ≥ 3 distinct saturated node colours, found ${before.saturatedHues} (hue buckets ${before.hueBuckets})`,
+    );
+    await page.getByRole('button', { name: 'Add node' }).click();
+    const after = await until(
+      async () => {
+        const s = await canvasStats(canvas);
+        return s.hash !== before.hash ? s : null;
+      },
+      { timeoutMs: 5000 },
+    );
+    assert.ok(after, 'canvas pixels did not change within 5 s of "Add node"');
+    assert.ok(after.saturatedHues >= before.saturatedHues, `colours went from ${before.saturatedHues} to ${after.saturatedHues}`);
+    const file = await screenshot(page, 'shell.png');
+    t.diagnostic(`screenshot: ${file}`);
+  });
+});
