@@ -9,3 +9,4 @@ pub mod keys;
 pub mod ring;
 pub mod ring_lab;
 pub mod rng;
+pub mod text;

@@ -5,6 +5,7 @@
 
 use crate::sim::keys::{KeyPattern, KeySet, Moved};
 use crate::sim::ring::{Arc, NodeId, Ring};
+use crate::sim::text::group_digits;
 
 /// Nodes a fresh lab starts with: enough to see arcs interleave, few enough to read.
 pub const DEFAULT_NODES: [&str; 4] = ["A", "B", "C", "D"];
@@ -92,11 +93,14 @@ impl Report {
         match self.ideal {
             Some(ideal) => format!(
                 "{} keys moved ({pct:.1}% of keys; ideal 1/{} = {:.1}%)",
-                self.moved.len(),
+                group_digits(self.moved.len() as u64),
                 (1.0 / ideal).round() as u64,
                 ideal * 100.0
             ),
-            None => format!("{} keys moved ({pct:.1}% of keys)", self.moved.len()),
+            None => format!(
+                "{} keys moved ({pct:.1}% of keys)",
+                group_digits(self.moved.len() as u64)
+            ),
         }
     }
 
@@ -104,7 +108,8 @@ impl Report {
     pub fn mod_n_sentence(&self) -> Option<String> {
         self.mod_n_moved.map(|m| {
             format!(
-                "hash mod N would move {m} keys ({:.1}%)",
+                "hash mod N would move {} keys ({:.1}%)",
+                group_digits(m as u64),
                 percent(m, self.total_keys)
             )
         })
@@ -159,7 +164,7 @@ impl RingLab {
             "ring ready: {} nodes × {} vnodes, {} keys",
             DEFAULT_NODES.len(),
             DEFAULT_VNODES,
-            lab.keys.len()
+            group_digits(lab.keys.len() as u64)
         ));
         lab
     }

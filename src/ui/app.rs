@@ -72,6 +72,10 @@ impl Shared {
         if !moving {
             self.transition = None;
         }
+        // Tests and the frame-time script read this: "0" means the loop has gone idle.
+        if let Some(root) = gloo_utils::document().document_element() {
+            let _ = root.set_attribute("data-animating", if moving { "1" } else { "0" });
+        }
         moving
     }
 }

@@ -7,10 +7,10 @@ use yew::prelude::*;
 
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{LogEntry, Report, RingCmd, RingLab};
+use crate::sim::text::group_digits;
 use crate::ui::app::{App, Field, Form, Msg};
 use crate::view::input::lookup_hash;
 use crate::view::metrics::RingMetrics;
-use crate::view::ring_scene::group_digits;
 
 /// How many log lines the page keeps in the DOM.
 const LOG_LINES: usize = 200;

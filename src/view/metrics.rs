@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::sim::keys::KeySet;
 use crate::sim::ring::{NodeId, Ring};
-use crate::view::ring_scene::group_digits;
+use crate::sim::text::group_digits;
 
 /// One node's line in the metrics table.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,6 +6,7 @@ use std::f64::consts::TAU;
 
 use crate::sim::keys::KeySet;
 use crate::sim::ring::{NodeId, Ring};
+use crate::sim::text::group_digits;
 use crate::view::geom::{angle_of, clockwise, ease, polar};
 use crate::view::scene::{Align, ArcBatch, Circle, DotBatch, Ink, Label, Scene, Swatch, TickBatch};
 use crate::view::transition::Transition;
@@ -278,7 +279,7 @@ fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene
         });
     }
     // Moving keys pulse: largest half-way through the tween.
-    let pulse = 1.0 + 1.2 * (raw * std::f64::consts::PI).sin();
+    let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
     let mut blends: Vec<_> = blends.into_iter().collect();
     blends.sort_by_key(|((a, b), _)| (order(a), order(b)));
     for ((from, to), xy) in blends {
@@ -451,17 +452,4 @@ fn centre_caption(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             align: Align::Center,
         });
     }
-}
-
-/// 12345 → "12,345": figures in the UI read like the README's.
-pub fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
