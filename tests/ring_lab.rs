@@ -172,14 +172,14 @@ fn pasted_keys_replace_the_key_set() {
 #[test]
 fn metrics_add_up_and_the_summary_names_every_node() {
     let mut lab = RingLab::new();
-    let m = RingMetrics::compute(lab.ring(), lab.keys());
+    let m = RingMetrics::compute(lab.ring(), lab.view_owners());
     assert_eq!(m.rows.iter().map(|r| r.keys).sum::<usize>(), DEFAULT_KEYS);
     let share: f64 = m.rows.iter().map(|r| r.share).sum();
     assert!((share - 1.0).abs() < 1e-9);
     assert!(m.max_over_mean >= 1.0);
     let b = id(&lab, "B");
     lab.apply(RingCmd::FailNode(b)).expect("fail");
-    let m = RingMetrics::compute(lab.ring(), lab.keys());
+    let m = RingMetrics::compute(lab.ring(), lab.view_owners());
     let s = m.summary(lab.keys().len());
     assert!(
         s.starts_with("Hash ring: 4 nodes (3 up), 2,000 keys."),
@@ -195,6 +195,7 @@ fn scene_draws_each_live_node_and_a_transition_sweeps_old_owners() {
         ring_scene::build(&RingFrame {
             ring: lab.ring(),
             keys: lab.keys(),
+            owners: lab.view_owners(),
             transition: t,
             now_ms: now,
             selected: None,
@@ -263,4 +264,66 @@ fn clicking_an_arc_selects_its_owner() {
     let (x, y) = ringlab::view::geom::polar(g.cx, g.cy, g.key_radius(h), a);
     let found = hit::key_at(lab.keys(), &g, x, y, 0.5).expect("a key");
     assert_eq!(lab.keys().hash(found), h);
+}
+
+#[test]
+fn cluster_resize_reports_the_net_move_and_shrinks_newest_first() {
+    let mut lab = RingLab::new();
+    let before: Vec<_> = lab.keys().owners().to_vec();
+    let report = lab.apply(RingCmd::SetNodeCount(10)).expect("grow").clone();
+    assert_eq!(lab.ring().nodes().count(), 10);
+    assert!(report
+        .text
+        .starts_with("cluster resized from 4 to 10 nodes"));
+    // The reported moves are exactly the keys whose owner differs now.
+    let changed = before
+        .iter()
+        .zip(lab.keys().owners())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(report.moved.len(), changed);
+    assert!(report.mod_n_moved.expect("mod N") > report.moved.len());
+    lab.apply(RingCmd::SetNodeCount(4)).expect("shrink");
+    let names: Vec<&str> = lab.ring().nodes().map(|(_, n)| n.name.as_str()).collect();
+    assert_eq!(names, DEFAULT_NODES);
+    assert_eq!(
+        lab.keys().owners(),
+        &before[..],
+        "back to the same placement"
+    );
+    for bad in [0, 4, ringlab::sim::ring_lab::MAX_NODES + 1] {
+        assert!(lab.apply(RingCmd::SetNodeCount(bad)).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn colouring_by_mod_n_shows_it_moving_most_keys_on_the_same_event() {
+    use ringlab::sim::algorithms::Algorithm;
+    let mut lab = RingLab::new();
+    let switched = lab
+        .apply(RingCmd::ViewAlgorithm(Algorithm::ModN))
+        .expect("view")
+        .clone();
+    assert_eq!(lab.view_algorithm(), Algorithm::ModN);
+    assert!(switched.view_moved.is_some());
+    let report = lab
+        .apply(RingCmd::AddNode {
+            name: None,
+            weight: 1.0,
+        })
+        .expect("add")
+        .clone();
+    let view_moved = report.view_moved.expect("view moves").len();
+    assert_eq!(Some(view_moved), report.mod_n_moved);
+    assert!(view_moved > 3 * report.moved.len());
+    // The comparison table agrees with both figures.
+    let rows = lab.compare_last().expect("an event").expect("valid");
+    let get = |a: Algorithm| rows.iter().find(|r| r.algorithm == a).expect("row").moved;
+    assert_eq!(get(Algorithm::ModN), view_moved);
+    assert_eq!(get(Algorithm::Ring), report.moved.len());
+    assert_eq!(rows.len(), Algorithm::ALL.len());
+    // Back to the ring: the colouring is the ring's own again.
+    lab.apply(RingCmd::ViewAlgorithm(Algorithm::Ring))
+        .expect("ring");
+    assert_eq!(lab.view_owners(), lab.keys().owners());
 }

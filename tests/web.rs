@@ -64,6 +64,7 @@ fn painter_draws_every_node_in_its_colour_at_device_resolution() {
     let scene = ring_scene::build(&RingFrame {
         ring: lab.ring(),
         keys: lab.keys(),
+        owners: lab.view_owners(),
         transition: None,
         now_ms: 0.0,
         selected: None,

@@ -3,6 +3,7 @@
 //! The UI sends `RingCmd`s here and animates the returned `Report`; the same commands run
 //! natively in tests, so every number the page shows is checked without a browser.
 
+use crate::sim::algorithms::{self, specs_of, Algorithm, NodeSpec, Params};
 use crate::sim::keys::{KeyPattern, KeySet, Moved};
 use crate::sim::ring::{Arc, NodeId, Ring};
 use crate::sim::text::group_digits;
@@ -67,7 +68,14 @@ pub enum RingCmd {
     SetReplicas(usize),
     /// Replace the key set.
     SetKeys(KeySpec),
+    /// Grow (auto-named nodes) or shrink (newest first) the cluster to this many nodes.
+    SetNodeCount(usize),
+    /// Colour keys by another placement scheme, to see what it would do on the same ring.
+    ViewAlgorithm(Algorithm),
 }
+
+/// Largest cluster the lab builds: 1000 nodes × 1000 vnodes stays within the ring's limits.
+pub const MAX_NODES: usize = 2_000;
 
 /// What one command did, in numbers and in words.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +92,13 @@ pub struct Report {
     pub ideal: Option<f64>,
     /// Keys `hash mod N` would have moved on the same change.
     pub mod_n_moved: Option<usize>,
+    /// Keys whose owner changed under the viewed algorithm, when that is not the ring: what
+    /// the canvas animates.
+    pub view_moved: Option<Vec<Moved>>,
+    /// Membership before and after, so every algorithm can be compared on this event.
+    pub before: Vec<NodeSpec>,
+    /// See `before`.
+    pub after: Vec<NodeSpec>,
 }
 
 impl Report {
@@ -142,6 +157,8 @@ pub struct RingLab {
     replicas: usize,
     log: Vec<LogEntry>,
     last: Option<Report>,
+    view: Algorithm,
+    view_owners: Vec<Option<NodeId>>,
 }
 
 impl RingLab {
@@ -182,6 +199,8 @@ impl RingLab {
             replicas: 2,
             log: Vec::new(),
             last: None,
+            view: Algorithm::Ring,
+            view_owners: Vec::new(),
         })
     }
 
@@ -215,6 +234,53 @@ impl RingLab {
         self.last.as_ref()
     }
 
+    /// The scheme the keys are coloured by.
+    pub fn view_algorithm(&self) -> Algorithm {
+        self.view
+    }
+
+    /// Each key's owner under the viewed scheme (the ring's own owners by default).
+    pub fn view_owners(&self) -> &[Option<NodeId>] {
+        if self.view == Algorithm::Ring {
+            self.keys.owners()
+        } else {
+            &self.view_owners
+        }
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            vnodes_per_node: self.ring.vnodes_per_node(),
+            ..Params::default()
+        }
+    }
+
+    /// Owners of every key under `alg` for the current ring's nodes.
+    fn place_with(&self, alg: Algorithm) -> Result<Vec<Option<NodeId>>, String> {
+        let ids: Vec<NodeId> = self.ring.nodes().map(|(id, _)| id).collect();
+        let placed = algorithms::place(
+            alg,
+            &specs_of(&self.ring),
+            self.keys.hashes(),
+            &self.params(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(placed.into_iter().map(|o| o.map(|i| ids[i])).collect())
+    }
+
+    /// Every algorithm on the last membership or weight change: keys moved and balance.
+    /// `None` until such a change happened.
+    pub fn compare_last(&self) -> Option<Result<Vec<algorithms::Report>, String>> {
+        let last = self
+            .last
+            .as_ref()
+            .filter(|r| !r.before.is_empty() || !r.after.is_empty())?;
+        Some(
+            algorithms::compare(&last.before, &last.after, &self.keys, &self.params())
+                .map_err(|e| e.to_string()),
+        )
+    }
+
     /// The next free auto-name: A..Z, then N27, N28, ...
     pub fn next_name(&self) -> String {
         (b'A'..=b'Z')
@@ -244,8 +310,105 @@ impl RingLab {
             .collect()
     }
 
+    fn quiet_report(&self, text: String) -> Report {
+        Report {
+            text,
+            arcs: Vec::new(),
+            moved: Vec::new(),
+            total_keys: self.keys.len(),
+            ideal: None,
+            mod_n_moved: None,
+            view_moved: None,
+            before: Vec::new(),
+            after: Vec::new(),
+        }
+    }
+
+    /// Grows or shrinks the cluster in one step; the report covers the net effect.
+    fn set_node_count(&mut self, n: usize) -> Result<&Report, String> {
+        if n == 0 || n > MAX_NODES {
+            return Err(format!(
+                "node count must be between 1 and {MAX_NODES}, got {n}"
+            ));
+        }
+        let current = self.ring.nodes().count();
+        if n == current {
+            return Err(format!("the cluster already has {n} nodes"));
+        }
+        let before_specs = specs_of(&self.ring);
+        let old_owners: Vec<Option<NodeId>> = self.keys.owners().to_vec();
+        let old_view: Vec<Option<NodeId>> = self.view_owners().to_vec();
+        let mut arcs = Vec::new();
+        if n > current {
+            for _ in current..n {
+                let name = self.next_name();
+                let (_, change) = self.ring.add_node(&name, 1.0).map_err(|e| e.to_string())?;
+                arcs.extend(change.arcs);
+            }
+        } else {
+            let ids: Vec<NodeId> = self.ring.nodes().map(|(id, _)| id).collect();
+            let newest: Vec<NodeId> = ids.into_iter().rev().take(current - n).collect();
+            for id in newest {
+                arcs.extend(self.ring.remove_node(id).map_err(|e| e.to_string())?.arcs);
+            }
+        }
+        self.keys.assign_all(&self.ring);
+        let moved = diff_owners(&old_owners, self.keys.owners());
+        let view_moved = self.refresh_view(&old_view);
+        let after_specs = specs_of(&self.ring);
+        let mod_n_moved = self.mod_n_moved(&before_specs, &after_specs).ok();
+        let mut report = Report {
+            text: String::new(),
+            arcs,
+            moved,
+            total_keys: self.keys.len(),
+            ideal: None,
+            mod_n_moved,
+            view_moved,
+            before: before_specs,
+            after: after_specs,
+        };
+        let verb = format!("cluster resized from {current} to {n} nodes");
+        report.text = format!("{verb}; {}", report.moved_sentence());
+        Ok(self.finish(report))
+    }
+
+    /// Re-places keys under the viewed scheme after a topology change (the ring's own nodes
+    /// are valid input for every scheme, so this cannot fail in practice; if it ever did, the
+    /// view falls back to the ring rather than leaving a half-applied change).
+    fn refresh_view(&mut self, old_view: &[Option<NodeId>]) -> Option<Vec<Moved>> {
+        if self.view == Algorithm::Ring {
+            return None;
+        }
+        match self.place_with(self.view) {
+            Ok(owners) => self.view_owners = owners,
+            Err(_) => {
+                self.view = Algorithm::Ring;
+                self.view_owners.clear();
+            }
+        }
+        Some(diff_owners(old_view, self.view_owners()))
+    }
+
+    fn mod_n_moved(&self, before: &[NodeSpec], after: &[NodeSpec]) -> Result<usize, String> {
+        let params = self.params();
+        let hashes = self.keys.hashes();
+        let old = algorithms::place(Algorithm::ModN, before, hashes, &params)
+            .map_err(|e| e.to_string())?;
+        let new = algorithms::place(Algorithm::ModN, after, hashes, &params)
+            .map_err(|e| e.to_string())?;
+        let name = |list: &[NodeSpec], o: Option<usize>| o.map(|i| list[i].name.clone());
+        Ok(old
+            .iter()
+            .zip(&new)
+            .filter(|(&o, &n)| name(before, o) != name(after, n))
+            .count())
+    }
+
     /// Applies one command. On error nothing changes and the message says why.
     pub fn apply(&mut self, cmd: RingCmd) -> Result<&Report, String> {
+        let before_specs = specs_of(&self.ring);
+        let old_view: Vec<Option<NodeId>> = self.view_owners().to_vec();
         let before = self.live_ids();
         let (verb, change) = match cmd {
             RingCmd::AddNode { name, weight } => {
@@ -294,14 +457,7 @@ impl RingLab {
                     ));
                 }
                 self.replicas = r;
-                let report = Report {
-                    text: format!("replication factor set to {r}"),
-                    arcs: Vec::new(),
-                    moved: Vec::new(),
-                    total_keys: self.keys.len(),
-                    ideal: None,
-                    mod_n_moved: None,
-                };
+                let report = self.quiet_report(format!("replication factor set to {r}"));
                 return Ok(self.finish(report));
             }
             RingCmd::SetKeys(spec) => {
@@ -310,19 +466,36 @@ impl RingLab {
                 keys.assign_all(&self.ring);
                 self.keys = keys;
                 self.spec = spec;
-                let report = Report {
-                    text: format!("key set replaced: {} keys", self.keys.len()),
-                    arcs: Vec::new(),
-                    moved: Vec::new(),
-                    total_keys: self.keys.len(),
-                    ideal: None,
-                    mod_n_moved: None,
-                };
+                self.refresh_view(&[]);
+                let report = self.quiet_report(format!(
+                    "key set replaced: {} keys",
+                    group_digits(self.keys.len() as u64)
+                ));
                 return Ok(self.finish(report));
             }
+            RingCmd::ViewAlgorithm(alg) => {
+                let old: Vec<Option<NodeId>> = self.view_owners().to_vec();
+                let new = if alg == Algorithm::Ring {
+                    Vec::new()
+                } else {
+                    self.place_with(alg)?
+                };
+                self.view = alg;
+                self.view_owners = new;
+                let moved = diff_owners(&old, self.view_owners());
+                let mut report = self.quiet_report(format!(
+                    "keys coloured by {}: {} keys differ from the previous colouring",
+                    alg.label(),
+                    group_digits(moved.len() as u64)
+                ));
+                report.view_moved = Some(moved);
+                return Ok(self.finish(report));
+            }
+            RingCmd::SetNodeCount(n) => return self.set_node_count(n),
         };
         let moved = self.keys.apply(&self.ring, &change);
         let after = self.live_ids();
+        let after_specs = specs_of(&self.ring);
         let membership = before.len() != after.len();
         let ideal = if membership {
             let n = before.len().max(after.len());
@@ -330,7 +503,12 @@ impl RingLab {
         } else {
             None
         };
-        let mod_n_moved = membership.then(|| mod_n_moves(&self.keys, &before, &after));
+        let mod_n_moved = if membership {
+            self.mod_n_moved(&before_specs, &after_specs).ok()
+        } else {
+            None
+        };
+        let view_moved = self.refresh_view(&old_view);
         let mut report = Report {
             text: String::new(),
             arcs: change.arcs,
@@ -338,6 +516,9 @@ impl RingLab {
             total_keys: self.keys.len(),
             ideal,
             mod_n_moved,
+            view_moved,
+            before: before_specs,
+            after: after_specs,
         };
         report.text = format!("{verb}; {}", report.moved_sentence());
         Ok(self.finish(report))
@@ -379,16 +560,16 @@ fn make_keys(spec: &KeySpec) -> KeySet {
     }
 }
 
-/// Keys whose `hash mod N` owner differs between two live-node lists: the naive scheme's
-/// cost of the same membership change.
-fn mod_n_moves(keys: &KeySet, before: &[NodeId], after: &[NodeId]) -> usize {
-    if before.is_empty() || after.is_empty() {
-        return keys.len();
-    }
-    (0..keys.len() as u32)
-        .filter(|&i| {
-            let h = keys.hash(i);
-            before[(h % before.len() as u64) as usize] != after[(h % after.len() as u64) as usize]
+/// Keys whose owner differs between two placements of the same key set.
+fn diff_owners(old: &[Option<NodeId>], new: &[Option<NodeId>]) -> Vec<Moved> {
+    old.iter()
+        .zip(new)
+        .enumerate()
+        .filter(|(_, (o, n))| o != n)
+        .map(|(k, (&from, &to))| Moved {
+            key: k as u32,
+            from,
+            to,
         })
-        .count()
+        .collect()
 }

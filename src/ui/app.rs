@@ -12,6 +12,7 @@ use yew::prelude::*;
 
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
+use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::ui::frame_loop::FrameLoop;
@@ -50,6 +51,7 @@ impl Shared {
         let scene = ring_scene::build(&RingFrame {
             ring: self.lab.ring(),
             keys: self.lab.keys(),
+            owners: self.lab.view_owners(),
             transition: self.transition.as_ref(),
             now_ms: now,
             selected: self.selected,
@@ -103,6 +105,8 @@ pub struct Form {
     pub pasted: String,
     /// Key to look up.
     pub lookup: String,
+    /// Cluster size to grow or shrink to.
+    pub node_count: String,
 }
 
 /// Which form field an input event belongs to.
@@ -128,6 +132,8 @@ pub enum Field {
     Pasted,
     /// See `Form::lookup`.
     Lookup,
+    /// See `Form::node_count`.
+    NodeCount,
 }
 
 /// Everything the page can ask the root to do.
@@ -156,6 +162,12 @@ pub enum Msg {
     UsePasted,
     /// Replication factor chosen.
     Replicas(usize),
+    /// "Set" cluster size pressed.
+    ApplyNodeCount,
+    /// Colour keys by another scheme.
+    ViewAlgorithm(Algorithm),
+    /// "Compare algorithms" pressed.
+    Compare,
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -173,6 +185,7 @@ pub struct App {
     error: Option<String>,
     hover: Option<u32>,
     metrics: RingMetrics,
+    comparison: Option<Result<Vec<algorithms::Report>, String>>,
     reduced_motion: bool,
 }
 
@@ -194,12 +207,9 @@ impl App {
         let mut shared = self.shared.borrow_mut();
         match shared.lab.apply(cmd) {
             Ok(report) => {
-                let t = Transition::new(
-                    now_ms(),
-                    duration,
-                    report.arcs.clone(),
-                    report.moved.clone(),
-                );
+                let moved = report.view_moved.as_ref().unwrap_or(&report.moved).clone();
+                let t = Transition::new(now_ms(), duration, report.arcs.clone(), moved);
+                self.comparison = None;
                 shared.transition = Some(t);
                 self.error = None;
             }
@@ -211,7 +221,7 @@ impl App {
         {
             shared.selected = None;
         }
-        self.metrics = RingMetrics::compute(shared.lab.ring(), shared.lab.keys());
+        self.metrics = RingMetrics::compute(shared.lab.ring(), shared.lab.view_owners());
         drop(shared);
         self.kick();
     }
@@ -261,12 +271,13 @@ impl Component for App {
 
     fn create(_ctx: &Context<Self>) -> Self {
         let lab = RingLab::new();
-        let metrics = RingMetrics::compute(lab.ring(), lab.keys());
+        let metrics = RingMetrics::compute(lab.ring(), lab.view_owners());
         let spec = lab.key_spec().clone();
         let form = Form {
             weight: "1".into(),
             vnodes: lab.ring().vnodes_per_node().to_string(),
             node_weight: "1".into(),
+            node_count: lab.ring().nodes().count().to_string(),
             key_count: spec.count.to_string(),
             key_seed: spec.seed.to_string(),
             pattern: input::pattern_value(spec.pattern).into(),
@@ -294,6 +305,7 @@ impl Component for App {
             error: None,
             hover: None,
             metrics,
+            comparison: None,
             reduced_motion: media_matches("(prefers-reduced-motion: reduce)"),
         }
     }
@@ -350,6 +362,7 @@ impl Component for App {
                     Field::Pattern => f.pattern = value,
                     Field::Skew => f.skew = value,
                     Field::Pasted => f.pasted = value,
+                    Field::NodeCount => f.node_count = value,
                     Field::Lookup => {
                         f.lookup = value;
                         self.shared.borrow_mut().probe = input::lookup_hash(&f.lookup);
@@ -399,6 +412,12 @@ impl Component for App {
                 self.run(RingCmd::SetKeys(spec));
             }
             Msg::Replicas(r) => self.run(RingCmd::SetReplicas(r)),
+            Msg::ApplyNodeCount => match input::parse_node_count(&self.form.node_count) {
+                Ok(n) => self.run(RingCmd::SetNodeCount(n)),
+                Err(e) => self.error = Some(e),
+            },
+            Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
+            Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
         }
         true
     }
@@ -427,7 +446,8 @@ impl Component for App {
                             {onclick} {onmousemove} {onmouseleave}></canvas>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
                     </div>
-                    { panels::metrics(&self.metrics, lab.last_report(), lab.keys().len(), hovered) }
+                    { panels::metrics(&self.metrics, lab, hovered) }
+                    { panels::compare(lab, self.comparison.as_ref(), link) }
                 </section>
                 <aside class="side" aria-label="Controls">
                     { panels::topology(&self.form, lab, self.error.as_deref(), link) }

@@ -5,11 +5,12 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::html::Scope;
 use yew::prelude::*;
 
+use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{LogEntry, Report, RingCmd, RingLab};
 use crate::sim::text::group_digits;
 use crate::ui::app::{App, Field, Form, Msg};
-use crate::view::input::lookup_hash;
+use crate::view::input::{algorithm_value, lookup_hash, parse_algorithm};
 use crate::view::metrics::RingMetrics;
 
 /// How many log lines the page keeps in the DOM.
@@ -59,6 +60,12 @@ pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<Ap
                 <input id="vnodes" type="number" min="1" max="1000" style="width: 80px"
                     value={form.vnodes.clone()} oninput={on_input(link, Field::Vnodes)} />
                 <button type="submit">{"Apply"}</button>
+            </form>
+            <form class="row" onsubmit={link.callback(|e: SubmitEvent| { e.prevent_default(); Msg::ApplyNodeCount })}>
+                <label for="node-count">{"Cluster size"}</label>
+                <input id="node-count" type="number" min="1" max="2000" style="width: 80px"
+                    value={form.node_count.clone()} oninput={on_input(link, Field::NodeCount)} />
+                <button type="submit">{"Set"}</button>
             </form>
             <div class="row">
                 <label for="replicas">{"Replication factor"}</label>
@@ -232,17 +239,18 @@ pub fn key_details(lab: &RingLab, k: u32) -> Html {
 }
 
 /// The metrics region: keys moved vs ideal and vs mod N, balance, and the per-node bars.
-pub fn metrics(
-    m: &RingMetrics,
-    last: Option<&Report>,
-    total: usize,
-    hovered: Option<Html>,
-) -> Html {
+pub fn metrics(m: &RingMetrics, lab: &RingLab, hovered: Option<Html>) -> Html {
+    let last: Option<&Report> = lab.last_report();
+    let total = lab.keys().len();
+    let view = lab.view_algorithm();
     let max_keys = m.rows.iter().map(|r| r.keys).max().unwrap_or(0).max(1) as f64;
     let mean_left = m.mean / max_keys * 100.0;
     html! {
         <section class="panel" aria-label="Metrics">
             <h2>{"Metrics"}</h2>
+            if view != Algorithm::Ring {
+                <p class="node-meta">{format!("Keys per node as placed by {} (arcs and shares stay the ring's).", view.label())}</p>
+            }
             <div class="metrics-grid">
                 <div class="metric"><span class="label">{"Keys"}</span><span class="value">{group_digits(total as u64)}</span></div>
                 <div class="metric"><span class="label">{"Mean keys per live node"}</span><span class="value">{format!("{:.1}", m.mean)}</span></div>
@@ -289,6 +297,59 @@ pub fn log(entries: &[LogEntry]) -> Html {
                     <li><span class="t">{format!("#{}", e.seq)}</span>{&e.text}</li>
                 }) }
             </ol>
+        </section>
+    }
+}
+
+/// Side-by-side: the same event under every placement scheme, and which one colours the keys.
+pub fn compare(
+    lab: &RingLab,
+    comparison: Option<&Result<Vec<algorithms::Report>, String>>,
+    link: &Scope<App>,
+) -> Html {
+    let view = lab.view_algorithm();
+    let on_view = link.batch_callback(|e: Event| {
+        parse_algorithm(&e.target_unchecked_into::<HtmlSelectElement>().value())
+            .map(Msg::ViewAlgorithm)
+    });
+    let can_compare = lab
+        .last_report()
+        .is_some_and(|r| !r.before.is_empty() || !r.after.is_empty());
+    let table = match comparison {
+        None => html! {},
+        Some(Err(e)) => html! { <p class="error" role="alert">{e}</p> },
+        Some(Ok(rows)) => html! {
+            <table class="compare" aria-label="Algorithm comparison">
+                <thead><tr><th>{"Algorithm"}</th><th>{"Keys moved"}</th><th>{"Moved %"}</th><th>{"Max / mean"}</th><th>{"Std / mean"}</th><th>{"Hot max / mean"}</th></tr></thead>
+                <tbody>
+                { for rows.iter().map(|r| html! {
+                    <tr>
+                        <td>{r.algorithm.label()}</td>
+                        <td>{group_digits(r.moved as u64)}</td>
+                        <td>{format!("{:.1}%", r.moved_fraction * 100.0)}</td>
+                        <td>{format!("{:.2}", r.max_over_mean)}</td>
+                        <td>{format!("{:.2}", r.std_over_mean)}</td>
+                        <td>{format!("{:.2}", r.weighted_max_over_mean)}</td>
+                    </tr>
+                }) }
+                </tbody>
+            </table>
+        },
+    };
+    html! {
+        <section class="panel" aria-labelledby="compare-h">
+            <h2 id="compare-h">{"Algorithms"}</h2>
+            <div class="row">
+                <label for="view-alg">{"Colour keys by"}</label>
+                <select id="view-alg" onchange={on_view}>
+                    { for Algorithm::ALL.iter().map(|&a| html! {
+                        <option value={algorithm_value(a)} selected={a == view}>{a.label()}</option>
+                    }) }
+                </select>
+                <button disabled={!can_compare} onclick={link.callback(|_| Msg::Compare)}
+                    title="Run every scheme on the last topology change">{"Compare on last change"}</button>
+            </div>
+            { table }
         </section>
     }
 }

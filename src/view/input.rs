@@ -1,7 +1,9 @@
 //! Parses what users type into the side panel, with messages that say how to fix it.
 
+use crate::sim::algorithms::Algorithm;
 use crate::sim::hash::pos;
 use crate::sim::keys::KeyPattern;
+use crate::sim::ring_lab::MAX_NODES;
 
 /// Largest weight accepted from the form: V·w vnodes must stay reasonable.
 pub const MAX_WEIGHT: f64 = 100.0;
@@ -26,6 +28,35 @@ pub fn parse_vnodes(s: &str) -> Result<u32, String> {
             s.trim()
         )),
     }
+}
+
+/// A cluster size for "Set": a whole number from 1 to `MAX_NODES`.
+pub fn parse_node_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_NODES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "cluster size must be a whole number from 1 to {MAX_NODES}, got \"{}\"",
+            s.trim()
+        )),
+    }
+}
+
+/// The `<select>` value for a placement scheme.
+pub fn algorithm_value(a: Algorithm) -> &'static str {
+    match a {
+        Algorithm::ModN => "mod-n",
+        Algorithm::Jump => "jump",
+        Algorithm::Rendezvous => "rendezvous",
+        Algorithm::Ring => "ring",
+        Algorithm::BoundedLoads => "bounded",
+    }
+}
+
+/// The placement scheme for a `<select>` value.
+pub fn parse_algorithm(s: &str) -> Option<Algorithm> {
+    Algorithm::ALL
+        .into_iter()
+        .find(|&a| algorithm_value(a) == s)
 }
 
 /// The `<select>` value for a key pattern.
@@ -74,6 +105,14 @@ mod tests {
             assert_eq!(parse_pattern(pattern_value(p)), Some(p));
         }
         assert_eq!(parse_pattern("zipf"), None);
+        for a in Algorithm::ALL {
+            assert_eq!(parse_algorithm(algorithm_value(a)), Some(a));
+        }
+        assert_eq!(parse_algorithm("md5"), None);
+        assert_eq!(parse_node_count("100"), Ok(100));
+        assert!(parse_node_count("0").is_err());
+        assert!(parse_node_count("1e3").is_err());
+        assert!(parse_node_count("99999").is_err());
         assert_eq!(lookup_hash("  "), None);
         assert_eq!(lookup_hash(" abc "), Some(pos("abc")));
     }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use crate::sim::keys::KeySet;
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::text::group_digits;
 
@@ -40,14 +39,13 @@ pub struct RingMetrics {
 }
 
 impl RingMetrics {
-    /// Computes the table from the current ring and key owners.
-    pub fn compute(ring: &Ring, keys: &KeySet) -> Self {
+    /// Computes the table from the ring and each key's owner (the ring's own, or another
+    /// scheme's when the lab colours keys by it).
+    pub fn compute(ring: &Ring, owners: &[Option<NodeId>]) -> Self {
         let shares: HashMap<NodeId, f64> = ring.shares().into_iter().collect();
         let mut counts: HashMap<NodeId, usize> = HashMap::new();
-        for i in 0..keys.len() as u32 {
-            if let Some(o) = keys.owner(i) {
-                *counts.entry(o).or_default() += 1;
-            }
+        for o in owners.iter().flatten() {
+            *counts.entry(*o).or_default() += 1;
         }
         let rows: Vec<NodeRow> = ring
             .nodes()

@@ -21,8 +21,10 @@ pub const MAX_LABELS: usize = 32;
 pub struct RingFrame<'a> {
     /// Current topology.
     pub ring: &'a Ring,
-    /// Current keys with their owners.
+    /// Current keys.
     pub keys: &'a KeySet,
+    /// Owner of each key as coloured (the ring's, or another scheme's for comparison).
+    pub owners: &'a [Option<NodeId>],
     /// The topology change being animated, if any.
     pub transition: Option<&'a Transition>,
     /// Animation clock in ms (same clock as `Transition::start_ms`).
@@ -260,7 +262,10 @@ fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene
             }
         } else {
             still
-                .entry(swatch(ring, keys.owner(i)))
+                .entry(swatch(
+                    ring,
+                    frame.owners.get(i as usize).copied().flatten(),
+                ))
                 .or_default()
                 .push((x as f32, y as f32));
         }
