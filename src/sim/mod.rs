@@ -3,6 +3,20 @@
 //! Everything here builds and tests natively; time is passed in, never read, and all
 //! randomness comes from seeded generators owned by the caller.
 
+pub mod clock;
+pub mod cmd;
+pub mod event;
 pub mod hash;
+pub mod invariant;
+pub mod net;
+pub mod proto;
+pub mod queue;
 pub mod ring;
 pub mod rng;
+pub mod time;
+pub mod timeline;
+pub mod topology;
+pub mod world;
+
+#[cfg(test)]
+mod world_tests;
