@@ -18,5 +18,7 @@ pub mod timeline;
 pub mod topology;
 pub mod world;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod timeline_tests;
 #[cfg(test)]
 mod world_tests;

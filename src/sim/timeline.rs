@@ -259,7 +259,7 @@ impl Timeline {
         self.cursor = self.trace.len();
         self.sync_head();
         let last = self.snapshots.last().map_or(0, |s| s.trace_len);
-        if self.trace.len() >= last + self.every {
+        if self.trace.len() >= last.saturating_add(self.every) {
             self.snapshots.push(Snapshot {
                 world: self.world.clone(),
                 trace_len: self.trace.len(),
