@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod cmd;
 pub mod event;
+pub mod fault;
 pub mod hash;
 pub mod invariant;
 pub mod net;
@@ -13,11 +14,14 @@ pub mod proto;
 pub mod queue;
 pub mod ring;
 pub mod rng;
+pub mod scenario;
 pub mod time;
 pub mod timeline;
 pub mod topology;
 pub mod world;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod scenario_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod timeline_tests;
 #[cfg(test)]
