@@ -7,6 +7,10 @@
 pub mod sim;
 pub mod view;
 
+/// The native CLI's logic (the binary only dispatches to it).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
 #[cfg(target_arch = "wasm32")]
 pub mod paint;
 #[cfg(target_arch = "wasm32")]
