@@ -239,13 +239,16 @@ impl Timeline {
             Target::Time(t) => t < self.world.now(),
             Target::Head => false,
         };
-        if behind {
-            let k = match target {
-                Target::Event(i) => self.snapshots.partition_point(|s| s.trace_len <= i),
-                Target::Time(t) => self.snapshots.partition_point(|s| s.world.now() <= t),
-                Target::Head => self.snapshots.len(),
-            };
-            let s = &self.snapshots[k.saturating_sub(1)];
+        let k = match target {
+            Target::Event(i) => self.snapshots.partition_point(|s| s.trace_len <= i),
+            Target::Time(t) => self.snapshots.partition_point(|s| s.world.now() <= t),
+            Target::Head => self.snapshots.len(),
+        }
+        .saturating_sub(1);
+        let s = &self.snapshots[k];
+        // Restore when going back, or when a snapshot lies between here and the target
+        // (cheaper than replaying everything in between).
+        if behind || s.trace_len > self.cursor {
             self.world = s.world.clone();
             self.cursor = s.trace_len;
             self.applied = s.inputs;

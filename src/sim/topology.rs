@@ -37,11 +37,11 @@ impl Default for KeyCfg {
     }
 }
 
-/// Ring plus the hashes of the tracked keys. Key hashes never change, so they are shared
-/// between snapshots instead of copied.
+/// Ring plus the hashes of the tracked keys. Both are shared between snapshots (the ring is
+/// copied on write, and membership changes are rare), so a snapshot costs a pointer here.
 #[derive(Clone, Debug)]
 pub struct Topology {
-    ring: Ring,
+    ring: Arc<Ring>,
     keys: Arc<[u64]>,
 }
 
@@ -59,7 +59,7 @@ impl Topology {
             .map(|i| hash::pos(&keys.pattern.replace("{}", &i.to_string())))
             .collect();
         Ok(Topology {
-            ring,
+            ring: Arc::new(ring),
             keys: hashes.into(),
         })
     }
@@ -86,8 +86,7 @@ impl Topology {
 
     /// Adds a server; returns its ring id and how many keys moved to it.
     pub fn join(&mut self, name: &str, weight: f64) -> Result<(NodeId, u64), String> {
-        let (id, ch) = self
-            .ring
+        let (id, ch) = Arc::make_mut(&mut self.ring)
             .add_node(name, weight)
             .map_err(|e| e.to_string())?;
         Ok((id, self.moved(&ch)))
@@ -95,26 +94,38 @@ impl Topology {
 
     /// Removes a server for good; returns how many keys moved away.
     pub fn leave(&mut self, id: NodeId) -> Result<u64, String> {
-        let ch = self.ring.remove_node(id).map_err(|e| e.to_string())?;
+        let ch = Arc::make_mut(&mut self.ring)
+            .remove_node(id)
+            .map_err(|e| e.to_string())?;
         Ok(self.moved(&ch))
     }
 
     /// Marks a server failed in the ring; returns how many keys moved to successors.
     pub fn fail(&mut self, id: NodeId) -> Result<u64, String> {
-        let ch = self.ring.fail_node(id).map_err(|e| e.to_string())?;
+        let ch = Arc::make_mut(&mut self.ring)
+            .fail_node(id)
+            .map_err(|e| e.to_string())?;
         Ok(self.moved(&ch))
     }
 
     /// Marks a failed server healthy; returns how many keys came back.
     pub fn recover(&mut self, id: NodeId) -> Result<u64, String> {
-        let ch = self.ring.recover_node(id).map_err(|e| e.to_string())?;
+        let ch = Arc::make_mut(&mut self.ring)
+            .recover_node(id)
+            .map_err(|e| e.to_string())?;
         Ok(self.moved(&ch))
     }
 
-    /// Rough heap footprint (the key hashes are shared, so not counted per snapshot).
+    /// Bytes this topology adds to a snapshot: the ring and key hashes are shared between
+    /// snapshots until a membership change copies the ring, so only the handles count.
     pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+
+    /// Bytes of the ring itself (shared by every snapshot taken since the last change).
+    pub fn ring_bytes(&self) -> usize {
         let f = self.ring.footprint();
-        std::mem::size_of::<Self>() + f.point_bytes + f.node_bytes
+        f.point_bytes + f.node_bytes
     }
 }
 
