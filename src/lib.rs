@@ -7,7 +7,7 @@
 pub mod sim;
 pub mod view;
 
-/// The native CLI's logic (the binary only dispatches to it).
+/// The native CLI's commands (file and stdio access), absent from the browser build.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::{load, number, play_with, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use super::engine::{load, number, play_with, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::sim::event::What;
 use crate::sim::fault::Episode;
 use crate::sim::rng::Rng;

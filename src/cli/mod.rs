@@ -1,78 +1,89 @@
-//! The native command line's logic, kept in the library so it is testable and the binary
-//! stays a thin dispatcher. Everything here is deterministic: same scenario + seed ⇒ the
-//! same bytes on stdout.
+//! The commands of `ringlab-cli`, kept in the library so their logic is unit-testable; the
+//! binary only collects arguments, prints and picks the exit code.
 
+use std::fmt;
+
+pub mod engine;
 pub mod explore;
+pub mod place;
 pub mod run;
 
-use std::io::Write;
+/// The text `ringlab-cli help` prints; kept here so tests can check every command is listed.
+pub const HELP: &str = "\
+ringlab-cli: run ringlab's simulation natively
 
-use crate::sim::scenario::{Scenario, MAX_UNTIL_MS};
-use crate::sim::time::Time;
-use crate::sim::timeline::Timeline;
+USAGE:
+    ringlab-cli <COMMAND> [OPTIONS]
 
-/// Exit code: expectations met.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the run finished but an expectation failed.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code: bad arguments or a bad scenario file.
-pub const EXIT_BAD_INPUT: u8 = 2;
+COMMANDS:
+    place       place keys on a consistent-hash ring, one JSON object per key
+    run         run a scenario: trace as JSON lines, then a summary line
+    explore     run many seeds with random faults from the scenario's fault budget
+    help        print this help
+    version     print the version
 
-/// Most trace events one run may produce before it is refused as too big.
-pub const MAX_RUN_EVENTS: usize = 5_000_000;
+PLACE:
+    ringlab-cli place --nodes a,b,c [--vnodes 100] [--weights a=2,b=0.5]
+                      [--down b] [--replicas 3] (--keys k1,k2 | --keys-file F)
 
-/// A usage or input problem, reported on stderr with exit code 2.
-#[derive(Debug)]
-pub struct BadInput(pub String);
+    --nodes N1,N2,...   node names (required; no commas or control characters)
+    --vnodes V          virtual nodes per unit of weight, 1..=1000 (default 100)
+    --weights N=W,...   node weights, finite and > 0 (default 1)
+    --down N1,...       failed nodes: their points stay on the ring but own nothing
+    --replicas R        distinct live nodes listed per key, owner first (default 1)
+    --keys K1,K2,...    keys to place (empty items are ignored)
+    --keys-file F       keys, one per line (`-` reads stdin; empty lines are ignored)
 
-/// Reads and decodes a scenario file; errors are prefixed with the path.
-pub fn load(path: &str) -> Result<Scenario, BadInput> {
-    let bytes = std::fs::read(path).map_err(|e| BadInput(format!("{path}: {e}")))?;
-    Scenario::decode(&bytes).map_err(|e| BadInput(format!("{path}: {e}")))
+    Prints {\"key\":...,\"position\":\"<16 hex>\",\"owner\":...,\"replicas\":[...]} per key;
+    owner is null when every node is down. Options also accept --name=value.
+
+RUN:
+    ringlab-cli run SCENARIO.json [--seed N] [--until MS]
+
+    Prints one JSON object per trace event ({\"i\",\"t\",\"kind\",\"node\",\"fields\"}),
+    then {\"summary\":...} with invariant results. Exit 0 if the scenario's expectations
+    hold, 1 if not, 2 for bad arguments or a bad scenario file.
+
+EXPLORE:
+    ringlab-cli explore SCENARIO.json --seeds N [--out FILE]
+
+    Runs N seeds with random fault schedules; reports violations per invariant; writes the
+    shortest run breaking an expectation as a replayable scenario. Exit 0 if none, 1 if one
+    was found, 2 for bad input. Same scenario + seed gives byte-identical output.
+
+OPTIONS:
+    -h, --help       print this help
+    -V, --version    print the version
+
+EXIT CODES:
+    0 success, 1 could not write the output, 2 bad arguments
+";
+
+/// Why a command failed; decides the exit code and the one-line message on stderr.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CliError {
+    /// The arguments (or the files they name) are unusable: exit code 2.
+    Usage(String),
+    /// Writing the output failed: exit code 1.
+    Output(String),
 }
 
-/// Parses a numeric flag value, naming the flag on error.
-pub fn number(flag: &str, v: Option<&String>) -> Result<u64, BadInput> {
-    let v = v.ok_or_else(|| BadInput(format!("{flag} needs a value")))?;
-    v.parse()
-        .map_err(|_| BadInput(format!("{flag}: expected a whole number ≥ 0, got \"{v}\"")))
-}
-
-/// Builds and runs a scenario to `until`, in chunks so a runaway run is refused (not
-/// swapped to death). No snapshots: a run is played once.
-pub fn play(s: &Scenario, seed: Option<u64>, until: Time) -> Result<Timeline, BadInput> {
-    play_with(s, seed, until, |_| {})
-}
-
-/// Same as [`play`], letting the caller schedule extra commands (injected faults) first.
-pub fn play_with(
-    s: &Scenario,
-    seed: Option<u64>,
-    until: Time,
-    extra: impl FnOnce(&mut crate::sim::world::World),
-) -> Result<Timeline, BadInput> {
-    if until > MAX_UNTIL_MS {
-        return Err(BadInput(format!(
-            "--until: at most {MAX_UNTIL_MS} ms, got {until}"
-        )));
-    }
-    let mut world = s.build(seed).map_err(|e| BadInput(e.to_string()))?;
-    extra(&mut world);
-    let mut tl = Timeline::new(world, usize::MAX);
-    let mut t = 0;
-    while t < until {
-        t = (t + 1_000).min(until);
-        tl.advance_to(t);
-        if tl.recorded().len() > MAX_RUN_EVENTS {
-            return Err(BadInput(format!(
-                "the run exceeds {MAX_RUN_EVENTS} events by {t} ms; lower until_ms or the cluster size"
-            )));
+impl CliError {
+    /// The process exit code for this error: 2 for bad arguments, 1 for output failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Output(_) => 1,
         }
     }
-    Ok(tl)
 }
 
-/// Writes, ignoring broken pipes (`ringlab-cli run x | head` must not panic).
-pub(crate) fn say(out: &mut dyn Write, line: &str) {
-    let _ = writeln!(out, "{line}");
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) | CliError::Output(m) => f.write_str(m),
+        }
+    }
 }
+
+impl std::error::Error for CliError {}

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::{load, number, play, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use super::engine::{load, number, play, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::sim::invariant::Class;
 
 /// Usage text of the subcommand.

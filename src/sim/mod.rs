@@ -3,12 +3,14 @@
 //! Everything here builds and tests natively; time is passed in, never read, and all
 //! randomness comes from seeded generators owned by the caller.
 
+pub mod algorithms;
 pub mod clock;
 pub mod cmd;
 pub mod event;
 pub mod fault;
 pub mod hash;
 pub mod invariant;
+pub mod keys;
 pub mod net;
 pub mod proto;
 pub mod queue;

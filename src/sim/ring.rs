@@ -159,6 +159,8 @@ pub enum RingError {
     AlreadyUp(String),
     /// Every node id has been used (2^32 adds in one ring's life).
     OutOfIds,
+    /// The bounded-loads slack ε was negative or not finite.
+    BadEpsilon(f64),
 }
 
 impl fmt::Display for RingError {
@@ -193,6 +195,10 @@ impl fmt::Display for RingError {
             RingError::AlreadyDown(name) => write!(f, "node {name:?} is already down; recover it instead"),
             RingError::AlreadyUp(name) => write!(f, "node {name:?} is up; only a failed node can recover"),
             RingError::OutOfIds => write!(f, "this ring has used all node ids; start a new ring"),
+            RingError::BadEpsilon(e) => write!(
+                f,
+                "bounded-loads slack ε = {e} is invalid; use a finite number ≥ 0 (e.g. 0.25)"
+            ),
         }
     }
 }
@@ -636,6 +642,7 @@ impl Ring {
     }
 
     /// Whether `id` is present and up; the cheap check lookups use.
+    #[inline]
     pub fn is_live(&self, id: NodeId) -> bool {
         self.live.get(id as usize).copied().unwrap_or(false)
     }
@@ -648,6 +655,7 @@ impl Ring {
     /// Index into [`points`](Self::points) of the live point that owns hash `h`: the first
     /// live point at or after `h`, wrapping. Cost: one binary search plus a walk over down
     /// points that follow (short unless most nodes are down). `None` when no node is live.
+    #[inline]
     pub fn owner_index(&self, h: u64) -> Option<usize> {
         if self.live_nodes == 0 {
             return None;
@@ -667,6 +675,7 @@ impl Ring {
     }
 
     /// The live node owning hash `h`; `None` when no node is live.
+    #[inline]
     pub fn owner_of(&self, h: u64) -> Option<NodeId> {
         self.owner_index(h).map(|i| self.points[i].node)
     }
