@@ -42,6 +42,15 @@ fn main() -> ExitCode {
                     .map_err(|e| CliError::Output(format!("place: cannot write output: {e}")))
             }))
         }
+        Some("run") => {
+            let code = cli::run::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
+            ExitCode::from(code)
+        }
+        Some("explore") => {
+            let code =
+                cli::explore::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
+            ExitCode::from(code)
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)

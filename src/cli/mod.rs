@@ -3,7 +3,10 @@
 
 use std::fmt;
 
+pub mod engine;
+pub mod explore;
 pub mod place;
+pub mod run;
 
 /// The text `ringlab-cli help` prints; kept here so tests can check every command is listed.
 pub const HELP: &str = "\
@@ -14,6 +17,8 @@ USAGE:
 
 COMMANDS:
     place       place keys on a consistent-hash ring, one JSON object per key
+    run         run a scenario: trace as JSON lines, then a summary line
+    explore     run many seeds with random faults from the scenario's fault budget
     help        print this help
     version     print the version
 
@@ -31,6 +36,20 @@ PLACE:
 
     Prints {\"key\":...,\"position\":\"<16 hex>\",\"owner\":...,\"replicas\":[...]} per key;
     owner is null when every node is down. Options also accept --name=value.
+
+RUN:
+    ringlab-cli run SCENARIO.json [--seed N] [--until MS]
+
+    Prints one JSON object per trace event ({\"i\",\"t\",\"kind\",\"node\",\"fields\"}),
+    then {\"summary\":...} with invariant results. Exit 0 if the scenario's expectations
+    hold, 1 if not, 2 for bad arguments or a bad scenario file.
+
+EXPLORE:
+    ringlab-cli explore SCENARIO.json --seeds N [--out FILE]
+
+    Runs N seeds with random fault schedules; reports violations per invariant; writes the
+    shortest run breaking an expectation as a replayable scenario. Exit 0 if none, 1 if one
+    was found, 2 for bad input. Same scenario + seed gives byte-identical output.
 
 OPTIONS:
     -h, --help       print this help

@@ -36,6 +36,9 @@ pub struct KeySet {
     hashes: Vec<u64>,
     /// Key indices sorted by (hash, index): lets an arc be turned into index ranges.
     by_hash: Vec<u32>,
+    /// `hashes[by_hash[i]]`, contiguous, so the binary search for an arc's ends touches one
+    /// array instead of chasing indices (8 bytes per key buys half the cache misses).
+    sorted_hashes: Vec<u64>,
     owners: Vec<Option<NodeId>>,
     weights: Vec<f64>,
 }
@@ -48,11 +51,13 @@ impl KeySet {
         let hashes: Vec<u64> = names.iter().map(|n| hash::pos(n)).collect();
         let mut by_hash: Vec<u32> = (0..names.len() as u32).collect();
         by_hash.sort_unstable_by_key(|&k| (hashes[k as usize], k));
+        let sorted_hashes = by_hash.iter().map(|&k| hashes[k as usize]).collect();
         let n = names.len();
         KeySet {
             names,
             hashes,
             by_hash,
+            sorted_hashes,
             owners: vec![None; n],
             weights: vec![1.0; n],
         }
@@ -211,10 +216,7 @@ impl KeySet {
     /// Index ranges of `by_hash` whose hashes lie in `arc`: the second is empty unless the
     /// arc wraps past the top.
     fn ranges(&self, arc: &Arc) -> [Range<usize>; 2] {
-        let after = |x: u64| {
-            self.by_hash
-                .partition_point(|&k| self.hashes[k as usize] <= x)
-        };
+        let after = |x: u64| self.sorted_hashes.partition_point(|&h| h <= x);
         let n = self.by_hash.len();
         if arc.start == arc.end {
             [0..n, 0..0]

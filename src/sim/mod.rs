@@ -4,9 +4,29 @@
 //! randomness comes from seeded generators owned by the caller.
 
 pub mod algorithms;
+pub mod clock;
+pub mod cmd;
+pub mod event;
+pub mod fault;
 pub mod hash;
+pub mod invariant;
 pub mod keys;
+pub mod net;
+pub mod proto;
+pub mod queue;
 pub mod ring;
 pub mod ring_lab;
 pub mod rng;
+pub mod scenario;
 pub mod text;
+pub mod time;
+pub mod timeline;
+pub mod topology;
+pub mod world;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod scenario_tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod timeline_tests;
+#[cfg(test)]
+mod world_tests;

@@ -642,6 +642,7 @@ impl Ring {
     }
 
     /// Whether `id` is present and up; the cheap check lookups use.
+    #[inline]
     pub fn is_live(&self, id: NodeId) -> bool {
         self.live.get(id as usize).copied().unwrap_or(false)
     }
@@ -654,6 +655,7 @@ impl Ring {
     /// Index into [`points`](Self::points) of the live point that owns hash `h`: the first
     /// live point at or after `h`, wrapping. Cost: one binary search plus a walk over down
     /// points that follow (short unless most nodes are down). `None` when no node is live.
+    #[inline]
     pub fn owner_index(&self, h: u64) -> Option<usize> {
         if self.live_nodes == 0 {
             return None;
@@ -673,6 +675,7 @@ impl Ring {
     }
 
     /// The live node owning hash `h`; `None` when no node is live.
+    #[inline]
     pub fn owner_of(&self, h: u64) -> Option<NodeId> {
         self.owner_index(h).map(|i| self.points[i].node)
     }

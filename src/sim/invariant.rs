@@ -1,0 +1,236 @@
+//! Invariants: named, pure predicates over a world and the trace so far, each with a one-line
+//! explanation. They are written as "for every event e in the trace, P(e, world at e)", so
+//! checking only the newest events after each step is a complete check of the whole trace.
+//! A violation names the first event that breaks it plus witnesses, and becomes an event.
+
+use super::event::{Event, What};
+use super::world::{NodeIx, Status, World};
+
+/// Engine invariants must always hold (a violation is a simulator bug); protocol properties
+/// are what a lesson shows breaking under faults (a false suspicion is not a bug).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Guaranteed by the simulator.
+    Engine,
+    /// Desired of a protocol; faults may break it.
+    Protocol,
+}
+
+/// Outcome of checking one event: `Err(witnesses)` lists trace indices, the offender first.
+pub type Verdict = Result<(), Vec<usize>>;
+
+/// A named predicate. `check(world, trace, i)` judges event `trace[i]` with `world` as it
+/// is right after the step that produced it.
+#[derive(Clone, Copy, Debug)]
+pub struct Invariant {
+    /// Stable identifier used in scenarios and reports.
+    pub name: &'static str,
+    /// One line saying what must be true.
+    pub explain: &'static str,
+    /// Engine guarantee or protocol property.
+    pub class: Class,
+    /// The predicate.
+    pub check: fn(&World, &[Event], usize) -> Verdict,
+}
+
+/// Every built-in invariant, engine ones first.
+pub fn builtin() -> Vec<Invariant> {
+    vec![
+        Invariant {
+            name: "time_monotonic",
+            explain: "the trace never goes back in virtual time",
+            class: Class::Engine,
+            check: time_monotonic,
+        },
+        Invariant {
+            name: "delivery_after_send",
+            explain: "every message is delivered (or dropped) at or after its send time",
+            class: Class::Engine,
+            check: delivery_after_send,
+        },
+        Invariant {
+            name: "inactive_node_silent",
+            explain: "a crashed or paused node sends nothing",
+            class: Class::Engine,
+            check: inactive_node_silent,
+        },
+        Invariant {
+            name: "no_partition_crossing",
+            explain: "no message is delivered across a partition",
+            class: Class::Engine,
+            check: no_partition_crossing,
+        },
+        Invariant {
+            name: "accurate_suspicion",
+            explain: "a node only suspects peers that really are down (no false suspicion)",
+            class: Class::Protocol,
+            check: accurate_suspicion,
+        },
+    ]
+}
+
+/// The built-in invariant with this name.
+pub fn find(name: &str) -> Option<Invariant> {
+    builtin().into_iter().find(|i| i.name == name)
+}
+
+fn last_before(trace: &[Event], i: usize, pred: impl Fn(&Event) -> bool) -> Option<usize> {
+    trace[..i].iter().rposition(pred)
+}
+
+fn time_monotonic(_: &World, trace: &[Event], i: usize) -> Verdict {
+    if i > 0 && trace[i].t < trace[i - 1].t {
+        return Err(vec![i, i - 1]);
+    }
+    Ok(())
+}
+
+fn send_of(trace: &[Event], i: usize, id: u64) -> Option<usize> {
+    last_before(
+        trace,
+        i,
+        |e| matches!(e.what, What::Send { msg, .. } if msg == id),
+    )
+}
+
+fn delivery_after_send(_: &World, trace: &[Event], i: usize) -> Verdict {
+    let (msg, sent_at) = match trace[i].what {
+        What::Deliver { msg, sent_at, .. } | What::Drop { msg, sent_at, .. } => (msg, sent_at),
+        _ => return Ok(()),
+    };
+    if trace[i].t < sent_at {
+        return Err(std::iter::once(i).chain(send_of(trace, i, msg)).collect());
+    }
+    Ok(())
+}
+
+fn inactive_node_silent(w: &World, trace: &[Event], i: usize) -> Verdict {
+    let e = &trace[i];
+    let (What::Send { .. }, Some(n)) = (&e.what, e.node) else {
+        return Ok(());
+    };
+    let active = w
+        .node(n)
+        .is_some_and(|node| node.status == Status::Up && !node.clock.is_paused(e.t));
+    if active {
+        return Ok(());
+    }
+    let cause = last_before(trace, i, |x| {
+        x.node == Some(n) && matches!(x.what, What::Crash | What::Pause { .. })
+    });
+    Err(std::iter::once(i).chain(cause).collect())
+}
+
+fn no_partition_crossing(w: &World, trace: &[Event], i: usize) -> Verdict {
+    let e = &trace[i];
+    let (What::Deliver { from, .. }, Some(to)) = (&e.what, e.node) else {
+        return Ok(());
+    };
+    if w.net().connected(*from, to) {
+        return Ok(());
+    }
+    let cut = last_before(trace, i, |x| {
+        matches!(x.what, What::Partition { .. } | What::Isolate)
+    });
+    Err(std::iter::once(i).chain(cut).collect())
+}
+
+fn accurate_suspicion(w: &World, trace: &[Event], i: usize) -> Verdict {
+    let e = &trace[i];
+    let (What::Suspect { peer, .. }, Some(n)) = (&e.what, e.node) else {
+        return Ok(());
+    };
+    let down = w.node(*peer).is_some_and(|p| p.status != Status::Up);
+    if down {
+        return Ok(());
+    }
+    let last_heard = last_heard_from(trace, i, *peer, n);
+    Err(std::iter::once(i).chain(last_heard).collect())
+}
+
+fn last_heard_from(trace: &[Event], i: usize, from_node: NodeIx, at: NodeIx) -> Option<usize> {
+    last_before(trace, i, |x| {
+        x.node == Some(at) && matches!(x.what, What::Deliver { from, .. } if from == from_node)
+    })
+}
+
+/// Runs a set of invariants after every step and turns the first violation of each into a
+/// `violation` event. Its only state (which invariants already failed, and where) is small
+/// and is saved in timeline snapshots.
+#[derive(Clone, Debug)]
+pub struct Checker {
+    invariants: Vec<Invariant>,
+    first: Vec<Option<usize>>,
+}
+
+impl Checker {
+    /// Checks the given invariants.
+    pub fn new(invariants: Vec<Invariant>) -> Self {
+        let first = vec![None; invariants.len()];
+        Checker { invariants, first }
+    }
+
+    /// Checks every built-in invariant.
+    pub fn builtin() -> Self {
+        Self::new(builtin())
+    }
+
+    /// Checks events `trace[from..]` (just produced by one step); appends a violation event
+    /// for each invariant that fails for the first time. Returns how many were appended.
+    pub fn check(&mut self, world: &World, trace: &mut Vec<Event>, from: usize) -> usize {
+        let end = trace.len();
+        let mut added = 0;
+        for i in from..end {
+            for (k, inv) in self.invariants.iter().enumerate() {
+                if self.first[k].is_some() {
+                    continue;
+                }
+                if let Err(witnesses) = (inv.check)(world, &trace[..end], i) {
+                    self.first[k] = Some(trace.len());
+                    trace.push(Event {
+                        t: world.now(),
+                        node: None,
+                        what: What::Violation {
+                            invariant: inv.name.to_string(),
+                            witnesses,
+                        },
+                    });
+                    added += 1;
+                }
+            }
+        }
+        added
+    }
+
+    /// Re-learns a violation seen while replaying a recorded trace (no predicate is run).
+    pub(crate) fn observe(&mut self, index: usize, e: &Event) {
+        if let What::Violation { invariant, .. } = &e.what {
+            if let Some(k) = self.invariants.iter().position(|i| i.name == invariant) {
+                if self.first[k].is_none() {
+                    self.first[k] = Some(index);
+                }
+            }
+        }
+    }
+
+    /// State to save in a snapshot.
+    pub(crate) fn state(&self) -> Vec<Option<usize>> {
+        self.first.clone()
+    }
+
+    /// Restores state saved by [`Checker::state`].
+    pub(crate) fn restore(&mut self, state: &[Option<usize>]) {
+        self.first.clear();
+        self.first.extend_from_slice(state);
+    }
+
+    /// Each invariant with the trace index of its violation event, if it failed.
+    pub fn results(&self) -> impl Iterator<Item = (&Invariant, Option<usize>)> + '_ {
+        self.invariants.iter().zip(self.first.iter().copied())
+    }
+
+    /// The invariants being checked.
+    pub fn invariants(&self) -> &[Invariant] {
+        &self.invariants
+    }
+}

@@ -1,0 +1,187 @@
+//! A heartbeat failure detector: every server pings its peers periodically and suspects a
+//! peer it has not heard from for longer than a timeout, measured on its *own* clock. So a
+//! partition, a GC pause or a skewed clock produces false suspicions, the classic trap that
+//! lock sessions and leases must survive.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, Payload, Record, TimerKind};
+use crate::sim::event::What;
+use crate::sim::world::NodeIx;
+
+/// Settings of the detector (part of the scenario).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatCfg {
+    /// How often a node pings every peer, on its local clock (ms, at least 1).
+    pub interval_ms: u64,
+    /// Silence after which a peer is suspected, on the local clock (ms).
+    pub timeout_ms: u64,
+}
+
+/// Wire messages of the detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Msg {
+    /// "Are you there?" numbered by the sender's round.
+    Ping {
+        /// Sender's round number.
+        seq: u64,
+    },
+    /// "Yes": echoes the round it answers.
+    Pong {
+        /// The round being answered.
+        seq: u64,
+    },
+}
+
+impl Msg {
+    /// Short label for narration.
+    pub fn label(&self) -> String {
+        match self {
+            Msg::Ping { seq } => format!("ping #{seq}"),
+            Msg::Pong { seq } => format!("pong #{seq}"),
+        }
+    }
+}
+
+/// Timers of the detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "timer", rename_all = "snake_case")]
+pub enum Timer {
+    /// Periodic round: check silences, then ping everyone.
+    Tick,
+}
+
+impl Timer {
+    /// Short label for narration.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Timer::Tick => "heartbeat tick",
+        }
+    }
+}
+
+/// Volatile detector state of one node (lost on crash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    interval_ms: u64,
+    timeout_ms: u64,
+    seq: u64,
+    incarnation: u64,
+    /// Local time we last heard from each node index (None: never, grace until next tick).
+    last_heard: Vec<Option<i64>>,
+    suspected: Vec<bool>,
+}
+
+impl Node {
+    /// Starts the detector: bumps the incarnation in the durable log and arms the first tick.
+    pub(crate) fn boot(cfg: &HeartbeatCfg, ctx: &mut Ctx<'_>) -> Self {
+        let last = ctx
+            .durable()
+            .iter()
+            .map(|r| match r {
+                Record::Boot { incarnation } => *incarnation,
+            })
+            .max()
+            .unwrap_or(0);
+        let incarnation = last + 1;
+        ctx.persist(Record::Boot { incarnation });
+        ctx.set_timer(cfg.interval_ms.max(1), TimerKind::Heartbeat(Timer::Tick));
+        Node {
+            interval_ms: cfg.interval_ms.max(1),
+            timeout_ms: cfg.timeout_ms,
+            seq: 0,
+            incarnation,
+            last_heard: Vec::new(),
+            suspected: Vec::new(),
+        }
+    }
+
+    /// This process's incarnation (from the durable log; grows on every recovery).
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// Rough heap footprint, for snapshot memory reports.
+    pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.last_heard.capacity() * std::mem::size_of::<Option<i64>>()
+            + self.suspected.capacity()
+    }
+
+    /// Whether this node currently suspects `peer`.
+    pub fn suspects(&self, peer: NodeIx) -> bool {
+        self.suspected.get(peer as usize).copied().unwrap_or(false)
+    }
+
+    /// All peers currently suspected, ascending.
+    pub fn suspected(&self) -> impl Iterator<Item = NodeIx> + '_ {
+        self.suspected
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| i as NodeIx)
+    }
+
+    fn slot(&mut self, peer: NodeIx) -> usize {
+        let i = peer as usize;
+        if self.last_heard.len() <= i {
+            self.last_heard.resize(i + 1, None);
+            self.suspected.resize(i + 1, false);
+        }
+        i
+    }
+
+    fn heard(&mut self, ctx: &mut Ctx<'_>, from: NodeIx) {
+        let now = ctx.now_local();
+        let i = self.slot(from);
+        self.last_heard[i] = Some(now);
+        if self.suspected[i] {
+            self.suspected[i] = false;
+            ctx.emit(What::Trust { peer: from });
+        }
+    }
+
+    pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, msg: Msg) {
+        if let Msg::Ping { seq } = msg {
+            ctx.send(from, Payload::Heartbeat(Msg::Pong { seq }));
+        }
+        self.heard(ctx, from);
+    }
+
+    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
+        match t {
+            Timer::Tick => self.tick(ctx),
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_local();
+        let me = ctx.me();
+        for k in 0..ctx.members().len() {
+            let p = ctx.members()[k];
+            if p == me {
+                continue;
+            }
+            let i = self.slot(p);
+            let last = *self.last_heard[i].get_or_insert(now);
+            let silent = now.saturating_sub(last);
+            if !self.suspected[i] && silent > self.timeout_ms as i64 {
+                self.suspected[i] = true;
+                ctx.emit(What::Suspect {
+                    peer: p,
+                    silent_ms: silent.max(0) as u64,
+                });
+            }
+        }
+        for k in 0..ctx.members().len() {
+            let p = ctx.members()[k];
+            if p != me {
+                ctx.send(p, Payload::Heartbeat(Msg::Ping { seq: self.seq }));
+            }
+        }
+        self.seq += 1;
+        ctx.set_timer(self.interval_ms, TimerKind::Heartbeat(Timer::Tick));
+    }
+}

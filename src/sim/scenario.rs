@@ -1,0 +1,498 @@
+//! Scenarios: versioned JSON files describing a cluster, its protocols and keys, a seed, a
+//! schedule of timed commands and faults, narration, expectations and a fault budget.
+//! Decoding never panics: every error names the field (JSON path) and, for syntax and type
+//! errors, the line and column. Sizes are capped so a file cannot exhaust memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::cmd::Cmd;
+use super::fault::FaultBudget;
+use super::invariant::{self, Checker, Class};
+use super::net::LinkCfg;
+use super::proto::ProtoCfg;
+use super::ring::MAX_VNODES_PER_NODE;
+use super::time::Time;
+use super::topology::KeyCfg;
+use super::world::{ServerSpec, World, WorldCfg};
+
+/// The scenario format version this build reads and writes.
+pub const VERSION: u64 = 1;
+/// Most servers in a scenario's initial cluster.
+pub const MAX_SERVERS: u32 = 64;
+/// Most clients in a scenario.
+pub const MAX_CLIENTS: usize = 16;
+/// Longest run (virtual ms): one hour keeps a heartbeat run of a big cluster in memory.
+pub const MAX_UNTIL_MS: Time = 3_600_000;
+/// Most scheduled commands.
+pub const MAX_SCHEDULE: usize = 10_000;
+/// Most narration steps.
+pub const MAX_NARRATION: usize = 1_000;
+/// Largest scenario file accepted (bytes).
+pub const MAX_FILE_BYTES: usize = 4 << 20;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must be [`VERSION`].
+    pub version: u64,
+    /// Short identifier (also the file name of built-ins).
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// One-line summary for lists.
+    #[serde(default)]
+    pub summary: String,
+    /// Seed of the world's random generator (CLI `--seed` overrides).
+    #[serde(default)]
+    pub seed: u64,
+    /// Initial servers and clients.
+    pub cluster: ClusterSpec,
+    /// Link behaviour.
+    #[serde(default)]
+    pub network: LinkCfg,
+    /// Protocols run by the servers.
+    #[serde(default)]
+    pub protocols: ProtoCfg,
+    /// Keys tracked on the ring.
+    #[serde(default)]
+    pub keys: KeyCfg,
+    /// Timed commands and faults.
+    #[serde(default)]
+    pub schedule: Vec<Scheduled>,
+    /// Narration shown at given times.
+    #[serde(default)]
+    pub narration: Vec<Narration>,
+    /// What must (not) happen; absent means "every engine invariant holds".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// How much random chaos `explore` may add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_budget: Option<FaultBudget>,
+    /// Virtual time at which the run stops (ms).
+    pub until_ms: Time,
+}
+
+/// The initial cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Server names, in join order.
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// Alternative to `servers`: this many servers named n1, n2, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_count: Option<u64>,
+    /// Ring weights by server name (default 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, f64>,
+    /// Client names.
+    #[serde(default)]
+    pub clients: Vec<String>,
+    /// Ring vnodes per unit weight.
+    #[serde(default = "default_vnodes")]
+    pub vnodes: u32,
+}
+
+fn default_vnodes() -> u32 {
+    64
+}
+
+/// A command to apply at a virtual time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scheduled {
+    /// When (virtual ms).
+    pub at_ms: Time,
+    /// What.
+    pub cmd: Cmd,
+}
+
+/// Narration text shown at a virtual time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Narration {
+    /// When (virtual ms).
+    pub at_ms: Time,
+    /// What to say.
+    pub text: String,
+}
+
+/// Expectations: invariants that must hold and invariants the scenario demonstrates
+/// breaking.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Must never be violated.
+    #[serde(default)]
+    pub hold: Vec<String>,
+    /// Must be violated at least once (the lesson).
+    #[serde(default)]
+    pub violate: Vec<String>,
+}
+
+/// A decoding or validation error: where (JSON path, maybe line/column) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// JSON path of the offending field ("schedule[2].at_ms"), or "" for the whole file.
+    pub path: String,
+    /// Line and column (1-based) when the JSON parser knows them.
+    pub line: Option<(usize, usize)>,
+    /// What is wrong and, when possible, how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() || self.path == "." {
+            "scenario"
+        } else {
+            &self.path
+        };
+        match self.line {
+            Some((l, c)) => write!(f, "{path} (line {l}, column {c}): {}", self.message),
+            None => write!(f, "{path}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// serde_json appends " at line L column C"; we report the position separately.
+fn without_position(mut message: String) -> String {
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    message
+}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        path: path.into(),
+        line: None,
+        message: message.into(),
+    }
+}
+
+/// One expectation's outcome after a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Invariant name.
+    pub invariant: String,
+    /// "hold" or "violate".
+    pub expected: &'static str,
+    /// Trace index of its violation event, if it was violated.
+    pub violated_at: Option<usize>,
+    /// Whether the expectation is met.
+    pub ok: bool,
+}
+
+impl Scenario {
+    /// Decodes and validates a scenario file. Never panics, whatever the bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(err(
+                "",
+                format!("file is {} bytes; at most {MAX_FILE_BYTES}", bytes.len()),
+            ));
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ScenarioError {
+                path: String::new(),
+                line: Some((e.line(), e.column())),
+                message: format!("not valid JSON: {e}"),
+            })?;
+        let Some(obj) = value.as_object() else {
+            return Err(err("", "must be a JSON object"));
+        };
+        match obj.get("version") {
+            None => {
+                return Err(err(
+                    "version",
+                    format!("missing; this file needs \"version\": {VERSION}"),
+                ))
+            }
+            Some(v) if v.as_u64() == Some(VERSION) => {}
+            Some(v) => {
+                return Err(err(
+                    "version",
+                    format!("unsupported version {v}; this build needs version {VERSION}"),
+                ))
+            }
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let s: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let mut message = without_position(inner.to_string());
+            if message.contains("expected u64") || message.contains("expected u32") {
+                message.push_str(" (times, counts and sizes are whole numbers ≥ 0)");
+            }
+            ScenarioError {
+                path,
+                line: Some((inner.line(), inner.column())),
+                message,
+            }
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Encodes as pretty JSON (the same format [`Scenario::decode`] reads).
+    pub fn encode(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The initial server names (from `servers` or `server_count`).
+    pub fn server_names(&self) -> Vec<String> {
+        match self.cluster.server_count {
+            Some(n) if self.cluster.servers.is_empty() => (1..=n.min(MAX_SERVERS as u64))
+                .map(|i| format!("n{i}"))
+                .collect(),
+            _ => self.cluster.servers.clone(),
+        }
+    }
+
+    /// Checks limits and cross-references (node names, invariant names, times).
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let c = &self.cluster;
+        if let Some(n) = c.server_count {
+            if !c.servers.is_empty() {
+                return Err(err(
+                    "cluster.server_count",
+                    "give either servers or server_count, not both",
+                ));
+            }
+            if n == 0 || n > MAX_SERVERS as u64 {
+                return Err(err(
+                    "cluster.server_count",
+                    format!("must be in 1..={MAX_SERVERS}, got {n}"),
+                ));
+            }
+        }
+        let servers = self.server_names();
+        if servers.is_empty() {
+            return Err(err("cluster.servers", "needs at least one server"));
+        }
+        if servers.len() > MAX_SERVERS as usize {
+            return Err(err(
+                "cluster.servers",
+                format!("at most {MAX_SERVERS} servers, got {}", servers.len()),
+            ));
+        }
+        if c.clients.len() > MAX_CLIENTS {
+            return Err(err(
+                "cluster.clients",
+                format!("at most {MAX_CLIENTS} clients, got {}", c.clients.len()),
+            ));
+        }
+        if !(1..=MAX_VNODES_PER_NODE).contains(&c.vnodes) {
+            return Err(err(
+                "cluster.vnodes",
+                format!("must be in 1..={MAX_VNODES_PER_NODE}, got {}", c.vnodes),
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for (i, n) in servers.iter().chain(&c.clients).enumerate() {
+            let path = if i < servers.len() {
+                format!("cluster.servers[{i}]")
+            } else {
+                format!("cluster.clients[{}]", i - servers.len())
+            };
+            super::ring::validate_name(n).map_err(|e| err(&path, e.to_string()))?;
+            if !names.insert(n.as_str()) {
+                return Err(err(path, format!("duplicate node name \"{n}\"")));
+            }
+        }
+        for (name, w) in &c.weights {
+            let path = format!("cluster.weights.{name}");
+            if !servers.contains(name) {
+                return Err(err(path, format!("\"{name}\" is not a server")));
+            }
+            if !w.is_finite() || *w <= 0.0 {
+                return Err(err(path, format!("must be a positive number, got {w}")));
+            }
+        }
+        self.network.validate().map_err(|m| err("network", m))?;
+        if let Some(h) = &self.protocols.heartbeat {
+            if h.interval_ms == 0 {
+                return Err(err("protocols.heartbeat.interval_ms", "must be at least 1"));
+            }
+            if h.timeout_ms == 0 {
+                return Err(err("protocols.heartbeat.timeout_ms", "must be at least 1"));
+            }
+        }
+        if self.keys.count > super::topology::MAX_KEYS {
+            return Err(err(
+                "keys.count",
+                format!(
+                    "at most {}, got {}",
+                    super::topology::MAX_KEYS,
+                    self.keys.count
+                ),
+            ));
+        }
+        if self.until_ms == 0 || self.until_ms > MAX_UNTIL_MS {
+            return Err(err(
+                "until_ms",
+                format!("must be in 1..={MAX_UNTIL_MS}, got {}", self.until_ms),
+            ));
+        }
+        if self.schedule.len() > MAX_SCHEDULE {
+            return Err(err("schedule", format!("at most {MAX_SCHEDULE} commands")));
+        }
+        if self.narration.len() > MAX_NARRATION {
+            return Err(err("narration", format!("at most {MAX_NARRATION} steps")));
+        }
+        // Node names a command refers to must exist by then (or be added by an earlier one).
+        let mut known: BTreeSet<String> = servers.iter().chain(&c.clients).cloned().collect();
+        let mut order: Vec<usize> = (0..self.schedule.len()).collect();
+        order.sort_by_key(|&i| self.schedule[i].at_ms);
+        for i in order {
+            let s = &self.schedule[i];
+            if s.at_ms > self.until_ms {
+                return Err(err(
+                    format!("schedule[{i}].at_ms"),
+                    format!("{} is after until_ms {}", s.at_ms, self.until_ms),
+                ));
+            }
+            match &s.cmd {
+                Cmd::AddNode { node, .. } | Cmd::AddClient { node } => {
+                    known.insert(node.clone());
+                }
+                other => {
+                    for n in other.node_names() {
+                        if !known.contains(n) {
+                            return Err(err(
+                                format!("schedule[{i}].cmd"),
+                                format!("unknown node \"{n}\""),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, n) in self.narration.iter().enumerate() {
+            if n.at_ms > self.until_ms {
+                return Err(err(
+                    format!("narration[{i}].at_ms"),
+                    format!("{} is after until_ms {}", n.at_ms, self.until_ms),
+                ));
+            }
+        }
+        if let Some(e) = &self.expect {
+            for (field, list) in [("hold", &e.hold), ("violate", &e.violate)] {
+                for (i, name) in list.iter().enumerate() {
+                    if invariant::find(name).is_none() {
+                        let all: Vec<_> = invariant::builtin().iter().map(|i| i.name).collect();
+                        return Err(err(
+                            format!("expect.{field}[{i}]"),
+                            format!("unknown invariant \"{name}\" (known: {})", all.join(", ")),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(b) = &self.fault_budget {
+            b.validate()
+                .map_err(|(f, m)| err(format!("fault_budget.{f}"), m))?;
+        }
+        Ok(())
+    }
+
+    /// The world configuration, with `seed` overriding the file's.
+    pub fn world_cfg(&self, seed: Option<u64>) -> WorldCfg {
+        WorldCfg {
+            seed: seed.unwrap_or(self.seed),
+            servers: self
+                .server_names()
+                .into_iter()
+                .map(|name| ServerSpec {
+                    weight: self.cluster.weights.get(&name).copied().unwrap_or(1.0),
+                    name,
+                })
+                .collect(),
+            clients: self.cluster.clients.clone(),
+            net: self.network.clone(),
+            protocols: self.protocols.clone(),
+            vnodes: self.cluster.vnodes,
+            keys: self.keys.clone(),
+        }
+    }
+
+    /// Builds the world with the schedule and narration queued inside it (so they survive
+    /// time-travel forks). Narration at the same time as a command comes first.
+    pub fn build(&self, seed: Option<u64>) -> Result<World, ScenarioError> {
+        let mut w = World::new(&self.world_cfg(seed)).map_err(|e| err("cluster", e.to_string()))?;
+        let mut items: Vec<(Time, u8, usize)> = Vec::new();
+        items.extend(
+            self.narration
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.at_ms, 0, i)),
+        );
+        items.extend(
+            self.schedule
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.at_ms, 1, i)),
+        );
+        items.sort();
+        for (at, kind, i) in items {
+            let cmd = if kind == 0 {
+                Cmd::Note {
+                    text: self.narration[i].text.clone(),
+                }
+            } else {
+                self.schedule[i].cmd.clone()
+            };
+            w.schedule(at, cmd);
+        }
+        Ok(w)
+    }
+
+    /// Judges the expectations against a checker's results. Without `expect`, every engine
+    /// invariant must hold.
+    pub fn verdicts(&self, checker: &Checker) -> Vec<Verdict> {
+        let first = |name: &str| {
+            checker
+                .results()
+                .find(|(i, _)| i.name == name)
+                .and_then(|(_, at)| at)
+        };
+        let (hold, violate) = match &self.expect {
+            Some(e) => (e.hold.clone(), e.violate.clone()),
+            None => (
+                invariant::builtin()
+                    .iter()
+                    .filter(|i| i.class == Class::Engine)
+                    .map(|i| i.name.to_string())
+                    .collect(),
+                Vec::new(),
+            ),
+        };
+        let mut out = Vec::new();
+        for name in hold {
+            let at = first(&name);
+            out.push(Verdict {
+                invariant: name,
+                expected: "hold",
+                violated_at: at,
+                ok: at.is_none(),
+            });
+        }
+        for name in violate {
+            let at = first(&name);
+            out.push(Verdict {
+                invariant: name,
+                expected: "violate",
+                violated_at: at,
+                ok: at.is_some(),
+            });
+        }
+        out
+    }
+}

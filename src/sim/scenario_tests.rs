@@ -1,0 +1,212 @@
+//! Scenario codec tests: built-ins decode and behave; bad files give clear errors naming the
+//! field; arbitrary input never panics.
+
+use proptest::prelude::*;
+
+use super::scenario::{Scenario, VERSION};
+
+const BUILTIN: [(&str, &str); 3] = [
+    (
+        "node-failure",
+        include_str!("../../static/scenarios/node-failure.json"),
+    ),
+    (
+        "partition-false-suspicion",
+        include_str!("../../static/scenarios/partition-false-suspicion.json"),
+    ),
+    (
+        "gc-pause",
+        include_str!("../../static/scenarios/gc-pause.json"),
+    ),
+];
+
+const MINIMAL: &str =
+    r#"{"version":1,"id":"m","title":"M","cluster":{"servers":["A","B"]},"until_ms":1000}"#;
+
+fn decode_err(s: &str) -> String {
+    Scenario::decode(s.as_bytes()).unwrap_err().to_string()
+}
+
+#[test]
+fn builtins_decode_and_are_indexed() {
+    let index: serde_json::Value =
+        serde_json::from_str(include_str!("../../static/scenarios/index.json")).unwrap();
+    let ids: Vec<&str> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    for (id, text) in BUILTIN {
+        let s = Scenario::decode(text.as_bytes()).unwrap();
+        assert_eq!(s.id, id);
+        assert!(ids.contains(&id), "{id} missing from index.json");
+        // round trip through our own encoder
+        assert_eq!(Scenario::decode(s.encode().as_bytes()).unwrap(), s);
+    }
+    assert_eq!(ids.len(), BUILTIN.len());
+}
+
+#[test]
+fn minimal_scenario_uses_defaults() {
+    let s = Scenario::decode(MINIMAL.as_bytes()).unwrap();
+    assert_eq!(s.version, VERSION);
+    assert_eq!(s.cluster.vnodes, 64);
+    assert!(s.protocols.heartbeat.is_none());
+    assert!(s.build(None).is_ok());
+}
+
+#[test]
+fn truncated_json_reports_line_and_column() {
+    let e = decode_err(&MINIMAL[..40]);
+    assert!(e.contains("line 1") && e.contains("not valid JSON"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let e = decode_err(&MINIMAL.replace(r#""until_ms":1000"#, r#""until_ms":"soon""#));
+    assert!(e.starts_with("until_ms"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#"["A","B"]"#, r#"["A",7]"#));
+    assert!(e.starts_with("cluster.servers[1]"), "{e}");
+}
+
+#[test]
+fn unknown_version_says_which_is_needed() {
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":2"#));
+    assert!(e.contains("needs version 1"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
+    assert!(e.contains("needs \"version\": 1"), "{e}");
+}
+
+#[test]
+fn unknown_field_is_named() {
+    let e = decode_err(&MINIMAL.replace(r#""id":"m""#, r#""id":"m","colour":"red""#));
+    assert!(e.contains("colour"), "{e}");
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""schedule":[{"at_ms":5,"cmd":{"op":"crash","node":"A","force":true}}],"until_ms""#,
+    ));
+    assert!(e.contains("schedule[0]") && e.contains("force"), "{e}");
+}
+
+#[test]
+fn huge_clusters_hit_limits() {
+    let e = decode_err(&MINIMAL.replace(r#""servers":["A","B"]"#, r#""server_count":1000000000"#));
+    assert!(
+        e.starts_with("cluster.server_count") && e.contains("64"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(r#""until_ms":1000"#, r#""until_ms":1000000000000"#));
+    assert!(e.starts_with("until_ms"), "{e}");
+    let e =
+        decode_err(&MINIMAL.replace(r#""until_ms""#, r#""keys":{"count":4000000000},"until_ms""#));
+    assert!(e.starts_with("keys.count"), "{e}");
+}
+
+#[test]
+fn negative_times_are_refused_with_the_field() {
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""schedule":[{"at_ms":-5,"cmd":{"op":"heal"}}],"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("schedule[0].at_ms") && e.contains("≥ 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn semantic_errors_name_the_field() {
+    let with = |extra: &str| {
+        decode_err(&MINIMAL.replace(r#""until_ms""#, &format!("{extra},\"until_ms\"")))
+    };
+    let e = with(r#""schedule":[{"at_ms":5,"cmd":{"op":"crash","node":"Z"}}]"#);
+    assert!(
+        e.starts_with("schedule[0].cmd") && e.contains("\"Z\""),
+        "{e}"
+    );
+    let e = with(r#""schedule":[{"at_ms":5000,"cmd":{"op":"heal"}}]"#);
+    assert!(e.starts_with("schedule[0].at_ms"), "{e}");
+    let e = with(r#""expect":{"hold":["no_such_thing"]}"#);
+    assert!(e.starts_with("expect.hold[0]"), "{e}");
+    let e = with(r#""network":{"base_ms":5,"loss":3}"#);
+    assert!(e.starts_with("network") && e.contains("loss"), "{e}");
+    let e = with(r#""protocols":{"heartbeat":{"interval_ms":0,"timeout_ms":5}}"#);
+    assert!(e.starts_with("protocols.heartbeat.interval_ms"), "{e}");
+    let e = with(r#""fault_budget":{"crashes":5000}"#);
+    assert!(e.starts_with("fault_budget.crashes"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#"["A","B"]"#, r#"["A","A"]"#));
+    assert!(
+        e.starts_with("cluster.servers[1]") && e.contains("duplicate"),
+        "{e}"
+    );
+    // a node added by the schedule may be referred to later
+    let ok = MINIMAL.replace(
+        r#""until_ms""#,
+        r#""schedule":[{"at_ms":9,"cmd":{"op":"crash","node":"E"}},{"at_ms":5,"cmd":{"op":"add_node","node":"E"}}],"until_ms""#,
+    );
+    assert!(Scenario::decode(ok.as_bytes()).is_ok());
+}
+
+#[test]
+fn not_an_object_is_a_clear_error() {
+    assert!(decode_err("[1,2]").contains("JSON object"));
+    assert!(decode_err("").contains("line 1"));
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(|f| serde_json::json!(f)),
+        "[a-z_]{0,8}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("version".to_string()),
+                    Just("cluster".to_string()),
+                    Just("servers".to_string()),
+                    Just("schedule".to_string()),
+                    Just("until_ms".to_string()),
+                    Just("op".to_string()),
+                    "[a-z_]{1,8}"
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn decoder_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        if let Err(e) = Scenario::decode(&bytes) {
+            prop_assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn decoder_never_panics_on_json(v in json_value()) {
+        let text = v.to_string();
+        if let Err(e) = Scenario::decode(text.as_bytes()) {
+            prop_assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn decoder_never_panics_on_mutated_builtins(which in 0usize..3, cut in 0usize..4000, byte in any::<u8>()) {
+        let mut b = BUILTIN[which].1.as_bytes().to_vec();
+        let at = cut % b.len();
+        b[at] = byte;
+        let _ = Scenario::decode(&b);
+        let _ = Scenario::decode(&b[..at]);
+    }
+}
