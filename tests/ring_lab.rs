@@ -327,3 +327,45 @@ fn colouring_by_mod_n_shows_it_moving_most_keys_on_the_same_event() {
         .expect("ring");
     assert_eq!(lab.view_owners(), lab.keys().owners());
 }
+
+#[test]
+fn the_cached_base_layer_is_constant_through_a_tween_and_the_overlay_is_cheap() {
+    let mut lab = RingLab::new();
+    let report = lab
+        .apply(RingCmd::AddNode {
+            name: None,
+            weight: 1.0,
+        })
+        .expect("add")
+        .clone();
+    let t = Transition::new(0.0, 1000.0, report.arcs.clone(), report.moved.clone());
+    let frame = |now: f64| RingFrame {
+        ring: lab.ring(),
+        keys: lab.keys(),
+        owners: lab.view_owners(),
+        transition: Some(&t),
+        now_ms: now,
+        selected: None,
+        probe: None,
+        replicas: 2,
+        width: 800.0,
+        height: 600.0,
+    };
+    // The painter caches the base for the whole tween: it must not depend on time...
+    let first = ring_scene::build_base(&frame(0.0));
+    for now in [100.0, 500.0, 999.0, 1000.0] {
+        assert_eq!(ring_scene::build_base(&frame(now)), first);
+        let layers = ring_scene::build_layers(&frame(now));
+        assert_eq!(layers.base, first);
+        assert_eq!(layers.overlay, ring_scene::build_overlay(&frame(now)));
+    }
+    // ...and base + overlay together show every key exactly once.
+    // (At the tween's end there are no ghosts, so every dot is a key.)
+    let keys_in =
+        |s: &ringlab::view::scene::Scene| s.dots.iter().map(|d| d.xy.len()).sum::<usize>();
+    let overlay_end = ring_scene::build_overlay(&frame(1000.0));
+    assert_eq!(keys_in(&first) + keys_in(&overlay_end), DEFAULT_KEYS);
+    // The overlay only carries moving keys, not the whole key set.
+    let moving: usize = overlay_end.dots.iter().map(|d| d.xy.len()).sum();
+    assert_eq!(moving, report.moved.len());
+}

@@ -55,7 +55,7 @@ fn count_colour(px: &[u8], c: Rgb) -> usize {
 #[wasm_bindgen_test]
 fn painter_draws_every_node_in_its_colour_at_device_resolution() {
     let canvas = new_canvas(1, 1);
-    let painter = CanvasPainter::new(canvas.clone()).expect("painter");
+    let mut painter = CanvasPainter::new(canvas.clone()).expect("painter");
     assert!(painter.resize(320.0, 240.0, 2.0));
     assert_eq!((canvas.width(), canvas.height()), (640, 480));
     assert!(!painter.resize(320.0, 240.0, 2.0), "same size is a no-op");

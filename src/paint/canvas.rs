@@ -14,20 +14,32 @@ use crate::view::theme::Theme;
 /// cheaper than arcs when there are 100,000 of them.
 const SQUARE_BELOW: f64 = 1.6;
 
-/// A canvas plus its 2D context.
+/// A canvas plus its 2D context, and an offscreen copy of the static layer.
 pub struct CanvasPainter {
     canvas: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
+    base: Option<(HtmlCanvasElement, CanvasRenderingContext2d)>,
+    base_key: Option<u64>,
+}
+
+fn context_2d(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
+    canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("this browser gives no 2D canvas context"))?
+        .dyn_into::<CanvasRenderingContext2d>()
+        .map_err(JsValue::from)
 }
 
 impl CanvasPainter {
     /// Wraps a canvas; fails if the browser will not give a 2D context.
     pub fn new(canvas: HtmlCanvasElement) -> Result<Self, JsValue> {
-        let ctx = canvas
-            .get_context("2d")?
-            .ok_or_else(|| JsValue::from_str("this browser gives no 2D canvas context"))?
-            .dyn_into::<CanvasRenderingContext2d>()?;
-        Ok(CanvasPainter { canvas, ctx })
+        let ctx = context_2d(&canvas)?;
+        Ok(CanvasPainter {
+            canvas,
+            ctx,
+            base: None,
+            base_key: None,
+        })
     }
 
     /// The canvas element.
@@ -37,7 +49,7 @@ impl CanvasPainter {
 
     /// Sizes the backing store to CSS size × devicePixelRatio so lines stay crisp; returns
     /// true when the size actually changed.
-    pub fn resize(&self, css_w: f64, css_h: f64, dpr: f64) -> bool {
+    pub fn resize(&mut self, css_w: f64, css_h: f64, dpr: f64) -> bool {
         let w = (css_w * dpr).round().max(1.0) as u32;
         let h = (css_h * dpr).round().max(1.0) as u32;
         if self.canvas.width() == w && self.canvas.height() == h {
@@ -45,93 +57,145 @@ impl CanvasPainter {
         }
         self.canvas.set_width(w);
         self.canvas.set_height(h);
+        self.base_key = None;
         true
     }
 
     /// Draws a whole frame. `dpr` maps the scene's CSS pixels to device pixels.
     pub fn paint(&self, scene: &Scene, theme: &Theme, dpr: f64) -> Result<(), JsValue> {
-        let ctx = &self.ctx;
-        ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)?;
+        draw(&self.ctx, scene, theme, dpr, true)
+    }
+
+    /// Draws a frame from a cached static layer plus a fresh overlay. `base` is only built
+    /// and painted (offscreen) when `key` differs from the cached layer's; otherwise the frame
+    /// is one image copy plus the overlay, which is what keeps large rings at 60 fps.
+    pub fn paint_layered(
+        &mut self,
+        key: u64,
+        base: impl FnOnce() -> Scene,
+        overlay: &Scene,
+        theme: &Theme,
+        dpr: f64,
+    ) -> Result<(), JsValue> {
+        let (w, h) = (self.canvas.width(), self.canvas.height());
+        if self.base.is_none() {
+            let doc = web_sys::window()
+                .and_then(|w| w.document())
+                .ok_or_else(|| JsValue::from_str("no document for the offscreen canvas"))?;
+            let c: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
+            let ctx = context_2d(&c)?;
+            self.base = Some((c, ctx));
+            self.base_key = None;
+        }
+        let Some((layer, layer_ctx)) = &self.base else {
+            return Ok(());
+        };
+        if layer.width() != w || layer.height() != h {
+            layer.set_width(w);
+            layer.set_height(h);
+            self.base_key = None;
+        }
+        if self.base_key != Some(key) {
+            draw(layer_ctx, &base(), theme, dpr, true)?;
+            self.base_key = Some(key);
+        }
+        self.ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+        self.ctx
+            .draw_image_with_html_canvas_element(layer, 0.0, 0.0)?;
+        draw(&self.ctx, overlay, theme, dpr, false)
+    }
+}
+
+/// Draws one scene; `clear` fills the background first (the base layer does, the overlay
+/// must not).
+fn draw(
+    ctx: &CanvasRenderingContext2d,
+    scene: &Scene,
+    theme: &Theme,
+    dpr: f64,
+    clear: bool,
+) -> Result<(), JsValue> {
+    ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)?;
+    if clear {
         ctx.set_fill_style_str(&theme.bg.css());
         ctx.fill_rect(0.0, 0.0, scene.width, scene.height);
-        ctx.set_line_cap("butt");
-
-        for c in &scene.circles {
-            self.circle(c, theme)?;
-        }
-        for batch in &scene.arcs {
-            ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
-            ctx.set_line_width(batch.width);
-            ctx.begin_path();
-            for &(a0, a1) in &batch.spans {
-                let (x, y) = polar(batch.cx, batch.cy, batch.r, a0);
-                ctx.move_to(x, y);
-                ctx.arc(batch.cx, batch.cy, batch.r, a0, a1)?;
-            }
-            ctx.stroke();
-        }
-        for batch in &scene.ticks {
-            ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
-            ctx.set_line_width(batch.width);
-            ctx.begin_path();
-            for &a in &batch.angles {
-                let (x0, y0) = polar(batch.cx, batch.cy, batch.r0, a);
-                let (x1, y1) = polar(batch.cx, batch.cy, batch.r1, a);
-                ctx.move_to(x0, y0);
-                ctx.line_to(x1, y1);
-            }
-            ctx.stroke();
-        }
-        for batch in &scene.dots {
-            ctx.set_fill_style_str(&theme.resolve(batch.ink).css());
-            ctx.begin_path();
-            let r = batch.radius;
-            if r < SQUARE_BELOW {
-                for &(x, y) in &batch.xy {
-                    ctx.rect(x as f64 - r, y as f64 - r, 2.0 * r, 2.0 * r);
-                }
-            } else {
-                for &(x, y) in &batch.xy {
-                    ctx.move_to(x as f64 + r, y as f64);
-                    ctx.arc(x as f64, y as f64, r, 0.0, TAU)?;
-                }
-            }
-            ctx.fill();
-        }
-        for c in &scene.markers {
-            self.circle(c, theme)?;
-        }
-        ctx.set_text_baseline("middle");
-        for label in &scene.labels {
-            ctx.set_font(&format!(
-                "{}{}px system-ui, sans-serif",
-                if label.bold { "600 " } else { "" },
-                label.size
-            ));
-            ctx.set_text_align(match label.align {
-                Align::Left => "left",
-                Align::Center => "center",
-                Align::Right => "right",
-            });
-            ctx.set_fill_style_str(&theme.resolve(label.ink).css());
-            ctx.fill_text(&label.text, label.x, label.y)?;
-        }
-        Ok(())
     }
+    ctx.set_line_cap("butt");
 
-    fn circle(&self, c: &Circle, theme: &Theme) -> Result<(), JsValue> {
-        let ctx = &self.ctx;
+    for c in &scene.circles {
+        circle(ctx, c, theme)?;
+    }
+    for batch in &scene.arcs {
+        ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
+        ctx.set_line_width(batch.width);
         ctx.begin_path();
-        ctx.arc(c.cx, c.cy, c.r, 0.0, TAU)?;
-        if let Some(ink) = c.fill {
-            ctx.set_fill_style_str(&theme.resolve(ink).css());
-            ctx.fill();
+        for &(a0, a1) in &batch.spans {
+            let (x, y) = polar(batch.cx, batch.cy, batch.r, a0);
+            ctx.move_to(x, y);
+            ctx.arc(batch.cx, batch.cy, batch.r, a0, a1)?;
         }
-        if let Some((ink, w)) = c.stroke {
-            ctx.set_stroke_style_str(&theme.resolve(ink).css());
-            ctx.set_line_width(w);
-            ctx.stroke();
-        }
-        Ok(())
+        ctx.stroke();
     }
+    for batch in &scene.ticks {
+        ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
+        ctx.set_line_width(batch.width);
+        ctx.begin_path();
+        for &a in &batch.angles {
+            let (x0, y0) = polar(batch.cx, batch.cy, batch.r0, a);
+            let (x1, y1) = polar(batch.cx, batch.cy, batch.r1, a);
+            ctx.move_to(x0, y0);
+            ctx.line_to(x1, y1);
+        }
+        ctx.stroke();
+    }
+    for batch in &scene.dots {
+        ctx.set_fill_style_str(&theme.resolve(batch.ink).css());
+        ctx.begin_path();
+        let r = batch.radius;
+        if r < SQUARE_BELOW {
+            for &(x, y) in &batch.xy {
+                ctx.rect(x as f64 - r, y as f64 - r, 2.0 * r, 2.0 * r);
+            }
+        } else {
+            for &(x, y) in &batch.xy {
+                ctx.move_to(x as f64 + r, y as f64);
+                ctx.arc(x as f64, y as f64, r, 0.0, TAU)?;
+            }
+        }
+        ctx.fill();
+    }
+    for c in &scene.markers {
+        circle(ctx, c, theme)?;
+    }
+    ctx.set_text_baseline("middle");
+    for label in &scene.labels {
+        ctx.set_font(&format!(
+            "{}{}px system-ui, sans-serif",
+            if label.bold { "600 " } else { "" },
+            label.size
+        ));
+        ctx.set_text_align(match label.align {
+            Align::Left => "left",
+            Align::Center => "center",
+            Align::Right => "right",
+        });
+        ctx.set_fill_style_str(&theme.resolve(label.ink).css());
+        ctx.fill_text(&label.text, label.x, label.y)?;
+    }
+    Ok(())
+}
+
+fn circle(ctx: &CanvasRenderingContext2d, c: &Circle, theme: &Theme) -> Result<(), JsValue> {
+    ctx.begin_path();
+    ctx.arc(c.cx, c.cy, c.r, 0.0, TAU)?;
+    if let Some(ink) = c.fill {
+        ctx.set_fill_style_str(&theme.resolve(ink).css());
+        ctx.fill();
+    }
+    if let Some((ink, w)) = c.stroke {
+        ctx.set_stroke_style_str(&theme.resolve(ink).css());
+        ctx.set_line_width(w);
+        ctx.stroke();
+    }
+    Ok(())
 }

@@ -2,6 +2,8 @@
 //! the canvas is drawn by the frame loop from shared state, outside the virtual DOM.
 
 use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -36,6 +38,9 @@ pub struct Shared {
     pub probe: Option<u64>,
     painter: Option<CanvasPainter>,
     theme: Theme,
+    /// Bumped on every lab change and theme change: part of the base layer's key.
+    lab_version: u64,
+    theme_version: u64,
     css_size: (f64, f64),
     dpr: f64,
     ready: bool,
@@ -43,12 +48,30 @@ pub struct Shared {
 
 impl Shared {
     /// Draws one frame; returns whether the animation wants another.
+    /// Identity of the static layer: anything that changes it changes this.
+    fn base_key(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.lab_version.hash(&mut h);
+        self.theme_version.hash(&mut h);
+        self.selected.hash(&mut h);
+        self.transition
+            .as_ref()
+            .map(|t| t.start_ms.to_bits())
+            .hash(&mut h);
+        self.css_size.0.to_bits().hash(&mut h);
+        self.css_size.1.to_bits().hash(&mut h);
+        self.dpr.to_bits().hash(&mut h);
+        h.finish()
+    }
+
     fn frame(&mut self, now: f64) -> bool {
-        let Some(painter) = &self.painter else {
+        let key = self.base_key();
+        let Some(painter) = &mut self.painter else {
             return false;
         };
+        let started = now_ms();
         let (w, h) = self.css_size;
-        let scene = ring_scene::build(&RingFrame {
+        let frame = RingFrame {
             ring: self.lab.ring(),
             keys: self.lab.keys(),
             owners: self.lab.view_owners(),
@@ -59,11 +82,20 @@ impl Shared {
             replicas: self.lab.replicas(),
             width: w,
             height: h,
-        });
-        if let Err(e) = painter.paint(&scene, &self.theme, self.dpr) {
+        };
+        let overlay = ring_scene::build_overlay(&frame);
+        let painted = painter.paint_layered(
+            key,
+            || ring_scene::build_base(&frame),
+            &overlay,
+            &self.theme,
+            self.dpr,
+        );
+        if let Err(e) = painted {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
             return false;
         }
+        record_frame_cost(now_ms() - started);
         if !self.ready {
             self.ready = true;
             if let Some(root) = gloo_utils::document().document_element() {
@@ -195,6 +227,19 @@ fn media_matches(query: &str) -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// Appends a frame's build+paint time to `window.__ringlabFrames` when a profiling script
+/// put an array there (tests/perf/frames.mjs); otherwise costs one property read.
+fn record_frame_cost(ms: f64) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(list) = js_sys::Reflect::get(&window, &"__ringlabFrames".into()) {
+        if let Some(list) = list.dyn_ref::<js_sys::Array>() {
+            list.push(&ms.into());
+        }
+    }
+}
+
 fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
@@ -205,6 +250,7 @@ impl App {
     fn run(&mut self, cmd: RingCmd) {
         let duration = if self.reduced_motion { 0.0 } else { DEFAULT_MS };
         let mut shared = self.shared.borrow_mut();
+        shared.lab_version += 1;
         match shared.lab.apply(cmd) {
             Ok(report) => {
                 let moved = report.view_moved.as_ref().unwrap_or(&report.moved).clone();
@@ -292,6 +338,8 @@ impl Component for App {
                 probe: None,
                 painter: None,
                 theme: Theme::light(),
+                lab_version: 0,
+                theme_version: 0,
                 css_size: (640.0, 480.0),
                 dpr: 1.0,
                 ready: false,
@@ -508,7 +556,10 @@ impl Component for App {
             let canvas = canvas.clone();
             let kicker = frame_loop_kicker(&frame_loop);
             self.theme_listener = Some(EventListener::new(&mql, "change", move |_| {
-                shared.borrow_mut().theme = css_theme::read(&canvas);
+                let mut s = shared.borrow_mut();
+                s.theme = css_theme::read(&canvas);
+                s.theme_version += 1;
+                drop(s);
                 kicker();
             }));
         }
@@ -539,7 +590,7 @@ fn resize_to(shared: &Rc<RefCell<Shared>>, w: f64, h: f64) {
     let mut s = shared.borrow_mut();
     s.css_size = (w.max(1.0), h.max(1.0));
     s.dpr = dpr;
-    if let Some(p) = &s.painter {
+    if let Some(p) = &mut s.painter {
         p.resize(w, h, dpr);
     }
 }

@@ -75,10 +75,47 @@ impl RingGeometry {
     }
 }
 
-/// Builds the frame. Cost is linear in points + keys; batches are per ink, not per item.
+/// A frame split by how often it changes: `base` only when the lab, selection, size or
+/// theme change (painted once into an offscreen canvas), `overlay` every animation frame
+/// (the sweep, the moving keys, the looked-up walk). Keeps big rings at 60 fps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layers {
+    /// Static content: track, final arcs, ticks, keys that are not moving, labels.
+    pub base: Scene,
+    /// Per-frame content drawn over the base.
+    pub overlay: Scene,
+}
+
+/// Builds the frame as one scene (base then overlay): for tests and the SVG export.
 pub fn build(frame: &RingFrame<'_>) -> Scene {
+    let Layers { mut base, overlay } = build_layers(frame);
+    base.circles.extend(overlay.circles);
+    base.arcs.extend(overlay.arcs);
+    base.ticks.extend(overlay.ticks);
+    base.dots.extend(overlay.dots);
+    base.labels.extend(overlay.labels);
+    base.markers.extend(overlay.markers);
+    base
+}
+
+/// Builds both layers. Cost is linear in points + keys; batches are per ink, not per item.
+pub fn build_layers(frame: &RingFrame<'_>) -> Layers {
     let g = RingGeometry::fit(frame.width, frame.height);
     let mut scene = Scene::new(frame.width, frame.height);
+    let mut overlay = Scene::new(frame.width, frame.height);
+    base_into(frame, &g, &mut scene);
+    let progress = frame
+        .transition
+        .map(|t| t.progress(frame.now_ms))
+        .unwrap_or(1.0);
+    overlay_into(frame, &g, progress, ease(progress), &mut overlay);
+    Layers {
+        base: scene,
+        overlay,
+    }
+}
+
+fn base_into(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     scene.circles.push(Circle {
         cx: g.cx,
         cy: g.cy,
@@ -86,19 +123,43 @@ pub fn build(frame: &RingFrame<'_>) -> Scene {
         stroke: Some((Ink::Track, g.band)),
         fill: None,
     });
+    ownership_arcs(frame, g, scene);
+    vnode_ticks(frame, g, scene);
+    still_keys(frame, g, scene);
+    node_labels(frame, g, scene);
+    centre_caption(frame, g, scene);
+}
+
+/// Only the static layer: built when the cached one is stale.
+pub fn build_base(frame: &RingFrame<'_>) -> Scene {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    let mut scene = Scene::new(frame.width, frame.height);
+    base_into(frame, &g, &mut scene);
+    scene
+}
+
+/// Only the per-frame layer: what an animation frame rebuilds while the base is cached.
+pub fn build_overlay(frame: &RingFrame<'_>) -> Scene {
+    let g = RingGeometry::fit(frame.width, frame.height);
     let progress = frame
         .transition
         .map(|t| t.progress(frame.now_ms))
         .unwrap_or(1.0);
-    let eased = ease(progress);
+    let mut overlay = Scene::new(frame.width, frame.height);
+    overlay_into(frame, &g, progress, ease(progress), &mut overlay);
+    overlay
+}
 
-    ownership_arcs(frame, &g, eased, &mut scene);
-    vnode_ticks(frame, &g, &mut scene);
-    key_dots(frame, &g, eased, progress, &mut scene);
-    node_labels(frame, &g, &mut scene);
-    probe_walk(frame, &g, &mut scene);
-    centre_caption(frame, &g, &mut scene);
-    scene
+fn overlay_into(
+    frame: &RingFrame<'_>,
+    g: &RingGeometry,
+    raw: f64,
+    eased: f64,
+    overlay: &mut Scene,
+) {
+    sweep(frame, g, eased, overlay);
+    moving_keys(frame, g, eased, raw, overlay);
+    probe_walk(frame, g, overlay);
 }
 
 fn swatch(ring: &Ring, node: Option<NodeId>) -> Swatch {
@@ -108,7 +169,7 @@ fn swatch(ring: &Ring, node: Option<NodeId>) -> Swatch {
     }
 }
 
-fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, scene: &mut Scene) {
+fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let ring = frame.ring;
     let points = ring.points();
     let mut spans: HashMap<NodeId, Vec<(f64, f64)>> = HashMap::new();
@@ -146,42 +207,6 @@ fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, scene: &m
             r: g.r,
             spans: spans.remove(&id).unwrap_or_default(),
         });
-    }
-    // The sweep: the not-yet-swept part of each changed arc still shows its old owner.
-    if let Some(t) = frame.transition {
-        if eased < 1.0 {
-            let mut old: HashMap<Swatch, Vec<(f64, f64)>> = HashMap::new();
-            for arc in &t.arcs {
-                let a0 = angle_of(arc.start);
-                let full = arc.start == arc.end;
-                let len = if full {
-                    TAU
-                } else {
-                    clockwise(a0, angle_of(arc.end))
-                };
-                let from = a0 + len * eased;
-                let sw = match arc.from {
-                    Some(id) => Swatch::Node(id),
-                    None => Swatch::Down,
-                };
-                old.entry(sw).or_default().push((from, a0 + len));
-            }
-            let mut entries: Vec<(Swatch, Vec<(f64, f64)>)> = old.into_iter().collect();
-            entries.sort_by_key(|(sw, _)| match sw {
-                Swatch::Node(id) => *id as i64,
-                Swatch::Down => -1,
-            });
-            for (sw, spans) in entries {
-                scene.arcs.push(ArcBatch {
-                    ink: Ink::Swatch(sw),
-                    width: g.band,
-                    cx: g.cx,
-                    cy: g.cy,
-                    r: g.r,
-                    spans,
-                });
-            }
-        }
     }
 }
 
@@ -227,53 +252,40 @@ pub fn key_dot_radius(count: usize) -> f64 {
     }
 }
 
-fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene: &mut Scene) {
-    let keys = frame.keys;
-    let ring = frame.ring;
-    let radius = key_dot_radius(keys.len());
-    let moving: HashMap<u32, (Option<NodeId>, Option<NodeId>)> = match frame.transition {
-        Some(t) if eased < 1.0 => t.moved.iter().map(|m| (m.key, (m.from, m.to))).collect(),
-        _ => HashMap::new(),
-    };
-    let mut still: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
-    let mut blends: HashMap<(Swatch, Swatch), Vec<(f32, f32)>> = HashMap::new();
-    let mut ghosts: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
-    for i in 0..keys.len() as u32 {
-        let h = keys.hash(i);
-        let a = angle_of(h);
-        let rk = g.key_radius(h);
-        let (x, y) = polar(g.cx, g.cy, rk, a);
-        if let Some(&(from, to)) = moving.get(&i) {
-            let st = swatch(ring, to);
-            let from_sw = match from {
-                Some(id) => Swatch::Node(id),
-                None => Swatch::Down,
-            };
-            blends
-                .entry((from_sw, st))
-                .or_default()
-                .push((x as f32, y as f32));
-            // The ghost glides clockwise from the key to its new owner's point.
-            if let Some(idx) = ring.owner_index(h) {
-                let target = angle_of(ring.points()[idx].pos);
-                let along = a + clockwise(a, target) * eased;
-                let (gx, gy) = polar(g.cx, g.cy, g.r, along);
-                ghosts.entry(st).or_default().push((gx as f32, gy as f32));
-            }
-        } else {
-            still
-                .entry(swatch(
-                    ring,
-                    frame.owners.get(i as usize).copied().flatten(),
-                ))
-                .or_default()
-                .push((x as f32, y as f32));
-        }
-    }
-    let order = |sw: &Swatch| match sw {
+fn order(sw: &Swatch) -> i64 {
+    match sw {
         Swatch::Node(id) => *id as i64,
         Swatch::Down => -1,
-    };
+    }
+}
+
+/// Keys that are not moving, batched by owner colour (base layer).
+fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
+    let keys = frame.keys;
+    let radius = key_dot_radius(keys.len());
+    // Moving keys live in the overlay for the whole tween, so the base stays valid from the
+    // tween's first frame to its last.
+    let mut moving = vec![false; keys.len()];
+    if let Some(t) = frame.transition {
+        for m in &t.moved {
+            if let Some(flag) = moving.get_mut(m.key as usize) {
+                *flag = true;
+            }
+        }
+    }
+    let mut still: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    for i in 0..keys.len() as u32 {
+        if moving[i as usize] {
+            continue;
+        }
+        let h = keys.hash(i);
+        let (x, y) = polar(g.cx, g.cy, g.key_radius(h), angle_of(h));
+        let owner = frame.owners.get(i as usize).copied().flatten();
+        still
+            .entry(swatch(frame.ring, owner))
+            .or_default()
+            .push((x as f32, y as f32));
+    }
     let mut still: Vec<_> = still.into_iter().collect();
     still.sort_by_key(|(sw, _)| order(sw));
     for (sw, xy) in still {
@@ -283,12 +295,51 @@ fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene
             xy,
         });
     }
+}
+
+/// Keys changing owner: recolouring, pulsing, and a ghost gliding clockwise to the new
+/// owner's point (overlay layer; cost follows the moved keys only).
+fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, overlay: &mut Scene) {
+    let Some(t) = frame.transition else {
+        return;
+    };
+    let ring = frame.ring;
+    let keys = frame.keys;
+    let radius = key_dot_radius(keys.len());
+    let mut blends: HashMap<(Swatch, Swatch), Vec<(f32, f32)>> = HashMap::new();
+    let mut ghosts: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    for m in &t.moved {
+        if m.key as usize >= keys.len() {
+            continue;
+        }
+        let h = keys.hash(m.key);
+        let a = angle_of(h);
+        let (x, y) = polar(g.cx, g.cy, g.key_radius(h), a);
+        let to = swatch(ring, m.to);
+        let from = match m.from {
+            Some(id) => Swatch::Node(id),
+            None => Swatch::Down,
+        };
+        blends
+            .entry((from, to))
+            .or_default()
+            .push((x as f32, y as f32));
+        if eased >= 1.0 {
+            continue;
+        }
+        if let Some(target) = m.to.and_then(|_| ring.owner_index(h)) {
+            let target = angle_of(ring.points()[target].pos);
+            let along = a + clockwise(a, target) * eased;
+            let (gx, gy) = polar(g.cx, g.cy, g.r, along);
+            ghosts.entry(to).or_default().push((gx as f32, gy as f32));
+        }
+    }
     // Moving keys pulse: largest half-way through the tween.
     let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
     let mut blends: Vec<_> = blends.into_iter().collect();
     blends.sort_by_key(|((a, b), _)| (order(a), order(b)));
     for ((from, to), xy) in blends {
-        scene.dots.push(DotBatch {
+        overlay.dots.push(DotBatch {
             ink: Ink::Blend(from, to, eased as f32),
             radius: radius * pulse,
             xy,
@@ -297,11 +348,47 @@ fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene
     let mut ghosts: Vec<_> = ghosts.into_iter().collect();
     ghosts.sort_by_key(|(sw, _)| order(sw));
     for (sw, xy) in ghosts {
-        scene.dots.push(DotBatch {
+        overlay.dots.push(DotBatch {
             ink: Ink::Swatch(sw),
             radius: (radius * 0.9).max(1.2),
             xy,
         });
+    }
+}
+
+/// The sweep: the not-yet-swept part of each changed arc still shows its old owner.
+fn sweep(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, overlay: &mut Scene) {
+    if let Some(t) = frame.transition {
+        if eased < 1.0 {
+            let mut old: HashMap<Swatch, Vec<(f64, f64)>> = HashMap::new();
+            for arc in &t.arcs {
+                let a0 = angle_of(arc.start);
+                let full = arc.start == arc.end;
+                let len = if full {
+                    TAU
+                } else {
+                    clockwise(a0, angle_of(arc.end))
+                };
+                let from = a0 + len * eased;
+                let sw = match arc.from {
+                    Some(id) => Swatch::Node(id),
+                    None => Swatch::Down,
+                };
+                old.entry(sw).or_default().push((from, a0 + len));
+            }
+            let mut entries: Vec<(Swatch, Vec<(f64, f64)>)> = old.into_iter().collect();
+            entries.sort_by_key(|(sw, _)| order(sw));
+            for (sw, spans) in entries {
+                overlay.arcs.push(ArcBatch {
+                    ink: Ink::Swatch(sw),
+                    width: g.band,
+                    cx: g.cx,
+                    cy: g.cy,
+                    r: g.r,
+                    spans,
+                });
+            }
+        }
     }
 }
 
