@@ -3,6 +3,8 @@
 //! cross-checked with the Python snippet in docs/placement.md; a few are re-derived here by an
 //! independent, naive reimplementation that calls SHA-1 directly.
 
+#![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
+
 use ringlab::sim::hash::pos;
 use ringlab::sim::keys::KeySet;
 use ringlab::sim::ring::{NodeId, Ring};
