@@ -2,6 +2,8 @@
 //! on bad arguments.
 #![cfg(not(target_arch = "wasm32"))]
 
+#![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

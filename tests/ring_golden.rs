@@ -4,6 +4,8 @@
 //! independent, naive reimplementation that calls SHA-1 directly.
 #![cfg(not(target_arch = "wasm32"))]
 
+#![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
+
 use ringlab::sim::hash::pos;
 use ringlab::sim::keys::KeySet;
 use ringlab::sim::ring::{NodeId, Ring};

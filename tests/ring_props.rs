@@ -2,6 +2,8 @@
 //! must move exactly the keys a full re-placement moves, for any sequence of operations.
 #![cfg(not(target_arch = "wasm32"))]
 
+#![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
+
 use proptest::prelude::*;
 use ringlab::sim::keys::{KeyPattern, KeySet, Moved};
 use ringlab::sim::ring::{diff, validate_name, Arc, Change, Ring, RingError, MAX_NAME_CHARS};
