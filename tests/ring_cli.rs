@@ -1,7 +1,6 @@
 //! Runs the real `ringlab-cli` binary: JSON lines on success, one-line error and exit code 2
 //! on bad arguments.
 #![cfg(not(target_arch = "wasm32"))]
-
 #![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
 
 use std::io::Write;

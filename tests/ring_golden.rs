@@ -3,7 +3,6 @@
 //! cross-checked with the Python snippet in docs/placement.md; a few are re-derived here by an
 //! independent, naive reimplementation that calls SHA-1 directly.
 #![cfg(not(target_arch = "wasm32"))]
-
 #![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
 
 use ringlab::sim::hash::pos;

@@ -1,7 +1,6 @@
 //! Property tests of the ring against slow oracles: the incremental `Change` + `KeySet::apply`
 //! must move exactly the keys a full re-placement moves, for any sequence of operations.
 #![cfg(not(target_arch = "wasm32"))]
-
 #![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
 
 use proptest::prelude::*;
