@@ -209,13 +209,13 @@ if selected e2e; then
       sleep 0.1
     done
     export E2E_BASE_URL="http://127.0.0.1:$port/"
-    rm -f "$LOG_DIR/e2e.tap"
+    rm -f "$LOG_DIR/e2e.tap" target/screenshots/*.png
     run_layer e2e node-test 900 node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$LOG_DIR/e2e.tap" \
       tests/e2e/
     stop_server
-    [ -f target/screenshots/shell.png ] && echo "  screenshot: target/screenshots/shell.png"
+    for shot in target/screenshots/*.png; do [ -f "$shot" ] && echo "  screenshot: $shot"; done
   fi
 fi
 
