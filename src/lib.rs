@@ -7,6 +7,10 @@
 pub mod sim;
 pub mod view;
 
+/// The CLI's commands, as a library so they are unit-testable; only `ringlab-cli` uses them,
+/// so they never reach the browser bundle.
+pub mod cli;
+
 #[cfg(target_arch = "wasm32")]
 pub mod paint;
 #[cfg(target_arch = "wasm32")]

@@ -1,24 +1,22 @@
 //! ringlab-cli: the native, headless face of the same simulation engine.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-const HELP: &str = "\
-ringlab-cli: run ringlab's simulation natively
-
-USAGE:
-    ringlab-cli <COMMAND> [OPTIONS]
-
-COMMANDS:
-    help        print this help
-    version     print the version
-
-OPTIONS:
-    -h, --help       print this help
-    -V, --version    print the version
-";
+use ringlab::cli::{self, CliError, HELP};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(raw) => {
+                eprintln!("ringlab-cli: argument {raw:?} is not valid UTF-8");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let wants_help = args.iter().any(|a| a == "-h" || a == "--help");
     match args.first().map(String::as_str) {
         None | Some("help" | "-h" | "--help") => {
             print!("{HELP}");
@@ -28,9 +26,36 @@ fn main() -> ExitCode {
             println!("ringlab-cli {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Some("place") if wants_help => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Some("place") => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report(cli::place::run(&args[1..], &mut out).and_then(|()| {
+                out.flush()
+                    .or_else(|e| match e.kind() {
+                        std::io::ErrorKind::BrokenPipe => Ok(()),
+                        _ => Err(e),
+                    })
+                    .map_err(|e| CliError::Output(format!("place: cannot write output: {e}")))
+            }))
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// One line on stderr and the error's exit code, or success.
+fn report(result: Result<(), CliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringlab-cli: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -1,1 +1,11 @@
-//! Pure geometry between the simulation and the painter: testable natively.
+//! Pure geometry between the simulation and the painter: a world plus animation progress in,
+//! a display list out. No browser crates, so all of it is tested natively.
+
+pub mod geom;
+pub mod hit;
+pub mod input;
+pub mod metrics;
+pub mod ring_scene;
+pub mod scene;
+pub mod theme;
+pub mod transition;

@@ -49,7 +49,10 @@ function assertNodeNames(texts, names) {
 test('app mounts, paints its first frame and shows no panic', async (t) => {
   await withPage(t.name, async (page) => {
     const { readyMs } = await gotoReady(page);
-    assert.equal(await page.locator('#panic').count(), 0, 'a #panic element is present');
+    // #panic is always in the page, hidden until a Rust panic fills and reveals it.
+    const panic = page.locator('#panic');
+    assert.equal(await panic.count(), 1, 'index.html must keep a #panic alert ready');
+    assert.equal(await panic.isVisible(), false, `panic shown: ${await panic.innerText()}`);
     assert.equal(await page.getByRole('alert').count(), 0, 'an alert is shown');
     const h1 = page.locator('header h1');
     assert.equal(await h1.count(), 1, 'expected one <h1> inside <header>');
@@ -136,6 +139,11 @@ test('ring is drawn in several node colours and repaints after "Add node"', asyn
     );
     assert.ok(after, 'canvas pixels did not change within 5 s of "Add node"');
     assert.ok(after.saturatedHues >= before.saturatedHues, `colours went from ${before.saturatedHues} to ${after.saturatedHues}`);
+    // The tween ends and the frame loop goes idle (nothing moves, nothing is scheduled).
+    const idle = await until(async () => (await page.evaluate(() => document.documentElement.dataset.animating)) === '0', {
+      timeoutMs: 5000,
+    });
+    assert.ok(idle, 'the frame loop is still animating 5 s after "Add node"');
     const file = await screenshot(page, 'shell.png');
     t.diagnostic(`screenshot: ${file}`);
   });

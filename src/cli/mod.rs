@@ -1,0 +1,70 @@
+//! The commands of `ringlab-cli`, kept in the library so their logic is unit-testable; the
+//! binary only collects arguments, prints and picks the exit code.
+
+use std::fmt;
+
+pub mod place;
+
+/// The text `ringlab-cli help` prints; kept here so tests can check every command is listed.
+pub const HELP: &str = "\
+ringlab-cli: run ringlab's simulation natively
+
+USAGE:
+    ringlab-cli <COMMAND> [OPTIONS]
+
+COMMANDS:
+    place       place keys on a consistent-hash ring, one JSON object per key
+    help        print this help
+    version     print the version
+
+PLACE:
+    ringlab-cli place --nodes a,b,c [--vnodes 100] [--weights a=2,b=0.5]
+                      [--down b] [--replicas 3] (--keys k1,k2 | --keys-file F)
+
+    --nodes N1,N2,...   node names (required; no commas or control characters)
+    --vnodes V          virtual nodes per unit of weight, 1..=1000 (default 100)
+    --weights N=W,...   node weights, finite and > 0 (default 1)
+    --down N1,...       failed nodes: their points stay on the ring but own nothing
+    --replicas R        distinct live nodes listed per key, owner first (default 1)
+    --keys K1,K2,...    keys to place (empty items are ignored)
+    --keys-file F       keys, one per line (`-` reads stdin; empty lines are ignored)
+
+    Prints {\"key\":...,\"position\":\"<16 hex>\",\"owner\":...,\"replicas\":[...]} per key;
+    owner is null when every node is down. Options also accept --name=value.
+
+OPTIONS:
+    -h, --help       print this help
+    -V, --version    print the version
+
+EXIT CODES:
+    0 success, 1 could not write the output, 2 bad arguments
+";
+
+/// Why a command failed; decides the exit code and the one-line message on stderr.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CliError {
+    /// The arguments (or the files they name) are unusable: exit code 2.
+    Usage(String),
+    /// Writing the output failed: exit code 1.
+    Output(String),
+}
+
+impl CliError {
+    /// The process exit code for this error: 2 for bad arguments, 1 for output failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Output(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) | CliError::Output(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}

@@ -1,0 +1,137 @@
+//! Paints a `Scene` on a 2D canvas: one path per batch, so cost follows the number of inks,
+//! not the number of keys.
+
+use std::f64::consts::TAU;
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use crate::view::geom::polar;
+use crate::view::scene::{Align, Circle, Scene};
+use crate::view::theme::Theme;
+
+/// Dots smaller than this are drawn as squares: indistinguishable at that size and far
+/// cheaper than arcs when there are 100,000 of them.
+const SQUARE_BELOW: f64 = 1.6;
+
+/// A canvas plus its 2D context.
+pub struct CanvasPainter {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl CanvasPainter {
+    /// Wraps a canvas; fails if the browser will not give a 2D context.
+    pub fn new(canvas: HtmlCanvasElement) -> Result<Self, JsValue> {
+        let ctx = canvas
+            .get_context("2d")?
+            .ok_or_else(|| JsValue::from_str("this browser gives no 2D canvas context"))?
+            .dyn_into::<CanvasRenderingContext2d>()?;
+        Ok(CanvasPainter { canvas, ctx })
+    }
+
+    /// The canvas element.
+    pub fn canvas(&self) -> &HtmlCanvasElement {
+        &self.canvas
+    }
+
+    /// Sizes the backing store to CSS size × devicePixelRatio so lines stay crisp; returns
+    /// true when the size actually changed.
+    pub fn resize(&self, css_w: f64, css_h: f64, dpr: f64) -> bool {
+        let w = (css_w * dpr).round().max(1.0) as u32;
+        let h = (css_h * dpr).round().max(1.0) as u32;
+        if self.canvas.width() == w && self.canvas.height() == h {
+            return false;
+        }
+        self.canvas.set_width(w);
+        self.canvas.set_height(h);
+        true
+    }
+
+    /// Draws a whole frame. `dpr` maps the scene's CSS pixels to device pixels.
+    pub fn paint(&self, scene: &Scene, theme: &Theme, dpr: f64) -> Result<(), JsValue> {
+        let ctx = &self.ctx;
+        ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)?;
+        ctx.set_fill_style_str(&theme.bg.css());
+        ctx.fill_rect(0.0, 0.0, scene.width, scene.height);
+        ctx.set_line_cap("butt");
+
+        for c in &scene.circles {
+            self.circle(c, theme)?;
+        }
+        for batch in &scene.arcs {
+            ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
+            ctx.set_line_width(batch.width);
+            ctx.begin_path();
+            for &(a0, a1) in &batch.spans {
+                let (x, y) = polar(batch.cx, batch.cy, batch.r, a0);
+                ctx.move_to(x, y);
+                ctx.arc(batch.cx, batch.cy, batch.r, a0, a1)?;
+            }
+            ctx.stroke();
+        }
+        for batch in &scene.ticks {
+            ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
+            ctx.set_line_width(batch.width);
+            ctx.begin_path();
+            for &a in &batch.angles {
+                let (x0, y0) = polar(batch.cx, batch.cy, batch.r0, a);
+                let (x1, y1) = polar(batch.cx, batch.cy, batch.r1, a);
+                ctx.move_to(x0, y0);
+                ctx.line_to(x1, y1);
+            }
+            ctx.stroke();
+        }
+        for batch in &scene.dots {
+            ctx.set_fill_style_str(&theme.resolve(batch.ink).css());
+            ctx.begin_path();
+            let r = batch.radius;
+            if r < SQUARE_BELOW {
+                for &(x, y) in &batch.xy {
+                    ctx.rect(x as f64 - r, y as f64 - r, 2.0 * r, 2.0 * r);
+                }
+            } else {
+                for &(x, y) in &batch.xy {
+                    ctx.move_to(x as f64 + r, y as f64);
+                    ctx.arc(x as f64, y as f64, r, 0.0, TAU)?;
+                }
+            }
+            ctx.fill();
+        }
+        for c in &scene.markers {
+            self.circle(c, theme)?;
+        }
+        ctx.set_text_baseline("middle");
+        for label in &scene.labels {
+            ctx.set_font(&format!(
+                "{}{}px system-ui, sans-serif",
+                if label.bold { "600 " } else { "" },
+                label.size
+            ));
+            ctx.set_text_align(match label.align {
+                Align::Left => "left",
+                Align::Center => "center",
+                Align::Right => "right",
+            });
+            ctx.set_fill_style_str(&theme.resolve(label.ink).css());
+            ctx.fill_text(&label.text, label.x, label.y)?;
+        }
+        Ok(())
+    }
+
+    fn circle(&self, c: &Circle, theme: &Theme) -> Result<(), JsValue> {
+        let ctx = &self.ctx;
+        ctx.begin_path();
+        ctx.arc(c.cx, c.cy, c.r, 0.0, TAU)?;
+        if let Some(ink) = c.fill {
+            ctx.set_fill_style_str(&theme.resolve(ink).css());
+            ctx.fill();
+        }
+        if let Some((ink, w)) = c.stroke {
+            ctx.set_stroke_style_str(&theme.resolve(ink).css());
+            ctx.set_line_width(w);
+            ctx.stroke();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,525 @@
+//! The root component. It owns the lab; controls send messages that become `RingCmd`s, and
+//! the canvas is drawn by the frame loop from shared state, outside the virtual DOM.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
+use yew::prelude::*;
+
+use crate::paint::canvas::CanvasPainter;
+use crate::paint::css_theme;
+use crate::sim::ring::NodeId;
+use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
+use crate::ui::frame_loop::FrameLoop;
+use crate::ui::panels;
+use crate::view::hit;
+use crate::view::input;
+use crate::view::metrics::RingMetrics;
+use crate::view::ring_scene::{self, RingFrame, RingGeometry};
+use crate::view::theme::Theme;
+use crate::view::transition::{Transition, DEFAULT_MS};
+
+/// State the frame loop reads every frame and the component writes on every command.
+pub struct Shared {
+    /// The ring, keys and log.
+    pub lab: RingLab,
+    /// The change being animated.
+    pub transition: Option<Transition>,
+    /// Node whose details are open.
+    pub selected: Option<NodeId>,
+    /// Hash of the key being looked up or hovered.
+    pub probe: Option<u64>,
+    painter: Option<CanvasPainter>,
+    theme: Theme,
+    css_size: (f64, f64),
+    dpr: f64,
+    ready: bool,
+}
+
+impl Shared {
+    /// Draws one frame; returns whether the animation wants another.
+    fn frame(&mut self, now: f64) -> bool {
+        let Some(painter) = &self.painter else {
+            return false;
+        };
+        let (w, h) = self.css_size;
+        let scene = ring_scene::build(&RingFrame {
+            ring: self.lab.ring(),
+            keys: self.lab.keys(),
+            transition: self.transition.as_ref(),
+            now_ms: now,
+            selected: self.selected,
+            probe: self.probe,
+            replicas: self.lab.replicas(),
+            width: w,
+            height: h,
+        });
+        if let Err(e) = painter.paint(&scene, &self.theme, self.dpr) {
+            web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
+            return false;
+        }
+        if !self.ready {
+            self.ready = true;
+            if let Some(root) = gloo_utils::document().document_element() {
+                let _ = root.set_attribute("data-ready", "1");
+            }
+        }
+        let moving = self.transition.as_ref().is_some_and(|t| !t.done(now));
+        if !moving {
+            self.transition = None;
+        }
+        // Tests and the frame-time script read this: "0" means the loop has gone idle.
+        if let Some(root) = gloo_utils::document().document_element() {
+            let _ = root.set_attribute("data-animating", if moving { "1" } else { "0" });
+        }
+        moving
+    }
+}
+
+/// Text typed into the side panel, kept as typed so a bad value can be reported and fixed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Form {
+    /// New node name (empty = auto).
+    pub name: String,
+    /// New node weight.
+    pub weight: String,
+    /// Vnodes per node.
+    pub vnodes: String,
+    /// Weight for the selected node.
+    pub node_weight: String,
+    /// Generated key count.
+    pub key_count: String,
+    /// Key seed.
+    pub key_seed: String,
+    /// "orders" or "mixed".
+    pub pattern: String,
+    /// Hot-key skew.
+    pub skew: String,
+    /// Pasted keys, one per line.
+    pub pasted: String,
+    /// Key to look up.
+    pub lookup: String,
+}
+
+/// Which form field an input event belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// See `Form::name`.
+    Name,
+    /// See `Form::weight`.
+    Weight,
+    /// See `Form::vnodes`.
+    Vnodes,
+    /// See `Form::node_weight`.
+    NodeWeight,
+    /// See `Form::key_count`.
+    KeyCount,
+    /// See `Form::key_seed`.
+    KeySeed,
+    /// See `Form::pattern`.
+    Pattern,
+    /// See `Form::skew`.
+    Skew,
+    /// See `Form::pasted`.
+    Pasted,
+    /// See `Form::lookup`.
+    Lookup,
+}
+
+/// Everything the page can ask the root to do.
+pub enum Msg {
+    /// Run a ring command.
+    Cmd(RingCmd),
+    /// Open (or close) a node's details.
+    Select(Option<NodeId>),
+    /// A click on the canvas at CSS pixel (x, y).
+    CanvasClick(f64, f64),
+    /// The pointer moved over the canvas.
+    CanvasHover(f64, f64),
+    /// The pointer left the canvas.
+    CanvasLeave,
+    /// A form field changed.
+    Input(Field, String),
+    /// "Add node" pressed.
+    AddNode,
+    /// "Apply" vnodes pressed.
+    ApplyVnodes,
+    /// "Set weight" pressed for the selected node.
+    ApplyNodeWeight,
+    /// "Generate keys" pressed.
+    GenerateKeys,
+    /// "Use pasted keys" pressed.
+    UsePasted,
+    /// Replication factor chosen.
+    Replicas(usize),
+}
+
+/// Kept alive as long as the observer that calls it.
+type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
+
+/// The root component.
+pub struct App {
+    shared: Rc<RefCell<Shared>>,
+    canvas_ref: NodeRef,
+    box_ref: NodeRef,
+    frame_loop: Option<FrameLoop>,
+    resize: Option<(ResizeObserver, ResizeCallback)>,
+    theme_listener: Option<EventListener>,
+    form: Form,
+    error: Option<String>,
+    hover: Option<u32>,
+    metrics: RingMetrics,
+    reduced_motion: bool,
+}
+
+fn media_matches(query: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media(query).ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+impl App {
+    fn run(&mut self, cmd: RingCmd) {
+        let duration = if self.reduced_motion { 0.0 } else { DEFAULT_MS };
+        let mut shared = self.shared.borrow_mut();
+        match shared.lab.apply(cmd) {
+            Ok(report) => {
+                let t = Transition::new(
+                    now_ms(),
+                    duration,
+                    report.arcs.clone(),
+                    report.moved.clone(),
+                );
+                shared.transition = Some(t);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        if shared
+            .selected
+            .is_some_and(|id| shared.lab.ring().node(id).is_none())
+        {
+            shared.selected = None;
+        }
+        self.metrics = RingMetrics::compute(shared.lab.ring(), shared.lab.keys());
+        drop(shared);
+        self.kick();
+    }
+
+    fn kick(&self) {
+        if let Some(l) = &self.frame_loop {
+            l.kick();
+        }
+    }
+
+    fn geometry(&self) -> RingGeometry {
+        let (w, h) = self.shared.borrow().css_size;
+        RingGeometry::fit(w, h)
+    }
+
+    fn parse_form_keys(&self) -> Result<KeySpec, String> {
+        let f = &self.form;
+        let current = self.shared.borrow().lab.key_spec().clone();
+        let count =
+            f.key_count.trim().parse::<usize>().map_err(|_| {
+                format!("key count must be a whole number, got \"{}\"", f.key_count)
+            })?;
+        let seed = f
+            .key_seed
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("seed must be a whole number ≥ 0, got \"{}\"", f.key_seed))?;
+        let skew = f
+            .skew
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("skew must be a number, got \"{}\"", f.skew))?;
+        let pattern = input::parse_pattern(&f.pattern).unwrap_or(current.pattern);
+        Ok(KeySpec {
+            count,
+            seed,
+            pattern,
+            skew,
+            names: None,
+        })
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(_ctx: &Context<Self>) -> Self {
+        let lab = RingLab::new();
+        let metrics = RingMetrics::compute(lab.ring(), lab.keys());
+        let spec = lab.key_spec().clone();
+        let form = Form {
+            weight: "1".into(),
+            vnodes: lab.ring().vnodes_per_node().to_string(),
+            node_weight: "1".into(),
+            key_count: spec.count.to_string(),
+            key_seed: spec.seed.to_string(),
+            pattern: input::pattern_value(spec.pattern).into(),
+            skew: spec.skew.to_string(),
+            ..Form::default()
+        };
+        App {
+            shared: Rc::new(RefCell::new(Shared {
+                lab,
+                transition: None,
+                selected: None,
+                probe: None,
+                painter: None,
+                theme: Theme::light(),
+                css_size: (640.0, 480.0),
+                dpr: 1.0,
+                ready: false,
+            })),
+            canvas_ref: NodeRef::default(),
+            box_ref: NodeRef::default(),
+            frame_loop: None,
+            resize: None,
+            theme_listener: None,
+            form,
+            error: None,
+            hover: None,
+            metrics,
+            reduced_motion: media_matches("(prefers-reduced-motion: reduce)"),
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Cmd(cmd) => self.run(cmd),
+            Msg::Select(id) => {
+                let mut shared = self.shared.borrow_mut();
+                shared.selected = id;
+                if let Some(n) = id.and_then(|id| shared.lab.ring().node(id)) {
+                    self.form.node_weight = n.weight.to_string();
+                }
+                drop(shared);
+                self.kick();
+            }
+            Msg::CanvasClick(x, y) => {
+                let g = self.geometry();
+                let id = hit::node_at(self.shared.borrow().lab.ring(), &g, x, y);
+                ctx.link().send_message(Msg::Select(id));
+                return false;
+            }
+            Msg::CanvasHover(x, y) => {
+                let g = self.geometry();
+                let mut shared = self.shared.borrow_mut();
+                let key = hit::key_at(shared.lab.keys(), &g, x, y, 5.0);
+                if key == self.hover {
+                    return false;
+                }
+                self.hover = key;
+                shared.probe = match key {
+                    Some(k) => Some(shared.lab.keys().hash(k)),
+                    None => input::lookup_hash(&self.form.lookup),
+                };
+                drop(shared);
+                self.kick();
+            }
+            Msg::CanvasLeave => {
+                if self.hover.take().is_none() {
+                    return false;
+                }
+                self.shared.borrow_mut().probe = input::lookup_hash(&self.form.lookup);
+                self.kick();
+            }
+            Msg::Input(field, value) => {
+                let f = &mut self.form;
+                match field {
+                    Field::Name => f.name = value,
+                    Field::Weight => f.weight = value,
+                    Field::Vnodes => f.vnodes = value,
+                    Field::NodeWeight => f.node_weight = value,
+                    Field::KeyCount => f.key_count = value,
+                    Field::KeySeed => f.key_seed = value,
+                    Field::Pattern => f.pattern = value,
+                    Field::Skew => f.skew = value,
+                    Field::Pasted => f.pasted = value,
+                    Field::Lookup => {
+                        f.lookup = value;
+                        self.shared.borrow_mut().probe = input::lookup_hash(&f.lookup);
+                        self.kick();
+                    }
+                }
+            }
+            Msg::AddNode => match input::parse_weight(&self.form.weight) {
+                Ok(weight) => {
+                    let name = Some(self.form.name.clone()).filter(|n| !n.trim().is_empty());
+                    self.run(RingCmd::AddNode { name, weight });
+                    if self.error.is_none() {
+                        self.form.name.clear();
+                    }
+                }
+                Err(e) => self.error = Some(e),
+            },
+            Msg::ApplyVnodes => match input::parse_vnodes(&self.form.vnodes) {
+                Ok(v) => self.run(RingCmd::SetVnodes(v)),
+                Err(e) => self.error = Some(e),
+            },
+            Msg::ApplyNodeWeight => {
+                let selected = self.shared.borrow().selected;
+                match (selected, input::parse_weight(&self.form.node_weight)) {
+                    (Some(id), Ok(w)) => self.run(RingCmd::SetWeight(id, w)),
+                    (None, _) => self.error = Some("select a node first".into()),
+                    (_, Err(e)) => self.error = Some(e),
+                }
+            }
+            Msg::GenerateKeys => match self.parse_form_keys() {
+                Ok(spec) => self.run(RingCmd::SetKeys(spec)),
+                Err(e) => self.error = Some(e),
+            },
+            Msg::UsePasted => {
+                let names: Vec<String> = self
+                    .form
+                    .pasted
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect();
+                let spec = KeySpec {
+                    names: Some(names),
+                    ..self.shared.borrow().lab.key_spec().clone()
+                };
+                self.run(RingCmd::SetKeys(spec));
+            }
+            Msg::Replicas(r) => self.run(RingCmd::SetReplicas(r)),
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let shared = self.shared.borrow();
+        let lab = &shared.lab;
+        let summary = self.metrics.summary(lab.keys().len());
+        let onclick = link
+            .callback(|e: MouseEvent| Msg::CanvasClick(e.offset_x() as f64, e.offset_y() as f64));
+        let onmousemove = link
+            .callback(|e: MouseEvent| Msg::CanvasHover(e.offset_x() as f64, e.offset_y() as f64));
+        let onmouseleave = link.callback(|_| Msg::CanvasLeave);
+        let hovered = self.hover.map(|k| panels::key_details(lab, k));
+        html! {
+            <>
+            <header class="app-header">
+                <h1>{"ring"}<span>{"lab"}</span></h1>
+                <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
+            </header>
+            <main class="layout">
+                <section class="stage" aria-label="Simulation">
+                    <div class="canvas-box" ref={self.box_ref.clone()}>
+                        <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
+                            {onclick} {onmousemove} {onmouseleave}></canvas>
+                        <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
+                    </div>
+                    { panels::metrics(&self.metrics, lab.last_report(), lab.keys().len(), hovered) }
+                </section>
+                <aside class="side" aria-label="Controls">
+                    { panels::topology(&self.form, lab, self.error.as_deref(), link) }
+                    { panels::nodes(&self.metrics, shared.selected, &self.form, link) }
+                    { panels::keys(&self.form, link) }
+                    { panels::lookup(&self.form, lab, link) }
+                </aside>
+                { panels::log(lab.log()) }
+            </main>
+            </>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        if !first_render {
+            return;
+        }
+        let Some(canvas) = self.canvas_ref.cast::<HtmlCanvasElement>() else {
+            return;
+        };
+        match CanvasPainter::new(canvas.clone()) {
+            Ok(p) => {
+                let mut shared = self.shared.borrow_mut();
+                shared.theme = css_theme::read(&canvas);
+                shared.painter = Some(p);
+            }
+            Err(e) => {
+                web_sys::console::error_2(&"ringlab: no canvas".into(), &e);
+                return;
+            }
+        }
+        let shared = Rc::clone(&self.shared);
+        let frame_loop = FrameLoop::new(move |ts| shared.borrow_mut().frame(ts));
+
+        // Size the backing store from the box's real size, now and on every resize.
+        if let Some(bx) = self.box_ref.cast::<HtmlElement>() {
+            let rect = bx.get_bounding_client_rect();
+            resize_to(&self.shared, rect.width(), rect.height());
+            let shared = Rc::clone(&self.shared);
+            let kicker = frame_loop_kicker(&frame_loop);
+            let cb = Closure::wrap(Box::new(move |entries: js_sys::Array| {
+                if let Some(entry) = entries.get(0).dyn_ref::<ResizeObserverEntry>() {
+                    let r = entry.content_rect();
+                    resize_to(&shared, r.width(), r.height());
+                    kicker();
+                }
+            }) as Box<dyn FnMut(js_sys::Array)>);
+            if let Ok(observer) = ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+                observer.observe(&bx);
+                self.resize = Some((observer, cb));
+            }
+        }
+        // Follow the OS theme live: re-read the CSS custom properties and repaint.
+        if let Some(mql) = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        {
+            let shared = Rc::clone(&self.shared);
+            let canvas = canvas.clone();
+            let kicker = frame_loop_kicker(&frame_loop);
+            self.theme_listener = Some(EventListener::new(&mql, "change", move |_| {
+                shared.borrow_mut().theme = css_theme::read(&canvas);
+                kicker();
+            }));
+        }
+        frame_loop.kick();
+        self.frame_loop = Some(frame_loop);
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        if let Some((observer, _)) = self.resize.take() {
+            observer.disconnect();
+        }
+        self.theme_listener = None;
+        // Dropping the loop cancels any scheduled frame.
+        self.frame_loop = None;
+    }
+}
+
+/// A cheap handle that wakes the loop from listeners that outlive a borrow of the component.
+fn frame_loop_kicker(l: &FrameLoop) -> impl Fn() + 'static {
+    let handle = l.handle();
+    move || handle.kick()
+}
+
+fn resize_to(shared: &Rc<RefCell<Shared>>, w: f64, h: f64) {
+    let dpr = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let mut s = shared.borrow_mut();
+    s.css_size = (w.max(1.0), h.max(1.0));
+    s.dpr = dpr;
+    if let Some(p) = &s.painter {
+        p.resize(w, h, dpr);
+    }
+}

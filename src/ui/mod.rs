@@ -1,0 +1,35 @@
+//! The Yew app: components, the frame loop and the browser glue. Only built for wasm32.
+
+pub mod app;
+pub mod frame_loop;
+pub mod panels;
+
+use wasm_bindgen::JsCast;
+
+/// Installs the panic hook and mounts the app into `#app`.
+pub fn start() {
+    install_panic_hook();
+    let root = gloo_utils::document()
+        .get_element_by_id("app")
+        .or_else(|| gloo_utils::document().body().map(|b| b.unchecked_into()));
+    match root {
+        Some(root) => {
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
+        None => web_sys::console::error_1(&"ringlab: no #app element to mount into".into()),
+    }
+}
+
+/// A panic kills the wasm app, so it must at least say so: in the console (with the Rust
+/// message and location) and in the page's `#panic` alert.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        if let Some(el) = gloo_utils::document().get_element_by_id("panic") {
+            el.set_text_content(Some(&format!(
+                "ringlab stopped because of a bug: {info}\nReload the page to start again."
+            )));
+            let _ = el.remove_attribute("hidden");
+        }
+    }));
+}

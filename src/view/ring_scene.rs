@@ -1,0 +1,455 @@
+//! Builds the hash-ring frame: arcs in owner colours, vnode ticks, keys as dots, labels, the
+//! sweep of changed arcs and the glide of moved keys, and the walk of a looked-up key.
+
+use std::collections::HashMap;
+use std::f64::consts::TAU;
+
+use crate::sim::keys::KeySet;
+use crate::sim::ring::{NodeId, Ring};
+use crate::sim::text::group_digits;
+use crate::view::geom::{angle_of, clockwise, ease, polar};
+use crate::view::scene::{Align, ArcBatch, Circle, DotBatch, Ink, Label, Scene, Swatch, TickBatch};
+use crate::view::transition::Transition;
+
+/// Above this many points, ticks for every vnode would be a grey smear: only the selected
+/// node's ticks are drawn.
+pub const MAX_TICKS: usize = 4000;
+/// Above this many nodes, labels would overlap: only the selected node is labelled.
+pub const MAX_LABELS: usize = 32;
+
+/// Everything one ring frame depends on; the builder is a pure function of it.
+pub struct RingFrame<'a> {
+    /// Current topology.
+    pub ring: &'a Ring,
+    /// Current keys with their owners.
+    pub keys: &'a KeySet,
+    /// The topology change being animated, if any.
+    pub transition: Option<&'a Transition>,
+    /// Animation clock in ms (same clock as `Transition::start_ms`).
+    pub now_ms: f64,
+    /// Node whose details are open.
+    pub selected: Option<NodeId>,
+    /// Hash of a looked-up key: its clockwise walk and replicas are drawn.
+    pub probe: Option<u64>,
+    /// Replication factor for the probe's replica markers.
+    pub replicas: usize,
+    /// Surface width in CSS pixels.
+    pub width: f64,
+    /// Surface height in CSS pixels.
+    pub height: f64,
+}
+
+/// Where the ring sits on the surface; shared with hit-testing so clicks land where drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RingGeometry {
+    /// Centre x.
+    pub cx: f64,
+    /// Centre y.
+    pub cy: f64,
+    /// Radius of the ownership band's centre line.
+    pub r: f64,
+    /// Width of the ownership band.
+    pub band: f64,
+}
+
+impl RingGeometry {
+    /// Fits the ring in the surface with room for labels outside it.
+    pub fn fit(width: f64, height: f64) -> Self {
+        let side = width.min(height).max(1.0);
+        let r = (side * 0.5 - 56.0).max(side * 0.3);
+        RingGeometry {
+            cx: width / 2.0,
+            cy: height / 2.0,
+            r,
+            band: (r * 0.07).clamp(6.0, 16.0),
+        }
+    }
+
+    /// Radius at which key `hash` is drawn: inside the band, spread by low hash bits so
+    /// neighbours do not hide each other.
+    pub fn key_radius(&self, hash: u64) -> f64 {
+        let spread = (self.r * 0.14).clamp(8.0, 34.0);
+        self.r - self.band - 4.0 - (hash & 0xff) as f64 / 255.0 * spread
+    }
+}
+
+/// Builds the frame. Cost is linear in points + keys; batches are per ink, not per item.
+pub fn build(frame: &RingFrame<'_>) -> Scene {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    let mut scene = Scene::new(frame.width, frame.height);
+    scene.circles.push(Circle {
+        cx: g.cx,
+        cy: g.cy,
+        r: g.r,
+        stroke: Some((Ink::Track, g.band)),
+        fill: None,
+    });
+    let progress = frame
+        .transition
+        .map(|t| t.progress(frame.now_ms))
+        .unwrap_or(1.0);
+    let eased = ease(progress);
+
+    ownership_arcs(frame, &g, eased, &mut scene);
+    vnode_ticks(frame, &g, &mut scene);
+    key_dots(frame, &g, eased, progress, &mut scene);
+    node_labels(frame, &g, &mut scene);
+    probe_walk(frame, &g, &mut scene);
+    centre_caption(frame, &g, &mut scene);
+    scene
+}
+
+fn swatch(ring: &Ring, node: Option<NodeId>) -> Swatch {
+    match node.and_then(|id| ring.node(id).map(|n| (id, n.up))) {
+        Some((id, true)) => Swatch::Node(id),
+        _ => Swatch::Down,
+    }
+}
+
+fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, scene: &mut Scene) {
+    let ring = frame.ring;
+    let points = ring.points();
+    let mut spans: HashMap<NodeId, Vec<(f64, f64)>> = HashMap::new();
+    let live: Vec<usize> = (0..points.len())
+        .filter(|&i| ring.node(points[i].node).is_some_and(|n| n.up))
+        .collect();
+    if let Some(&last) = live.last() {
+        let mut prev = angle_of(points[last].pos);
+        for &i in &live {
+            let a = angle_of(points[i].pos);
+            let len = clockwise(prev, a);
+            let len = if live.len() == 1 { TAU } else { len };
+            let list = spans.entry(points[i].node).or_default();
+            match list.last_mut() {
+                // Consecutive points of one node: one longer span, fewer canvas calls.
+                Some(last_span) if (last_span.1 - prev).abs() < 1e-12 => last_span.1 = prev + len,
+                _ => list.push((prev, prev + len)),
+            }
+            prev = a;
+        }
+    }
+    let mut ids: Vec<NodeId> = spans.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let width = if frame.selected == Some(id) {
+            g.band * 1.5
+        } else {
+            g.band
+        };
+        scene.arcs.push(ArcBatch {
+            ink: Ink::Swatch(Swatch::Node(id)),
+            width,
+            cx: g.cx,
+            cy: g.cy,
+            r: g.r,
+            spans: spans.remove(&id).unwrap_or_default(),
+        });
+    }
+    // The sweep: the not-yet-swept part of each changed arc still shows its old owner.
+    if let Some(t) = frame.transition {
+        if eased < 1.0 {
+            let mut old: HashMap<Swatch, Vec<(f64, f64)>> = HashMap::new();
+            for arc in &t.arcs {
+                let a0 = angle_of(arc.start);
+                let full = arc.start == arc.end;
+                let len = if full {
+                    TAU
+                } else {
+                    clockwise(a0, angle_of(arc.end))
+                };
+                let from = a0 + len * eased;
+                let sw = match arc.from {
+                    Some(id) => Swatch::Node(id),
+                    None => Swatch::Down,
+                };
+                old.entry(sw).or_default().push((from, a0 + len));
+            }
+            let mut entries: Vec<(Swatch, Vec<(f64, f64)>)> = old.into_iter().collect();
+            entries.sort_by_key(|(sw, _)| match sw {
+                Swatch::Node(id) => *id as i64,
+                Swatch::Down => -1,
+            });
+            for (sw, spans) in entries {
+                scene.arcs.push(ArcBatch {
+                    ink: Ink::Swatch(sw),
+                    width: g.band,
+                    cx: g.cx,
+                    cy: g.cy,
+                    r: g.r,
+                    spans,
+                });
+            }
+        }
+    }
+}
+
+fn vnode_ticks(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
+    let ring = frame.ring;
+    let points = ring.points();
+    let dense = points.len() > MAX_TICKS;
+    let mut by_swatch: HashMap<Swatch, Vec<f64>> = HashMap::new();
+    for p in points {
+        if dense && frame.selected != Some(p.node) {
+            continue;
+        }
+        by_swatch
+            .entry(swatch(ring, Some(p.node)))
+            .or_default()
+            .push(angle_of(p.pos));
+    }
+    let mut entries: Vec<(Swatch, Vec<f64>)> = by_swatch.into_iter().collect();
+    entries.sort_by_key(|(sw, _)| match sw {
+        Swatch::Node(id) => *id as i64,
+        Swatch::Down => -1,
+    });
+    for (sw, angles) in entries {
+        scene.ticks.push(TickBatch {
+            ink: Ink::Swatch(sw),
+            width: if points.len() > 600 { 1.0 } else { 1.5 },
+            cx: g.cx,
+            cy: g.cy,
+            r0: g.r + g.band / 2.0 + 1.0,
+            r1: g.r + g.band / 2.0 + 7.0,
+            angles,
+        });
+    }
+}
+
+/// Dot size shrinks as keys multiply so 100,000 keys still read as a texture, not a blob.
+pub fn key_dot_radius(count: usize) -> f64 {
+    match count {
+        0..=300 => 3.0,
+        301..=3_000 => 2.0,
+        3_001..=30_000 => 1.3,
+        _ => 0.9,
+    }
+}
+
+fn key_dots(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, scene: &mut Scene) {
+    let keys = frame.keys;
+    let ring = frame.ring;
+    let radius = key_dot_radius(keys.len());
+    let moving: HashMap<u32, (Option<NodeId>, Option<NodeId>)> = match frame.transition {
+        Some(t) if eased < 1.0 => t.moved.iter().map(|m| (m.key, (m.from, m.to))).collect(),
+        _ => HashMap::new(),
+    };
+    let mut still: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    let mut blends: HashMap<(Swatch, Swatch), Vec<(f32, f32)>> = HashMap::new();
+    let mut ghosts: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    for i in 0..keys.len() as u32 {
+        let h = keys.hash(i);
+        let a = angle_of(h);
+        let rk = g.key_radius(h);
+        let (x, y) = polar(g.cx, g.cy, rk, a);
+        if let Some(&(from, to)) = moving.get(&i) {
+            let st = swatch(ring, to);
+            let from_sw = match from {
+                Some(id) => Swatch::Node(id),
+                None => Swatch::Down,
+            };
+            blends
+                .entry((from_sw, st))
+                .or_default()
+                .push((x as f32, y as f32));
+            // The ghost glides clockwise from the key to its new owner's point.
+            if let Some(idx) = ring.owner_index(h) {
+                let target = angle_of(ring.points()[idx].pos);
+                let along = a + clockwise(a, target) * eased;
+                let (gx, gy) = polar(g.cx, g.cy, g.r, along);
+                ghosts.entry(st).or_default().push((gx as f32, gy as f32));
+            }
+        } else {
+            still
+                .entry(swatch(ring, keys.owner(i)))
+                .or_default()
+                .push((x as f32, y as f32));
+        }
+    }
+    let order = |sw: &Swatch| match sw {
+        Swatch::Node(id) => *id as i64,
+        Swatch::Down => -1,
+    };
+    let mut still: Vec<_> = still.into_iter().collect();
+    still.sort_by_key(|(sw, _)| order(sw));
+    for (sw, xy) in still {
+        scene.dots.push(DotBatch {
+            ink: Ink::Swatch(sw),
+            radius,
+            xy,
+        });
+    }
+    // Moving keys pulse: largest half-way through the tween.
+    let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
+    let mut blends: Vec<_> = blends.into_iter().collect();
+    blends.sort_by_key(|((a, b), _)| (order(a), order(b)));
+    for ((from, to), xy) in blends {
+        scene.dots.push(DotBatch {
+            ink: Ink::Blend(from, to, eased as f32),
+            radius: radius * pulse,
+            xy,
+        });
+    }
+    let mut ghosts: Vec<_> = ghosts.into_iter().collect();
+    ghosts.sort_by_key(|(sw, _)| order(sw));
+    for (sw, xy) in ghosts {
+        scene.dots.push(DotBatch {
+            ink: Ink::Swatch(sw),
+            radius: (radius * 0.9).max(1.2),
+            xy,
+        });
+    }
+}
+
+fn node_labels(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
+    let ring = frame.ring;
+    let many = ring.nodes().count() > MAX_LABELS;
+    // Anchor each label at the node's vnode 0, where `{name}#0` hashes.
+    let mut anchors: HashMap<NodeId, u64> = HashMap::new();
+    for p in ring.points() {
+        if p.idx == 0 {
+            anchors.insert(p.node, p.pos);
+        }
+    }
+    for (id, info) in ring.nodes() {
+        let selected = frame.selected == Some(id);
+        if many && !selected {
+            continue;
+        }
+        let Some(&pos) = anchors.get(&id) else {
+            continue;
+        };
+        let a = angle_of(pos);
+        let (x, y) = polar(g.cx, g.cy, g.r + g.band / 2.0 + 18.0, a);
+        let c = a.cos();
+        let align = if c > 0.35 {
+            Align::Left
+        } else if c < -0.35 {
+            Align::Right
+        } else {
+            Align::Center
+        };
+        let text = if info.up {
+            info.name.clone()
+        } else {
+            format!("{} (down)", info.name)
+        };
+        scene.labels.push(Label {
+            x,
+            y,
+            text,
+            ink: if info.up {
+                Ink::Swatch(Swatch::Node(id))
+            } else {
+                Ink::Muted
+            },
+            size: if selected { 15.0 } else { 13.0 },
+            bold: true,
+            align,
+        });
+        // A dot on the band marks the anchor the label belongs to.
+        let (mx, my) = polar(g.cx, g.cy, g.r, a);
+        scene.markers.push(Circle {
+            cx: mx,
+            cy: my,
+            r: if selected { 5.0 } else { 3.5 },
+            stroke: Some((Ink::Bg, 1.5)),
+            fill: Some(if info.up {
+                Ink::Swatch(Swatch::Node(id))
+            } else {
+                Ink::Swatch(Swatch::Down)
+            }),
+        });
+    }
+}
+
+/// Points a probe walks through: the owner first, then the first point of each further
+/// distinct live node, as the replica rule says.
+pub fn replica_points(ring: &Ring, hash: u64, replicas: usize) -> Vec<usize> {
+    let points = ring.points();
+    let Some(start) = ring.owner_index(hash) else {
+        return Vec::new();
+    };
+    let mut seen: Vec<NodeId> = Vec::new();
+    let mut out = Vec::new();
+    for step in 0..points.len() {
+        if out.len() >= replicas.max(1) {
+            break;
+        }
+        let i = (start + step) % points.len();
+        let p = points[i];
+        if !ring.node(p.node).is_some_and(|n| n.up) || seen.contains(&p.node) {
+            continue;
+        }
+        seen.push(p.node);
+        out.push(i);
+    }
+    out
+}
+
+fn probe_walk(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
+    let Some(h) = frame.probe else {
+        return;
+    };
+    let ring = frame.ring;
+    let a = angle_of(h);
+    let walk = replica_points(ring, h, frame.replicas);
+    if let Some(&last) = walk.last() {
+        let end = angle_of(ring.points()[last].pos);
+        scene.arcs.push(ArcBatch {
+            ink: Ink::Accent,
+            width: 3.0,
+            cx: g.cx,
+            cy: g.cy,
+            r: g.r + g.band / 2.0 + 12.0,
+            spans: vec![(a, a + clockwise(a, end))],
+        });
+    }
+    for (n, &i) in walk.iter().enumerate() {
+        let (x, y) = polar(g.cx, g.cy, g.r, angle_of(ring.points()[i].pos));
+        scene.markers.push(Circle {
+            cx: x,
+            cy: y,
+            r: if n == 0 { 8.0 } else { 6.0 },
+            stroke: Some((Ink::Accent, if n == 0 { 3.0 } else { 2.0 })),
+            fill: None,
+        });
+    }
+    let (kx, ky) = polar(g.cx, g.cy, g.key_radius(h), a);
+    scene.markers.push(Circle {
+        cx: kx,
+        cy: ky,
+        r: 5.0,
+        stroke: Some((Ink::Bg, 2.0)),
+        fill: Some(Ink::Accent),
+    });
+}
+
+fn centre_caption(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
+    let ring = frame.ring;
+    let nodes = ring.nodes().count();
+    let live = ring.live_count();
+    let first = if live == nodes {
+        format!("{nodes} nodes")
+    } else {
+        format!("{live} of {nodes} nodes up")
+    };
+    let second = format!(
+        "{} vnodes · {} keys",
+        group_digits(ring.points().len() as u64),
+        group_digits(frame.keys.len() as u64)
+    );
+    for (i, (text, size, ink)) in [(first, 16.0, Ink::Fg), (second, 12.0, Ink::Muted)]
+        .into_iter()
+        .enumerate()
+    {
+        scene.labels.push(Label {
+            x: g.cx,
+            y: g.cy - 10.0 + 22.0 * i as f64,
+            text,
+            ink,
+            size,
+            bold: i == 0,
+            align: Align::Center,
+        });
+    }
+}
