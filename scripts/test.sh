@@ -213,7 +213,7 @@ if selected e2e; then
     run_layer e2e node-test 900 node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$LOG_DIR/e2e.tap" \
-      tests/e2e/
+      tests/e2e/*.test.mjs
     stop_server
     for shot in target/screenshots/*.png; do [ -f "$shot" ] && echo "  screenshot: $shot"; done
   fi
