@@ -19,8 +19,6 @@ cd "$RINGLAB_ROOT" || exit 1
 
 ALL_LAYERS=(fmt clippy-host clippy-wasm test-native test-wasm build size e2e)
 WASM_TARGET=wasm32-unknown-unknown
-# Budget for the shipped app: .wasm + .js in dist/, gzip -9, 1 KB = 1024 bytes.
-BUDGET_KB="${RINGLAB_BUDGET_KB:-350}"
 
 SELECTED=()
 for arg in "$@"; do
@@ -148,7 +146,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # static checks and cargo tests
 
-selected fmt && run_layer fmt check 600 cargo fmt --all -- --check
+selected fmt && run_layer fmt check 600 cargo fmt --all -- --check --color never
 selected clippy-host && run_layer clippy-host check 1800 cargo clippy --all-targets -- -D warnings
 selected clippy-wasm && run_layer clippy-wasm check 1800 cargo clippy --all-targets --target "$WASM_TARGET" -- -D warnings
 selected test-native && run_layer test-native cargo-test 1800 cargo test
@@ -172,31 +170,13 @@ fi
 # ---------------------------------------------------------------------------------------------
 # size report and budget
 
-size_report() {
-  local f raw gz total_raw=0 total_gz=0 budget=$((BUDGET_KB * 1024)) files=()
-  mapfile -t files < <(find dist -type f \( -name '*.wasm' -o -name '*.js' \) | sort)
-  if [ ${#files[@]} -eq 0 ]; then echo "no .wasm or .js in dist/"; return 1; fi
-  printf '%-48s %10s %12s\n' file raw "gzip -9"
-  for f in "${files[@]}"; do
-    raw=$(stat -c %s "$f")
-    gz=$(gzip -9 -c "$f" | wc -c)
-    total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
-    printf '%-48s %10d %12d\n' "$f" "$raw" "$gz"
-  done
-  printf '%-48s %10d %12d\n' total "$total_raw" "$total_gz"
-  awk -v gz="$total_gz" -v b="$budget" -v kb="$BUDGET_KB" 'BEGIN {
-    printf "budget: wasm + JS <= %d KB gzip -9 (1 KB = 1024 B): using %.1f KB = %.1f%%, %.1f KB left\n",
-      kb, gz / 1024, 100 * gz / b, (b - gz) / 1024 }'
-  [ "$total_gz" -le "$budget" ] || { echo "OVER BUDGET"; return 1; }
-}
-
 if selected size; then
   if [ "${STATUS[build]:-}" = FAILED ]; then
     skip_layer size "build failed"
   elif [ ! -f dist/index.html ]; then
     L_PASSED=0 L_FAILED=1 L_NOTE="dist/ missing: run the build layer"; record size FAILED 0
   else
-    run_layer size check 60 bash -c "$(declare -f size_report); BUDGET_KB=$BUDGET_KB; size_report"
+    run_layer size check 60 bash scripts/size-report.sh dist
     sed -n '2,$p' "$LOG_DIR/size.log" | sed 's/^/  /'
   fi
 fi
@@ -229,13 +209,13 @@ if selected e2e; then
       sleep 0.1
     done
     export E2E_BASE_URL="http://127.0.0.1:$port/"
-    rm -f "$LOG_DIR/e2e.tap"
+    rm -f "$LOG_DIR/e2e.tap" target/screenshots/*.png
     run_layer e2e node-test 900 node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$LOG_DIR/e2e.tap" \
-      tests/e2e/
+      tests/e2e/*.test.mjs
     stop_server
-    [ -f target/screenshots/shell.png ] && echo "  screenshot: target/screenshots/shell.png"
+    for shot in target/screenshots/*.png; do [ -f "$shot" ] && echo "  screenshot: $shot"; done
   fi
 fi
 

@@ -177,7 +177,8 @@ export async function openPage(context) {
     if (msg.type() === 'error') {
       // Chromium fetches /favicon.ico by itself when the page declares no icon; not the app's doing.
       if (/\/favicon\.ico$/.test(where) && /Failed to load resource/.test(text)) return;
-      problems.push(`console.error: ${text}${where ? ` (${where})` : ''}`);
+      const kind = PANIC_RE.test(text) ? 'wasm panic (console.error)' : 'console.error';
+      problems.push(`${kind}: ${text}${where ? ` (${where})` : ''}`);
     } else if (PANIC_RE.test(text)) {
       problems.push(`wasm panic (console.${msg.type()}): ${text}`);
     }
@@ -217,6 +218,39 @@ export async function closePage(page) {
   }
   await page.close().catch(() => {});
   if (err) throw err;
+}
+
+/** Shorten a problem (e.g. a long stack) for a failure message. */
+function brief(problem, lines = 8) {
+  const all = problem.split('\n');
+  return all.length > lines ? `${all.slice(0, lines).join('\n')}\n    … (${all.length - lines} more lines)` : problem;
+}
+
+/**
+ * Open a fresh page in `context`, run `body(page)`, then fail on any browser problem.
+ * When `body` throws, the browser's problems (often the real cause, e.g. a wasm panic) are
+ * put in front of the error, and a screenshot is saved as target/screenshots/failed-<name>.png.
+ */
+export async function withPage(context, name, body) {
+  const page = await openPage(context);
+  try {
+    await body(page);
+  } catch (err) {
+    let shot = '';
+    if (!page.isClosed()) {
+      const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+      shot = await screenshot(page, `failed-${slug}.png`).then((f) => `\nscreenshot: ${path.relative(REPO_ROOT, f)}`, () => '');
+      const panic = await panicText(page);
+      if (panic !== null) page.problems.push(`#panic shown: ${panic}`);
+    }
+    await page.close().catch(() => {});
+    if (!page.problems.length && !shot) throw err;
+    const problems = page.problems.length
+      ? `browser reported ${page.problems.length} problem(s):\n  - ${page.problems.map((p) => brief(p)).join('\n  - ')}\nthen: `
+      : '';
+    throw new Error(`${problems}${err && err.message ? err.message : err}${shot}`, { cause: err });
+  }
+  await closePage(page);
 }
 
 async function panicText(page) {

@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, openPage, closePage, gotoReady, serveDir, REPO_ROOT } from './harness.mjs';
+import { existsSync, rmSync } from 'node:fs';
+import { launch, openPage, closePage, gotoReady, serveDir, withPage, REPO_ROOT, SCREENSHOT_DIR } from './harness.mjs';
 
 let context;
 let server;
@@ -73,4 +74,24 @@ test('gotoReady reports a panic instead of timing out', async () => {
     else process.env.E2E_BASE_URL = prev;
     await page.close();
   }
+});
+
+test('withPage puts the browser problems before a failing assertion and saves a screenshot', async () => {
+  const shot = path.join(SCREENSHOT_DIR, 'failed-selftest-withpage.png');
+  rmSync(shot, { force: true });
+  await assert.rejects(
+    withPage(context, 'selftest withPage', async (page) => {
+      await page.goto(new URL('console-error.html', server.url).href);
+      await page.waitForTimeout(200);
+      assert.equal(1, 2, 'deliberate assertion');
+    }),
+    (err) => {
+      assert.match(err.message, /^browser reported 1 problem\(s\):\n {2}- console\.error: deliberate console error/);
+      assert.match(err.message, /then: deliberate assertion/);
+      assert.match(err.message, /screenshot: target\/screenshots\/failed-selftest-withpage\.png/);
+      return true;
+    },
+  );
+  assert.ok(existsSync(shot), 'no failure screenshot');
+  rmSync(shot, { force: true });
 });

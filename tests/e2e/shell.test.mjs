@@ -5,8 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch,
-  openPage,
-  closePage,
+  withPage as withPageIn,
   gotoReady,
   canvasStats,
   screenshot,
@@ -16,6 +15,9 @@ import {
 
 let context;
 
+/** Run `body(page)` on a fresh page of the shared browser; fails on any browser problem. */
+const withPage = (name, body) => withPageIn(context, name, body);
+
 before(async () => {
   context = await launch();
 });
@@ -24,19 +26,6 @@ after(async () => {
   if (context) await context.shutdown();
   await stopServer();
 });
-
-/** Run `body(page)` on a fresh page of the shared browser, then fail on any browser problem. */
-async function withPage(body) {
-  const page = await openPage(context);
-  try {
-    await body(page);
-  } catch (err) {
-    await page.close().catch(() => {});
-    if (page.problems.length) err.message += `\nbrowser problems:\n  - ${page.problems.join('\n  - ')}`;
-    throw err;
-  }
-  await closePage(page);
-}
 
 const ringCanvas = (page) => page.getByRole('img', { name: /Hash ring/ });
 const nodesList = (page) => page.getByRole('list', { name: 'Nodes' });
@@ -58,7 +47,7 @@ function assertNodeNames(texts, names) {
 }
 
 test('app mounts, paints its first frame and shows no panic', async (t) => {
-  await withPage(async (page) => {
+  await withPage(t.name, async (page) => {
     const { readyMs } = await gotoReady(page);
     // #panic is always in the page, hidden until a Rust panic fills and reveals it.
     const panic = page.locator('#panic');
@@ -72,8 +61,8 @@ test('app mounts, paints its first frame and shows no panic', async (t) => {
   });
 });
 
-test('ring canvas is labelled and sized to its box × devicePixelRatio', async () => {
-  await withPage(async (page) => {
+test('ring canvas is labelled and sized to its box × devicePixelRatio', async (t) => {
+  await withPage(t.name, async (page) => {
     await gotoReady(page);
     const canvas = ringCanvas(page);
     assert.equal(await canvas.count(), 1, 'expected one canvas with role=img and name /Hash ring/');
@@ -87,34 +76,31 @@ test('ring canvas is labelled and sized to its box × devicePixelRatio', async (
   });
 });
 
-test('canvas backing store follows devicePixelRatio 2', async () => {
+test('canvas backing store follows devicePixelRatio 2', async (t) => {
   const hiDpi = await launch({ deviceScaleFactor: 2, viewport: { width: 900, height: 700 } });
   try {
-    const page = await openPage(hiDpi);
-    try {
+    await withPageIn(hiDpi, t.name, async (page) => {
       await gotoReady(page);
       const s = await canvasStats(ringCanvas(page));
       assert.equal(s.dpr, 2);
       assert.ok(Math.abs(s.width - s.cssWidth * 2) <= 2, `backing width ${s.width} ≠ ${s.cssWidth} × 2`);
       assert.ok(Math.abs(s.height - s.cssHeight * 2) <= 2, `backing height ${s.height} ≠ ${s.cssHeight} × 2`);
-    } finally {
-      await closePage(page);
-    }
+    });
   } finally {
     await hiDpi.shutdown();
   }
 });
 
-test('default ring lists nodes A, B, C, D', async () => {
-  await withPage(async (page) => {
+test('default ring lists nodes A, B, C, D', async (t) => {
+  await withPage(t.name, async (page) => {
     await gotoReady(page);
     assert.equal(await nodesList(page).count(), 1, 'expected one list named "Nodes"');
     assertNodeNames(await nodeItemTexts(page), ['A', 'B', 'C', 'D']);
   });
 });
 
-test('"Add node" adds E, logs "E joined" and reports keys moved', async () => {
-  await withPage(async (page) => {
+test('"Add node" adds E, logs "E joined" and reports keys moved', async (t) => {
+  await withPage(t.name, async (page) => {
     await gotoReady(page);
     const log = page.getByRole('log');
     assert.equal(await log.count(), 1, 'expected one role=log element');
@@ -134,7 +120,7 @@ test('"Add node" adds E, logs "E joined" and reports keys moved', async () => {
 });
 
 test('ring is drawn in several node colours and repaints after "Add node"', async (t) => {
-  await withPage(async (page) => {
+  await withPage(t.name, async (page) => {
     await gotoReady(page);
     const canvas = ringCanvas(page);
     const before = await canvasStats(canvas);
