@@ -1,5 +1,5 @@
 // First flow: the app shell mounts, draws the default ring and reacts to "Add node".
-// DOM contract: see README-testing.md ("E2E DOM contract").
+// DOM contract: see docs/testing.md ("E2E DOM contract").
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
