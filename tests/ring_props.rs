@@ -112,24 +112,6 @@ proptest! {
     }
 
     #[test]
-    fn adding_a_node_moves_about_one_over_n_plus_one(n in 1..16usize, salt in 0..1000u32) {
-        let mut ring = Ring::new(100).unwrap();
-        for i in 0..n {
-            ring.add_node(&format!("s{salt}-{i}"), 1.0).unwrap();
-        }
-        let mut keys = KeySet::generate(2000, u64::from(salt), KeyPattern::Orders, 0.0);
-        keys.assign_all(&ring);
-        let (new, change) = ring.add_node(&format!("s{salt}-new"), 1.0).unwrap();
-        let moved = keys.apply(&ring, &change);
-        prop_assert!(moved.iter().all(|m| m.to == Some(new)), "keys only move to the new node");
-        let share = ring.shares().into_iter().find(|s| s.0 == new).unwrap().1;
-        prop_assert!((change.fraction() - share).abs() < 1e-9);
-        let expected = 1.0 / (n as f64 + 1.0);
-        let observed = moved.len() as f64 / 2000.0;
-        prop_assert!((observed / expected - 1.0).abs() < 0.5, "moved {observed}, expected {expected}");
-    }
-
-    #[test]
     fn fail_then_recover_restores_the_placement_exactly(
         n in 2..10usize,
         v in 1..60u32,
@@ -271,4 +253,38 @@ fn name_validation_errors_are_specific() {
     ring.add_node("x", 1.0).unwrap();
     let dup = ring.add_node("x", 2.0).unwrap_err();
     assert!(dup.to_string().contains("already exists"), "{dup}");
+}
+
+/// "Adding one node to N moves on average 1/(N+1) of keys": averaged over 40 differently named
+/// clusters per N, deterministic (no random seed), and every single case still moves keys
+/// only to the new node, exactly the new node's ring share.
+#[test]
+fn adding_a_node_moves_on_average_one_over_n_plus_one() {
+    for n in 1..16usize {
+        let mut total = 0.0;
+        let salts = 40u32;
+        for salt in 0..salts {
+            let mut ring = Ring::new(100).unwrap();
+            for i in 0..n {
+                ring.add_node(&format!("s{salt}-{i}"), 1.0).unwrap();
+            }
+            let mut keys = KeySet::generate(2000, u64::from(salt), KeyPattern::Orders, 0.0);
+            keys.assign_all(&ring);
+            let (new, change) = ring.add_node(&format!("s{salt}-new"), 1.0).unwrap();
+            let moved = keys.apply(&ring, &change);
+            assert!(
+                moved.iter().all(|m| m.to == Some(new)),
+                "keys only move to the new node"
+            );
+            let share = ring.shares().into_iter().find(|s| s.0 == new).unwrap().1;
+            assert!((change.fraction() - share).abs() < 1e-9);
+            total += moved.len() as f64 / 2000.0;
+        }
+        let mean = total / f64::from(salts);
+        let expected = 1.0 / (n as f64 + 1.0);
+        assert!(
+            (mean / expected - 1.0).abs() < 0.1,
+            "N = {n}: moved {mean:.4} on average, expected {expected:.4}"
+        );
+    }
 }

@@ -268,6 +268,7 @@ impl App {
             shared.selected = None;
         }
         self.metrics = RingMetrics::compute(shared.lab.ring(), shared.lab.view_owners());
+        self.form.node_count = shared.lab.ring().nodes().count().to_string();
         drop(shared);
         self.kick();
     }

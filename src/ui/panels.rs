@@ -50,7 +50,7 @@ pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<Ap
             <h2 id="topology-h">{"Topology"}</h2>
             <form class="row" {onsubmit}>
                 <input type="text" class="grow" aria-label="New node name" placeholder={format!("name (auto: {})", lab.next_name())}
-                    maxlength="64" value={form.name.clone()} oninput={on_input(link, Field::Name)} />
+                    value={form.name.clone()} oninput={on_input(link, Field::Name)} />
                 <input type="number" aria-label="New node weight" title="weight" min="0.01" step="any" style="width: 70px"
                     value={form.weight.clone()} oninput={on_input(link, Field::Weight)} />
                 <button type="submit" class="primary">{"Add node"}</button>
