@@ -48,20 +48,20 @@ pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<Ap
     html! {
         <section class="panel" aria-labelledby="topology-h">
             <h2 id="topology-h">{"Topology"}</h2>
-            <form class="row" {onsubmit}>
+            <form class="row" novalidate=true {onsubmit}>
                 <input type="text" class="grow" aria-label="New node name" placeholder={format!("name (auto: {})", lab.next_name())}
                     value={form.name.clone()} oninput={on_input(link, Field::Name)} />
                 <input type="number" aria-label="New node weight" title="weight" min="0.01" step="any" style="width: 70px"
                     value={form.weight.clone()} oninput={on_input(link, Field::Weight)} />
                 <button type="submit" class="primary">{"Add node"}</button>
             </form>
-            <form class="row" onsubmit={on_vnodes}>
+            <form class="row" novalidate=true onsubmit={on_vnodes}>
                 <label for="vnodes">{"Vnodes per node"}</label>
                 <input id="vnodes" type="number" min="1" max="1000" style="width: 80px"
                     value={form.vnodes.clone()} oninput={on_input(link, Field::Vnodes)} />
                 <button type="submit">{"Apply"}</button>
             </form>
-            <form class="row" onsubmit={link.callback(|e: SubmitEvent| { e.prevent_default(); Msg::ApplyNodeCount })}>
+            <form class="row" novalidate=true onsubmit={link.callback(|e: SubmitEvent| { e.prevent_default(); Msg::ApplyNodeCount })}>
                 <label for="node-count">{"Cluster size"}</label>
                 <input id="node-count" type="number" min="1" max="2000" style="width: 80px"
                     value={form.node_count.clone()} oninput={on_input(link, Field::NodeCount)} />
@@ -108,7 +108,7 @@ pub fn nodes(
                     <dt>{"Ring share"}</dt><dd>{format!("{:.2}%", r.share * 100.0)}</dd>
                     <dt>{"Keys"}</dt><dd>{group_digits(r.keys as u64)}</dd>
                 </dl>
-                <form class="row" onsubmit={on_weight}>
+                <form class="row" novalidate=true onsubmit={on_weight}>
                     <label for="node-weight">{"Weight"}</label>
                     <input id="node-weight" type="number" min="0.01" step="any" style="width: 80px"
                         value={form.node_weight.clone()} oninput={on_input(link, Field::NodeWeight)} />
@@ -172,7 +172,7 @@ pub fn keys(form: &Form, link: &Scope<App>) -> Html {
     html! {
         <section class="panel" aria-labelledby="keys-h">
             <h2 id="keys-h">{"Keys"}</h2>
-            <form {onsubmit}>
+            <form novalidate=true {onsubmit}>
                 <div class="field">
                     <label for="key-count">{"Count"}</label>
                     <input id="key-count" type="number" min="0" max="200000" value={form.key_count.clone()} oninput={on_input(link, Field::KeyCount)} />
