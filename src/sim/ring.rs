@@ -410,14 +410,7 @@ pub struct Footprint {
     pub point_bytes: usize,
     /// Bytes of per-node bookkeeping (slots, flags, name index), independent of vnode count.
     pub node_bytes: usize,
-    /// Bytes of the lookup fence index (one position per `FENCE` points: 0.125 B per vnode).
-    pub index_bytes: usize,
 }
-
-/// Every `FENCE`-th point's position is copied into a small array that stays in cache, so a
-/// lookup binary-searches 8 KB of fences and then one 1 KB block of points, instead of ~17
-/// scattered cache lines of a 1.6 MB array (this matters most in wasm).
-pub const FENCE: usize = 64;
 
 /// A consistent-hash ring with weighted virtual nodes and failable nodes.
 #[derive(Clone, Debug)]
@@ -430,8 +423,6 @@ pub struct Ring {
     by_name: BTreeMap<String, NodeId>,
     /// All points, live and down, in contract order; capacity kept equal to length.
     points: Vec<Point>,
-    /// `points[k * FENCE].pos` for every k: the first level of a lookup.
-    fences: Vec<u64>,
     live_nodes: usize,
     /// Where a vnode label lands; always `hash::pos` except in tests that force ties.
     position: fn(&str) -> u64,
@@ -457,7 +448,6 @@ impl Ring {
             live: Vec::new(),
             by_name: BTreeMap::new(),
             points: Vec::new(),
-            fences: Vec::new(),
             live_nodes: 0,
             position,
         })
@@ -616,7 +606,6 @@ impl Ring {
         let slots = &self.slots;
         points.sort_unstable_by(|a, b| order(slots, a, b));
         self.points = points;
-        self.rebuild_fences();
         self.vnodes_per_node = v;
         Ok(diff_boundaries(
             &before,
@@ -672,7 +661,7 @@ impl Ring {
             return None;
         }
         let n = self.points.len();
-        let mut i = self.first_at_or_after(h);
+        let mut i = self.points.partition_point(|p| p.pos < h);
         for _ in 0..n {
             if i == n {
                 i = 0;
@@ -683,23 +672,6 @@ impl Ring {
             i += 1;
         }
         None
-    }
-
-    /// Index of the first point with position ≥ `h` (`points.len()` if none): fences first,
-    /// then one block. Equal to `points.partition_point(|p| p.pos < h)`.
-    #[inline]
-    fn first_at_or_after(&self, h: u64) -> usize {
-        let j = self.fences.partition_point(|&f| f < h);
-        let lo = j.saturating_sub(1) * FENCE;
-        let hi = (j * FENCE).min(self.points.len());
-        lo + self.points[lo..hi].partition_point(|p| p.pos < h)
-    }
-
-    /// Re-samples the fences after the point array changed (O(points / FENCE)).
-    fn rebuild_fences(&mut self) {
-        self.fences.clear();
-        self.fences
-            .extend(self.points.iter().step_by(FENCE).map(|p| p.pos));
     }
 
     /// The live node owning hash `h`; `None` when no node is live.
@@ -763,7 +735,6 @@ impl Ring {
         Footprint {
             points: self.points.len(),
             point_bytes: self.points.capacity() * std::mem::size_of::<Point>(),
-            index_bytes: self.fences.capacity() * std::mem::size_of::<u64>(),
             node_bytes: self.slots.capacity() * std::mem::size_of::<Option<NodeInfo>>()
                 + self.live.capacity()
                 + names,
@@ -845,7 +816,6 @@ impl Ring {
             self.points[dst] = fresh[j];
             src_end = at[j];
         }
-        self.rebuild_fences();
         at.iter().enumerate().map(|(j, &a)| a + j).collect()
     }
 
@@ -891,7 +861,6 @@ impl Ring {
         }
         self.points.truncate(write);
         self.points.shrink_to_fit();
-        self.rebuild_fences();
     }
 
     /// The arcs that change owner when node `x`'s points with index in `range` (at sorted
@@ -966,45 +935,6 @@ impl Ring {
             });
         }
         coalesce(pieces)
-    }
-}
-
-#[cfg(test)]
-mod fence_tests {
-    use super::*;
-
-    #[test]
-    fn fenced_search_equals_plain_binary_search_through_changes() {
-        let mut ring = Ring::new(100).expect("vnodes");
-        let check = |ring: &Ring| {
-            let mut probe = crate::sim::rng::Rng::new(5);
-            let mut hs: Vec<u64> = (0..2000).map(|_| probe.next_u64()).collect();
-            hs.extend([0, 1, u64::MAX]);
-            hs.extend(ring.points().iter().map(|p| p.pos));
-            for h in hs {
-                let plain = ring.points().partition_point(|p| p.pos < h);
-                assert_eq!(ring.first_at_or_after(h), plain, "h = {h:016x}");
-            }
-            assert_eq!(ring.fences.len(), ring.points().len().div_ceil(FENCE));
-        };
-        check(&ring);
-        let mut ids = Vec::new();
-        for i in 0..30 {
-            ids.push(
-                ring.add_node(&format!("n{i}"), 1.0 + (i % 3) as f64)
-                    .expect("add")
-                    .0,
-            );
-            check(&ring);
-        }
-        for id in ids.iter().step_by(4) {
-            ring.remove_node(*id).expect("remove");
-            check(&ring);
-        }
-        ring.set_vnodes_per_node(7).expect("vnodes");
-        check(&ring);
-        ring.set_weight(ids[1], 0.5).expect("weight");
-        check(&ring);
     }
 }
 
