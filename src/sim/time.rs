@@ -1,33 +1,20 @@
 //! Virtual time: the only clock the simulation knows. It is passed in, never read from the
 //! machine, so a run replays identically at any speed.
 
+use crate::sim::text::{group_digits, group_signed};
+
 /// Virtual time in milliseconds since the start of a run. Unsigned because the simulation
 /// never goes back before its own start; node-local clocks (which can) use `i64`.
 pub type Time = u64;
 
 /// Renders milliseconds with thousands separators ("1,240 ms") so narration reads like prose.
 pub fn fmt_ms(t: u64) -> String {
-    format!("{} ms", group_thousands(t as i128))
+    format!("{} ms", group_digits(t))
 }
 
 /// Same as [`fmt_ms`] for signed quantities (clock offsets, jumps).
 pub fn fmt_ms_signed(t: i64) -> String {
-    format!("{} ms", group_thousands(t as i128))
-}
-
-fn group_thousands(v: i128) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if v < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    format!("{} ms", group_signed(i128::from(t)))
 }
 
 #[cfg(test)]
