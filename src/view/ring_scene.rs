@@ -58,13 +58,20 @@ impl RingGeometry {
     /// Fits the ring in the surface with room for labels outside it.
     pub fn fit(width: f64, height: f64) -> Self {
         let side = width.min(height).max(1.0);
-        let r = (side * 0.5 - 56.0).max(side * 0.3);
+        // Room for labels outside the ring, shrinking on small (phone, embed) surfaces.
+        let margin = (side * 0.12).clamp(28.0, 56.0);
+        let r = (side * 0.5 - margin).max(side * 0.3);
         RingGeometry {
             cx: width / 2.0,
             cy: height / 2.0,
             r,
             band: (r * 0.07).clamp(6.0, 16.0),
         }
+    }
+
+    /// Dots shrink with the ring so a phone-sized ring still reads as dots, not a blob.
+    pub fn dot_scale(&self) -> f64 {
+        (self.r / 220.0).clamp(0.55, 1.0)
     }
 
     /// Radius at which key `hash` is drawn: inside the band, spread by low hash bits so
@@ -262,7 +269,7 @@ fn order(sw: &Swatch) -> i64 {
 /// Keys that are not moving, batched by owner colour (base layer).
 fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let keys = frame.keys;
-    let radius = key_dot_radius(keys.len());
+    let radius = key_dot_radius(keys.len()) * g.dot_scale();
     // Moving keys live in the overlay for the whole tween, so the base stays valid from the
     // tween's first frame to its last.
     let mut moving = vec![false; keys.len()];
@@ -305,7 +312,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
     };
     let ring = frame.ring;
     let keys = frame.keys;
-    let radius = key_dot_radius(keys.len());
+    let radius = key_dot_radius(keys.len()) * g.dot_scale();
     let mut blends: HashMap<(Swatch, Swatch), Vec<(f32, f32)>> = HashMap::new();
     let mut ghosts: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
     for m in &t.moved {
@@ -530,13 +537,21 @@ fn centre_caption(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         group_digits(ring.points().len() as u64),
         group_digits(frame.keys.len() as u64)
     );
-    for (i, (text, size, ink)) in [(first, 16.0, Ink::Fg), (second, 12.0, Ink::Muted)]
-        .into_iter()
-        .enumerate()
-    {
+    // On a small ring the second line would run into the keys.
+    let lines = if g.r < 130.0 {
+        vec![(first, 14.0, Ink::Fg)]
+    } else {
+        vec![(first, 16.0, Ink::Fg), (second, 12.0, Ink::Muted)]
+    };
+    let single = lines.len() == 1;
+    for (i, (text, size, ink)) in lines.into_iter().enumerate() {
         scene.labels.push(Label {
             x: g.cx,
-            y: g.cy - 10.0 + 22.0 * i as f64,
+            y: if single {
+                g.cy
+            } else {
+                g.cy - 10.0 + 22.0 * i as f64
+            },
             text,
             ink,
             size,
