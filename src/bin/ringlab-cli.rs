@@ -51,6 +51,10 @@ fn main() -> ExitCode {
                 cli::explore::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
             ExitCode::from(code)
         }
+        Some("check") => {
+            let code = cli::check::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
+            ExitCode::from(code)
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)

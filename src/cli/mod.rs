@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+pub mod check;
 pub mod engine;
 pub mod explore;
 pub mod place;
@@ -19,6 +20,7 @@ COMMANDS:
     place       place keys on a consistent-hash ring, one JSON object per key
     run         run a scenario: trace as JSON lines, then a summary line
     explore     run many seeds with random faults from the scenario's fault budget
+    check       explore every interleaving of an abstract protocol (2pc)
     help        print this help
     version     print the version
 
@@ -50,6 +52,16 @@ EXPLORE:
     Runs N seeds with random fault schedules; reports violations per invariant; writes the
     shortest run breaking an expectation as a replayable scenario. Exit 0 if none, 1 if one
     was found, 2 for bad input. Same scenario + seed gives byte-identical output.
+
+CHECK:
+    ringlab-cli check 2pc [--rms N] [--variant textbook|heuristic] [--max-states N] [--out FILE]
+    ringlab-cli check 2pc --replay FILE
+
+    Breadth-first over Gray & Lamport's TwoPhase (textbook: exactly its state, no loss,
+    crashes or timeouts; heuristic: prepared RMs may decide alone). Prints one JSON line:
+    distinct states, transitions, depth, and each property's verdict with a shortest path.
+    --out writes a failing property's counterexample; --replay re-runs one. Exit 0 if every
+    property holds, 1 if one fails, 2 for bad input.
 
 OPTIONS:
     -h, --help       print this help

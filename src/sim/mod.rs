@@ -4,6 +4,7 @@
 //! randomness comes from seeded generators owned by the caller.
 
 pub mod algorithms;
+pub mod check;
 pub mod clock;
 pub mod cmd;
 pub mod event;
