@@ -90,6 +90,26 @@ impl NodeState {
     }
 }
 
+impl NodeState {
+    /// Two or three words for the canvas, where space is short: "paused · suspected".
+    pub fn short(&self) -> String {
+        let health = match self.health {
+            Health::Up => "up",
+            Health::Crashed => "crashed",
+            Health::Paused => "paused",
+            Health::Removed => "removed",
+        };
+        let mut s = health.to_string();
+        if !self.suspected_by.is_empty() {
+            s.push_str(" · suspected");
+        }
+        if self.ring_failed {
+            s.push_str(" · ring: failed");
+        }
+        s
+    }
+}
+
 /// The state of every node at the world's current time, by index.
 pub fn node_states(w: &World) -> Vec<NodeState> {
     let now = w.now();
@@ -244,9 +264,9 @@ pub fn positions(w: &World, layout: Layout, g: &ClusterGeometry) -> Vec<Option<(
     for (k, &i) in clients.iter().enumerate() {
         let a = -FRAC_PI_2 + TAU * (k as f64 + 0.5) / clients.len() as f64;
         let r = if clients.len() == 1 { 0.0 } else { g.r_clients };
-        // A lone client sits just below the centre caption.
+        // A lone client sits at the centre, wired to every server like a hub.
         let (x, y) = if clients.len() == 1 {
-            (g.cx, g.cy + g.r_clients)
+            (g.cx, g.cy)
         } else {
             (g.cx + r * a.cos(), g.cy + r * a.sin())
         };
@@ -340,7 +360,7 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     trails(f, &pos, &g, &mut scene);
     messages(f, &states, &pos, &g, &mut scene);
     nodes(f, &states, &pos, &g, &mut scene);
-    caption(f, &g, &mut scene);
+    caption(f, &mut scene);
     scene
 }
 
@@ -572,8 +592,6 @@ fn nodes(
     g: &ClusterGeometry,
     scene: &mut Scene,
 ) {
-    let w = f.world;
-    let name = |ix: NodeIx| w.name(ix);
     let many = states.len() > 24;
     for s in states {
         let Some((x, y)) = pos.get(s.ix as usize).copied().flatten() else {
@@ -661,7 +679,7 @@ fn nodes(
         scene.labels.push(Label {
             x: lx,
             y: status_y,
-            text: s.summary(&name),
+            text: s.short(),
             ink: status_ink,
             size: 12.0,
             bold: false,
@@ -670,7 +688,7 @@ fn nodes(
     }
 }
 
-fn caption(f: &ClusterFrame<'_>, g: &ClusterGeometry, scene: &mut Scene) {
+fn caption(f: &ClusterFrame<'_>, scene: &mut Scene) {
     let w = f.world;
     let t = f.now.max(0.0).floor() as u64;
     let flying = w.net().in_flight_len();
@@ -686,14 +704,15 @@ fn caption(f: &ClusterFrame<'_>, g: &ClusterGeometry, scene: &mut Scene) {
     .into_iter()
     .enumerate()
     {
+        // Top-left corner: the middle of the circle is where messages fly.
         scene.labels.push(Label {
-            x: g.cx,
-            y: g.cy - 12.0 + 22.0 * i as f64,
+            x: 14.0,
+            y: 18.0 + 20.0 * i as f64,
             text,
             ink,
             size,
             bold: i == 0,
-            align: Align::Center,
+            align: Align::Left,
         });
     }
 }
@@ -826,9 +845,8 @@ mod tests {
             (bx - (g.cx + g.r)).abs() < 1e-9 && (by - g.cy).abs() < 1e-9,
             "B at three"
         );
-        // The client is inside the circle.
-        let (cx, cy) = p[4].unwrap();
-        assert!((cx - g.cx).hypot(cy - g.cy) < g.r * 0.5);
+        // The lone client is the hub in the middle.
+        assert_eq!(p[4], Some((g.cx, g.cy)));
     }
 
     #[test]

@@ -13,3 +13,4 @@ pub mod seq_diagram;
 pub mod session;
 pub mod theme;
 pub mod transition;
+pub mod url;
