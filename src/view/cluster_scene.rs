@@ -527,6 +527,8 @@ fn messages(
     // (colour slot, fade level) → dots; level 0 = messages that will arrive.
     let mut groups: Vec<Vec<Vec<(f32, f32)>>> = vec![vec![Vec::new(); LEVELS + 1]; 10];
     let mut tails: Vec<Vec<[f32; 4]>> = vec![Vec::new(); 10];
+    // Doomed messages (lost, or sent into a partition) trail a dashed red line instead.
+    let mut doomed: Vec<[f32; 4]> = Vec::new();
     for m in f.world.net().in_flight().take(MAX_DRAWN_MESSAGES) {
         let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
             continue;
@@ -542,7 +544,12 @@ fn messages(
         groups[k][level].push((x as f32, y as f32));
         if let (Some(from), Some(to)) = (pos[m.from as usize], pos[m.to as usize]) {
             let (a, _) = message_path(from, to, g.node_r, lane_of(m.from, m.to));
-            tails[k].push([a.0 as f32, a.1 as f32, x as f32, y as f32]);
+            let seg = [a.0 as f32, a.1 as f32, x as f32, y as f32];
+            if m.fate == Fate::Arrive {
+                tails[k].push(seg);
+            } else {
+                doomed.push(seg);
+            }
         }
         if f.selected_msg == Some(m.id) {
             scene.markers.push(Circle {
@@ -564,6 +571,15 @@ fn messages(
                 segs,
             });
         }
+    }
+    if !doomed.is_empty() {
+        scene.lines.push(LineBatch {
+            ink: Ink::Danger,
+            width: 1.5,
+            alpha: 0.55,
+            dash: Some((3.0, 3.0)),
+            segs: doomed,
+        });
     }
     for (k, levels) in groups.into_iter().enumerate() {
         for (level, xy) in levels.into_iter().enumerate() {

@@ -73,12 +73,12 @@ pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
                         let glyph = match m.kind {
                             MarkerKind::Crash => "✕",
                             MarkerKind::Recover => "↺",
-                            MarkerKind::Partition => "⫼",
-                            MarkerKind::Heal => "≡",
-                            MarkerKind::Pause => "⏸",
-                            MarkerKind::ClockJump => "⏱",
+                            MarkerKind::Partition => "|",
+                            MarkerKind::Heal => "=",
+                            MarkerKind::Pause => "‖",
+                            MarkerKind::ClockJump => "±",
                             MarkerKind::Violation => "!",
-                            MarkerKind::Fork => "⑂",
+                            MarkerKind::Fork => "↱",
                         };
                         html! {
                             <button class={classes!("marker", format!("marker-{}", m.kind.class()))}
