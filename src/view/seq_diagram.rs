@@ -20,12 +20,15 @@ use crate::view::scene::{
 pub const GUTTER: f64 = 64.0;
 /// Height of the time axis above the lanes.
 pub const AXIS: f64 = 22.0;
+/// Room under the last lane for a caption.
+pub const BOTTOM: f64 = 16.0;
 /// Share of the window left of the playhead: most of what is shown is the past.
 pub const PAST_SHARE: f64 = 0.7;
 /// Arrows whose send is more than this many windows before the window are not laid out.
 const LOOKBACK_WINDOWS: f64 = 1.0;
-/// Windows denser than this many arrows draw only the first ones (keeps a frame cheap).
-pub const MAX_ARROWS: usize = 6_000;
+/// Windows denser than this many arrows draw one in k (keeps a frame cheap and the picture
+/// readable); the diagram says so.
+pub const MAX_ARROWS: usize = 2_000;
 
 /// Everything one diagram frame depends on.
 pub struct DiagramFrame<'a> {
@@ -74,7 +77,7 @@ impl DiagramGeometry {
         let span = span_ms.max(1.0);
         let t0 = (now - span * PAST_SHARE).max(0.0);
         let lanes_n = lanes.max(1);
-        let lane_h = ((height - AXIS - 6.0) / lanes_n as f64).clamp(10.0, 44.0);
+        let lane_h = ((height - AXIS - BOTTOM) / lanes_n as f64).clamp(10.0, 44.0);
         DiagramGeometry {
             left: GUTTER,
             right: (width - 10.0).max(GUTTER + 1.0),
@@ -184,6 +187,8 @@ pub struct Layout {
     pub ticks: Vec<Tick>,
     /// Down and paused spans.
     pub spans: Vec<Span>,
+    /// 1 when every message is drawn; k when only one in k is (a dense window).
+    pub stride: usize,
 }
 
 /// Clips a segment to x in [lo, hi]; None when it lies wholly outside.
@@ -257,20 +262,43 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
     let hi = trace.partition_point(|e| (e.t as f64) <= g.t1);
     // Ends of messages may lie one window beyond the right edge.
     let hi_end = trace.partition_point(|e| (e.t as f64) <= g.t1 + span);
-    let mut ends: HashMap<MsgId, usize> = HashMap::new();
-    for (i, e) in trace.iter().enumerate().take(hi_end).skip(lo) {
+    let in_lane = |n: NodeIx| (n as usize) < lanes;
+    let sends: Vec<usize> = (lo..hi)
+        .filter(|&i| match (&trace[i].what, trace[i].node) {
+            (What::Send { to, .. }, Some(from)) => in_lane(from) && in_lane(*to),
+            _ => false,
+        })
+        .collect();
+    // Message ids grow in send order, so the ends of these sends fit in a dense table.
+    let id_of = |i: usize| match trace[i].what {
+        What::Send { msg, .. } => msg,
+        _ => 0,
+    };
+    let first_id = sends.first().map_or(0, |&i| id_of(i));
+    let last_id = sends.last().map_or(0, |&i| id_of(i));
+    let mut ends: Vec<Option<usize>> = vec![None; (last_id - first_id + 1) as usize];
+    for (i, e) in trace
+        .iter()
+        .enumerate()
+        .take(hi_end)
+        .skip(sends.first().copied().unwrap_or(hi_end))
+    {
         if let What::Deliver { msg, .. } | What::Drop { msg, .. } = e.what {
-            ends.entry(msg).or_insert(i);
+            if (first_id..=last_id).contains(&msg) {
+                let slot = &mut ends[(msg - first_id) as usize];
+                slot.get_or_insert(i);
+            }
         }
     }
-    let in_lane = |n: NodeIx| (n as usize) < lanes;
     let mut out = Layout {
         g,
         arrows: Vec::new(),
         ticks: Vec::new(),
         spans: Vec::new(),
+        stride: 1,
     };
-    for (i, e) in trace.iter().enumerate().take(hi).skip(lo) {
+    for &i in &sends {
+        let e = &trace[i];
         let What::Send {
             msg,
             to,
@@ -280,14 +308,14 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
         else {
             continue;
         };
-        let Some(from) = e.node.filter(|&n| in_lane(n) && in_lane(to)) else {
+        let Some(from) = e.node else {
             continue;
         };
-        if out.arrows.len() >= MAX_ARROWS {
-            break;
-        }
         let future = i >= f.position;
-        let end = ends.get(&msg).copied();
+        let end = ends
+            .get(msg.wrapping_sub(first_id) as usize)
+            .copied()
+            .flatten();
         let (y0, y1) = (g.lane_y(from as usize), g.lane_y(to as usize));
         let x0 = g.x(e.t as f64);
         let (seg, lost, in_flight) = match end.map(|j| (j, &trace[j])) {
@@ -316,6 +344,16 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
             in_flight,
             future,
         });
+    }
+    // Too many to draw (or to read): keep one in `stride`, and always the selection.
+    if out.arrows.len() > MAX_ARROWS {
+        let stride = out.arrows.len().div_ceil(MAX_ARROWS);
+        let mut k = 0;
+        out.arrows.retain(|a| {
+            k += 1;
+            (k - 1) % stride == 0 || Some(a.msg) == f.selected_msg
+        });
+        out.stride = stride;
     }
     let top = g.top;
     let bottom = g.bottom();
@@ -503,6 +541,20 @@ pub fn build(f: &DiagramFrame<'_>) -> Scene {
 
     arrows(f, &lay, &mut scene);
     ticks(f, &lay, &mut scene);
+    if lay.stride > 1 {
+        scene.labels.push(Label {
+            x: g.right,
+            y: bottom + BOTTOM / 2.0,
+            text: format!(
+                "1 in {} messages shown: narrow the window to see all",
+                lay.stride
+            ),
+            ink: Ink::Muted,
+            size: 11.0,
+            bold: false,
+            align: Align::Right,
+        });
+    }
 
     // The playhead.
     let px = g.x(f.now);
@@ -559,7 +611,7 @@ fn arrows(f: &DiagramFrame<'_>, lay: &Layout, scene: &mut Scene) {
         if let Some(xy) = heads.remove(&key) {
             scene.dots.push(DotBatch {
                 ink: Ink::Swatch(Swatch::Node(key.0)),
-                radius: if key.1 { 1.5 } else { 2.2 },
+                radius: if key.1 { 1.0 } else { 1.5 },
                 xy,
             });
         }
@@ -862,6 +914,49 @@ mod tests {
             .lines
             .iter()
             .any(|l| l.ink == Ink::Accent && l.segs.iter().any(|s| s[0] == px && s[2] == px)));
+    }
+
+    #[test]
+    fn dense_windows_draw_one_message_in_k_but_keep_the_selection() {
+        let w = World::new(&WorldCfg {
+            seed: 4,
+            servers: (0..10)
+                .map(|i| ServerSpec {
+                    name: format!("s{i}"),
+                    weight: 1.0,
+                })
+                .collect(),
+            protocols: ProtoCfg {
+                heartbeat: Some(HeartbeatCfg {
+                    interval_ms: 10,
+                    timeout_ms: 50,
+                }),
+            },
+            ..WorldCfg::default()
+        })
+        .unwrap();
+        let mut tl = Timeline::new(w, 1000);
+        tl.advance_to(2000);
+        let mut f = frame(&tl, 2000.0);
+        f.span_ms = 2000.0;
+        let all = layout(&f);
+        assert!(all.stride > 1, "{} arrows", all.arrows.len());
+        assert!(all.arrows.len() <= MAX_ARROWS);
+        // A message that the sampling skipped is still drawn once selected.
+        let skipped = tl
+            .recorded()
+            .iter()
+            .filter(|e| e.t as f64 > all.g.t0 + 10.0 && (e.t as f64) < 1900.0)
+            .filter_map(|e| match e.what {
+                What::Send { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .find(|m| !all.arrows.iter().any(|a| a.msg == *m))
+            .unwrap();
+        f.selected_msg = Some(skipped);
+        assert!(layout(&f).arrows.iter().any(|a| a.msg == skipped));
+        let scene = build(&f);
+        assert!(scene.labels.iter().any(|l| l.text.starts_with("1 in ")));
     }
 
     #[test]

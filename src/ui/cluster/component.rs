@@ -450,7 +450,10 @@ impl ClusterLab {
         if let Some(s) = sh.session.as_mut() {
             f(s);
             let now = s.world().now() as f64;
+            // Back before the scenario's end, playing stops there again.
+            let until = s.until();
             sh.play.set(now);
+            sh.play.stop_at = (now < until as f64).then_some(until);
         }
         drop(sh);
         self.kick();
@@ -909,7 +912,7 @@ fn diagram_height(s: &Session) -> String {
     let lanes = s.world().nodes().len() as f64;
     format!(
         "height: {}px",
-        (seq_diagram::AXIS + 12.0 + lanes * 34.0).clamp(120.0, 360.0)
+        (seq_diagram::AXIS + seq_diagram::BOTTOM + 6.0 + lanes * 34.0).clamp(120.0, 380.0)
     )
 }
 
