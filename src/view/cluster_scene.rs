@@ -222,6 +222,8 @@ pub struct ClusterFrame<'a> {
     pub selected_msg: Option<MsgId>,
     /// Selected node (highlighted).
     pub selected_node: Option<NodeIx>,
+    /// Node of the selected event, if any (ringed, so a chosen crash points at its node).
+    pub event_node: Option<NodeIx>,
     /// Server placement.
     pub layout: Layout,
     /// Surface width in CSS pixels.
@@ -643,6 +645,15 @@ fn nodes(
                 fill: None,
             });
         }
+        if f.event_node == Some(s.ix) {
+            scene.markers.push(Circle {
+                cx: x,
+                cy: y,
+                r: r + 11.0,
+                stroke: Some((Ink::Accent, 1.5)),
+                fill: None,
+            });
+        }
         if many && f.selected_node != Some(s.ix) {
             continue;
         }
@@ -827,6 +838,7 @@ mod tests {
             trail_ms: 0.0,
             selected_msg: None,
             selected_node: None,
+            event_node: None,
             layout: Layout::Even,
             width: 600.0,
             height: 500.0,

@@ -110,6 +110,11 @@ impl Shared {
             trail_ms: self.trail_ms(),
             selected_msg: self.sel.msg,
             selected_node: self.sel.node,
+            event_node: self
+                .sel
+                .event
+                .and_then(|i| s.timeline().recorded().get(i))
+                .and_then(|e| e.node),
             layout: self.layout,
             width: self.cluster.size.0,
             height: self.cluster.size.1,
