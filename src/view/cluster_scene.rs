@@ -990,6 +990,17 @@ mod tests {
             .markers
             .iter()
             .any(|c| c.stroke == Some((Ink::Danger, 3.0))));
+        // The node of a selected event (C's crash) is ringed.
+        let ringed = |f: &ClusterFrame<'_>| {
+            build(f)
+                .markers
+                .iter()
+                .any(|c| c.stroke == Some((Ink::Accent, 1.5)))
+        };
+        let mut f = frame(&w, 1000.0);
+        assert!(!ringed(&f));
+        f.event_node = Some(2);
+        assert!(ringed(&f));
     }
 
     #[test]
