@@ -15,7 +15,7 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Most trace events one run may produce before it is refused as too big.
-pub const MAX_RUN_EVENTS: usize = 5_000_000;
+pub use crate::sim::runner::MAX_RUN_EVENTS;
 
 /// A usage or input problem, reported on stderr with exit code 2.
 #[derive(Debug)]
@@ -34,8 +34,7 @@ pub fn number(flag: &str, v: Option<&String>) -> Result<u64, BadInput> {
         .map_err(|_| BadInput(format!("{flag}: expected a whole number ≥ 0, got \"{v}\"")))
 }
 
-/// Builds and runs a scenario to `until`, in chunks so a runaway run is refused (not
-/// swapped to death). No snapshots: a run is played once.
+/// Builds and runs a scenario to `until` (see [`crate::sim::runner::play_with`]).
 pub fn play(s: &Scenario, seed: Option<u64>, until: Time) -> Result<Timeline, BadInput> {
     play_with(s, seed, until, |_| {})
 }
@@ -47,25 +46,18 @@ pub fn play_with(
     until: Time,
     extra: impl FnOnce(&mut crate::sim::world::World),
 ) -> Result<Timeline, BadInput> {
+    check_until(until)?;
+    crate::sim::runner::play_with(s, seed, until, extra).map_err(BadInput)
+}
+
+/// Refuses an `--until` beyond what a scenario may ask for, naming the flag.
+pub fn check_until(until: Time) -> Result<(), BadInput> {
     if until > MAX_UNTIL_MS {
         return Err(BadInput(format!(
             "--until: at most {MAX_UNTIL_MS} ms, got {until}"
         )));
     }
-    let mut world = s.build(seed).map_err(|e| BadInput(e.to_string()))?;
-    extra(&mut world);
-    let mut tl = Timeline::new(world, usize::MAX);
-    let mut t = 0;
-    while t < until {
-        t = (t + 1_000).min(until);
-        tl.advance_to(t);
-        if tl.recorded().len() > MAX_RUN_EVENTS {
-            return Err(BadInput(format!(
-                "the run exceeds {MAX_RUN_EVENTS} events by {t} ms; lower until_ms or the cluster size"
-            )));
-        }
-    }
-    Ok(tl)
+    Ok(())
 }
 
 /// Writes, ignoring broken pipes (`ringlab-cli run x | head` must not panic).

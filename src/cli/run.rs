@@ -1,13 +1,13 @@
 //! `ringlab-cli run SCENARIO.json [--seed N] [--until MS]`: prints the trace as JSON lines,
 //! then one summary line with invariant results; exit 0 if expectations hold, 1 if not,
-//! 2 for bad input.
+//! 2 for bad input. The report itself is `sim::runner::report`, shared with the browser.
 
 use std::io::Write;
 
-use serde_json::json;
-
-use super::engine::{load, number, play, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
-use crate::sim::invariant::Class;
+use super::engine::{
+    check_until, load, number, say, BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK,
+};
+use crate::sim::runner;
 
 /// Usage text of the subcommand.
 pub const USAGE: &str = "ringlab-cli run SCENARIO.json [--seed N] [--until MS]";
@@ -43,37 +43,9 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
     let path = path.ok_or_else(|| BadInput("missing SCENARIO.json".into()))?;
     let s = load(&path)?;
     let until = until.unwrap_or(s.until_ms);
-    let tl = play(&s, seed, until)?;
-    let w = tl.world();
-    let name = |ix| w.name(ix);
-    for (i, e) in tl.trace().iter().enumerate() {
-        say(out, &e.to_json_line(i, &name));
-    }
-    let verdicts = s.verdicts(tl.checker());
-    let ok = verdicts.iter().all(|v| v.ok);
-    let invariants: Vec<_> = tl
-        .checker()
-        .results()
-        .map(|(inv, at)| {
-            json!({
-                "name": inv.name,
-                "class": match inv.class { Class::Engine => "engine", Class::Protocol => "protocol" },
-                "explain": inv.explain,
-                "violated_at": at,
-            })
-        })
-        .collect();
-    let summary = json!({
-        "summary": {
-            "scenario": s.id,
-            "seed": seed.unwrap_or(s.seed),
-            "until_ms": until,
-            "events": tl.trace().len(),
-            "invariants": invariants,
-            "expectations": verdicts,
-            "ok": ok,
-        }
-    });
-    say(out, &summary.to_string());
-    Ok(if ok { EXIT_OK } else { EXIT_FAILED })
+    check_until(until)?;
+    let report = runner::report(&s, seed, until).map_err(BadInput)?;
+    // Ignore broken pipes (`ringlab-cli run x | head` must not panic).
+    let _ = out.write_all(report.text.as_bytes());
+    Ok(if report.ok { EXIT_OK } else { EXIT_FAILED })
 }

@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::view::geom::polar;
-use crate::view::scene::{Align, Circle, Scene};
+use crate::view::scene::{Align, Circle, LineBatch, Scene};
 use crate::view::theme::Theme;
 
 /// Dots smaller than this are drawn as squares: indistinguishable at that size and far
@@ -122,6 +122,16 @@ fn draw(
     }
     ctx.set_line_cap("butt");
 
+    for batch in &scene.rects {
+        ctx.set_global_alpha(batch.alpha.clamp(0.0, 1.0));
+        ctx.set_fill_style_str(&theme.resolve(batch.ink).css());
+        ctx.begin_path();
+        for r in &batch.rects {
+            ctx.rect(r[0] as f64, r[1] as f64, r[2] as f64, r[3] as f64);
+        }
+        ctx.fill();
+    }
+    ctx.set_global_alpha(1.0);
     for c in &scene.circles {
         circle(ctx, c, theme)?;
     }
@@ -147,6 +157,9 @@ fn draw(
             ctx.line_to(x1, y1);
         }
         ctx.stroke();
+    }
+    for batch in &scene.lines {
+        lines(ctx, batch, theme)?;
     }
     for batch in &scene.dots {
         ctx.set_fill_style_str(&theme.resolve(batch.ink).css());
@@ -182,6 +195,27 @@ fn draw(
         ctx.set_fill_style_str(&theme.resolve(label.ink).css());
         ctx.fill_text(&label.text, label.x, label.y)?;
     }
+    Ok(())
+}
+
+fn lines(ctx: &CanvasRenderingContext2d, batch: &LineBatch, theme: &Theme) -> Result<(), JsValue> {
+    ctx.set_global_alpha(batch.alpha.clamp(0.0, 1.0));
+    ctx.set_stroke_style_str(&theme.resolve(batch.ink).css());
+    ctx.set_line_width(batch.width);
+    let dash = js_sys::Array::new();
+    if let Some((on, off)) = batch.dash {
+        dash.push(&JsValue::from_f64(on));
+        dash.push(&JsValue::from_f64(off));
+    }
+    ctx.set_line_dash(&dash)?;
+    ctx.begin_path();
+    for s in &batch.segs {
+        ctx.move_to(s[0] as f64, s[1] as f64);
+        ctx.line_to(s[2] as f64, s[3] as f64);
+    }
+    ctx.stroke();
+    ctx.set_line_dash(&js_sys::Array::new())?;
+    ctx.set_global_alpha(1.0);
     Ok(())
 }
 

@@ -457,12 +457,18 @@ impl Scenario {
     /// Judges the expectations against a checker's results. Without `expect`, every engine
     /// invariant must hold.
     pub fn verdicts(&self, checker: &Checker) -> Vec<Verdict> {
-        let first = |name: &str| {
+        self.verdicts_by(|name| {
             checker
                 .results()
                 .find(|(i, _)| i.name == name)
                 .and_then(|(_, at)| at)
-        };
+        })
+    }
+
+    /// Same as [`Scenario::verdicts`] with the first violation of each invariant looked up by
+    /// `first(name)` (a trace index): the UI judges the whole recorded run while its checker
+    /// sits at the playhead.
+    pub fn verdicts_by(&self, first: impl Fn(&str) -> Option<usize>) -> Vec<Verdict> {
         let (hold, violate) = match &self.expect {
             Some(e) => (e.hold.clone(), e.violate.clone()),
             None => (

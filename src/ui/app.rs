@@ -17,14 +17,16 @@ use crate::paint::css_theme;
 use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
+use crate::ui::cluster::ClusterLab;
 use crate::ui::frame_loop::FrameLoop;
-use crate::ui::panels;
+use crate::ui::{panels, tabs};
 use crate::view::hit;
 use crate::view::input;
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::theme::Theme;
 use crate::view::transition::{Transition, DEFAULT_MS};
+use crate::view::url::Tab;
 
 /// State the frame loop reads every frame and the component writes on every command.
 pub struct Shared {
@@ -200,6 +202,8 @@ pub enum Msg {
     ViewAlgorithm(Algorithm),
     /// "Compare algorithms" pressed.
     Compare,
+    /// A header tab was chosen.
+    Tab(Tab),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -219,6 +223,9 @@ pub struct App {
     metrics: RingMetrics,
     comparison: Option<Result<Vec<algorithms::Report>, String>>,
     reduced_motion: bool,
+    /// The open tab; the Cluster tab stays mounted (hidden) once visited.
+    tab: Tab,
+    cluster_seen: bool,
 }
 
 fn media_matches(query: &str) -> bool {
@@ -356,6 +363,8 @@ impl Component for App {
             metrics,
             comparison: None,
             reduced_motion: media_matches("(prefers-reduced-motion: reduce)"),
+            tab: tabs::current(),
+            cluster_seen: tabs::current() == Tab::Cluster,
         }
     }
 
@@ -467,6 +476,12 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
+            Msg::Tab(t) => {
+                self.tab = t;
+                self.cluster_seen |= t == Tab::Cluster;
+                tabs::remember(t);
+                self.kick();
+            }
         }
         true
     }
@@ -487,8 +502,9 @@ impl Component for App {
             <header class="app-header">
                 <h1>{"ring"}<span>{"lab"}</span></h1>
                 <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
+                { tabs::bar(self.tab, link.callback(Msg::Tab)) }
             </header>
-            <main class="layout">
+            <main class="layout" id="ring-view" hidden={self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
@@ -506,6 +522,9 @@ impl Component for App {
                 </aside>
                 { panels::log(lab.log()) }
             </main>
+            if self.cluster_seen {
+                <ClusterLab active={self.tab == Tab::Cluster} />
+            }
             </>
         }
     }

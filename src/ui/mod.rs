@@ -1,8 +1,10 @@
 //! The Yew app: components, the frame loop and the browser glue. Only built for wasm32.
 
 pub mod app;
+pub mod cluster;
 pub mod frame_loop;
 pub mod panels;
+pub mod tabs;
 
 use wasm_bindgen::JsCast;
 

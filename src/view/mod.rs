@@ -1,11 +1,16 @@
 //! Pure geometry between the simulation and the painter: a world plus animation progress in,
 //! a display list out. No browser crates, so all of it is tested natively.
 
+pub mod cluster_scene;
 pub mod geom;
 pub mod hit;
 pub mod input;
 pub mod metrics;
+pub mod playback;
 pub mod ring_scene;
 pub mod scene;
+pub mod seq_diagram;
+pub mod session;
 pub mod theme;
 pub mod transition;
+pub mod url;

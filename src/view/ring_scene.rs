@@ -96,7 +96,9 @@ pub struct Layers {
 /// Builds the frame as one scene (base then overlay): for tests and the SVG export.
 pub fn build(frame: &RingFrame<'_>) -> Scene {
     let Layers { mut base, overlay } = build_layers(frame);
+    base.rects.extend(overlay.rects);
     base.circles.extend(overlay.circles);
+    base.lines.extend(overlay.lines);
     base.arcs.extend(overlay.arcs);
     base.ticks.extend(overlay.ticks);
     base.dots.extend(overlay.dots);

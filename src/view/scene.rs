@@ -21,6 +21,15 @@ pub enum Ink {
     Swatch(Swatch),
     /// Part way from one swatch to another: a key changing owner mid-tween.
     Blend(Swatch, Swatch, f32),
+    /// A swatch washed towards the background by the fraction given (0 = pure swatch,
+    /// 1 = background): a message fading out as it is lost, a partition side's tint.
+    Tint(Swatch, f32),
+    /// Something broke: a crash, a violation, a suspicion (`--danger`).
+    Danger,
+    /// Something is held up: a paused node, a clock jump (`--warn`).
+    Warn,
+    /// Healthy again: a recovery, a heal (`--ok`).
+    Ok,
 }
 
 /// A node colour slot: stable for a node for as long as it exists.
@@ -124,7 +133,34 @@ pub struct Label {
     pub align: Align,
 }
 
-/// A whole frame, in CSS pixels; drawn in field order (circles, arcs, ticks, dots, labels).
+/// Many straight segments of one ink: wires between nodes, message arrows, time ticks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineBatch {
+    /// Colour of every segment.
+    pub ink: Ink,
+    /// Line width in CSS pixels.
+    pub width: f64,
+    /// Opacity in [0, 1]: the recorded future is drawn faint.
+    pub alpha: f64,
+    /// Dash pattern (on, off) in CSS pixels; `None` for solid lines.
+    pub dash: Option<(f64, f64)>,
+    /// Segments as [x0, y0, x1, y1].
+    pub segs: Vec<[f32; 4]>,
+}
+
+/// Many filled rectangles of one ink: lanes, pause spans, partition bands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RectBatch {
+    /// Fill colour.
+    pub ink: Ink,
+    /// Opacity in [0, 1].
+    pub alpha: f64,
+    /// Rectangles as [x, y, width, height].
+    pub rects: Vec<[f32; 4]>,
+}
+
+/// A whole frame, in CSS pixels; drawn in this order: rects, circles, arcs, ticks, lines,
+/// dots, markers, labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scene {
     /// Width of the drawing surface.
@@ -143,6 +179,10 @@ pub struct Scene {
     pub labels: Vec<Label>,
     /// Markers drawn above dots (looked-up key, replicas).
     pub markers: Vec<Circle>,
+    /// Filled rectangles, drawn first (just above the background).
+    pub rects: Vec<RectBatch>,
+    /// Straight segments, drawn after ticks and before dots.
+    pub lines: Vec<LineBatch>,
 }
 
 impl Scene {
@@ -163,5 +203,7 @@ impl Scene {
             + self.dots.len()
             + self.labels.len()
             + self.markers.len()
+            + self.rects.len()
+            + self.lines.len()
     }
 }

@@ -52,6 +52,12 @@ pub struct Theme {
     pub accent: Rgb,
     /// Failed nodes.
     pub down: Rgb,
+    /// Crashes, violations, suspicions.
+    pub danger: Rgb,
+    /// Pauses and clock jumps.
+    pub warn: Rgb,
+    /// Recoveries and heals.
+    pub ok: Rgb,
     /// Node colours, indexed by node slot modulo length.
     pub nodes: Vec<Rgb>,
 }
@@ -60,6 +66,8 @@ pub struct Theme {
 pub const CSS_VARS: [&str; 6] = [
     "--panel", "--fg", "--muted", "--track", "--accent", "--down",
 ];
+/// Status colours (danger, warn, ok), read after [`CSS_VARS`].
+pub const STATUS_VARS: [&str; 3] = ["--danger", "--warn", "--ok"];
 /// How many `--node-N` properties style.css defines.
 pub const NODE_VARS: usize = 10;
 
@@ -74,6 +82,9 @@ impl Theme {
             track: c("#e4e5e9"),
             accent: c("#0b63c4"),
             down: c("#9aa0aa"),
+            danger: c("#b3261e"),
+            warn: c("#a86400"),
+            ok: c("#1b7a3a"),
             nodes: [
                 "#3b6fb0", "#d65363", "#1f7f34", "#b79a1a", "#2aa7cf", "#9e3275", "#d17c00",
                 "#00876a", "#c44e00", "#7b5bb6",
@@ -96,6 +107,9 @@ impl Theme {
             track: read(CSS_VARS[3], base.track),
             accent: read(CSS_VARS[4], base.accent),
             down: read(CSS_VARS[5], base.down),
+            danger: read(STATUS_VARS[0], base.danger),
+            warn: read(STATUS_VARS[1], base.warn),
+            ok: read(STATUS_VARS[2], base.ok),
             nodes: (0..NODE_VARS)
                 .map(|i| read(&format!("--node-{i}"), base.nodes[i]))
                 .collect(),
@@ -122,6 +136,10 @@ impl Theme {
             Ink::Bg => self.bg,
             Ink::Swatch(s) => self.swatch(s),
             Ink::Blend(a, b, t) => self.swatch(a).mix(self.swatch(b), t),
+            Ink::Tint(s, t) => self.swatch(s).mix(self.bg, t),
+            Ink::Danger => self.danger,
+            Ink::Warn => self.warn,
+            Ink::Ok => self.ok,
         }
     }
 }

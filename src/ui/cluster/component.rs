@@ -1,0 +1,656 @@
+//! `ClusterLab`: owns a [`Session`] (scenario + timeline) in state shared with the frame loop.
+//! The loop advances virtual time while playing and paints both canvases outside the virtual
+//! DOM; it asks Yew to re-render only a few times a second (and once when it stops), so the
+//! DOM panels follow without costing a diff per frame. Paused means no frame is scheduled.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
+use yew::prelude::*;
+
+use super::explore::{self, ExploreState};
+pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
+pub use super::state::Selection;
+use super::state::{resize, Shared, Surface, Which};
+use super::{commands, gallery, panels, timebar};
+use crate::paint::canvas::CanvasPainter;
+use crate::paint::css_theme;
+use crate::sim::cmd::Cmd;
+use crate::sim::explore::{Explorer, Progress};
+use crate::sim::scenario::Scenario;
+use crate::ui::frame_loop::FrameLoop;
+use crate::view::cluster_scene::{self, ClusterHit, Layout};
+use crate::view::playback::{speed_at, Playback};
+use crate::view::seq_diagram::{self, DiagramHit};
+use crate::view::session::{event_msg, Session};
+use crate::view::theme::Theme;
+
+/// The scenario shown before the user picks one: small, and its lesson is plain.
+const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
+/// Exploration works in slices of about this many wall ms between frames.
+const EXPLORE_SLICE_MS: f64 = 12.0;
+
+/// Kept alive as long as the observer that calls it.
+type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
+
+/// The Cluster tab's root component. See the module docs.
+pub struct ClusterLab {
+    shared: Rc<RefCell<Shared>>,
+    cluster_ref: NodeRef,
+    cluster_box: NodeRef,
+    diagram_ref: NodeRef,
+    diagram_box: NodeRef,
+    log_ref: NodeRef,
+    /// Newest log line shown at the last render: the log follows it to the bottom.
+    log_tail: Option<usize>,
+    frame_loop: Option<FrameLoop>,
+    observers: Vec<(ResizeObserver, ResizeCallback)>,
+    theme_listener: Option<EventListener>,
+    form: CmdForm,
+    cmd_error: Option<String>,
+    import_error: Option<String>,
+    gallery: Option<Result<Vec<gallery::Entry>, String>>,
+    loading: Option<String>,
+    paste: String,
+    notable_only: bool,
+    explore: ExploreState,
+    explore_timer: Option<Timeout>,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+fn parse_ms(field: &str, v: &str) -> Result<i64, String> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| format!("{field} must be a whole number of ms, got \"{v}\""))
+}
+
+impl ClusterLab {
+    fn kick(&self) {
+        if let Some(l) = &self.frame_loop {
+            l.kick();
+        }
+    }
+
+    /// Replaces the session with a freshly loaded scenario; on failure keeps the current one
+    /// and says why.
+    fn load(&mut self, source: &str, scenario: Result<Scenario, String>) {
+        let loaded = scenario.and_then(Session::load);
+        match loaded {
+            Ok(session) => {
+                let mut sh = self.shared.borrow_mut();
+                sh.play.pause();
+                sh.play.set(0.0);
+                sh.play.stop_at = Some(session.until());
+                sh.sel = Selection::default();
+                self.form.side = default_side(&session);
+                sh.session = Some(session);
+                self.import_error = None;
+                self.cmd_error = None;
+            }
+            Err(e) => {
+                self.import_error = Some(format!(
+                    "Could not load {source}: {e}. The current scenario is kept."
+                ))
+            }
+        }
+        self.loading = None;
+        self.kick();
+    }
+
+    /// Builds the command for a button from the form and the selection.
+    fn command(&self, action: Action) -> Result<Cmd, String> {
+        let sh = self.shared.borrow();
+        let session = sh.session.as_ref().ok_or("no scenario is loaded")?;
+        let w = session.world();
+        let node = || {
+            sh.sel
+                .node
+                .map(|ix| w.name(ix))
+                .ok_or_else(|| "select a node first".to_string())
+        };
+        Ok(match action {
+            Action::Crash => Cmd::Crash { node: node()? },
+            Action::Recover => Cmd::Recover { node: node()? },
+            Action::Pause => Cmd::Pause {
+                node: node()?,
+                ms: parse_ms("pause", &self.form.pause_ms)?.max(0) as u64,
+            },
+            Action::ClockJump => Cmd::ClockJump {
+                node: node()?,
+                delta_ms: parse_ms("clock jump", &self.form.jump_ms)?,
+            },
+            Action::Isolate => Cmd::Isolate { node: node()? },
+            Action::Split => {
+                let side: Vec<String> = self
+                    .form
+                    .side
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if side.is_empty() {
+                    return Err("name the nodes on one side, e.g. \"A, B\"".into());
+                }
+                Cmd::Partition { side }
+            }
+            Action::Heal => Cmd::Heal,
+            Action::DropMessage => Cmd::DropMessage {
+                msg: sh.sel.msg.ok_or("select a message in flight first")?,
+            },
+            Action::AddNode => {
+                let name = self.form.new_node.trim();
+                if name.is_empty() {
+                    return Err("type a name for the new server".into());
+                }
+                Cmd::AddNode {
+                    node: name.to_string(),
+                    weight: 1.0,
+                }
+            }
+            Action::FailNode => Cmd::FailNode { node: node()? },
+            Action::RecoverNode => Cmd::RecoverNode { node: node()? },
+        })
+    }
+
+    fn run(&mut self, cmd: Cmd) {
+        let mut sh = self.shared.borrow_mut();
+        let Some(s) = sh.session.as_mut() else {
+            return;
+        };
+        match s.apply(cmd.clone()) {
+            Ok(_) => {
+                self.cmd_error = None;
+                let now = s.world().now() as f64;
+                sh.play.set(now);
+                if matches!(cmd, Cmd::AddNode { .. }) {
+                    self.form.new_node.clear();
+                }
+            }
+            Err(e) => self.cmd_error = Some(e),
+        }
+        drop(sh);
+        self.kick();
+    }
+
+    fn seek(&mut self, f: impl FnOnce(&mut Session)) {
+        let mut sh = self.shared.borrow_mut();
+        sh.play.pause();
+        if let Some(s) = sh.session.as_mut() {
+            f(s);
+            let now = s.world().now() as f64;
+            // Back before the scenario's end, playing stops there again.
+            let until = s.until();
+            sh.play.set(now);
+            sh.play.stop_at = (now < until as f64).then_some(until);
+        }
+        drop(sh);
+        self.kick();
+    }
+
+    fn explore_tick(&mut self, ctx: &Context<Self>) {
+        let Some(ex) = self.explore.running.as_mut() else {
+            return;
+        };
+        let start = now_ms();
+        loop {
+            match ex.step() {
+                Ok(Progress::Done(found)) => {
+                    self.explore.finish(found);
+                    self.explore_timer = None;
+                    return;
+                }
+                Ok(Progress::Seed(_)) | Ok(Progress::Shrinking) => {}
+                Err(e) => {
+                    self.explore.fail(e);
+                    self.explore_timer = None;
+                    return;
+                }
+            }
+            if now_ms() - start >= EXPLORE_SLICE_MS {
+                break;
+            }
+        }
+        let link = ctx.link().clone();
+        self.explore_timer = Some(Timeout::new(0, move || link.send_message(Msg::ExploreTick)));
+    }
+}
+
+/// A sensible first guess for "Split": the first half of the servers.
+fn default_side(s: &Session) -> String {
+    let names = s.scenario().server_names();
+    let half = names
+        .len()
+        .div_ceil(2)
+        .min(names.len().saturating_sub(1))
+        .max(1);
+    names.into_iter().take(half).collect::<Vec<_>>().join(", ")
+}
+
+impl Component for ClusterLab {
+    type Message = Msg;
+    type Properties = Props;
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let session = Scenario::decode(DEFAULT_SCENARIO.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(Session::load);
+        let (session, import_error) = match session {
+            Ok(s) => (Some(s), None),
+            Err(e) => (
+                None,
+                Some(format!("The default scenario failed to load: {e}")),
+            ),
+        };
+        let mut play = Playback::default();
+        play.speed = speed_at(40);
+        play.stop_at = session.as_ref().map(Session::until);
+        let form = CmdForm {
+            side: session.as_ref().map(default_side).unwrap_or_default(),
+            ..CmdForm::default()
+        };
+        let shared = Shared {
+            session,
+            play,
+            sel: Selection::default(),
+            layout: Layout::Even,
+            span_ms: 1000.0,
+            active: ctx.props().active,
+            cluster: Surface {
+                painter: None,
+                size: (640.0, 480.0),
+            },
+            diagram: Surface {
+                painter: None,
+                size: (640.0, 200.0),
+            },
+            theme: Theme::light(),
+            dpr: 1.0,
+            notify: Some(ctx.link().callback(|_| Msg::Tick)),
+            last_dom: 0.0,
+            ready: false,
+        };
+        let link = ctx.link().clone();
+        yew::platform::spawn_local(async move {
+            link.send_message(Msg::Gallery(gallery::fetch_index().await));
+        });
+        ClusterLab {
+            shared: Rc::new(RefCell::new(shared)),
+            cluster_ref: NodeRef::default(),
+            cluster_box: NodeRef::default(),
+            diagram_ref: NodeRef::default(),
+            diagram_box: NodeRef::default(),
+            log_ref: NodeRef::default(),
+            log_tail: None,
+            frame_loop: None,
+            observers: Vec::new(),
+            theme_listener: None,
+            form,
+            cmd_error: None,
+            import_error,
+            gallery: None,
+            loading: None,
+            paste: String::new(),
+            notable_only: false,
+            explore: ExploreState::default(),
+            explore_timer: None,
+        }
+    }
+
+    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+        let active = ctx.props().active;
+        let mut sh = self.shared.borrow_mut();
+        sh.active = active;
+        if !active {
+            sh.play.pause();
+        }
+        drop(sh);
+        if active {
+            self.kick();
+        }
+        true
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Tick => {}
+            Msg::Play => {
+                let mut sh = self.shared.borrow_mut();
+                sh.play.play();
+                sh.last_dom = 0.0;
+                drop(sh);
+                self.kick();
+            }
+            Msg::Pause => {
+                self.shared.borrow_mut().play.pause();
+                self.kick();
+            }
+            Msg::Step => self.seek(|s| {
+                s.step();
+            }),
+            Msg::Speed(v) => {
+                self.shared.borrow_mut().play.speed = speed_at(v);
+                self.kick();
+            }
+            Msg::Scrub(t) => self.seek(|s| s.seek_time(t)),
+            Msg::JumpEvent(i) => {
+                self.seek(|s| s.seek_event(i));
+                let mut sh = self.shared.borrow_mut();
+                let msg = sh
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.timeline().recorded().get(i))
+                    .and_then(event_msg);
+                sh.sel.event = Some(i);
+                sh.sel.msg = msg;
+            }
+            Msg::JumpTime(t) => self.seek(|s| s.seek_time(t)),
+            Msg::JumpViolation => {
+                let first = self
+                    .shared
+                    .borrow()
+                    .session
+                    .as_ref()
+                    .and_then(Session::first_violation);
+                if let Some((i, _)) = first {
+                    return Component::update(self, ctx, Msg::JumpEvent(i));
+                }
+                return false;
+            }
+            Msg::Do(action) => match self.command(action) {
+                Ok(cmd) => self.run(cmd),
+                Err(e) => self.cmd_error = Some(e),
+            },
+            Msg::Form(field, v) => match field {
+                FormField::PauseMs => self.form.pause_ms = v,
+                FormField::JumpMs => self.form.jump_ms = v,
+                FormField::Side => self.form.side = v,
+                FormField::NewNode => self.form.new_node = v,
+            },
+            Msg::SelectNode(n) => {
+                self.shared.borrow_mut().sel.node = n;
+                self.kick();
+            }
+            Msg::SelectMsg(m) => {
+                let mut sh = self.shared.borrow_mut();
+                sh.sel.msg = m;
+                sh.sel.event = None;
+                drop(sh);
+                self.kick();
+            }
+            Msg::SelectEvent(i) => {
+                let mut sh = self.shared.borrow_mut();
+                let msg = sh
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.timeline().recorded().get(i))
+                    .and_then(event_msg);
+                sh.sel.event = Some(i);
+                sh.sel.msg = msg;
+                drop(sh);
+                self.kick();
+            }
+            Msg::ClusterClick(x, y) => {
+                let hit = self
+                    .shared
+                    .borrow()
+                    .cluster_frame()
+                    .and_then(|f| cluster_scene::hit(&f, x, y));
+                let mut sh = self.shared.borrow_mut();
+                match hit {
+                    Some(ClusterHit::Node(n)) => sh.sel.node = Some(n),
+                    Some(ClusterHit::Message(m)) => {
+                        sh.sel.msg = Some(m);
+                        sh.sel.event = None;
+                    }
+                    None => {
+                        sh.sel.msg = None;
+                        sh.sel.event = None;
+                    }
+                }
+                drop(sh);
+                self.kick();
+            }
+            Msg::DiagramClick(x, y) => {
+                let hit = self
+                    .shared
+                    .borrow()
+                    .diagram_frame()
+                    .and_then(|f| seq_diagram::hit(&f, x, y));
+                match hit {
+                    Some(DiagramHit::Event(i)) => {
+                        return Component::update(self, ctx, Msg::SelectEvent(i))
+                    }
+                    Some(DiagramHit::Message(m)) => {
+                        return Component::update(self, ctx, Msg::SelectMsg(Some(m)))
+                    }
+                    None => return Component::update(self, ctx, Msg::SelectMsg(None)),
+                }
+            }
+            Msg::Layout(l) => {
+                self.shared.borrow_mut().layout = l;
+                self.kick();
+            }
+            Msg::Span(ms) => {
+                self.shared.borrow_mut().span_ms = ms.clamp(50.0, 600_000.0);
+                self.kick();
+            }
+            Msg::NotableOnly(b) => self.notable_only = b,
+            Msg::Gallery(r) => self.gallery = Some(r),
+            Msg::LoadBuiltin(file, title) => {
+                self.loading = Some(title.clone());
+                let link = ctx.link().clone();
+                yew::platform::spawn_local(async move {
+                    let r = gallery::fetch_scenario(&file).await;
+                    link.send_message(Msg::Loaded(title, r));
+                });
+            }
+            Msg::Loaded(source, text) => {
+                let scenario =
+                    text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
+                self.load(&source, scenario);
+            }
+            Msg::Paste(v) => {
+                self.paste = v;
+                return false;
+            }
+            Msg::ImportPaste => {
+                let text = self.paste.clone();
+                let scenario = Scenario::decode(text.as_bytes()).map_err(|e| e.to_string());
+                self.load("the pasted JSON", scenario);
+            }
+            Msg::ExploreSeeds(v) => self.explore.seeds = v,
+            Msg::ExploreStart => {
+                let scenario = self
+                    .shared
+                    .borrow()
+                    .session
+                    .as_ref()
+                    .map(|s| s.scenario().clone());
+                let Some(scenario) = scenario else {
+                    return false;
+                };
+                match explore::parse_seeds(&self.explore.seeds)
+                    .and_then(|n| Explorer::new(scenario, n))
+                {
+                    Ok(ex) => {
+                        self.explore.start(ex);
+                        ctx.link().send_message(Msg::ExploreTick);
+                    }
+                    Err(e) => self.explore.error = Some(e),
+                }
+            }
+            Msg::ExploreTick => self.explore_tick(ctx),
+            Msg::ExploreCancel => {
+                self.explore_timer = None;
+                self.explore.cancel();
+            }
+            Msg::ReplayFound => {
+                let repro = self.explore.found().map(|f| f.repro.clone());
+                if let Some(r) = repro {
+                    let title = r.title.clone();
+                    self.load(&title, Ok(r));
+                }
+            }
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let sh = self.shared.borrow();
+        let active = ctx.props().active;
+        let Some(session) = sh.session.as_ref() else {
+            return html! {
+                <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active}>
+                    <p class="error" role="alert">{ self.import_error.clone().unwrap_or_default() }</p>
+                </section>
+            };
+        };
+        let vt = sh.play.vt;
+        let onclick = link
+            .callback(|e: MouseEvent| Msg::ClusterClick(e.offset_x() as f64, e.offset_y() as f64));
+        let ondiagram = link
+            .callback(|e: MouseEvent| Msg::DiagramClick(e.offset_x() as f64, e.offset_y() as f64));
+        let label = cluster_scene::describe(session.world(), vt);
+        let diagram_label = format!(
+            "Space-time diagram: one lane per node, {} ms around the playhead",
+            sh.span_ms as u64
+        );
+        html! {
+            <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active}>
+                <div class="cluster-main">
+                    { timebar::view(session, &sh.play, link) }
+                    { panels::caption(session) }
+                    <div class="cluster-stage">
+                        <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
+                            <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
+                            <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
+                        </div>
+                        { panels::nodes(session, &sh.sel, link) }
+                    </div>
+                    <div class="diagram-head">
+                        <h2 id="diagram-h">{"Space-time diagram"}</h2>
+                        { panels::diagram_controls(sh.span_ms, sh.layout, link) }
+                    </div>
+                    <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
+                        <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
+                    </div>
+                    { panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link) }
+                </div>
+                <aside class="cluster-side" aria-label="Cluster controls">
+                    { gallery::view(session, self.gallery.as_ref(), self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link) }
+                    { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), link) }
+                    { panels::invariants(session, link) }
+                    { panels::narration(session, link) }
+                    { explore::view(session, &self.explore, link) }
+                </aside>
+            </section>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        // Newest last: keep the log scrolled to its end whenever the playhead moved.
+        let tail = self
+            .shared
+            .borrow()
+            .session
+            .as_ref()
+            .map(|s| s.timeline().position());
+        if tail != self.log_tail {
+            self.log_tail = tail;
+            if let Some(el) = self.log_ref.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+        if !first_render {
+            return;
+        }
+        let (Some(cc), Some(dc)) = (
+            self.cluster_ref.cast::<HtmlCanvasElement>(),
+            self.diagram_ref.cast::<HtmlCanvasElement>(),
+        ) else {
+            return;
+        };
+        {
+            let mut sh = self.shared.borrow_mut();
+            match (CanvasPainter::new(cc.clone()), CanvasPainter::new(dc)) {
+                (Ok(a), Ok(b)) => {
+                    sh.cluster.painter = Some(a);
+                    sh.diagram.painter = Some(b);
+                    sh.theme = css_theme::read(&cc);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    web_sys::console::error_2(&"ringlab: no canvas for the cluster".into(), &e);
+                    return;
+                }
+            }
+        }
+        let shared = Rc::clone(&self.shared);
+        let frame_loop = FrameLoop::new(move |ts| shared.borrow_mut().frame(ts));
+        for (bx, which) in [
+            (&self.cluster_box, Which::Cluster),
+            (&self.diagram_box, Which::Diagram),
+        ] {
+            let Some(el) = bx.cast::<HtmlElement>() else {
+                continue;
+            };
+            let rect = el.get_bounding_client_rect();
+            resize(&self.shared, which, rect.width(), rect.height());
+            let shared = Rc::clone(&self.shared);
+            let handle = frame_loop.handle();
+            let cb = Closure::wrap(Box::new(move |entries: js_sys::Array| {
+                if let Some(entry) = entries.get(0).dyn_ref::<ResizeObserverEntry>() {
+                    let r = entry.content_rect();
+                    resize(&shared, which, r.width(), r.height());
+                    handle.kick();
+                }
+            }) as Box<dyn FnMut(js_sys::Array)>);
+            if let Ok(observer) = ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+                observer.observe(&el);
+                self.observers.push((observer, cb));
+            }
+        }
+        if let Some(mql) = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        {
+            let shared = Rc::clone(&self.shared);
+            let handle = frame_loop.handle();
+            self.theme_listener = Some(EventListener::new(&mql, "change", move |_| {
+                shared.borrow_mut().theme = css_theme::read(&cc);
+                handle.kick();
+            }));
+        }
+        frame_loop.kick();
+        self.frame_loop = Some(frame_loop);
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        for (observer, _) in self.observers.drain(..) {
+            observer.disconnect();
+        }
+        self.theme_listener = None;
+        self.explore_timer = None;
+        self.shared.borrow_mut().notify = None;
+        self.frame_loop = None;
+    }
+}
+
+/// The diagram is as tall as its lanes need (within reason).
+fn diagram_height(s: &Session) -> String {
+    let lanes = s.world().nodes().len() as f64;
+    format!(
+        "height: {}px",
+        (seq_diagram::AXIS + seq_diagram::BOTTOM + 6.0 + lanes * 34.0).clamp(120.0, 380.0)
+    )
+}

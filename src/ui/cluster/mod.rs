@@ -1,0 +1,23 @@
+//! The Cluster tab: the browser face of the deterministic engine. A scenario plays on a
+//! timeline you can scrub, step, fork and explore; the cluster canvas, the space-time diagram
+//! and the event log are three views of the same history with one shared selection.
+//!
+//! - `component`: the `ClusterLab` component: inputs, commands, loading, the view;
+//! - `state`: what the component shares with the frame loop, and the frame itself;
+//! - `msg`: its messages, command buttons and properties;
+//! - `timebar`: play/pause/step/speed, the scrubber with fault markers, fork notices;
+//! - `commands`: live commands (crash, pause, clock jump, partitions, drop a message, ring);
+//! - `gallery`: built-in scenarios (fetched), file and paste import;
+//! - `explore`: "Explore N seeds", run in slices between frames, with cancel and replay;
+//! - `panels`: nodes, invariants and expectations, narration, the event log.
+
+pub mod commands;
+pub mod component;
+pub mod explore;
+pub mod gallery;
+pub mod msg;
+pub mod panels;
+pub mod state;
+pub mod timebar;
+
+pub use component::ClusterLab;

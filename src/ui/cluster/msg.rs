@@ -1,0 +1,143 @@
+//! The Cluster tab's messages and the small types they carry: command buttons, the command
+//! form as typed, and the component's properties.
+
+use yew::prelude::*;
+
+use super::gallery;
+use crate::sim::net::MsgId;
+use crate::sim::time::Time;
+use crate::sim::world::NodeIx;
+use crate::view::cluster_scene::Layout;
+
+/// Text typed into the command panel, kept as typed so a bad value can be reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CmdForm {
+    /// Pause length (ms).
+    pub pause_ms: String,
+    /// Clock jump (ms, may be negative).
+    pub jump_ms: String,
+    /// Partition side: node names, comma-separated.
+    pub side: String,
+    /// Name of a server to add.
+    pub new_node: String,
+}
+
+impl Default for CmdForm {
+    fn default() -> Self {
+        CmdForm {
+            pause_ms: "1000".into(),
+            jump_ms: "500".into(),
+            side: String::new(),
+            new_node: String::new(),
+        }
+    }
+}
+
+/// Which command-form field an input event belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormField {
+    /// See `CmdForm::pause_ms`.
+    PauseMs,
+    /// See `CmdForm::jump_ms`.
+    JumpMs,
+    /// See `CmdForm::side`.
+    Side,
+    /// See `CmdForm::new_node`.
+    NewNode,
+}
+
+/// A command button, resolved against the form and the selected node when pressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Crash the selected node.
+    Crash,
+    /// Restart it.
+    Recover,
+    /// Freeze it for `pause_ms`.
+    Pause,
+    /// Step its clock by `jump_ms`.
+    ClockJump,
+    /// Cut it off.
+    Isolate,
+    /// Split the named side from everyone else.
+    Split,
+    /// Remove all partitions.
+    Heal,
+    /// Drop the selected message.
+    DropMessage,
+    /// Add a server named `new_node`.
+    AddNode,
+    /// Mark the selected server failed on the ring.
+    FailNode,
+    /// Mark it healthy on the ring.
+    RecoverNode,
+}
+
+/// Everything the tab can be asked to do.
+pub enum Msg {
+    /// The frame loop says the DOM should catch up.
+    Tick,
+    /// Start playing.
+    Play,
+    /// Stop playing.
+    Pause,
+    /// Go to the next step with events.
+    Step,
+    /// Speed slider moved.
+    Speed(u32),
+    /// Scrubber moved to a time.
+    Scrub(Time),
+    /// A marker or witness was clicked: go to just after this event.
+    JumpEvent(usize),
+    /// Go to a time (a fork marker, a narration step).
+    JumpTime(Time),
+    /// "Jump to violation".
+    JumpViolation,
+    /// A command button.
+    Do(Action),
+    /// A command-form field changed.
+    Form(FormField, String),
+    /// A node was chosen (select box, list, canvas).
+    SelectNode(Option<NodeIx>),
+    /// A message was chosen (diagram, canvas, log).
+    SelectMsg(Option<MsgId>),
+    /// An event was chosen (diagram, log).
+    SelectEvent(usize),
+    /// Click on the cluster canvas (CSS px).
+    ClusterClick(f64, f64),
+    /// Click on the diagram (CSS px).
+    DiagramClick(f64, f64),
+    /// Node placement changed.
+    Layout(Layout),
+    /// Diagram window changed (ms).
+    Span(f64),
+    /// "Hide routine traffic" toggled.
+    NotableOnly(bool),
+    /// The gallery index arrived (or failed).
+    Gallery(Result<Vec<gallery::Entry>, String>),
+    /// Load a built-in scenario (file name in the index).
+    LoadBuiltin(String, String),
+    /// Scenario bytes arrived from a fetch, a file or the paste box: (where from, text).
+    Loaded(String, Result<String, String>),
+    /// The paste box changed.
+    Paste(String),
+    /// "Load pasted JSON".
+    ImportPaste,
+    /// Seeds field changed.
+    ExploreSeeds(String),
+    /// "Explore N seeds".
+    ExploreStart,
+    /// Run the next slice of exploration.
+    ExploreTick,
+    /// "Cancel".
+    ExploreCancel,
+    /// "Replay this counterexample".
+    ReplayFound,
+}
+
+/// Properties: whether the tab is showing (a hidden tab schedules no frames).
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// True while the Cluster tab is the open one.
+    pub active: bool,
+}

@@ -1,0 +1,96 @@
+//! The timeline bar: Play/Pause, Step, a log-scale speed slider, the scrubber over the whole
+//! recorded history with fault markers as buttons along it, "Jump to violation", and the
+//! notice shown after a fork.
+
+use web_sys::HtmlInputElement;
+use yew::html::Scope;
+use yew::prelude::*;
+
+use super::component::{ClusterLab, Msg};
+use crate::sim::text::group_digits;
+use crate::sim::time::fmt_ms;
+use crate::view::playback::{slider_for, speed_label, Playback, SPEED_SLIDER_MAX};
+use crate::view::session::{MarkerKind, Session};
+
+/// Renders the bar for the session at the playhead.
+pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
+    let tl = s.timeline();
+    let head = tl.head_time();
+    let vt = play.vt.max(0.0);
+    let shown = (vt.floor() as u64).min(head.max(vt.floor() as u64));
+    let toggle = if play.playing {
+        html! { <button class="primary" onclick={link.callback(|_| Msg::Pause)}>{"Pause"}</button> }
+    } else {
+        html! { <button class="primary" onclick={link.callback(|_| Msg::Play)}>{"Play"}</button> }
+    };
+    let on_speed = link.callback(|e: InputEvent| {
+        let v = e.target_unchecked_into::<HtmlInputElement>().value();
+        Msg::Speed(v.parse().unwrap_or(40))
+    });
+    let on_scrub = link.callback(|e: InputEvent| {
+        let v = e.target_unchecked_into::<HtmlInputElement>().value();
+        Msg::Scrub(v.parse::<f64>().map_or(0, |x| x.max(0.0) as u64))
+    });
+    let violation = s.first_violation();
+    let max = head.max(1);
+    let markers = s.markers();
+    let where_ = if tl.at_head() {
+        "live".to_string()
+    } else {
+        format!("replaying (recorded to {})", fmt_ms(head))
+    };
+    html! {
+        <section class="panel timebar" aria-label="Timeline controls">
+            <div class="row">
+                { toggle }
+                <button onclick={link.callback(|_| Msg::Step)} title="Go to the next event">{"Step"}</button>
+                <label class="speed">
+                    <span>{"Speed"}</span>
+                    <input type="range" aria-label="Speed" min="0" max={SPEED_SLIDER_MAX.to_string()} step="1"
+                        value={slider_for(play.speed).to_string()} oninput={on_speed} />
+                    <output aria-live="off">{ speed_label(play.speed) }</output>
+                </label>
+                <span class="clock" aria-live="off">
+                    <strong data-testid="clock">{ format!("t = {}", fmt_ms(shown)) }</strong>
+                    <span class="muted">{ format!(" · event {} / {} · {where_}", group_digits(tl.position() as u64), group_digits(tl.recorded().len() as u64)) }</span>
+                </span>
+                <span class="grow"></span>
+                <button class="danger" disabled={violation.is_none()}
+                    onclick={link.callback(|_| Msg::JumpViolation)}>{"Jump to violation"}</button>
+            </div>
+            <div class="scrubber">
+                <input type="range" aria-label="Timeline" min="0" max={max.to_string()} step="1"
+                    value={shown.min(max).to_string()} oninput={on_scrub}
+                    aria-valuetext={format!("t = {}", fmt_ms(shown))} />
+                <div class="markers">
+                    { for markers.iter().map(|m| {
+                        let pct = (m.t as f64 / max as f64 * 100.0).clamp(0.0, 100.0);
+                        let (event, t) = (m.event, m.t);
+                        let onclick = link.callback(move |_| match event {
+                            Some(i) => Msg::JumpEvent(i),
+                            None => Msg::JumpTime(t),
+                        });
+                        let glyph = match m.kind {
+                            MarkerKind::Crash => "✕",
+                            MarkerKind::Recover => "↺",
+                            MarkerKind::Partition => "|",
+                            MarkerKind::Heal => "=",
+                            MarkerKind::Pause => "‖",
+                            MarkerKind::ClockJump => "±",
+                            MarkerKind::Violation => "!",
+                            MarkerKind::Fork => "↱",
+                        };
+                        html! {
+                            <button class={classes!("marker", format!("marker-{}", m.kind.class()))}
+                                style={format!("left: calc(9px + (100% - 18px) * {:.5})", pct / 100.0)}
+                                aria-label={m.label.clone()} title={m.label.clone()} {onclick}>{glyph}</button>
+                        }
+                    }) }
+                </div>
+            </div>
+            if let Some(n) = &s.notice {
+                <p class="notice" role="status">{ n.clone() }</p>
+            }
+        </section>
+    }
+}

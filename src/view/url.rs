@@ -1,0 +1,85 @@
+//! The page's query string: which tab is open (`?tab=cluster`), so tests and links can open
+//! a tab directly and switching tabs keeps any other parameters. Pure string handling.
+
+/// The app's views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// The hash-ring lab (the default).
+    #[default]
+    Ring,
+    /// The cluster simulation with its timeline.
+    Cluster,
+}
+
+impl Tab {
+    /// Value of `tab=` in the query ("ring" is the default and is left out of URLs).
+    pub fn key(self) -> &'static str {
+        match self {
+            Tab::Ring => "ring",
+            Tab::Cluster => "cluster",
+        }
+    }
+}
+
+/// The tab a query string (`location.search`, with or without the `?`) asks for; anything
+/// unknown or malformed means the default tab.
+pub fn tab_from_query(search: &str) -> Tab {
+    let q = search.strip_prefix('?').unwrap_or(search);
+    let mut tab = Tab::Ring;
+    for pair in q.split('&') {
+        if let Some(v) = pair.strip_prefix("tab=") {
+            tab = if v == "cluster" {
+                Tab::Cluster
+            } else {
+                Tab::Ring
+            };
+        }
+    }
+    tab
+}
+
+/// The query string with `tab` set (and other parameters kept in order): "" or "?a=1" for
+/// the default tab, "?tab=cluster" otherwise.
+pub fn query_with_tab(search: &str, tab: Tab) -> String {
+    let q = search.strip_prefix('?').unwrap_or(search);
+    let mut parts: Vec<String> = q
+        .split('&')
+        .filter(|p| !p.is_empty() && *p != "tab" && !p.starts_with("tab="))
+        .map(String::from)
+        .collect();
+    if tab != Tab::Ring {
+        parts.insert(0, format!("tab={}", tab.key()));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_tab_and_defaults_to_the_ring() {
+        assert_eq!(tab_from_query(""), Tab::Ring);
+        assert_eq!(tab_from_query("?tab=cluster"), Tab::Cluster);
+        assert_eq!(tab_from_query("tab=cluster"), Tab::Cluster);
+        assert_eq!(tab_from_query("?x=1&tab=cluster"), Tab::Cluster);
+        assert_eq!(tab_from_query("?tab=ring"), Tab::Ring);
+        assert_eq!(tab_from_query("?tab=%00nonsense"), Tab::Ring);
+        assert_eq!(tab_from_query("?tabs=cluster"), Tab::Ring);
+    }
+
+    #[test]
+    fn writes_the_tab_and_keeps_other_parameters() {
+        assert_eq!(query_with_tab("", Tab::Cluster), "?tab=cluster");
+        assert_eq!(query_with_tab("?tab=cluster", Tab::Ring), "");
+        assert_eq!(
+            query_with_tab("?a=1&tab=ring&b=2", Tab::Cluster),
+            "?tab=cluster&a=1&b=2"
+        );
+        assert_eq!(query_with_tab("?a=1&tab=cluster", Tab::Ring), "?a=1");
+    }
+}
