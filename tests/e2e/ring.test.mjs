@@ -164,3 +164,27 @@ test('bad input is refused with a message and the ring is kept', async () => {
     assert.equal(await nodes(page).count(), 20);
   });
 });
+
+test('prefers-reduced-motion: a topology change lands at once, no tween frames', async () => {
+  const still = await launch({ reducedMotion: 'reduce' });
+  try {
+    const page = await openPage(still);
+    try {
+      await gotoReady(page);
+      await page.evaluate(() => {
+        window.__ringlabFrames = [];
+      });
+      await page.getByRole('button', { name: 'Add node' }).click();
+      await settle(page);
+      // Give a running tween time to show itself: ~0.9 s would paint dozens of frames.
+      await page.waitForTimeout(400);
+      const frames = await page.evaluate(() => window.__ringlabFrames.length);
+      assert.ok(frames >= 1 && frames <= 2, `painted ${frames} frames for a change that should not animate`);
+      assert.match(await log(page).innerText(), /E joined/);
+    } finally {
+      await closePage(page);
+    }
+  } finally {
+    await still.shutdown();
+  }
+});
