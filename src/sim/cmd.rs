@@ -59,6 +59,17 @@ pub enum Cmd {
     SetDup { dup: f64 },
     /// Sets latency (base + up to jitter) for messages sent from now on.
     SetLatency { base_ms: u64, jitter_ms: u64 },
+    /// Sets the one-way latency of the link `from → to` (and back, with `both_ways`) for
+    /// messages sent from now on; other links keep the network's default.
+    SetLinkLatency {
+        from: String,
+        to: String,
+        base_ms: u64,
+        #[serde(default)]
+        jitter_ms: u64,
+        #[serde(default)]
+        both_ways: bool,
+    },
     /// Narration: shows `text` in the trace at this moment.
     Note { text: String },
 }
@@ -89,6 +100,7 @@ impl Cmd {
             Cmd::SetLoss { .. } => "set_loss",
             Cmd::SetDup { .. } => "set_dup",
             Cmd::SetLatency { .. } => "set_latency",
+            Cmd::SetLinkLatency { .. } => "set_link_latency",
             Cmd::Note { .. } => "note",
         }
     }
@@ -109,6 +121,7 @@ impl Cmd {
             | Cmd::SetDrift { node, .. }
             | Cmd::Isolate { node } => vec![node.as_str()],
             Cmd::Partition { side } => side.iter().map(String::as_str).collect(),
+            Cmd::SetLinkLatency { from, to, .. } => vec![from.as_str(), to.as_str()],
             Cmd::Heal
             | Cmd::DropMessage { .. }
             | Cmd::SetLoss { .. }

@@ -109,6 +109,13 @@ pub enum What {
         loss: f64,
         dup: f64,
     },
+    /// The link from `node` to `to` got its own latency (`both_ways`: and back).
+    LinkSet {
+        to: NodeIx,
+        base_ms: u64,
+        jitter_ms: u64,
+        both_ways: bool,
+    },
     /// `node` now suspects `peer` of having failed, after `silent_ms` of silence (local clock).
     Suspect { peer: NodeIx, silent_ms: u64 },
     /// `node` heard from `peer` again and stopped suspecting it.
@@ -153,6 +160,7 @@ impl What {
             What::Isolate => "isolate",
             What::Heal => "heal",
             What::NetSet { .. } => "net_set",
+            What::LinkSet { .. } => "link_set",
             What::Suspect { .. } => "suspect",
             What::Trust { .. } => "trust",
             What::RingJoin { .. } => "ring_join",
@@ -257,6 +265,18 @@ impl Event {
                 dup,
             } => format!(
                 "network now: latency {} + up to {}, loss {loss}, duplication {dup}",
+                fmt_ms(*base_ms),
+                fmt_ms(*jitter_ms)
+            ),
+            What::LinkSet {
+                to,
+                base_ms,
+                jitter_ms,
+                both_ways,
+            } => format!(
+                "link {at} {} {} now: latency {} + up to {}",
+                if *both_ways { "↔" } else { "→" },
+                name(*to),
                 fmt_ms(*base_ms),
                 fmt_ms(*jitter_ms)
             ),

@@ -111,6 +111,9 @@ pub struct Message {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Net {
     cfg: LinkCfg,
+    /// One-way latency overrides (base, jitter) per (from, to): a slow WAN link, a far
+    /// replica. Links without one use `cfg`.
+    links: BTreeMap<(NodeIx, NodeIx), (u64, u64)>,
     in_flight: BTreeMap<MsgId, Message>,
     next_id: MsgId,
     /// Partition side of each node; two nodes talk iff on the same side.
@@ -123,6 +126,7 @@ impl Net {
     pub fn new(cfg: LinkCfg) -> Self {
         Net {
             cfg,
+            links: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             next_id: 1,
             side: Vec::new(),
@@ -138,6 +142,19 @@ impl Net {
     /// Replaces the link settings for messages sent from now on (validated by the caller).
     pub fn set_cfg(&mut self, cfg: LinkCfg) {
         self.cfg = cfg;
+    }
+
+    /// Sets the one-way latency of `from → to` for messages sent from now on.
+    pub fn set_link(&mut self, from: NodeIx, to: NodeIx, base_ms: u64, jitter_ms: u64) {
+        self.links.insert((from, to), (base_ms, jitter_ms));
+    }
+
+    /// Latency (base, jitter) a message `from → to` gets: the link's own, or the default.
+    pub fn link_latency(&self, from: NodeIx, to: NodeIx) -> (u64, u64) {
+        self.links
+            .get(&(from, to))
+            .copied()
+            .unwrap_or((self.cfg.base_ms, self.cfg.jitter_ms))
     }
 
     /// Makes room for a new node on the healthy side.
@@ -225,8 +242,9 @@ impl Net {
         payload: Payload,
         dup_of: Option<MsgId>,
     ) -> MsgId {
-        let jitter = if self.cfg.jitter_ms > 0 {
-            rng.below(self.cfg.jitter_ms + 1)
+        let (base_ms, jitter_ms) = self.link_latency(from, to);
+        let jitter = if jitter_ms > 0 {
+            rng.below(jitter_ms + 1)
         } else {
             0
         };
@@ -240,7 +258,7 @@ impl Net {
         };
         let id = self.next_id;
         self.next_id += 1;
-        let deliver_at = now.saturating_add(self.cfg.base_ms + jitter);
+        let deliver_at = now.saturating_add(base_ms + jitter);
         self.in_flight.insert(
             id,
             Message {

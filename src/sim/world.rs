@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::{Clock, MAX_DRIFT_PPM};
 use super::cmd::{Cmd, CmdError, MAX_CLOCK_STEP_MS, MAX_NOTE_CHARS, MAX_PAUSE_MS};
 use super::event::{DropReason, Event, What};
-use super::net::{Fate, LinkCfg, Net};
+use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
 use super::proto::{Ctx, Payload, Procs, ProtoCfg, Record, TimerKind};
 use super::queue::{Due, Queue};
 use super::ring;
@@ -843,6 +843,44 @@ impl World {
                     ..self.core.net.cfg().clone()
                 };
                 self.set_net(cfg, "base_ms/jitter_ms", out)?;
+            }
+            Cmd::SetLinkLatency {
+                from,
+                to,
+                base_ms,
+                jitter_ms,
+                both_ways,
+            } => {
+                let a = self.present(from)?;
+                let b = self.present(to)?;
+                if a == b {
+                    return Err(CmdError::BadValue {
+                        field: "to",
+                        reason: format!("a link joins two different nodes, got {from} twice"),
+                    });
+                }
+                for (field, v) in [("base_ms", *base_ms), ("jitter_ms", *jitter_ms)] {
+                    if v > MAX_LATENCY_MS {
+                        return Err(CmdError::BadValue {
+                            field,
+                            reason: format!("at most {MAX_LATENCY_MS} ms, got {v}"),
+                        });
+                    }
+                }
+                self.core.net.set_link(a, b, *base_ms, *jitter_ms);
+                if *both_ways {
+                    self.core.net.set_link(b, a, *base_ms, *jitter_ms);
+                }
+                self.emit(
+                    out,
+                    Some(a),
+                    What::LinkSet {
+                        to: b,
+                        base_ms: *base_ms,
+                        jitter_ms: *jitter_ms,
+                        both_ways: *both_ways,
+                    },
+                );
             }
             Cmd::Note { text } => {
                 if text.chars().count() > MAX_NOTE_CHARS {

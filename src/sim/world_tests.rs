@@ -319,3 +319,93 @@ fn drop_message_by_id_and_scheduled_commands() {
         .iter()
         .any(|e| matches!(e.what, What::Deliver { msg, .. } if msg == id)));
 }
+
+#[test]
+fn a_slow_link_delays_only_its_own_direction_unless_both_ways() {
+    let mut w = World::new(&cfg(&["A", "B", "C"], 4)).unwrap();
+    let mut out = Vec::new();
+    cmd(
+        &mut w,
+        &mut out,
+        Cmd::SetLinkLatency {
+            from: "A".into(),
+            to: "B".into(),
+            base_ms: 300,
+            jitter_ms: 0,
+            both_ways: false,
+        },
+    );
+    assert!(w
+        .describe(out.last().unwrap())
+        .contains("link A → B now: latency 300 ms"));
+    w.advance_to(2_000, &mut out);
+    let (a, b, c) = (
+        w.node_ix("A").unwrap(),
+        w.node_ix("B").unwrap(),
+        w.node_ix("C").unwrap(),
+    );
+    let latencies = |from, to| -> Vec<u64> {
+        out.iter()
+            .filter_map(|e| match e.what {
+                What::Deliver { msg, from: f, .. } if f == from && e.node == Some(to) => {
+                    let sent = out.iter().find_map(|s| match s.what {
+                        What::Send { msg: m, .. } if m == msg => Some(s.t),
+                        _ => None,
+                    })?;
+                    Some(e.t - sent)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let ab = latencies(a, b);
+    assert!(!ab.is_empty() && ab.iter().all(|&d| d == 300), "{ab:?}");
+    let ba = latencies(b, a);
+    assert!(!ba.is_empty() && ba.iter().all(|&d| d <= 10), "{ba:?}");
+    assert!(latencies(a, c).iter().all(|&d| d <= 10));
+    // Both ways, and bad links are refused with the field named.
+    cmd(
+        &mut w,
+        &mut out,
+        Cmd::SetLinkLatency {
+            from: "C".into(),
+            to: "A".into(),
+            base_ms: 50,
+            jitter_ms: 0,
+            both_ways: true,
+        },
+    );
+    assert_eq!(w.net().link_latency(a, c), (50, 0));
+    let same = Cmd::SetLinkLatency {
+        from: "A".into(),
+        to: "A".into(),
+        base_ms: 1,
+        jitter_ms: 0,
+        both_ways: false,
+    };
+    assert!(w
+        .apply(&same, &mut out)
+        .unwrap_err()
+        .to_string()
+        .contains("to"));
+    let huge = Cmd::SetLinkLatency {
+        from: "A".into(),
+        to: "B".into(),
+        base_ms: u64::MAX,
+        jitter_ms: 0,
+        both_ways: false,
+    };
+    assert!(w
+        .apply(&huge, &mut out)
+        .unwrap_err()
+        .to_string()
+        .contains("base_ms"));
+    let ghost = Cmd::SetLinkLatency {
+        from: "A".into(),
+        to: "Z".into(),
+        base_ms: 1,
+        jitter_ms: 0,
+        both_ways: false,
+    };
+    assert!(w.apply(&ghost, &mut out).is_err());
+}

@@ -242,6 +242,7 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::Partition { .. } => (Global, Ink::Danger, "partition".into()),
         What::Heal => (Global, Ink::Ok, "heal".into()),
         What::NetSet { .. } => (Global, Ink::Muted, "network".into()),
+        What::LinkSet { .. } => (Global, Ink::Muted, "link".into()),
         What::Note { .. } => (Global, Ink::Accent, String::new()),
         What::Rejected { op, .. } => (Global, Ink::Danger, format!("{op} rejected")),
         What::Violation { invariant, .. } => (Global, Ink::Danger, format!("✗ {invariant}")),
