@@ -65,6 +65,7 @@ pub fn play_with(
             )));
         }
     }
+    tl.finish();
     Ok(tl)
 }
 

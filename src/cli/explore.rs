@@ -121,13 +121,18 @@ fn explore(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
         .fault_budget
         .clone()
         .ok_or_else(|| BadInput(format!("{path}: fault_budget: missing; explore needs one")))?;
-    let servers = s.server_names();
+    let targets = budget.targets(&s.server_names(), &s.cluster.clients);
 
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut best: Option<(u64, Vec<Episode>, Broken)> = None;
     for k in 0..seeds {
         let seed = s.seed.wrapping_add(k);
-        let episodes = budget.generate(&mut Rng::new(seed ^ FAULT_STREAM), &servers, s.until_ms);
+        let episodes = budget.generate(
+            &mut Rng::new(seed ^ FAULT_STREAM),
+            &targets,
+            s.until_ms,
+            s.network.loss,
+        );
         let violations = run_once(&s, seed, &episodes)?;
         for (name, _, _) in &violations {
             *counts.entry(name.clone()).or_default() += 1;

@@ -63,7 +63,7 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
             })
         })
         .collect();
-    let summary = json!({
+    let mut summary = json!({
         "summary": {
             "scenario": s.id,
             "seed": seed.unwrap_or(s.seed),
@@ -74,6 +74,9 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
             "ok": ok,
         }
     });
+    if w.lock_cfg().is_some() {
+        summary["summary"]["locks"] = json!(w.lock_stats());
+    }
     say(out, &summary.to_string());
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
 }

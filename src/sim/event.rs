@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::net::MsgId;
+use super::proto::locks::LockEv;
 use super::proto::{Payload, TimerKind};
 use super::time::{fmt_ms, fmt_ms_signed, Time};
 use super::world::NodeIx;
@@ -125,6 +126,8 @@ pub enum What {
     ClientJoin,
     /// Narration from a scenario.
     Note { text: String },
+    /// `node`'s durable log was erased (a lost disk) while it was down.
+    WipeDisk,
     /// A scheduled command could not be applied (for example it named an unknown node).
     Rejected { op: String, reason: String },
     /// An invariant failed; `witnesses` are trace indices of the events that show it.
@@ -132,6 +135,10 @@ pub enum What {
         invariant: String,
         witnesses: Vec<usize>,
     },
+    /// A lock, coordination-server, storage or job event; its own `kind` (`lock_grant`,
+    /// `storage_write`, …) appears at the top level of the trace line.
+    #[serde(untagged)]
+    Lock(LockEv),
 }
 
 impl What {
@@ -161,14 +168,16 @@ impl What {
             What::RingRecover { .. } => "ring_recover",
             What::ClientJoin => "client_join",
             What::Note { .. } => "note",
+            What::WipeDisk => "wipe_disk",
             What::Rejected { .. } => "rejected",
             What::Violation { .. } => "violation",
+            What::Lock(ev) => ev.kind(),
         }
     }
 }
 
 /// Names of the node-valued fields, so the JSON-lines writer can print names, not indices.
-const NODE_FIELDS: [&str; 4] = ["to", "from", "peer", "node"];
+const NODE_FIELDS: [&str; 7] = ["to", "from", "peer", "node", "client", "holder", "by"];
 const NODE_LIST_FIELDS: [&str; 2] = ["side", "other"];
 
 impl Event {
@@ -278,11 +287,13 @@ impl Event {
             }
             What::ClientJoin => format!("client {at} joined"),
             What::Note { text } => text.clone(),
+            What::WipeDisk => format!("node {at} lost its disk: it will restart with nothing"),
             What::Rejected { op, reason } => format!("command {op} rejected: {reason}"),
             What::Violation {
                 invariant,
                 witnesses,
             } => format!("INVARIANT VIOLATED: {invariant} (see events {witnesses:?})"),
+            What::Lock(ev) => ev.describe(&at, name),
         };
         format!("t={}: {body}", fmt_ms(self.t))
     }
