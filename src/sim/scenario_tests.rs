@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 13] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -17,6 +17,46 @@ const BUILTIN: [(&str, &str); 3] = [
     (
         "gc-pause",
         include_str!("../../static/scenarios/gc-pause.json"),
+    ),
+    (
+        "lock-gc-unfenced",
+        include_str!("../../static/scenarios/lock-gc-unfenced.json"),
+    ),
+    (
+        "lock-gc-fenced",
+        include_str!("../../static/scenarios/lock-gc-fenced.json"),
+    ),
+    (
+        "redlock-clock-jump",
+        include_str!("../../static/scenarios/redlock-clock-jump.json"),
+    ),
+    (
+        "redis-failover",
+        include_str!("../../static/scenarios/redis-failover.json"),
+    ),
+    (
+        "ring-handoff",
+        include_str!("../../static/scenarios/ring-handoff.json"),
+    ),
+    (
+        "release-blind",
+        include_str!("../../static/scenarios/release-blind.json"),
+    ),
+    (
+        "zk-queue",
+        include_str!("../../static/scenarios/zk-queue.json"),
+    ),
+    (
+        "zk-herd",
+        include_str!("../../static/scenarios/zk-herd.json"),
+    ),
+    (
+        "etcd-partition",
+        include_str!("../../static/scenarios/etcd-partition.json"),
+    ),
+    (
+        "lock-deadlock",
+        include_str!("../../static/scenarios/lock-deadlock.json"),
     ),
 ];
 
@@ -202,7 +242,7 @@ proptest! {
     }
 
     #[test]
-    fn decoder_never_panics_on_mutated_builtins(which in 0usize..3, cut in 0usize..4000, byte in any::<u8>()) {
+    fn decoder_never_panics_on_mutated_builtins(which in 0usize..BUILTIN.len(), cut in 0usize..4000, byte in any::<u8>()) {
         let mut b = BUILTIN[which].1.as_bytes().to_vec();
         let at = cut % b.len();
         b[at] = byte;

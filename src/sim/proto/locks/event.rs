@@ -34,6 +34,8 @@ pub enum HandoffHow {
     Transfer,
     /// Nobody answered; it waited a full lease before serving.
     Wait,
+    /// Replicas answered, but none knew of any state (e.g. an async copy never left).
+    Empty,
 }
 
 /// Events of the lock protocol, storage and jobs (`node` of the event is where it happened).
@@ -271,6 +273,9 @@ impl LockEv {
                     HandoffHow::Wait => format!(
                         "server {at} now owns {res}; nobody answered, so it waited out a lease"
                     ),
+                    HandoffHow::Empty => {
+                        format!("server {at} now owns {res}; no replica knew of a holder")
+                    }
                 }
             }
             LockEv::SessionExpire { client, sid } => format!(

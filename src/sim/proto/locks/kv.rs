@@ -36,14 +36,19 @@ struct Pending {
     need: u32,
 }
 
+/// Most client requests a server holds back while it takes over a lock.
+const MAX_DEFERRED: usize = 64;
+
 /// A takeover in progress: waiting for the other replicas' copies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Takeover {
     gen: u32,
     waiting: u32,
     answered: u32,
     /// Freshest copy heard so far that beats ours: (from, version, token, holder, value).
     best: Option<(NodeIx, u32, u64, u32, u32)>,
+    /// Client requests that arrived meanwhile, answered once the takeover is done.
+    deferred: Vec<(NodeIx, Msg)>,
 }
 
 /// One lock as this server knows it (as owner, or as a replica's copy).
@@ -80,6 +85,7 @@ pub struct KvServer {
 enum Gate {
     Ready,
     NotOwner,
+    /// Taking over: the request was held back and will be handled afterwards.
     Busy,
 }
 
@@ -184,7 +190,7 @@ impl KvServer {
                 let current = self
                     .table
                     .get(&res)
-                    .and_then(|e| e.takeover)
+                    .and_then(|e| e.takeover.as_ref())
                     .is_some_and(|t| t.gen == gen);
                 if current {
                     self.finish_takeover(ctx, res, true);
@@ -224,8 +230,9 @@ impl KvServer {
             .collect()
     }
 
-    /// Is this server the owner and done taking over? Starts a takeover when needed.
-    fn gate(&mut self, ctx: &mut Ctx<'_>, res: ResKey) -> Gate {
+    /// Is this server the owner and done taking over? Starts a takeover when needed and
+    /// holds `request` (from `from`) back until it is done.
+    fn gate(&mut self, ctx: &mut Ctx<'_>, res: ResKey, from: NodeIx, request: Msg) -> Gate {
         if !self.is_owner(ctx, res) {
             return Gate::NotOwner;
         }
@@ -234,7 +241,10 @@ impl KvServer {
         if e.serving == Some(epoch) {
             return Gate::Ready;
         }
-        if e.takeover.is_some() {
+        if let Some(t) = e.takeover.as_mut() {
+            if t.deferred.len() < MAX_DEFERRED {
+                t.deferred.push((from, request));
+            }
             return Gate::Busy;
         }
         if self.p.replication == Replication::None || self.p.recipe == Recipe::Redlock {
@@ -268,6 +278,7 @@ impl KvServer {
             waiting: targets.len() as u32,
             answered: 0,
             best: None,
+            deferred: vec![(from, request)],
         });
         for t in targets {
             send(ctx, t, Msg::StateReq { res });
@@ -282,8 +293,9 @@ impl KvServer {
         let (ttl, epoch) = (self.p.ttl, ctx.ring_epoch());
         let e = self.table.entry(res).or_default();
         let t = e.takeover.take();
+        let first = e.serving.is_none();
         let mut how = None;
-        if let Some((_, version, token, holder, value)) = t.and_then(|t| t.best) {
+        if let Some((_, version, token, holder, value)) = t.as_ref().and_then(|t| t.best) {
             e.version = version;
             e.token = e.token.max(token);
             e.holder = (holder != NO_NODE).then_some(Holder {
@@ -295,8 +307,10 @@ impl KvServer {
             how = Some(HandoffHow::Transfer);
         } else if !e.mine && e.version > 0 {
             how = Some(HandoffHow::Replica);
-        } else if timed_out && t.is_some_and(|t| t.answered == 0) {
+        } else if timed_out && t.as_ref().is_some_and(|t| t.answered == 0) {
             how = Some(HandoffHow::Wait);
+        } else if first && epoch > 0 {
+            how = Some(HandoffHow::Empty);
         }
         e.serving = Some(epoch);
         e.mine = true;
@@ -317,10 +331,13 @@ impl KvServer {
             );
         }
         self.changed(ctx, res);
+        for (from, m) in t.map(|t| t.deferred).unwrap_or_default() {
+            self.on_message(ctx, from, m);
+        }
     }
 
     fn acquire(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, res: ResKey, value: u32, wait: bool) {
-        match self.gate(ctx, res) {
+        match self.gate(ctx, res, from, Msg::Acquire { res, value, wait }) {
             Gate::NotOwner => return send(ctx, from, Msg::NotOwner { res, value }),
             Gate::Busy => return,
             Gate::Ready => {}
@@ -410,7 +427,7 @@ impl KvServer {
     }
 
     fn renew(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, res: ResKey, value: u32) {
-        match self.gate(ctx, res) {
+        match self.gate(ctx, res, from, Msg::Renew { res, value }) {
             Gate::NotOwner => return send(ctx, from, Msg::NotOwner { res, value }),
             Gate::Busy => return,
             Gate::Ready => {}
@@ -429,7 +446,7 @@ impl KvServer {
     }
 
     fn release(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, res: ResKey, value: u32, check: bool) {
-        match self.gate(ctx, res) {
+        match self.gate(ctx, res, from, Msg::Release { res, value, check }) {
             Gate::NotOwner | Gate::Busy => return,
             Gate::Ready => {}
         }
