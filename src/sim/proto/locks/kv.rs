@@ -4,15 +4,20 @@
 //!
 //! Ownership follows the ring. A server checks, lazily on each request, that the ring still
 //! names it owner; after a membership change it *takes over*: with replication it first
-//! asks the other replicas for the freshest copy (and answers nobody meanwhile); without
+//! asks the other replicas for the freshest copy (holding requests back meanwhile); without
 //! it starts from whatever it has, usually nothing, which is how a second holder appears.
+//!
+//! Copies are stamped (ownership epoch, version): a new owner serves under the ring epoch
+//! at which it took over, so a late copy from a previous owner always compares older. An
+//! owner ignores copies from others, and a replica acknowledges only the exact state it
+//! holds, so a stale owner can never get a grant confirmed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe, Replication};
 use super::event::{HandoffHow, LockEv};
-use super::wire::{Holder, Msg, Rec, ResKey, Timer, NO_NODE};
+use super::wire::{Holder, Msg, Rec, ResKey, Timer, NO_HOLDER};
 use super::{place, until};
 use crate::sim::event::What;
 use crate::sim::proto::{Ctx, Payload, Record, TimerKind};
@@ -33,7 +38,7 @@ struct Pending {
     to: NodeIx,
     value: u32,
     renew: bool,
-    need: u32,
+    need: u64,
 }
 
 /// Most client requests a server holds back while it takes over a lock.
@@ -45,8 +50,8 @@ struct Takeover {
     gen: u32,
     waiting: u32,
     answered: u32,
-    /// Freshest copy heard so far that beats ours: (from, version, token, holder, value).
-    best: Option<(NodeIx, u32, u64, u32, u32)>,
+    /// Freshest copy heard so far that beats ours: (from, stamp, token, holder, value).
+    best: Option<(NodeIx, u64, u64, u16, u32)>,
     /// Client requests that arrived meanwhile, answered once the takeover is done.
     deferred: Vec<(NodeIx, Msg)>,
 }
@@ -60,16 +65,30 @@ pub struct Entry {
     pub queue: Vec<Waiter>,
     /// Last fencing token issued.
     pub token: u64,
-    /// Bumped on every change; replicas keep the highest.
+    /// Ring epoch at which the owner that wrote this state took over.
+    pub epoch: u32,
+    /// Bumped on every change; with `epoch`, orders copies (see [`Entry::stamp`]).
     pub version: u32,
     /// Ring epoch at which this server last confirmed it owns the lock.
     pub serving: Option<u64>,
     /// Whether the state was written by this server as owner (false: a replica's copy).
     pub mine: bool,
     gen: u32,
-    acked: u32,
+    acked: u64,
     pending: Vec<Pending>,
     takeover: Option<Takeover>,
+}
+
+impl Entry {
+    /// (epoch, version) as one number: larger is fresher.
+    pub fn stamp(&self) -> u64 {
+        (u64::from(self.epoch) << 32) | u64::from(self.version)
+    }
+
+    fn set_stamp(&mut self, stamp: u64) {
+        self.epoch = (stamp >> 32) as u32;
+        self.version = stamp as u32;
+    }
 }
 
 /// The lock table of one server.
@@ -111,12 +130,14 @@ impl KvServer {
             for r in ctx.durable() {
                 if let Record::Lock(Rec::Kv {
                     res,
+                    epoch,
                     version,
                     token,
                     holder,
                 }) = r
                 {
                     let e = table.entry(*res).or_default();
+                    e.epoch = *epoch;
                     e.version = *version;
                     e.token = *token;
                     e.holder = *holder;
@@ -169,12 +190,12 @@ impl KvServer {
             Msg::Release { res, value, check } => self.release(ctx, from, res, value, check),
             Msg::Replicate {
                 res,
-                version,
+                stamp,
                 token,
                 holder,
                 value,
-            } => self.copy_in(ctx, from, res, version, token, holder, value),
-            Msg::ReplAck { res, version } => self.acked(ctx, res, version),
+            } => self.copy_in(ctx, from, res, stamp, token, holder, value),
+            Msg::ReplAck { res, stamp } => self.acked(ctx, res, stamp),
             Msg::StateReq { res } => {
                 let e = self.table.get(&res).cloned().unwrap_or_default();
                 send(ctx, from, state_msg(res, &e));
@@ -295,11 +316,11 @@ impl KvServer {
         let t = e.takeover.take();
         let first = e.serving.is_none();
         let mut how = None;
-        if let Some((_, version, token, holder, value)) = t.as_ref().and_then(|t| t.best) {
-            e.version = version;
+        if let Some((_, stamp, token, holder, value)) = t.as_ref().and_then(|t| t.best) {
+            e.set_stamp(stamp);
             e.token = e.token.max(token);
-            e.holder = (holder != NO_NODE).then_some(Holder {
-                client: holder,
+            e.holder = (holder != NO_HOLDER).then_some(Holder {
+                client: NodeIx::from(holder),
                 value,
                 token,
                 expires: now.saturating_add(ttl as i64),
@@ -313,7 +334,11 @@ impl KvServer {
             how = Some(HandoffHow::Empty);
         }
         e.serving = Some(epoch);
+        e.epoch = epoch.min(u64::from(u32::MAX)) as u32;
         e.mine = true;
+        // Answers never confirmed by a replica are void: the state may have changed.
+        e.pending.clear();
+        e.acked = 0;
         e.gen += 1;
         let (gen, holder, token) = (e.gen, e.holder, e.token);
         if let Some(h) = holder {
@@ -342,22 +367,11 @@ impl KvServer {
             Gate::Busy => return,
             Gate::Ready => {}
         }
-        let now = ctx.now_local();
         let e = self.table.entry(res).or_default();
         if let Some(h) = e.holder {
             if h.client == from && h.value == value {
                 // A retry: the grant (or its answer) may have been lost.
-                if !e.pending.iter().any(|p| p.to == from && p.value == value) {
-                    let lease_ms = until(now, h.expires).min(u32::MAX as u64) as u32;
-                    let m = Msg::Granted {
-                        res,
-                        value,
-                        token: h.token,
-                        lease_ms,
-                    };
-                    send(ctx, from, m);
-                }
-                return;
+                return self.answer(ctx, res, from, value, false);
             }
             if !wait {
                 return send(ctx, from, Msg::Refused { res, value });
@@ -541,6 +555,7 @@ impl KvServer {
         if persist {
             ctx.persist(Record::Lock(Rec::Kv {
                 res,
+                epoch: e.epoch,
                 version: e.version,
                 token: e.token,
                 holder: e.holder,
@@ -562,13 +577,17 @@ impl KvServer {
         }
     }
 
-    /// Answers a grant or renewal now, or (sync replication) once a replica has it.
+    /// Answers a grant or renewal now, or (sync replication) once a replica holds the
+    /// current state.
     fn answer(&mut self, ctx: &mut Ctx<'_>, res: ResKey, to: NodeIx, value: u32, renew: bool) {
-        let sync =
-            self.p.replication == Replication::Sync && !self.replica_targets(ctx, res).is_empty();
+        let sync = self.p.replication == Replication::Sync
+            && !self.replica_targets(ctx, res).is_empty();
+        let now = ctx.now_local();
         let e = self.table.entry(res).or_default();
-        if sync {
-            let need = e.version;
+        let need = e.stamp();
+        if sync && e.acked < need {
+            e.pending
+                .retain(|p| !(p.to == to && p.value == value && p.renew == renew));
             e.pending.push(Pending {
                 to,
                 value,
@@ -577,21 +596,22 @@ impl KvServer {
             });
             return;
         }
-        let now = ctx.now_local();
         if let Some(m) = reply(res, e, now, to, value, renew) {
             send(ctx, to, m);
         }
     }
 
-    fn acked(&mut self, ctx: &mut Ctx<'_>, res: ResKey, version: u32) {
+    fn acked(&mut self, ctx: &mut Ctx<'_>, res: ResKey, stamp: u64) {
         let now = ctx.now_local();
         let Some(e) = self.table.get_mut(&res) else {
             return;
         };
-        e.acked = e.acked.max(version);
-        let (ready, wait): (Vec<Pending>, Vec<Pending>) =
-            e.pending.iter().partition(|p| p.need <= e.acked);
-        e.pending = wait;
+        // Only an acknowledgement of the current state counts.
+        if stamp != e.stamp() {
+            return;
+        }
+        e.acked = stamp;
+        let ready = std::mem::take(&mut e.pending);
         let msgs: Vec<(NodeIx, Msg)> = ready
             .iter()
             .filter_map(|p| reply(res, e, now, p.to, p.value, p.renew).map(|m| (p.to, m)))
@@ -608,18 +628,20 @@ impl KvServer {
         ctx: &mut Ctx<'_>,
         from: NodeIx,
         res: ResKey,
-        version: u32,
+        stamp: u64,
         token: u64,
-        holder: u32,
+        holder: u16,
         value: u32,
     ) {
         let now = ctx.now_local();
-        let (ttl, persist) = (self.p.ttl as i64, self.p.persist);
+        let (ttl, persist, epoch) = (self.p.ttl as i64, self.p.persist, ctx.ring_epoch());
+        let owner = self.is_owner(ctx, res);
         let e = self.table.entry(res).or_default();
+        let mine = e.stamp();
         if let Some(t) = e.takeover.as_mut() {
-            let best = t.best.map_or(e.version, |b| b.1);
-            if version > best {
-                t.best = Some((from, version, token, holder, value));
+            let best = t.best.map_or(mine, |b| b.1);
+            if stamp > best {
+                t.best = Some((from, stamp, token, holder, value));
             }
             t.answered += 1;
             if t.answered >= t.waiting {
@@ -627,11 +649,15 @@ impl KvServer {
             }
             return;
         }
-        if version > e.version {
-            e.version = version;
+        if owner && e.serving == Some(epoch) {
+            // We own it now: a copy from anyone else is from a previous owner.
+            return;
+        }
+        if stamp > e.stamp() {
+            e.set_stamp(stamp);
             e.token = e.token.max(token);
-            e.holder = (holder != NO_NODE).then_some(Holder {
-                client: holder,
+            e.holder = (holder != NO_HOLDER).then_some(Holder {
+                client: NodeIx::from(holder),
                 value,
                 token,
                 expires: now.saturating_add(ttl),
@@ -643,14 +669,16 @@ impl KvServer {
             if persist {
                 ctx.persist(Record::Lock(Rec::Kv {
                     res,
-                    version,
+                    epoch: e.epoch,
+                    version: e.version,
                     token: e.token,
                     holder: e.holder,
                 }));
             }
         }
-        let version = e.version;
-        send(ctx, from, Msg::ReplAck { res, version });
+        if stamp == e.stamp() {
+            send(ctx, from, Msg::ReplAck { res, stamp });
+        }
     }
 
     fn arm_tick(&mut self, ctx: &mut Ctx<'_>, after: u64) {
@@ -667,7 +695,7 @@ impl KvServer {
             Replication::Sync => self
                 .table
                 .iter()
-                .filter(|(_, e)| e.mine && e.acked < e.version && !e.pending.is_empty())
+                .filter(|(_, e)| e.mine && e.acked < e.stamp() && !e.pending.is_empty())
                 .map(|(r, _)| *r)
                 .collect(),
             Replication::None => Vec::new(),
@@ -695,9 +723,12 @@ impl KvServer {
 fn state_msg(res: ResKey, e: &Entry) -> Msg {
     Msg::Replicate {
         res,
-        version: e.version,
+        stamp: e.stamp(),
         token: e.token,
-        holder: e.holder.map_or(NO_NODE, |h| h.client),
+        holder: e
+            .holder
+            .and_then(|h| u16::try_from(h.client).ok())
+            .unwrap_or(NO_HOLDER),
         value: e.holder.map_or(0, |h| h.value),
     }
 }

@@ -29,8 +29,9 @@ pub struct Cell {
 pub struct Storage {
     fencing: bool,
     cells: BTreeMap<ResKey, Cell>,
-    /// Last write request applied per client (a duplicate is acknowledged, not re-applied).
-    last: BTreeMap<NodeIx, u32>,
+    /// Last write request applied per client and key (a duplicate is acknowledged, not
+    /// re-applied).
+    last: BTreeMap<(NodeIx, ResKey), u32>,
 }
 
 impl Storage {
@@ -72,7 +73,7 @@ impl Storage {
                         },
                     );
                     if *req != 0 {
-                        s.last.insert(*client, *req);
+                        s.last.insert((*client, *key), *req);
                     }
                 }
                 Record::Lock(Rec::Fencing { on }) => s.fencing = *on,
@@ -99,7 +100,7 @@ impl Storage {
 
     /// Rough heap footprint.
     pub fn approx_bytes(&self) -> usize {
-        self.cells.len() * (std::mem::size_of::<Cell>() + 24) + self.last.len() * 16
+        self.cells.len() * (std::mem::size_of::<Cell>() + 24) + self.last.len() * 28
     }
 
     /// Switches fencing (a command: an operator changing the database's configuration).
@@ -160,7 +161,7 @@ impl Storage {
                 token,
                 req,
             } => {
-                if self.last.get(&from) == Some(&req) {
+                if self.last.get(&(from, key)) == Some(&req) {
                     return ctx.send(from, Payload::Locks(Msg::WriteOk { key, req }));
                 }
                 let c = self.cells.entry(key).or_default();
@@ -170,7 +171,7 @@ impl Storage {
                     c.value = value;
                     c.seen = seen.max(token);
                     c.writes += 1;
-                    self.last.insert(from, req);
+                    self.last.insert((from, key), req);
                 }
                 let writes = c.writes;
                 if ok {

@@ -114,17 +114,18 @@ pub enum Msg {
     Released { res: ResKey, value: u32, ok: bool },
     /// The ring says another server owns this resource now: ask it.
     NotOwner { res: ResKey, value: u32 },
-    /// Owner → replica: the lock's state at `version` (`holder` is a node index or
-    /// [`NO_NODE`]). Also the answer to [`Msg::StateReq`].
+    /// Owner → replica: the lock's state, stamped (ownership epoch << 32 | version) so
+    /// copies from different owners compare; `holder` is a node index or [`NO_HOLDER`].
+    /// Also the answer to [`Msg::StateReq`].
     Replicate {
         res: ResKey,
-        version: u32,
+        stamp: u64,
         token: u64,
-        holder: u32,
+        holder: u16,
         value: u32,
     },
-    /// Replica → owner: state up to `version` stored.
-    ReplAck { res: ResKey, version: u32 },
+    /// Replica → owner: it now holds exactly the state stamped `stamp`.
+    ReplAck { res: ResKey, stamp: u64 },
     /// New owner → replicas: "what do you know about this lock?"
     StateReq { res: ResKey },
     /// Open a session (ZooKeeper) or grant a lease (etcd) with id `sid`.
@@ -187,6 +188,8 @@ pub enum Msg {
 
 /// "No node" in a message field that holds a node index.
 pub const NO_NODE: u32 = u32::MAX;
+/// "No holder" in [`Msg::Replicate`] (node indices fit in 16 bits: at most 256 nodes).
+pub const NO_HOLDER: u16 = u16::MAX;
 
 impl Msg {
     /// Short label for narration ("acquire sku:42").
@@ -207,8 +210,12 @@ impl Msg {
                 format!("released {res}{}", if *ok { "" } else { " (nothing)" })
             }
             Msg::NotOwner { res, .. } => format!("not owner of {res}"),
-            Msg::Replicate { res, version, .. } => format!("replicate {res} v{version}"),
-            Msg::ReplAck { res, version } => format!("ack {res} v{version}"),
+            Msg::Replicate { res, stamp, .. } => {
+                format!("replicate {res} e{}v{}", stamp >> 32, stamp & 0xFFFF_FFFF)
+            }
+            Msg::ReplAck { res, stamp } => {
+                format!("ack {res} e{}v{}", stamp >> 32, stamp & 0xFFFF_FFFF)
+            }
             Msg::StateReq { res } => format!("state of {res}?"),
             Msg::Open { sid } => format!("open session {sid}"),
             Msg::Opened { sid } => format!("session {sid} open"),
@@ -317,6 +324,7 @@ pub enum Rec {
     /// A lock server's state of one lock (the last record per resource wins).
     Kv {
         res: ResKey,
+        epoch: u32,
         version: u32,
         token: u64,
         holder: Option<Holder>,
