@@ -2,6 +2,7 @@
 //! events that show a violation (offender first).
 
 use super::event::LockEv;
+use super::view::Txn;
 use super::ResKey;
 use crate::sim::event::{Event, What};
 use crate::sim::invariant::{Class, Invariant, Verdict};
@@ -164,25 +165,25 @@ fn no_deadlock(w: &World, trace: &[Event], i: usize) -> Verdict {
         return Ok(());
     };
     let mut witnesses = vec![i];
-    for (waiter, res) in cycle {
-        witnesses.extend(request_of(trace, i, waiter, &res));
+    for ((client, _), res) in cycle {
+        witnesses.extend(request_of(trace, i, client, &res));
     }
     Err(witnesses)
 }
 
 /// A cycle in the wait-for graph as (waiter, lock it waits for), if any.
-pub fn find_cycle(edges: &[(NodeIx, NodeIx, ResKey)]) -> Option<Vec<(NodeIx, ResKey)>> {
-    let mut starts: Vec<NodeIx> = edges.iter().map(|e| e.0).collect();
+pub fn find_cycle(edges: &[(Txn, Txn, ResKey)]) -> Option<Vec<(Txn, ResKey)>> {
+    let mut starts: Vec<Txn> = edges.iter().map(|e| e.0).collect();
     starts.sort_unstable();
     starts.dedup();
     for start in starts {
-        // Depth-first from `start`, looking for a path back to it.
-        let mut path: Vec<(NodeIx, ResKey)> = Vec::new();
-        let mut stack: Vec<(NodeIx, usize)> = vec![(start, 0)];
+        // Depth-first from `start` through transactions ordered after it, looking for a
+        // path back to it (each cycle is found from its smallest member).
+        let mut path: Vec<(Txn, ResKey)> = Vec::new();
+        let mut stack: Vec<(Txn, usize)> = vec![(start, 0)];
         let mut on_path = vec![start];
         while let Some((node, next)) = stack.pop() {
-            let out: Vec<&(NodeIx, NodeIx, ResKey)> =
-                edges.iter().filter(|e| e.0 == node).collect();
+            let out: Vec<&(Txn, Txn, ResKey)> = edges.iter().filter(|e| e.0 == node).collect();
             if next >= out.len() {
                 on_path.pop();
                 path.pop();
@@ -250,11 +251,18 @@ mod tests {
     fn finds_wait_for_cycles() {
         let r = |s: &str| ResKey::new(s).unwrap();
         let (a, b) = (r("sku:42"), r("account:7"));
-        assert!(find_cycle(&[(1, 2, a)]).is_none());
-        let c = find_cycle(&[(1, 2, a), (2, 1, b)]).unwrap();
-        assert_eq!(c, vec![(1, a), (2, b)]);
-        let c = find_cycle(&[(3, 1, a), (1, 2, a), (2, 3, b)]).unwrap();
+        let t = |c: NodeIx| (c, Some(1));
+        assert!(find_cycle(&[(t(1), t(2), a)]).is_none());
+        let c = find_cycle(&[(t(1), t(2), a), (t(2), t(1), b)]).unwrap();
+        assert_eq!(c, vec![(t(1), a), (t(2), b)]);
+        let c = find_cycle(&[(t(3), t(1), a), (t(1), t(2), a), (t(2), t(3), b)]).unwrap();
         assert_eq!(c.len(), 3);
-        assert!(find_cycle(&[(1, 2, a), (2, 3, b), (1, 3, b)]).is_none());
+        assert!(find_cycle(&[(t(1), t(2), a), (t(2), t(3), b), (t(1), t(3), b)]).is_none());
+        // Two independent jobs of one client are not a cycle through that client.
+        let edges = [
+            ((1, Some(2)), (2, Some(1)), a),
+            ((2, Some(2)), (1, Some(1)), b),
+        ];
+        assert!(find_cycle(&edges).is_none());
     }
 }

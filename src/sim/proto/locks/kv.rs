@@ -48,7 +48,8 @@ const MAX_DEFERRED: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Takeover {
     gen: u32,
-    waiting: u32,
+    /// Lock servers up in the ring that have not answered yet.
+    waiting: Vec<NodeIx>,
     answered: u32,
     /// Freshest copy heard so far that beats ours: (from, stamp, token, holder, value).
     best: Option<(NodeIx, u64, u64, u16, u32)>,
@@ -251,6 +252,26 @@ impl KvServer {
             .collect()
     }
 
+    /// Other lock servers present in the ring: all of them (to ask) and those up (to wait
+    /// for).
+    fn peers(&self, ctx: &Ctx<'_>) -> (Vec<NodeIx>, Vec<NodeIx>) {
+        let me = ctx.me();
+        let mut all = Vec::new();
+        let mut up = Vec::new();
+        for (_, info) in ctx.ring().nodes() {
+            if !super::is_lock_server(&self.cfg, &info.name) {
+                continue;
+            }
+            if let Some(ix) = ctx.node_ix(&info.name).filter(|&ix| ix != me) {
+                all.push(ix);
+                if info.up {
+                    up.push(ix);
+                }
+            }
+        }
+        (all, up)
+    }
+
     /// Is this server the owner and done taking over? Starts a takeover when needed and
     /// holds `request` (from `from`) back until it is done.
     fn gate(&mut self, ctx: &mut Ctx<'_>, res: ResKey, from: NodeIx, request: Msg) -> Gate {
@@ -286,9 +307,12 @@ impl KvServer {
             }
             return Gate::Ready;
         }
-        let targets = self.replica_targets(ctx, res);
+        // Ask every lock server, not just today's replicas: the one that acknowledged the
+        // last confirmed state may have left the replica set since. Wait for those up in
+        // the ring; a lease-long timeout covers the rest.
+        let (asked, waiting) = self.peers(ctx);
         let e = self.table.entry(res).or_default();
-        if targets.is_empty() {
+        if waiting.is_empty() {
             self.finish_takeover(ctx, res, false);
             return Gate::Ready;
         }
@@ -296,12 +320,12 @@ impl KvServer {
         let gen = e.gen;
         e.takeover = Some(Takeover {
             gen,
-            waiting: targets.len() as u32,
+            waiting,
             answered: 0,
             best: None,
             deferred: vec![(from, request)],
         });
-        for t in targets {
+        for t in asked {
             send(ctx, t, Msg::StateReq { res });
         }
         let wait = self.p.ttl + self.p.drift;
@@ -580,8 +604,8 @@ impl KvServer {
     /// Answers a grant or renewal now, or (sync replication) once a replica holds the
     /// current state.
     fn answer(&mut self, ctx: &mut Ctx<'_>, res: ResKey, to: NodeIx, value: u32, renew: bool) {
-        let sync = self.p.replication == Replication::Sync
-            && !self.replica_targets(ctx, res).is_empty();
+        let sync =
+            self.p.replication == Replication::Sync && !self.replica_targets(ctx, res).is_empty();
         let now = ctx.now_local();
         let e = self.table.entry(res).or_default();
         let need = e.stamp();
@@ -644,7 +668,8 @@ impl KvServer {
                 t.best = Some((from, stamp, token, holder, value));
             }
             t.answered += 1;
-            if t.answered >= t.waiting {
+            t.waiting.retain(|&n| n != from);
+            if t.waiting.is_empty() {
                 self.finish_takeover(ctx, res, false);
             }
             return;

@@ -8,6 +8,9 @@ use super::storage::Storage;
 use super::{placement, LockCfg, Node, Recipe, Replication, ResKey};
 use crate::sim::world::{NodeIx, Status, World};
 
+/// A transaction in the wait-for graph: a client and its job (None: `lock_acquire` locks).
+pub type Txn = (NodeIx, Option<u32>);
+
 impl World {
     /// The lock settings, when the scenario enables locks.
     pub fn lock_cfg(&self) -> Option<&LockCfg> {
@@ -63,15 +66,21 @@ impl World {
             .collect()
     }
 
-    /// The wait-for graph: (waiter, holder, lock) for every client waiting on a lock that
-    /// another client believes it holds.
-    pub fn lock_wait_for(&self) -> Vec<(NodeIx, NodeIx, ResKey)> {
+    /// The wait-for graph between transactions, a transaction being a client's job (or
+    /// its single `lock_acquire` locks, job None): (waiter, holder, lock) for every
+    /// transaction waiting on a lock another one believes it holds. Jobs of one client are
+    /// independent, so the graph is over jobs, not clients.
+    pub fn lock_wait_for(&self) -> Vec<(Txn, Txn, ResKey)> {
         let mut edges = Vec::new();
         for (ix, c) in self.lock_clients() {
             for s in c.slots().iter().filter(|s| s.waiting()) {
-                for (h, _) in self.lock_holders(&s.res) {
-                    if h != ix {
-                        edges.push((ix, h, s.res));
+                let me = (ix, s.job);
+                for (hix, hc) in self.lock_clients() {
+                    for h in hc.slots().iter().filter(|h| h.res == s.res) {
+                        let them = (hix, h.job);
+                        if h.holds().is_some() && them != me {
+                            edges.push((me, them, s.res));
+                        }
                     }
                 }
             }
