@@ -202,7 +202,11 @@ impl Client {
                 self.vote(ctx, i, from, Some(token))
             }
             (Msg::Refused { .. }, SlotState::Voting { .. }) => self.vote(ctx, i, from, None),
-            (Msg::Refused { .. }, SlotState::Held { .. }) => {
+            // A renewal refused. (Under Redlock a late "no" from one master after a
+            // majority said yes changes nothing.)
+            (Msg::Refused { .. }, SlotState::Held { .. })
+                if self.p.recipe == super::Recipe::Redis =>
+            {
                 self.lose(ctx, i, LostWhy::RenewRefused)
             }
             (Msg::Queued { .. }, _) => self.slots[i].queued = true,

@@ -13,6 +13,8 @@ pub mod event;
 mod kv;
 mod seq;
 mod storage;
+#[cfg(test)]
+mod tests;
 pub mod view;
 pub mod wire;
 
