@@ -378,6 +378,34 @@ mod tests {
     }
 
     #[test]
+    fn lock_events_flatten_into_the_trace_and_round_trip() {
+        use crate::sim::proto::locks::ResKey;
+        let e = Event {
+            t: 9,
+            node: Some(2),
+            what: What::Lock(LockEv::LockFree {
+                res: ResKey::new("sku:42").unwrap(),
+                holder: 0,
+                token: 3,
+                by: 1,
+                blind: true,
+            }),
+        };
+        assert_eq!(e.what.kind(), "lock_free");
+        assert_eq!(
+            e.to_json_line(4, &name),
+            r#"{"i":4,"t":9,"kind":"lock_free","node":"C","fields":{"blind":true,"by":"B","holder":"A","res":"sku:42","token":3}}"#
+        );
+        assert_eq!(
+            e.describe(&name),
+            "t=9 ms: server C deletes sku:42 held by A because B said DEL"
+        );
+        let s = serde_json::to_string(&e).unwrap();
+        let back: Event = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
     fn serde_round_trip_keeps_kind() {
         let e = Event {
             t: 1,
