@@ -225,7 +225,7 @@ impl Ctx<'_> {
     /// Records something worth showing (a suspicion, a decision) in the trace.
     pub fn emit(&mut self, what: What) {
         if let What::Lock(ev) = &what {
-            self.core.lock_stats.observe(self.me, ev);
+            self.core.lock_stats.observe(self.me, self.core.now, ev);
         }
         self.out.push(Event {
             t: self.core.now,

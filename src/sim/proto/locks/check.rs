@@ -209,16 +209,21 @@ fn stuck_ms(w: &World) -> u64 {
     w.lock_cfg().map_or(u64::MAX, |c| c.params().stuck_ms)
 }
 
+/// Virtual ms `client` has been waiting for `res` at virtual time `now`.
+fn waited(w: &World, client: NodeIx, res: &ResKey, now: u64) -> u64 {
+    w.lock_stats()
+        .waiting_since(client, res)
+        .map_or(0, |t| now.saturating_sub(t))
+}
+
 fn liveness(w: &World, trace: &[Event], i: usize) -> Verdict {
     let e = &trace[i];
-    let (
-        Some(LockEv::LockAcquired { res, waited_ms, .. } | LockEv::LockTimeout { res, waited_ms }),
-        Some(c),
-    ) = (lock(e), e.node)
+    let (Some(LockEv::LockAcquired { res, .. } | LockEv::LockTimeout { res, .. }), Some(c)) =
+        (lock(e), e.node)
     else {
         return Ok(());
     };
-    if *waited_ms <= stuck_ms(w) {
+    if waited(w, c, res, e.t) <= stuck_ms(w) {
         return Ok(());
     }
     Err(std::iter::once(i)
@@ -232,9 +237,8 @@ fn liveness_at_end(w: &World, trace: &[Event]) -> Verdict {
         if !w.is_active(ix) {
             continue;
         }
-        let now = w.local_time(ix).unwrap_or(0);
         for s in c.slots().iter().filter(|s| s.waiting()) {
-            if now.saturating_sub(s.started) > bound as i64 {
+            if waited(w, ix, &s.res, w.now()) > bound {
                 let at = request_of(trace, trace.len(), ix, &s.res);
                 return Err(at.into_iter().collect());
             }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::wire::ResKey;
-use crate::sim::time::fmt_ms;
+use crate::sim::time::{fmt_ms, Time};
 use crate::sim::world::NodeIx;
 
 /// Why a client stopped believing it holds a lock without releasing it.
@@ -379,33 +379,36 @@ pub struct LockStats {
     pub writes: u64,
     /// Writes storage accepted from a client whose grant had been superseded.
     pub unsafe_writes: u64,
-    /// Total time clients spent waiting (their own clocks, ms).
+    /// Total time clients spent waiting, granted or not (virtual ms: a client's clock may
+    /// jump, the world's does not).
     pub wait_ms: u64,
     /// Latest grant per resource: (client, token), to judge writes.
     #[serde(skip)]
     latest: BTreeMap<ResKey, (NodeIx, u64)>,
+    /// Virtual time of each client's latest request per resource.
+    #[serde(skip)]
+    since: BTreeMap<(NodeIx, ResKey), Time>,
 }
 
 impl LockStats {
-    /// Counts one event that happened on `node`.
-    pub(crate) fn observe(&mut self, node: NodeIx, ev: &LockEv) {
+    /// Counts one event that happened on `node` at virtual time `now`.
+    pub(crate) fn observe(&mut self, node: NodeIx, now: Time, ev: &LockEv) {
         match ev {
-            LockEv::LockRequest { .. } => self.requests += 1,
+            LockEv::LockRequest { res, .. } => {
+                self.requests += 1;
+                self.since.insert((node, *res), now);
+            }
             LockEv::LockAcquired {
-                res,
-                token,
-                waited_ms,
-                queued,
-                ..
+                res, token, queued, ..
             } => {
                 self.grants += 1;
                 self.handoffs += u64::from(*queued);
-                self.wait_ms += waited_ms;
+                self.wait_ms += self.waited(node, res, now);
                 self.latest.insert(*res, (node, *token));
             }
-            LockEv::LockTimeout { waited_ms, .. } => {
+            LockEv::LockTimeout { res, .. } => {
                 self.timeouts += 1;
-                self.wait_ms += waited_ms;
+                self.wait_ms += self.waited(node, res, now);
             }
             LockEv::LockLost { .. } => self.lost += 1,
             LockEv::LockWakeup { .. } => self.wakeups += 1,
@@ -430,6 +433,17 @@ impl LockStats {
             }
             _ => {}
         }
+    }
+
+    fn waited(&self, client: NodeIx, res: &ResKey, now: Time) -> u64 {
+        self.waiting_since(client, res)
+            .map_or(0, |t| now.saturating_sub(t))
+    }
+
+    /// Virtual time at which `client` last asked for `res` (the start of its current or
+    /// last wait).
+    pub fn waiting_since(&self, client: NodeIx, res: &ResKey) -> Option<Time> {
+        self.since.get(&(client, *res)).copied()
     }
 
     /// Latest grant (client, token) of a resource, if any.

@@ -309,3 +309,53 @@ fn time_travel_replays_lock_runs() {
         .iter()
         .any(|e| matches!(e.what, What::Lock(LockEv::StorageWrite { ok: false, .. }))));
 }
+
+/// A waiter whose clock jumps a minute forward has still waited only a second: liveness and
+/// the wait counter use virtual time, not the client's clock.
+#[test]
+fn liveness_is_judged_in_virtual_time() {
+    let mut tl = Timeline::new(world(redis()), 1_000);
+    tl.apply(acquire("c1", "sku:42")).unwrap();
+    tl.advance_to(50);
+    // Waiting forever: with a deadline, the jumped clock would make c2 give up at once.
+    tl.apply(Cmd::LockAcquire {
+        client: "c2".into(),
+        resource: key("sku:42"),
+        wait_ms: Some(0),
+    })
+    .unwrap();
+    tl.advance_to(100);
+    tl.apply(Cmd::ClockJump {
+        node: "c2".into(),
+        delta_ms: 60_000,
+    })
+    .unwrap();
+    tl.advance_to(1_050);
+    tl.apply(Cmd::LockRelease {
+        client: "c1".into(),
+        resource: key("sku:42"),
+    })
+    .unwrap();
+    tl.advance_to(2_000);
+    tl.finish();
+    let waited = tl.trace().iter().find_map(|e| match e.what {
+        What::Lock(LockEv::LockAcquired {
+            queued: true,
+            waited_ms,
+            ..
+        }) => Some(waited_ms),
+        _ => None,
+    });
+    assert!(
+        waited.is_some_and(|w| w > 60_000),
+        "c2's own clock: {waited:?}"
+    );
+    let liveness = tl
+        .checker()
+        .results()
+        .find(|(i, _)| i.name == "lock_liveness")
+        .and_then(|(_, at)| at);
+    assert_eq!(liveness, None);
+    let s = tl.world().lock_stats();
+    assert!((1_000..1_100).contains(&s.wait_ms), "{s:?}");
+}
