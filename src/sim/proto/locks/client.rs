@@ -15,6 +15,10 @@ use super::client_seq::Session;
 use super::event::{LockEv, LostWhy};
 use super::wire::{Msg, ResKey, Timer};
 use super::{random_id, until, MAX_JOB_LOCKS};
+
+/// Read attempts (one per `retry_ms`) before a job gives up on storage and releases its
+/// locks, instead of holding them while storage is away.
+const READ_TRIES: u32 = 8;
 use crate::sim::event::What;
 use crate::sim::proto::{Ctx, Payload, TimerKind};
 use crate::sim::world::NodeIx;
@@ -109,6 +113,7 @@ struct Job {
     value: i64,
     token: u64,
     req: u32,
+    tries: u32,
 }
 
 /// A client's lock state: slots, jobs, sessions.
@@ -223,6 +228,7 @@ impl Client {
             value: 0,
             token: 0,
             req: 0,
+            tries: 0,
         });
         emit(
             ctx,
@@ -464,6 +470,12 @@ impl Client {
         match j.step {
             Step::Locking => {}
             Step::Reading => {
+                if j.tries + 1 >= READ_TRIES {
+                    return self.end_job(ctx, id, false, "storage did not answer the read".into());
+                }
+                if let Some(j) = self.job(id) {
+                    j.tries += 1;
+                }
                 if let (Some(key), Some(db)) = (j.write, storage) {
                     send(
                         ctx,
