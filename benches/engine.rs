@@ -27,6 +27,7 @@ fn cluster(seed: u64) -> World {
                 interval_ms: 20,
                 timeout_ms: 100,
             }),
+            ..ProtoCfg::default()
         },
         ..WorldCfg::default()
     };

@@ -43,8 +43,9 @@ RUN:
     ringlab-cli run SCENARIO.json [--seed N] [--until MS]
 
     Prints one JSON object per trace event ({\"i\",\"t\",\"kind\",\"node\",\"fields\"}),
-    then {\"summary\":...} with invariant results. Exit 0 if the scenario's expectations
-    hold, 1 if not, 2 for bad arguments or a bad scenario file.
+    then {\"summary\":...} with invariant results (and lock counters when the scenario
+    enables locks). Exit 0 if the scenario's expectations hold, 1 if not, 2 for bad
+    arguments or a bad scenario file.
 
 EXPLORE:
     ringlab-cli explore SCENARIO.json --seeds N [--out FILE]

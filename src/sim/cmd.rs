@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::net::MsgId;
+use super::proto::locks::ResKey;
 
 /// Longest pause accepted (one hour of virtual time).
 pub const MAX_PAUSE_MS: u64 = 3_600_000;
@@ -72,6 +73,33 @@ pub enum Cmd {
     },
     /// Narration: shows `text` in the trace at this moment.
     Note { text: String },
+    /// The node's disk is lost: its durable log is erased (only while it is down), so it
+    /// restarts as if it had never persisted anything.
+    WipeDisk { node: String },
+    /// A client runs a job: take `locks` in order (giving up on one after `wait_ms`), read
+    /// `write` fenced by the lock of the same name, work `work_ms`, write it minus one,
+    /// release everything.
+    LockJob {
+        client: String,
+        locks: Vec<ResKey>,
+        #[serde(default)]
+        work_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        write: Option<ResKey>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+    },
+    /// A client takes one lock and holds it (renewing) until `lock_release`.
+    LockAcquire {
+        client: String,
+        resource: ResKey,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+    },
+    /// A client releases a lock taken with `lock_acquire`, or stops waiting for it.
+    LockRelease { client: String, resource: ResKey },
+    /// Storage starts (or stops) refusing stale fencing tokens.
+    SetFencing { on: bool },
 }
 
 fn one() -> f64 {
@@ -102,7 +130,23 @@ impl Cmd {
             Cmd::SetLatency { .. } => "set_latency",
             Cmd::SetLinkLatency { .. } => "set_link_latency",
             Cmd::Note { .. } => "note",
+            Cmd::WipeDisk { .. } => "wipe_disk",
+            Cmd::LockJob { .. } => "lock_job",
+            Cmd::LockAcquire { .. } => "lock_acquire",
+            Cmd::LockRelease { .. } => "lock_release",
+            Cmd::SetFencing { .. } => "set_fencing",
         }
+    }
+
+    /// Whether the command drives the lock protocol (needs `protocols.locks`).
+    pub fn is_lock(&self) -> bool {
+        matches!(
+            self,
+            Cmd::LockJob { .. }
+                | Cmd::LockAcquire { .. }
+                | Cmd::LockRelease { .. }
+                | Cmd::SetFencing { .. }
+        )
     }
 
     /// The node names this command refers to (for validating a schedule before running it).
@@ -119,7 +163,11 @@ impl Cmd {
             | Cmd::ClockJump { node, .. }
             | Cmd::SetSkew { node, .. }
             | Cmd::SetDrift { node, .. }
-            | Cmd::Isolate { node } => vec![node.as_str()],
+            | Cmd::Isolate { node }
+            | Cmd::WipeDisk { node } => vec![node.as_str()],
+            Cmd::LockJob { client, .. }
+            | Cmd::LockAcquire { client, .. }
+            | Cmd::LockRelease { client, .. } => vec![client.as_str()],
             Cmd::Partition { side } => side.iter().map(String::as_str).collect(),
             Cmd::SetLinkLatency { from, to, .. } => vec![from.as_str(), to.as_str()],
             Cmd::Heal
@@ -127,7 +175,8 @@ impl Cmd {
             | Cmd::SetLoss { .. }
             | Cmd::SetDup { .. }
             | Cmd::SetLatency { .. }
-            | Cmd::Note { .. } => Vec::new(),
+            | Cmd::Note { .. }
+            | Cmd::SetFencing { .. } => Vec::new(),
         }
     }
 }
@@ -186,6 +235,23 @@ mod tests {
         );
         let h: Cmd = serde_json::from_str(r#"{"op":"heal"}"#).unwrap();
         assert_eq!(h.op(), "heal");
+        let j: Cmd = serde_json::from_str(
+            r#"{"op":"lock_job","client":"c1","locks":["sku:42"],"write":"sku:42"}"#,
+        )
+        .unwrap();
+        assert_eq!(j.op(), "lock_job");
+        assert_eq!(j.node_names(), vec!["c1"]);
+        assert!(j.is_lock());
+    }
+
+    #[test]
+    fn bad_resource_names_are_refused_with_the_reason() {
+        let e = serde_json::from_str::<Cmd>(
+            r#"{"op":"lock_acquire","client":"c1","resource":"a-name-far-too-long"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("1..=16 bytes"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::net::MsgId;
+use super::proto::locks::LockEv;
 use super::proto::{Payload, TimerKind};
 use super::time::{fmt_ms, fmt_ms_signed, Time};
 use super::world::NodeIx;
@@ -132,6 +133,8 @@ pub enum What {
     ClientJoin,
     /// Narration from a scenario.
     Note { text: String },
+    /// `node`'s durable log was erased (a lost disk) while it was down.
+    WipeDisk,
     /// A scheduled command could not be applied (for example it named an unknown node).
     Rejected { op: String, reason: String },
     /// An invariant failed; `witnesses` are trace indices of the events that show it.
@@ -139,6 +142,10 @@ pub enum What {
         invariant: String,
         witnesses: Vec<usize>,
     },
+    /// A lock, coordination-server, storage or job event; its own `kind` (`lock_grant`,
+    /// `storage_write`, …) appears at the top level of the trace line.
+    #[serde(untagged)]
+    Lock(LockEv),
 }
 
 impl What {
@@ -169,14 +176,16 @@ impl What {
             What::RingRecover { .. } => "ring_recover",
             What::ClientJoin => "client_join",
             What::Note { .. } => "note",
+            What::WipeDisk => "wipe_disk",
             What::Rejected { .. } => "rejected",
             What::Violation { .. } => "violation",
+            What::Lock(ev) => ev.kind(),
         }
     }
 }
 
 /// Names of the node-valued fields, so the JSON-lines writer can print names, not indices.
-const NODE_FIELDS: [&str; 4] = ["to", "from", "peer", "node"];
+const NODE_FIELDS: [&str; 7] = ["to", "from", "peer", "node", "client", "holder", "by"];
 const NODE_LIST_FIELDS: [&str; 2] = ["side", "other"];
 
 impl Event {
@@ -298,11 +307,13 @@ impl Event {
             }
             What::ClientJoin => format!("client {at} joined"),
             What::Note { text } => text.clone(),
+            What::WipeDisk => format!("node {at} lost its disk: it will restart with nothing"),
             What::Rejected { op, reason } => format!("command {op} rejected: {reason}"),
             What::Violation {
                 invariant,
                 witnesses,
             } => format!("INVARIANT VIOLATED: {invariant} (see events {witnesses:?})"),
+            What::Lock(ev) => ev.describe(&at, name),
         };
         format!("t={}: {body}", fmt_ms(self.t))
     }
@@ -384,6 +395,34 @@ mod tests {
             line,
             r#"{"i":5,"t":7,"kind":"send","node":"A","fields":{"deliver_at":12,"msg":3,"payload":{"proto":"heartbeat","seq":2,"type":"ping"},"to":"B"}}"#
         );
+    }
+
+    #[test]
+    fn lock_events_flatten_into_the_trace_and_round_trip() {
+        use crate::sim::proto::locks::ResKey;
+        let e = Event {
+            t: 9,
+            node: Some(2),
+            what: What::Lock(LockEv::LockFree {
+                res: ResKey::new("sku:42").unwrap(),
+                holder: 0,
+                token: 3,
+                by: 1,
+                blind: true,
+            }),
+        };
+        assert_eq!(e.what.kind(), "lock_free");
+        assert_eq!(
+            e.to_json_line(4, &name),
+            r#"{"i":4,"t":9,"kind":"lock_free","node":"C","fields":{"blind":true,"by":"B","holder":"A","res":"sku:42","token":3}}"#
+        );
+        assert_eq!(
+            e.describe(&name),
+            "t=9 ms: server C deletes sku:42 held by A because B said DEL"
+        );
+        let s = serde_json::to_string(&e).unwrap();
+        let back: Event = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, e);
     }
 
     #[test]

@@ -85,7 +85,8 @@ enum Phase {
 pub struct Explorer {
     scenario: Scenario,
     budget: FaultBudget,
-    servers: Vec<String>,
+    /// Nodes faults may hit (servers, clients or both, per the budget's `targets`).
+    targets: Vec<String>,
     hold: Vec<String>,
     seeds: u64,
     next: u64,
@@ -111,7 +112,7 @@ impl Explorer {
             .map(|v| v.invariant)
             .collect();
         Ok(Explorer {
-            servers: s.server_names(),
+            targets: budget.targets(&s.server_names(), &s.cluster.clients),
             scenario: s,
             budget,
             hold,
@@ -216,8 +217,9 @@ impl Explorer {
         self.next += 1;
         let episodes = self.budget.generate(
             &mut Rng::new(seed ^ FAULT_STREAM),
-            &self.servers,
+            &self.targets,
             s.until_ms,
+            s.network.loss,
         );
         let violations = self.run_once(seed, &episodes)?;
         for (name, _, _) in &violations {

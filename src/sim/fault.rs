@@ -10,6 +10,19 @@ use super::time::Time;
 /// Most faults of one kind a budget may ask for per run.
 pub const MAX_FAULTS_PER_KIND: u32 = 100;
 
+/// Which nodes an explorer may hit with crashes, pauses, partitions and clock jumps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Targets {
+    /// Servers only (the default, and the only choice before version 2).
+    #[default]
+    Servers,
+    /// Clients only (GC pauses and partitions of lock clients).
+    Clients,
+    /// Servers and clients.
+    All,
+}
+
 /// Upper bounds on what one exploratory run may inject. Each run draws, per kind, a count
 /// in `0..=max` and then random nodes, times and durations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +46,31 @@ pub struct FaultBudget {
     /// Largest clock jump either way (ms).
     #[serde(default = "default_max_ms")]
     pub max_jump_ms: u64,
+    /// Which nodes faults hit.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub targets: Targets,
+    /// Episodes of message loss (lost requests and replies).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub losses: u32,
+    /// Highest loss probability of an episode, in percent.
+    #[serde(default = "default_loss_pct", skip_serializing_if = "is_default_loss")]
+    pub max_loss_pct: u32,
+}
+
+fn is_default(t: &Targets) -> bool {
+    *t == Targets::Servers
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn default_loss_pct() -> u32 {
+    30
+}
+
+fn is_default_loss(p: &u32) -> bool {
+    *p == default_loss_pct()
 }
 
 fn default_max_ms() -> u64 {
@@ -47,6 +85,7 @@ impl FaultBudget {
             ("pauses", self.pauses),
             ("partitions", self.partitions),
             ("clock_jumps", self.clock_jumps),
+            ("losses", self.losses),
         ] {
             if v > MAX_FAULTS_PER_KIND {
                 return Err((field, format!("at most {MAX_FAULTS_PER_KIND}, got {v}")));
@@ -61,6 +100,12 @@ impl FaultBudget {
                 ),
             ));
         }
+        if self.max_loss_pct > 100 {
+            return Err((
+                "max_loss_pct",
+                format!("must be in 0..=100, got {}", self.max_loss_pct),
+            ));
+        }
         if self.max_jump_ms > MAX_CLOCK_STEP_MS as u64 {
             return Err((
                 "max_jump_ms",
@@ -70,9 +115,25 @@ impl FaultBudget {
         Ok(())
     }
 
-    /// Draws a fault schedule for servers `nodes` within `[0, horizon)`. Each episode is a
-    /// group of commands (e.g. crash + recover) so a shrinker can remove it as a unit.
-    pub fn generate(&self, rng: &mut Rng, nodes: &[String], horizon: Time) -> Vec<Episode> {
+    /// The nodes faults may hit, by [`Targets`].
+    pub fn targets(&self, servers: &[String], clients: &[String]) -> Vec<String> {
+        match self.targets {
+            Targets::Servers => servers.to_vec(),
+            Targets::Clients => clients.to_vec(),
+            Targets::All => servers.iter().chain(clients).cloned().collect(),
+        }
+    }
+
+    /// Draws a fault schedule for `nodes` within `[0, horizon)`; loss episodes restore
+    /// `base_loss` when they end. Each episode is a group of commands (e.g. crash +
+    /// recover) so a shrinker can remove it as a unit.
+    pub fn generate(
+        &self,
+        rng: &mut Rng,
+        nodes: &[String],
+        horizon: Time,
+        base_loss: f64,
+    ) -> Vec<Episode> {
         let mut out = Vec::new();
         if nodes.is_empty() || horizon == 0 {
             return out;
@@ -103,6 +164,17 @@ impl FaultBudget {
             let delta_ms = rng.below(span + 1) as i64 - self.max_jump_ms as i64;
             out.push(Episode(vec![(at, Cmd::ClockJump { node, delta_ms })]));
         }
+        // Drawn last, so budgets without losses replay exactly as before.
+        if self.losses > 0 {
+            for _ in 0..rng.below(self.losses as u64 + 1) {
+                let (at, d) = (rng.below(horizon), dur(rng));
+                let loss = rng.below(self.max_loss_pct as u64 + 1) as f64 / 100.0;
+                out.push(Episode(vec![
+                    (at, Cmd::SetLoss { loss }),
+                    (at + d, Cmd::SetLoss { loss: base_loss }),
+                ]));
+            }
+        }
         out
     }
 }
@@ -124,10 +196,13 @@ mod tests {
             clock_jumps: 1,
             max_duration_ms: 500,
             max_jump_ms: 100,
+            targets: Targets::Servers,
+            losses: 0,
+            max_loss_pct: 30,
         };
         let nodes = vec!["A".to_string(), "B".to_string()];
-        let a = b.generate(&mut Rng::new(5), &nodes, 10_000);
-        let again = b.generate(&mut Rng::new(5), &nodes, 10_000);
+        let a = b.generate(&mut Rng::new(5), &nodes, 10_000, 0.0);
+        let again = b.generate(&mut Rng::new(5), &nodes, 10_000, 0.0);
         assert_eq!(a, again);
         for ep in &a {
             for (t, c) in &ep.0 {

@@ -20,7 +20,8 @@ pub enum Class {
 pub type Verdict = Result<(), Vec<usize>>;
 
 /// A named predicate. `check(world, trace, i)` judges event `trace[i]` with `world` as it
-/// is right after the step that produced it.
+/// is right after the step that produced it; `at_end`, if any, judges the whole run once it
+/// stops (liveness: "still waiting at the end" cannot be seen event by event).
 #[derive(Clone, Copy, Debug)]
 pub struct Invariant {
     /// Stable identifier used in scenarios and reports.
@@ -31,42 +32,51 @@ pub struct Invariant {
     pub class: Class,
     /// The predicate.
     pub check: fn(&World, &[Event], usize) -> Verdict,
+    /// Optional end-of-run check (see [`Checker::finish`]).
+    pub at_end: Option<fn(&World, &[Event]) -> Verdict>,
 }
 
-/// Every built-in invariant, engine ones first.
+/// Every built-in invariant, engine ones first, then the heartbeat's and the locks'.
 pub fn builtin() -> Vec<Invariant> {
-    vec![
+    let mut all = vec![
         Invariant {
             name: "time_monotonic",
             explain: "the trace never goes back in virtual time",
             class: Class::Engine,
             check: time_monotonic,
+            at_end: None,
         },
         Invariant {
             name: "delivery_after_send",
             explain: "every message is delivered (or dropped) at or after its send time",
             class: Class::Engine,
             check: delivery_after_send,
+            at_end: None,
         },
         Invariant {
             name: "inactive_node_silent",
             explain: "a crashed or paused node sends nothing",
             class: Class::Engine,
             check: inactive_node_silent,
+            at_end: None,
         },
         Invariant {
             name: "no_partition_crossing",
             explain: "no message is delivered across a partition",
             class: Class::Engine,
             check: no_partition_crossing,
+            at_end: None,
         },
         Invariant {
             name: "accurate_suspicion",
             explain: "a node only suspects peers that really are down (no false suspicion)",
             class: Class::Protocol,
             check: accurate_suspicion,
+            at_end: None,
         },
-    ]
+    ];
+    all.extend(crate::sim::proto::locks::check::invariants());
+    all
 }
 
 /// The built-in invariant with this name.
@@ -197,6 +207,33 @@ impl Checker {
                     });
                     added += 1;
                 }
+            }
+        }
+        added
+    }
+
+    /// Runs the end-of-run checks of invariants that have not failed yet, appending a
+    /// violation event for each that fails now. Call once, when the run stops.
+    pub fn finish(&mut self, world: &World, trace: &mut Vec<Event>) -> usize {
+        let mut added = 0;
+        for (k, inv) in self.invariants.iter().enumerate() {
+            let Some(at_end) = inv.at_end else {
+                continue;
+            };
+            if self.first[k].is_some() {
+                continue;
+            }
+            if let Err(witnesses) = at_end(world, trace) {
+                self.first[k] = Some(trace.len());
+                trace.push(Event {
+                    t: world.now(),
+                    node: None,
+                    what: What::Violation {
+                        invariant: inv.name.to_string(),
+                        witnesses,
+                    },
+                });
+                added += 1;
             }
         }
         added

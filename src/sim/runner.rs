@@ -38,6 +38,8 @@ pub fn play_with(
             ));
         }
     }
+    // End-of-run checks (liveness: every waiter was granted or timed out).
+    tl.finish();
     Ok(tl)
 }
 
@@ -79,7 +81,7 @@ pub fn render(s: &Scenario, tl: &Timeline, seed: u64, until: Time) -> Report {
             })
         })
         .collect();
-    let summary = json!({
+    let mut summary = json!({
         "summary": {
             "scenario": s.id,
             "seed": seed,
@@ -90,6 +92,9 @@ pub fn render(s: &Scenario, tl: &Timeline, seed: u64, until: Time) -> Report {
             "ok": ok,
         }
     });
+    if w.lock_cfg().is_some() {
+        summary["summary"]["locks"] = json!(w.lock_stats());
+    }
     text.push_str(&summary.to_string());
     text.push('\n');
     Report { text, ok }

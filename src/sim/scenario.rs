@@ -18,8 +18,12 @@ use super::time::Time;
 use super::topology::KeyCfg;
 use super::world::{ServerSpec, World, WorldCfg};
 
-/// The scenario format version this build reads and writes.
-pub const VERSION: u64 = 1;
+/// The newest scenario format version this build reads: 2 adds distributed locks
+/// (`protocols.locks`, lock commands, client faults in `fault_budget`). Version 1 files
+/// still load; a file using a version-2 feature must say `"version": 2`.
+pub const VERSION: u64 = 2;
+/// The oldest version still read.
+pub const MIN_VERSION: u64 = 1;
 /// Most servers in a scenario's initial cluster.
 pub const MAX_SERVERS: u32 = 64;
 /// Most clients in a scenario.
@@ -212,14 +216,20 @@ impl Scenario {
             None => {
                 return Err(err(
                     "version",
-                    format!("missing; this file needs \"version\": {VERSION}"),
+                    format!(
+                    "missing; this file needs \"version\": {MIN_VERSION} (or {VERSION} with locks)"
+                ),
                 ))
             }
-            Some(v) if v.as_u64() == Some(VERSION) => {}
+            Some(v)
+                if v.as_u64()
+                    .is_some_and(|v| (MIN_VERSION..=VERSION).contains(&v)) => {}
             Some(v) => {
                 return Err(err(
                     "version",
-                    format!("unsupported version {v}; this build needs version {VERSION}"),
+                    format!(
+                    "unsupported version {v}; this build needs version {MIN_VERSION} or {VERSION}"
+                ),
                 ))
             }
         }
@@ -317,6 +327,7 @@ impl Scenario {
             }
         }
         self.network.validate().map_err(|m| err("network", m))?;
+        self.validate_locks(&servers)?;
         if let Some(h) = &self.protocols.heartbeat {
             if h.interval_ms == 0 {
                 return Err(err("protocols.heartbeat.interval_ms", "must be at least 1"));
@@ -349,6 +360,7 @@ impl Scenario {
         }
         // Node names a command refers to must exist by then (or be added by an earlier one).
         let mut known: BTreeSet<String> = servers.iter().chain(&c.clients).cloned().collect();
+        let mut clients: BTreeSet<String> = c.clients.iter().cloned().collect();
         let mut order: Vec<usize> = (0..self.schedule.len()).collect();
         order.sort_by_key(|&i| self.schedule[i].at_ms);
         for i in order {
@@ -359,8 +371,13 @@ impl Scenario {
                     format!("{} is after until_ms {}", s.at_ms, self.until_ms),
                 ));
             }
+            self.validate_lock_cmd(i, &s.cmd, &clients)?;
             match &s.cmd {
-                Cmd::AddNode { node, .. } | Cmd::AddClient { node } => {
+                Cmd::AddClient { node } => {
+                    known.insert(node.clone());
+                    clients.insert(node.clone());
+                }
+                Cmd::AddNode { node, .. } => {
                     known.insert(node.clone());
                 }
                 other => {
@@ -399,6 +416,112 @@ impl Scenario {
         if let Some(b) = &self.fault_budget {
             b.validate()
                 .map_err(|(f, m)| err(format!("fault_budget.{f}"), m))?;
+            if self.version < 2 && b.targets != super::fault::Targets::Servers {
+                return Err(err("fault_budget.targets", "needs \"version\": 2"));
+            }
+            if self.version < 2 && b.losses > 0 {
+                return Err(err("fault_budget.losses", "needs \"version\": 2"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Lock settings: version, ranges, node references (errors name the field).
+    fn validate_locks(&self, servers: &[String]) -> Result<(), ScenarioError> {
+        let Some(l) = &self.protocols.locks else {
+            return Ok(());
+        };
+        if self.version < 2 {
+            return Err(err(
+                "protocols.locks",
+                "locks need \"version\": 2 (this file says 1)",
+            ));
+        }
+        l.validate()
+            .and_then(|_| l.validate_nodes(servers))
+            .map_err(|(f, m)| err(format!("protocols.locks.{f}"), m))
+    }
+
+    /// A lock command needs version 2, locks configured and a client that exists.
+    fn validate_lock_cmd(
+        &self,
+        i: usize,
+        cmd: &Cmd,
+        clients: &BTreeSet<String>,
+    ) -> Result<(), ScenarioError> {
+        if !cmd.is_lock() {
+            return Ok(());
+        }
+        let path = format!("schedule[{i}].cmd");
+        if self.version < 2 {
+            return Err(err(path, format!("{} needs \"version\": 2", cmd.op())));
+        }
+        let Some(l) = &self.protocols.locks else {
+            return Err(err(path, format!("{} needs protocols.locks", cmd.op())));
+        };
+        let ms = |field: &str, v: u64| {
+            if v > MAX_UNTIL_MS {
+                Err(err(
+                    format!("{path}.{field}"),
+                    format!("must be at most {MAX_UNTIL_MS}, got {v}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(client) = cmd.node_names().into_iter().find(|n| !clients.contains(*n)) {
+            return Err(err(
+                format!("{path}.client"),
+                format!("\"{client}\" is not a client"),
+            ));
+        }
+        match cmd {
+            Cmd::LockJob {
+                locks,
+                work_ms,
+                write,
+                wait_ms,
+                ..
+            } => {
+                let max = super::proto::locks::MAX_JOB_LOCKS;
+                if locks.is_empty() || locks.len() > max {
+                    return Err(err(
+                        format!("{path}.locks"),
+                        format!("a job takes 1..={max} locks, got {}", locks.len()),
+                    ));
+                }
+                for (k, r) in locks.iter().enumerate() {
+                    if locks[..k].contains(r) {
+                        return Err(err(
+                            format!("{path}.locks[{k}]"),
+                            format!("{r} is listed twice"),
+                        ));
+                    }
+                }
+                if let Some(w) = write {
+                    if !locks.contains(w) {
+                        return Err(err(
+                            format!("{path}.write"),
+                            format!(
+                                "{w} must be one of the job's locks (its lock fences the write)"
+                            ),
+                        ));
+                    }
+                    if l.storage.is_none() {
+                        return Err(err(
+                            format!("{path}.write"),
+                            "writing needs protocols.locks.storage",
+                        ));
+                    }
+                }
+                ms("work_ms", *work_ms)?;
+                ms("wait_ms", wait_ms.unwrap_or(0))?;
+            }
+            Cmd::LockAcquire { wait_ms, .. } => ms("wait_ms", wait_ms.unwrap_or(0))?,
+            Cmd::SetFencing { .. } if l.storage.is_none() => {
+                return Err(err(path, "set_fencing needs protocols.locks.storage"));
+            }
+            _ => {}
         }
         Ok(())
     }

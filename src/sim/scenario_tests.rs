@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 
-use super::scenario::{Scenario, VERSION};
+use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 13] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -17,6 +17,46 @@ const BUILTIN: [(&str, &str); 3] = [
     (
         "gc-pause",
         include_str!("../../static/scenarios/gc-pause.json"),
+    ),
+    (
+        "lock-gc-unfenced",
+        include_str!("../../static/scenarios/lock-gc-unfenced.json"),
+    ),
+    (
+        "lock-gc-fenced",
+        include_str!("../../static/scenarios/lock-gc-fenced.json"),
+    ),
+    (
+        "redlock-clock-jump",
+        include_str!("../../static/scenarios/redlock-clock-jump.json"),
+    ),
+    (
+        "redis-failover",
+        include_str!("../../static/scenarios/redis-failover.json"),
+    ),
+    (
+        "ring-handoff",
+        include_str!("../../static/scenarios/ring-handoff.json"),
+    ),
+    (
+        "release-blind",
+        include_str!("../../static/scenarios/release-blind.json"),
+    ),
+    (
+        "zk-queue",
+        include_str!("../../static/scenarios/zk-queue.json"),
+    ),
+    (
+        "zk-herd",
+        include_str!("../../static/scenarios/zk-herd.json"),
+    ),
+    (
+        "etcd-partition",
+        include_str!("../../static/scenarios/etcd-partition.json"),
+    ),
+    (
+        "lock-deadlock",
+        include_str!("../../static/scenarios/lock-deadlock.json"),
     ),
 ];
 
@@ -50,7 +90,7 @@ fn builtins_decode_and_are_indexed() {
 #[test]
 fn minimal_scenario_uses_defaults() {
     let s = Scenario::decode(MINIMAL.as_bytes()).unwrap();
-    assert_eq!(s.version, VERSION);
+    assert_eq!(s.version, MIN_VERSION);
     assert_eq!(s.cluster.vnodes, 64);
     assert!(s.protocols.heartbeat.is_none());
     assert!(s.build(None).is_ok());
@@ -72,8 +112,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":2"#));
-    assert!(e.contains("needs version 1"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":3"#));
+    assert!(e.contains("needs version 1 or 2"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }
@@ -202,11 +242,141 @@ proptest! {
     }
 
     #[test]
-    fn decoder_never_panics_on_mutated_builtins(which in 0usize..3, cut in 0usize..4000, byte in any::<u8>()) {
+    fn decoder_never_panics_on_mutated_builtins(which in 0usize..BUILTIN.len(), cut in 0usize..4000, byte in any::<u8>()) {
         let mut b = BUILTIN[which].1.as_bytes().to_vec();
         let at = cut % b.len();
         b[at] = byte;
         let _ = Scenario::decode(&b);
         let _ = Scenario::decode(&b[..at]);
     }
+}
+
+/// A minimal version-2 lock scenario; `locks` and `extra` are spliced in.
+fn lock_scenario(locks: &str, extra: &str) -> String {
+    format!(
+        r#"{{"version":2,"id":"l","title":"L","cluster":{{"servers":["A","B","db"],"clients":["c1"]}},
+        "protocols":{{"locks":{locks}}}{extra},"until_ms":1000}}"#
+    )
+}
+
+const LOCKS: &str = r#"{"recipe":"redis","storage":"db","stock":{"sku:42":10}}"#;
+
+#[test]
+fn lock_scenarios_decode_with_defaults() {
+    let s = Scenario::decode(lock_scenario(LOCKS, "").as_bytes()).unwrap();
+    let l = s.protocols.locks.as_ref().unwrap();
+    assert_eq!((l.ttl_ms, l.masters, l.wait_ms), (1000, 5, 10_000));
+    assert!(s.build(None).is_ok());
+    let job = r#","schedule":[{"at_ms":5,"cmd":{"op":"lock_job","client":"c1","locks":["sku:42"],"work_ms":50,"write":"sku:42"}}]"#;
+    assert!(Scenario::decode(lock_scenario(LOCKS, job).as_bytes()).is_ok());
+}
+
+#[test]
+fn lock_fields_need_version_2() {
+    let v1 = lock_scenario(LOCKS, "").replace(r#""version":2"#, r#""version":1"#);
+    let e = decode_err(&v1);
+    assert!(
+        e.starts_with("protocols.locks") && e.contains("version"),
+        "{e}"
+    );
+    let job = r#""schedule":[{"at_ms":5,"cmd":{"op":"lock_acquire","client":"web","resource":"a"}}],"until_ms""#;
+    let e = decode_err(&MINIMAL.replace(r#""until_ms""#, job).replace(
+        r#""servers":["A","B"]"#,
+        r#""servers":["A","B"],"clients":["web"]"#,
+    ));
+    assert!(
+        e.starts_with("schedule[0].cmd") && e.contains(r#""version": 2"#),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""fault_budget":{"targets":"clients"},"until_ms""#,
+    ));
+    assert!(e.starts_with("fault_budget.targets"), "{e}");
+}
+
+#[test]
+fn bad_lock_settings_name_the_field() {
+    let bad = |locks: &str| decode_err(&lock_scenario(locks, ""));
+    let e = bad(r#"{"recipe":"paxos"}"#);
+    assert!(
+        e.starts_with("protocols.locks.recipe") && e.contains("paxos"),
+        "{e}"
+    );
+    let e = bad(r#"{"recipe":"redis","ttl_ms":0}"#);
+    assert!(e.starts_with("protocols.locks.ttl_ms"), "{e}");
+    let e = bad(r#"{"recipe":"redis","ttl_ms":-5}"#);
+    assert!(
+        e.starts_with("protocols.locks.ttl_ms") && e.contains("≥ 0"),
+        "{e}"
+    );
+    let e = bad(r#"{"recipe":"redis","storage":"nope"}"#);
+    assert!(
+        e.starts_with("protocols.locks.storage") && e.contains("nope"),
+        "{e}"
+    );
+    let e = bad(r#"{"recipe":"redlock","storage":"db"}"#);
+    assert!(e.starts_with("protocols.locks.masters"), "{e}");
+    let e = bad(r#"{"recipe":"redis","storage":"db","stock":{"a-very-long-sku-name-here":1}}"#);
+    assert!(
+        e.starts_with("protocols.locks.stock") && e.contains("16 bytes"),
+        "{e}"
+    );
+    let e = bad(r#"{"recipe":"redis","colour":"red"}"#);
+    assert!(e.contains("colour"), "{e}");
+    let e = bad(r#"{"recipe":"zookeeper","replication":"sync"}"#);
+    assert!(e.starts_with("protocols.locks.replication"), "{e}");
+    let e = bad(r#"{"recipe":"redis","storage":"db","replication":"sync","replicas":3}"#);
+    assert!(e.starts_with("protocols.locks.replicas"), "{e}");
+    let e = bad(r#"{"recipe":"redis","servers":["A","db"],"storage":"db"}"#);
+    assert!(e.starts_with("protocols.locks.servers"), "{e}");
+    let e = bad(r#"{"recipe":"redis","watch":"some"}"#);
+    assert!(e.starts_with("protocols.locks.watch"), "{e}");
+}
+
+#[test]
+fn bad_lock_commands_name_the_field() {
+    let with = |cmd: &str| {
+        decode_err(&lock_scenario(
+            LOCKS,
+            &format!(r#","schedule":[{{"at_ms":5,"cmd":{cmd}}}]"#),
+        ))
+    };
+    let e = with(r#"{"op":"lock_job","client":"A","locks":["sku:42"]}"#);
+    assert!(
+        e.starts_with("schedule[0].cmd.client") && e.contains("not a client"),
+        "{e}"
+    );
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":[]}"#);
+    assert!(e.starts_with("schedule[0].cmd.locks"), "{e}");
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":["a","b","c","d","e"]}"#);
+    assert!(e.starts_with("schedule[0].cmd.locks"), "{e}");
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":["a","a"]}"#);
+    assert!(e.starts_with("schedule[0].cmd.locks[1]"), "{e}");
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":["a"],"write":"b"}"#);
+    assert!(e.starts_with("schedule[0].cmd.write"), "{e}");
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":["a"],"work_ms":99999999}"#);
+    assert!(e.starts_with("schedule[0].cmd.work_ms"), "{e}");
+    let e = with(r#"{"op":"lock_acquire","client":"c1","resource":"this-name-is-too-long"}"#);
+    assert!(
+        e.starts_with("schedule[0]") && e.contains("16 bytes"),
+        "{e}"
+    );
+    let e = with(r#"{"op":"lock_release","client":"ghost","resource":"a"}"#);
+    assert!(
+        e.starts_with("schedule[0].cmd.client") && e.contains("ghost"),
+        "{e}"
+    );
+    let e = with(r#"{"op":"lock_job","client":"c1","locks":["a"],"hold":true}"#);
+    assert!(e.contains("hold"), "{e}");
+    let no_storage = lock_scenario(
+        r#"{"recipe":"redis"}"#,
+        r#","schedule":[{"at_ms":5,"cmd":{"op":"set_fencing","on":true}}]"#,
+    );
+    assert!(decode_err(&no_storage).contains("storage"));
+    let e = decode_err(&lock_scenario(
+        LOCKS,
+        r#","fault_budget":{"losses":1,"max_loss_pct":200}"#,
+    ));
+    assert!(e.starts_with("fault_budget.max_loss_pct"), "{e}");
 }

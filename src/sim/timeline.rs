@@ -231,6 +231,19 @@ impl Timeline {
         self.sync_head();
     }
 
+    /// Ends the run at the head: runs the end-of-run invariant checks (liveness), whose
+    /// violations are appended to the trace. Call once, after the last `advance_to`.
+    pub fn finish(&mut self) {
+        if !self.at_head() {
+            self.seek(Target::Head);
+        }
+        let from = self.trace.len();
+        self.checker.finish(&self.world, &mut self.trace);
+        if self.trace.len() > from {
+            self.sync_head();
+        }
+    }
+
     /// Goes to a point of the recorded history (never beyond its end), restoring the
     /// nearest earlier snapshot when the target is behind the current position.
     pub fn seek(&mut self, target: Target) {

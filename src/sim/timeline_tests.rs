@@ -189,6 +189,7 @@ fn broken_invariant_is_reported_at_the_first_violating_step() {
         explain: "deliberately false: jitter makes some messages take 8-10 ms",
         class: Class::Engine,
         check: latency_under_8,
+        at_end: None,
     };
     let w = World::new(&cfg(&NAMES, 13)).unwrap();
     let mut tl = Timeline::with_checker(w, Checker::new(vec![broken]), 100);
@@ -236,6 +237,9 @@ fn engine_invariants_hold_and_false_suspicion_is_caught() {
     for (inv, at) in tl.checker().results() {
         match inv.class {
             Class::Engine => assert_eq!(at, None, "{} violated", inv.name),
+            Class::Protocol if inv.name != "accurate_suspicion" => {
+                assert_eq!(at, None, "{} violated without locks", inv.name)
+            }
             Class::Protocol => {
                 let at = at.expect("partition causes a false suspicion");
                 let What::Violation { witnesses, .. } = &tl.trace()[at].what else {

@@ -43,6 +43,7 @@ impl Default for KeyCfg {
 pub struct Topology {
     ring: Arc<Ring>,
     keys: Arc<[u64]>,
+    epoch: u64,
 }
 
 impl Topology {
@@ -61,7 +62,20 @@ impl Topology {
         Ok(Topology {
             ring: Arc::new(ring),
             keys: hashes.into(),
+            epoch: 0,
         })
+    }
+
+    /// Membership changes since [`Topology::reset_epoch`]: protocols compare it with the
+    /// epoch at which they last checked who owns what (lock ownership handoff).
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Starts counting changes from zero (the world calls it once the initial cluster is
+    /// built, so the initial joins are not "changes").
+    pub(crate) fn reset_epoch(&mut self) {
+        self.epoch = 0;
     }
 
     /// The ring, for queries (owners, replicas) and for the UI.
@@ -89,6 +103,7 @@ impl Topology {
         let (id, ch) = Arc::make_mut(&mut self.ring)
             .add_node(name, weight)
             .map_err(|e| e.to_string())?;
+        self.epoch += 1;
         Ok((id, self.moved(&ch)))
     }
 
@@ -97,6 +112,7 @@ impl Topology {
         let ch = Arc::make_mut(&mut self.ring)
             .remove_node(id)
             .map_err(|e| e.to_string())?;
+        self.epoch += 1;
         Ok(self.moved(&ch))
     }
 
@@ -105,6 +121,7 @@ impl Topology {
         let ch = Arc::make_mut(&mut self.ring)
             .fail_node(id)
             .map_err(|e| e.to_string())?;
+        self.epoch += 1;
         Ok(self.moved(&ch))
     }
 
@@ -113,6 +130,7 @@ impl Topology {
         let ch = Arc::make_mut(&mut self.ring)
             .recover_node(id)
             .map_err(|e| e.to_string())?;
+        self.epoch += 1;
         Ok(self.moved(&ch))
     }
 
@@ -133,6 +151,7 @@ impl Topology {
 impl PartialEq for Topology {
     fn eq(&self, other: &Self) -> bool {
         self.keys == other.keys
+            && self.epoch == other.epoch
             && self.ring.points() == other.ring.points()
             && self.ring.nodes().eq(other.ring.nodes())
     }

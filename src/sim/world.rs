@@ -10,6 +10,7 @@ use super::clock::{Clock, MAX_DRIFT_PPM};
 use super::cmd::{Cmd, CmdError, MAX_CLOCK_STEP_MS, MAX_NOTE_CHARS, MAX_PAUSE_MS};
 use super::event::{DropReason, Event, What};
 use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
+use super::proto::locks::{self, LockStats};
 use super::proto::{Ctx, Payload, Procs, ProtoCfg, Record, TimerKind};
 use super::queue::{Due, Queue};
 use super::ring;
@@ -127,7 +128,9 @@ pub(crate) struct Core {
     pub(crate) members: Vec<NodeIx>,
     pub(crate) net: Net,
     queue: Queue,
-    rng: Rng,
+    pub(crate) rng: Rng,
+    /// Lock counters, updated as protocols emit lock events.
+    pub(crate) lock_stats: LockStats,
     next_timer: u64,
     scheduled: Vec<Cmd>,
     pops: u64,
@@ -223,6 +226,15 @@ impl World {
                 });
             }
         }
+        if let Some(l) = &cfg.protocols.locks {
+            let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
+            l.validate()
+                .and_then(|_| l.validate_nodes(&names))
+                .map_err(|(field, reason)| CmdError::BadValue {
+                    field: "locks",
+                    reason: format!("{field}: {reason}"),
+                })?;
+        }
         if cfg.servers.len() + cfg.clients.len() > MAX_NODES {
             return Err(CmdError::Limit(format!(
                 "at most {MAX_NODES} nodes, got {}",
@@ -241,6 +253,7 @@ impl World {
                 next_timer: 0,
                 scheduled: Vec::new(),
                 pops: 0,
+                lock_stats: LockStats::default(),
             },
             procs: Vec::new(),
             protocols: cfg.protocols.clone(),
@@ -259,6 +272,8 @@ impl World {
         for c in &cfg.clients {
             w.apply(&Cmd::AddClient { node: c.clone() }, &mut scratch)?;
         }
+        w.topo.reset_epoch();
+        w.core.lock_stats = LockStats::default();
         Ok(w)
     }
 
@@ -319,6 +334,16 @@ impl World {
         self.procs.get(ix as usize)
     }
 
+    /// Which protocols run, with their settings (as given to [`World::new`]).
+    pub fn protocols(&self) -> &ProtoCfg {
+        &self.protocols
+    }
+
+    /// Lock counters of the run so far (grants, handoffs, expiries, stale writes, …).
+    pub fn lock_stats(&self) -> &LockStats {
+        &self.core.lock_stats
+    }
+
     /// What a node's clock reads now.
     pub fn local_time(&self, ix: NodeIx) -> Option<i64> {
         self.node(ix).map(|n| n.clock.local_time(self.core.now))
@@ -353,13 +378,7 @@ impl World {
                     + n.timers.capacity() * std::mem::size_of::<PendingTimer>()
             })
             .sum();
-        let procs: usize = self
-            .procs
-            .iter()
-            .map(|p| {
-                std::mem::size_of::<Procs>() + p.heartbeat.as_ref().map_or(0, |h| h.approx_bytes())
-            })
-            .sum();
+        let procs: usize = self.procs.iter().map(Procs::approx_bytes).sum();
         std::mem::size_of::<Self>()
             + nodes
             + procs
@@ -499,6 +518,7 @@ impl World {
             core: &mut self.core,
             out,
             me: to,
+            topo: &self.topo,
         };
         if let Some(p) = self.procs.get_mut(to as usize) {
             p.on_message(&mut ctx, m.from, m.payload);
@@ -530,6 +550,7 @@ impl World {
             core: &mut self.core,
             out,
             me: node,
+            topo: &self.topo,
         };
         if let Some(p) = self.procs.get_mut(node as usize) {
             p.on_timer(&mut ctx, kind);
@@ -620,15 +641,56 @@ impl World {
     }
 
     fn boot(&mut self, ix: NodeIx, out: &mut Vec<Event>) {
-        if self.core.nodes[ix as usize].role != Role::Server {
-            return;
+        let mut ctx = Ctx {
+            core: &mut self.core,
+            out,
+            me: ix,
+            topo: &self.topo,
+        };
+        self.procs[ix as usize] = Procs::boot(&self.protocols, &mut ctx);
+    }
+
+    /// Runs `f` on the lock client `name` with a handler context, after checking it is a
+    /// client that can act now (up, not paused) and locks are configured.
+    fn on_client<R>(
+        &mut self,
+        name: &str,
+        out: &mut Vec<Event>,
+        f: impl FnOnce(&mut locks::Client, &mut Ctx<'_>) -> Result<R, String>,
+    ) -> Result<R, CmdError> {
+        let ix = self.present(name)?;
+        let n = &self.core.nodes[ix as usize];
+        if n.role != Role::Client {
+            return Err(CmdError::WrongRole {
+                node: name.to_string(),
+                needs: "client",
+            });
+        }
+        if n.status != Status::Up {
+            return Err(CmdError::WrongState {
+                node: name.to_string(),
+                state: "down",
+            });
+        }
+        if n.clock.is_paused(self.core.now) {
+            return Err(CmdError::WrongState {
+                node: name.to_string(),
+                state: "paused",
+            });
         }
         let mut ctx = Ctx {
             core: &mut self.core,
             out,
             me: ix,
+            topo: &self.topo,
         };
-        self.procs[ix as usize] = Procs::boot(&self.protocols, &mut ctx);
+        match self.procs[ix as usize].locks.as_mut() {
+            Some(locks::Node::Client(c)) => f(c, &mut ctx).map_err(|reason| CmdError::BadValue {
+                field: "locks",
+                reason,
+            }),
+            _ => Err(no_locks()),
+        }
     }
 
     /// Applies a command at the current virtual time, appending its events to `out`.
@@ -667,6 +729,7 @@ impl World {
             Cmd::AddClient { node } => {
                 let ix = self.new_node(node, Role::Client)?;
                 self.emit(out, Some(ix), What::ClientJoin);
+                self.boot(ix, out);
             }
             Cmd::RemoveNode { node } => {
                 let (ix, rid) = self.server(node)?;
@@ -891,6 +954,68 @@ impl World {
                 }
                 self.emit(out, None, What::Note { text: text.clone() });
             }
+            Cmd::WipeDisk { node } => {
+                let ix = self.present(node)?;
+                let n = &mut self.core.nodes[ix as usize];
+                if n.status != Status::Down {
+                    return Err(CmdError::WrongState {
+                        node: node.clone(),
+                        state: "up (crash it first)",
+                    });
+                }
+                n.durable.clear();
+                self.emit(out, Some(ix), What::WipeDisk);
+            }
+            Cmd::LockJob {
+                client,
+                locks,
+                work_ms,
+                write,
+                wait_ms,
+            } => {
+                check_ms("work_ms", *work_ms)?;
+                check_ms("wait_ms", wait_ms.unwrap_or(0))?;
+                self.on_client(client, out, |c, ctx| {
+                    c.start_job(ctx, locks, *work_ms, *write, *wait_ms)
+                        .map(|_| ())
+                })?;
+            }
+            Cmd::LockAcquire {
+                client,
+                resource,
+                wait_ms,
+            } => {
+                check_ms("wait_ms", wait_ms.unwrap_or(0))?;
+                self.on_client(client, out, |c, ctx| c.acquire(ctx, *resource, *wait_ms))?;
+            }
+            Cmd::LockRelease { client, resource } => {
+                self.on_client(client, out, |c, ctx| c.release(ctx, *resource))?;
+            }
+            Cmd::SetFencing { on } => {
+                let name = self
+                    .protocols
+                    .locks
+                    .as_ref()
+                    .and_then(|l| l.storage.clone())
+                    .ok_or_else(no_locks)?;
+                let ix = self.present(&name)?;
+                if self.core.nodes[ix as usize].status != Status::Up {
+                    return Err(CmdError::WrongState {
+                        node: name,
+                        state: "down",
+                    });
+                }
+                let mut ctx = Ctx {
+                    core: &mut self.core,
+                    out,
+                    me: ix,
+                    topo: &self.topo,
+                };
+                match self.procs[ix as usize].locks.as_mut() {
+                    Some(locks::Node::Storage(s)) => s.set_fencing(&mut ctx, *on),
+                    _ => return Err(no_locks()),
+                }
+            }
         }
         Ok(())
     }
@@ -916,6 +1041,23 @@ impl World {
         self.core.net.set_cfg(cfg);
         Ok(())
     }
+}
+
+fn no_locks() -> CmdError {
+    CmdError::BadValue {
+        field: "protocols.locks",
+        reason: "locks (with a storage server, for fencing) are not configured".into(),
+    }
+}
+
+fn check_ms(field: &'static str, v: u64) -> Result<(), CmdError> {
+    if v > MAX_PAUSE_MS {
+        return Err(CmdError::BadValue {
+            field,
+            reason: format!("must be at most {MAX_PAUSE_MS}, got {v}"),
+        });
+    }
+    Ok(())
 }
 
 fn check_step(field: &'static str, v: i64) -> Result<(), CmdError> {

@@ -824,6 +824,7 @@ mod tests {
                     interval_ms: 100,
                     timeout_ms: 300,
                 }),
+                locks: None,
             },
             ..WorldCfg::default()
         })

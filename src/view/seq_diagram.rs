@@ -243,6 +243,8 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::Heal => (Global, Ink::Ok, "heal".into()),
         What::NetSet { .. } => (Global, Ink::Muted, "network".into()),
         What::LinkSet { .. } => (Global, Ink::Muted, "link".into()),
+        What::WipeDisk => (Fault, Ink::Danger, "disk wiped".into()),
+        What::Lock(_) => (Minor, Ink::Accent, String::new()),
         What::Note { .. } => (Global, Ink::Accent, String::new()),
         What::Rejected { op, .. } => (Global, Ink::Danger, format!("{op} rejected")),
         What::Violation { invariant, .. } => (Global, Ink::Danger, format!("✗ {invariant}")),
@@ -793,6 +795,7 @@ mod tests {
                     interval_ms: 100,
                     timeout_ms: 300,
                 }),
+                locks: None,
             },
             ..WorldCfg::default()
         })
@@ -932,6 +935,7 @@ mod tests {
                     interval_ms: 10,
                     timeout_ms: 50,
                 }),
+                locks: None,
             },
             ..WorldCfg::default()
         })

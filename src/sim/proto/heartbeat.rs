@@ -80,8 +80,9 @@ impl Node {
         let last = ctx
             .durable()
             .iter()
-            .map(|r| match r {
-                Record::Boot { incarnation } => *incarnation,
+            .filter_map(|r| match r {
+                Record::Boot { incarnation } => Some(*incarnation),
+                _ => None,
             })
             .max()
             .unwrap_or(0);

@@ -7,11 +7,14 @@
 //! [`Procs`] and [`ProtoCfg`]; route it in the three `Procs` methods.
 
 pub mod heartbeat;
+pub mod locks;
 
 use serde::{Deserialize, Serialize};
 
 use super::event::{Event, What};
-use super::world::{Core, NodeIx};
+use super::ring::Ring;
+use super::topology::Topology;
+use super::world::{Core, NodeIx, Role};
 
 /// The body of a message on the wire, tagged with the protocol that understands it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +22,8 @@ use super::world::{Core, NodeIx};
 pub enum Payload {
     /// Failure-detector traffic.
     Heartbeat(heartbeat::Msg),
+    /// Lock, coordination and storage traffic.
+    Locks(locks::Msg),
 }
 
 impl Payload {
@@ -26,6 +31,7 @@ impl Payload {
     pub fn label(&self) -> String {
         match self {
             Payload::Heartbeat(m) => m.label(),
+            Payload::Locks(m) => m.label(),
         }
     }
 }
@@ -36,6 +42,8 @@ impl Payload {
 pub enum TimerKind {
     /// Failure-detector timers.
     Heartbeat(heartbeat::Timer),
+    /// Lock protocol timers (leases, retries, sessions, jobs).
+    Locks(locks::Timer),
 }
 
 impl TimerKind {
@@ -43,6 +51,7 @@ impl TimerKind {
     pub fn label(&self) -> &'static str {
         match self {
             TimerKind::Heartbeat(t) => t.label(),
+            TimerKind::Locks(t) => t.label(),
         }
     }
 }
@@ -56,6 +65,8 @@ pub enum Record {
         /// 1 on first start, +1 on every recovery.
         incarnation: u64,
     },
+    /// Lock server, coordination server or storage state (see `locks::Rec`).
+    Lock(locks::Rec),
 }
 
 /// Which protocols run on the servers, with their settings (part of the scenario).
@@ -65,6 +76,9 @@ pub struct ProtoCfg {
     /// The heartbeat failure detector, if enabled.
     #[serde(default)]
     pub heartbeat: Option<heartbeat::HeartbeatCfg>,
+    /// Distributed locks, storage and client jobs, if enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locks: Option<locks::LockCfg>,
 }
 
 /// A node's volatile protocol state: one slot per protocol, `None` when not running.
@@ -73,17 +87,30 @@ pub struct ProtoCfg {
 pub struct Procs {
     /// Failure detector state, on servers when enabled.
     pub heartbeat: Option<heartbeat::Node>,
+    /// Lock server, storage or lock client state, when locks are enabled.
+    pub locks: Option<locks::Node>,
 }
 
 impl Procs {
-    /// Starts the protocols a server runs, reading whatever they need from its durable log.
+    /// Starts the protocols a node runs (servers: heartbeat, lock server or storage;
+    /// clients: the lock client), reading whatever they need from its durable log.
     pub(crate) fn boot(cfg: &ProtoCfg, ctx: &mut Ctx<'_>) -> Self {
+        let server = ctx.role() == Role::Server;
         Procs {
             heartbeat: cfg
                 .heartbeat
                 .as_ref()
+                .filter(|_| server)
                 .map(|c| heartbeat::Node::boot(c, ctx)),
+            locks: cfg.locks.as_ref().and_then(|c| locks::Node::boot(c, ctx)),
         }
+    }
+
+    /// Rough heap footprint, for snapshot memory reports.
+    pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.heartbeat.as_ref().map_or(0, |h| h.approx_bytes())
+            + self.locks.as_ref().map_or(0, |l| l.approx_bytes())
     }
 
     /// Routes a delivered message to the protocol that owns its payload.
@@ -92,6 +119,11 @@ impl Procs {
             Payload::Heartbeat(m) => {
                 if let Some(h) = self.heartbeat.as_mut() {
                     h.on_message(ctx, from, m);
+                }
+            }
+            Payload::Locks(m) => {
+                if let Some(l) = self.locks.as_mut() {
+                    l.on_message(ctx, from, m);
                 }
             }
         }
@@ -105,6 +137,11 @@ impl Procs {
                     h.on_timer(ctx, t);
                 }
             }
+            TimerKind::Locks(t) => {
+                if let Some(l) = self.locks.as_mut() {
+                    l.on_timer(ctx, t);
+                }
+            }
         }
     }
 }
@@ -115,12 +152,49 @@ pub struct Ctx<'a> {
     pub(crate) core: &'a mut Core,
     pub(crate) out: &'a mut Vec<Event>,
     pub(crate) me: NodeIx,
+    pub(crate) topo: &'a Topology,
 }
 
 impl Ctx<'_> {
     /// The node this handler runs on.
     pub fn me(&self) -> NodeIx {
         self.me
+    }
+
+    /// Whether this node is a server or a client.
+    pub fn role(&self) -> Role {
+        self.core.nodes[self.me as usize].role
+    }
+
+    /// The name of a node (what configs refer to), "" if there is no such node.
+    pub fn node_name(&self, ix: NodeIx) -> &str {
+        self.core.nodes.get(ix as usize).map_or("", |n| &n.name)
+    }
+
+    /// The index of the node with this name.
+    pub fn node_ix(&self, name: &str) -> Option<NodeIx> {
+        self.core
+            .nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| i as NodeIx)
+    }
+
+    /// The membership view every node shares (a service registry): who owns what.
+    pub fn ring(&self) -> &Ring {
+        self.topo.ring()
+    }
+
+    /// How many membership changes happened since the world was built: a node compares
+    /// it with the epoch it last checked ownership at.
+    pub fn ring_epoch(&self) -> u64 {
+        self.topo.epoch()
+    }
+
+    /// A random number from the world's one seeded generator (lock values, session ids,
+    /// back-off), so runs stay replayable.
+    pub fn random_below(&mut self, n: u64) -> u64 {
+        self.core.rng.below(n)
     }
 
     /// This node's clock reading: the only notion of "now" a protocol is allowed.
@@ -150,6 +224,9 @@ impl Ctx<'_> {
 
     /// Records something worth showing (a suspicion, a decision) in the trace.
     pub fn emit(&mut self, what: What) {
+        if let What::Lock(ev) = &what {
+            self.core.lock_stats.observe(self.me, self.core.now, ev);
+        }
         self.out.push(Event {
             t: self.core.now,
             node: Some(self.me),
