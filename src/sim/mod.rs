@@ -12,6 +12,7 @@ pub mod explore;
 pub mod fault;
 pub mod hash;
 pub mod invariant;
+pub mod json_path;
 pub mod keys;
 pub mod net;
 pub mod proto;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::cmd::Cmd;
 use super::fault::FaultBudget;
 use super::invariant::{self, Checker, Class};
+use super::json_path;
 use super::net::LinkCfg;
 use super::proto::ProtoCfg;
 use super::ring::MAX_VNODES_PER_NODE;
@@ -233,17 +234,15 @@ impl Scenario {
                 ))
             }
         }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let s: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
+        let s: Scenario = serde_json::from_slice(bytes).map_err(|inner| {
+            let (line, column) = (inner.line(), inner.column());
             let mut message = without_position(inner.to_string());
             if message.contains("expected u64") || message.contains("expected u32") {
                 message.push_str(" (times, counts and sizes are whole numbers ≥ 0)");
             }
             ScenarioError {
-                path,
-                line: Some((inner.line(), inner.column())),
+                path: json_path::path_at(bytes, line, column),
+                line: Some((line, column)),
                 message,
             }
         })?;
