@@ -196,15 +196,7 @@ impl Checker {
                     continue;
                 }
                 if let Err(witnesses) = (inv.check)(world, &trace[..end], i) {
-                    self.first[k] = Some(trace.len());
-                    trace.push(Event {
-                        t: world.now(),
-                        node: None,
-                        what: What::Violation {
-                            invariant: inv.name.to_string(),
-                            witnesses,
-                        },
-                    });
+                    self.first[k] = Some(record_violation(inv.name, world, trace, witnesses));
                     added += 1;
                 }
             }
@@ -224,15 +216,7 @@ impl Checker {
                 continue;
             }
             if let Err(witnesses) = at_end(world, trace) {
-                self.first[k] = Some(trace.len());
-                trace.push(Event {
-                    t: world.now(),
-                    node: None,
-                    what: What::Violation {
-                        invariant: inv.name.to_string(),
-                        witnesses,
-                    },
-                });
+                self.first[k] = Some(record_violation(inv.name, world, trace, witnesses));
                 added += 1;
             }
         }
@@ -270,4 +254,23 @@ impl Checker {
     pub fn invariants(&self) -> &[Invariant] {
         &self.invariants
     }
+}
+/// Appends the violation event of invariant `name` at the world's current time; returns its
+/// index in the trace (the first violation the checker remembers).
+fn record_violation(
+    name: &str,
+    world: &World,
+    trace: &mut Vec<Event>,
+    witnesses: Vec<usize>,
+) -> usize {
+    let at = trace.len();
+    trace.push(Event {
+        t: world.now(),
+        node: None,
+        what: What::Violation {
+            invariant: name.to_string(),
+            witnesses,
+        },
+    });
+    at
 }
