@@ -149,6 +149,12 @@ impl KeySet {
         &self.by_hash
     }
 
+    /// The hashes in ring order (`sorted_hashes()[j] == hash(by_hash()[j])`), for range
+    /// searches such as hit-testing a pointer.
+    pub fn sorted_hashes(&self) -> &[u64] {
+        &self.sorted_hashes
+    }
+
     /// Recomputes every key's owner with a ring lookup. This is the oracle that `apply` must
     /// agree with, and the way to start from scratch.
     pub fn assign_all(&mut self, ring: &Ring) {
