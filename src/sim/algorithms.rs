@@ -280,6 +280,37 @@ pub struct Report {
     pub weighted_max_over_mean: f64,
 }
 
+/// Keys whose owner, compared by node name, differs between two placements (`old` over
+/// `before`'s nodes, `new` over `after`'s).
+fn moved_between(
+    before: &[NodeSpec],
+    old: &[Option<usize>],
+    after: &[NodeSpec],
+    new: &[Option<usize>],
+) -> usize {
+    fn name(list: &[NodeSpec], o: Option<usize>) -> Option<&str> {
+        o.map(|i| list[i].name.as_str())
+    }
+    old.iter()
+        .zip(new)
+        .filter(|(&o, &n)| name(before, o) != name(after, n))
+        .count()
+}
+
+/// Keys one algorithm moves when the nodes change from `before` to `after`: the cost of that
+/// event under `alg` alone (what `compare` reports per algorithm).
+pub fn moved(
+    alg: Algorithm,
+    before: &[NodeSpec],
+    after: &[NodeSpec],
+    hashes: &[u64],
+    params: &Params,
+) -> Result<usize, RingError> {
+    let old = place(alg, before, hashes, params)?;
+    let new = place(alg, after, hashes, params)?;
+    Ok(moved_between(before, &old, after, &new))
+}
+
 /// Places `keys` with every algorithm before and after an event (any change of membership,
 /// liveness or weight between `before` and `after`) and reports movement and balance.
 /// Balance counts every live node of `after`, including those that own nothing; with no live
@@ -295,12 +326,7 @@ pub fn compare(
         .map(|&alg| {
             let old = place(alg, before, keys.hashes(), params)?;
             let new = place(alg, after, keys.hashes(), params)?;
-            let name = |list: &'_ [NodeSpec], o: Option<usize>| o.map(|i| list[i].name.clone());
-            let moved = old
-                .iter()
-                .zip(&new)
-                .filter(|(&o, &n)| name(before, o) != name(after, n))
-                .count();
+            let moved = moved_between(before, &old, after, &new);
             let mut counts = vec![0.0; after.len()];
             let mut weights = vec![0.0; after.len()];
             for (k, owner) in new.iter().enumerate() {

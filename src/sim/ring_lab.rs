@@ -391,18 +391,14 @@ impl RingLab {
     }
 
     fn mod_n_moved(&self, before: &[NodeSpec], after: &[NodeSpec]) -> Result<usize, String> {
-        let params = self.params();
-        let hashes = self.keys.hashes();
-        let old = algorithms::place(Algorithm::ModN, before, hashes, &params)
-            .map_err(|e| e.to_string())?;
-        let new = algorithms::place(Algorithm::ModN, after, hashes, &params)
-            .map_err(|e| e.to_string())?;
-        let name = |list: &[NodeSpec], o: Option<usize>| o.map(|i| list[i].name.clone());
-        Ok(old
-            .iter()
-            .zip(&new)
-            .filter(|(&o, &n)| name(before, o) != name(after, n))
-            .count())
+        algorithms::moved(
+            Algorithm::ModN,
+            before,
+            after,
+            self.keys.hashes(),
+            &self.params(),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Applies one command. On error nothing changes and the message says why.
