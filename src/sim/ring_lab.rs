@@ -337,7 +337,7 @@ impl RingLab {
         }
         let before_specs = specs_of(&self.ring);
         let old_owners: Vec<Option<NodeId>> = self.keys.owners().to_vec();
-        let old_view: Vec<Option<NodeId>> = self.view_owners().to_vec();
+        let old_view = self.view_snapshot();
         let mut arcs = Vec::new();
         if n > current {
             for _ in current..n {
@@ -373,6 +373,16 @@ impl RingLab {
         Ok(self.finish(report))
     }
 
+    /// The viewed owners before a change, needed only when the view is not the ring (the
+    /// ring's own moves come from the change's arcs), so the common case copies nothing.
+    fn view_snapshot(&self) -> Vec<Option<NodeId>> {
+        if self.view == Algorithm::Ring {
+            Vec::new()
+        } else {
+            self.view_owners.clone()
+        }
+    }
+
     /// Re-places keys under the viewed scheme after a topology change (the ring's own nodes
     /// are valid input for every scheme, so this cannot fail in practice; if it ever did, the
     /// view falls back to the ring rather than leaving a half-applied change).
@@ -404,7 +414,7 @@ impl RingLab {
     /// Applies one command. On error nothing changes and the message says why.
     pub fn apply(&mut self, cmd: RingCmd) -> Result<&Report, String> {
         let before_specs = specs_of(&self.ring);
-        let old_view: Vec<Option<NodeId>> = self.view_owners().to_vec();
+        let old_view = self.view_snapshot();
         let before = self.live_ids();
         let (verb, change) = match cmd {
             RingCmd::AddNode { name, weight } => {

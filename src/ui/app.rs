@@ -46,6 +46,8 @@ pub struct Shared {
     css_size: (f64, f64),
     dpr: f64,
     ready: bool,
+    /// Last value written to `data-animating`.
+    animating: Option<bool>,
 }
 
 impl Shared {
@@ -108,9 +110,13 @@ impl Shared {
         if !moving {
             self.transition = None;
         }
-        // Tests and the frame-time script read this: "0" means the loop has gone idle.
-        if let Some(root) = gloo_utils::document().document_element() {
-            let _ = root.set_attribute("data-animating", if moving { "1" } else { "0" });
+        // Tests and the frame-time script read this: "0" means the loop has gone idle. Written
+        // only when it changes, not on every frame.
+        if self.animating != Some(moving) {
+            self.animating = Some(moving);
+            if let Some(root) = gloo_utils::document().document_element() {
+                let _ = root.set_attribute("data-animating", if moving { "1" } else { "0" });
+            }
         }
         moving
     }
@@ -351,6 +357,7 @@ impl Component for App {
                 css_size: (640.0, 480.0),
                 dpr: 1.0,
                 ready: false,
+                animating: None,
             })),
             canvas_ref: NodeRef::default(),
             box_ref: NodeRef::default(),
