@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::net::MsgId;
 use super::proto::locks::ResKey;
@@ -17,15 +17,14 @@ pub const MAX_CLOCK_STEP_MS: i64 = 1_000_000_000;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// An input to the world. Nodes are named, not numbered, so commands read well in files.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// Reading is hand-written ([`decode`](super::cmd_decode::decode)): the serde derive for an
+/// internally tagged enum cost ~50 KB of wasm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum Cmd {
     /// A new server joins the cluster and the ring.
-    AddNode {
-        node: String,
-        #[serde(default = "one")]
-        weight: f64,
-    },
+    AddNode { node: String, weight: f64 },
     /// A server leaves the cluster and the ring for good.
     RemoveNode { node: String },
     /// The ring marks a server failed (membership view; the process may be fine).
@@ -66,9 +65,7 @@ pub enum Cmd {
         from: String,
         to: String,
         base_ms: u64,
-        #[serde(default)]
         jitter_ms: u64,
-        #[serde(default)]
         both_ways: bool,
     },
     /// Narration: shows `text` in the trace at this moment.
@@ -82,7 +79,6 @@ pub enum Cmd {
     LockJob {
         client: String,
         locks: Vec<ResKey>,
-        #[serde(default)]
         work_ms: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         write: Option<ResKey>,
@@ -100,10 +96,6 @@ pub enum Cmd {
     LockRelease { client: String, resource: ResKey },
     /// Storage starts (or stops) refusing stale fencing tokens.
     SetFencing { on: bool },
-}
-
-fn one() -> f64 {
-    1.0
 }
 
 impl Cmd {

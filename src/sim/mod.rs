@@ -7,6 +7,7 @@ pub mod algorithms;
 pub mod check;
 pub mod clock;
 pub mod cmd;
+pub mod cmd_decode;
 pub mod event;
 pub mod explore;
 pub mod fault;
