@@ -16,6 +16,7 @@ pub mod invariant;
 pub mod json_path;
 pub mod keys;
 pub mod net;
+pub mod order;
 pub mod proto;
 pub mod queue;
 pub mod ring;
