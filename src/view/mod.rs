@@ -5,6 +5,8 @@ pub mod cluster_scene;
 pub mod geom;
 pub mod hit;
 pub mod input;
+pub mod lock_scene;
+pub mod lock_view;
 pub mod metrics;
 pub mod playback;
 pub mod ring_scene;

@@ -14,6 +14,7 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntr
 use yew::prelude::*;
 
 use super::explore::{self, ExploreState};
+use super::locks::{self, LockAction, LockForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
@@ -22,9 +23,12 @@ use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
 use crate::sim::explore::{Explorer, Progress};
+use crate::sim::proto::locks::ResKey;
 use crate::sim::scenario::Scenario;
+use crate::sim::world::Role;
 use crate::ui::frame_loop::FrameLoop;
 use crate::view::cluster_scene::{self, ClusterHit, Layout};
+use crate::view::lock_view::{compare_recipes, with_recipe, RECIPES};
 use crate::view::playback::{speed_at, Playback};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::session::{event_msg, Session};
@@ -60,6 +64,7 @@ pub struct ClusterLab {
     notable_only: bool,
     explore: ExploreState,
     explore_timer: Option<Timeout>,
+    lock_form: LockForm,
 }
 
 fn now_ms() -> f64 {
@@ -183,6 +188,78 @@ impl ClusterLab {
         self.kick();
     }
 
+    /// The Locks panel's controls. Switching recipe reloads the scenario (every server's
+    /// role changes); the rest are commands at the playhead like any other.
+    fn lock_action(&mut self, a: LockAction) {
+        let scenario = {
+            let sh = self.shared.borrow();
+            let Some(s) = sh.session.as_ref() else {
+                return;
+            };
+            s.scenario().clone()
+        };
+        let cmd = match a {
+            LockAction::Client(c) => {
+                self.lock_form.client = c;
+                return;
+            }
+            LockAction::Resource(r) => {
+                self.lock_form.resource = r;
+                return;
+            }
+            LockAction::Fencing(on) => Ok(Cmd::SetFencing { on }),
+            LockAction::Acquire | LockAction::Release => self.lock_cmd(a == LockAction::Acquire),
+            LockAction::Recipe(i) => {
+                let Some(&(recipe, label)) = RECIPES.get(i) else {
+                    return;
+                };
+                self.lock_form.compare = None;
+                self.load(label, with_recipe(&scenario, recipe));
+                return;
+            }
+            LockAction::Compare => {
+                self.lock_form.compare = Some(compare_recipes(&scenario));
+                return;
+            }
+        };
+        match cmd {
+            Ok(cmd) => {
+                self.run(cmd);
+                self.lock_form.error = self.cmd_error.take();
+            }
+            Err(e) => self.lock_form.error = Some(e),
+        }
+    }
+
+    /// `lock_acquire` / `lock_release` for the chosen client and resource (defaults: the
+    /// first client, the first lock).
+    fn lock_cmd(&self, acquire: bool) -> Result<Cmd, String> {
+        let sh = self.shared.borrow();
+        let w = sh.session.as_ref().ok_or("no scenario is loaded")?.world();
+        let client = match self.lock_form.client.as_str() {
+            "" => w
+                .nodes()
+                .iter()
+                .find(|n| n.role == Role::Client)
+                .map(|n| n.name.clone())
+                .ok_or("this scenario has no clients")?,
+            c => c.to_string(),
+        };
+        let resource = match self.lock_form.resource.trim() {
+            "" => *w.lock_resources().first().ok_or("type a resource name")?,
+            r => ResKey::new(r)?,
+        };
+        Ok(if acquire {
+            Cmd::LockAcquire {
+                client,
+                resource,
+                wait_ms: None,
+            }
+        } else {
+            Cmd::LockRelease { client, resource }
+        })
+    }
+
     fn seek(&mut self, f: impl FnOnce(&mut Session)) {
         let mut sh = self.shared.borrow_mut();
         sh.play.pause();
@@ -304,6 +381,7 @@ impl Component for ClusterLab {
             notable_only: false,
             explore: ExploreState::default(),
             explore_timer: None,
+            lock_form: LockForm::default(),
         }
     }
 
@@ -495,6 +573,7 @@ impl Component for ClusterLab {
                 self.explore_timer = None;
                 self.explore.cancel();
             }
+            Msg::Lock(a) => self.lock_action(a),
             Msg::ReplayFound => {
                 let repro = self.explore.found().map(|f| f.repro.clone());
                 if let Some(r) = repro {
@@ -539,6 +618,7 @@ impl Component for ClusterLab {
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
                     </div>
+                    { locks::view(session, &self.lock_form, vt, link) }
                     <div class="diagram-head">
                         <h2 id="diagram-h">{"Space-time diagram"}</h2>
                         { panels::diagram_controls(sh.span_ms, sh.layout, link) }

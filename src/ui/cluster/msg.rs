@@ -133,6 +133,8 @@ pub enum Msg {
     ExploreCancel,
     /// "Replay this counterexample".
     ReplayFound,
+    /// A control of the Locks panel.
+    Lock(super::locks::LockAction),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
