@@ -819,11 +819,14 @@ pub fn describe(w: &World, now: f64) -> String {
         .filter(|s| s.health != Health::Removed)
         .map(|s| format!("{} {}", s.name, s.summary(&name)))
         .collect();
+    let t = now.max(0.0).floor() as u64;
+    let locks = super::lock_view::describe_locks(w, t);
     format!(
-        "Cluster at t={}: {}; {} messages in flight",
-        fmt_ms(now.max(0.0).floor() as u64),
+        "Cluster at t={}: {}; {} messages in flight{}{locks}",
+        fmt_ms(t),
         nodes.join(", "),
-        w.net().in_flight_len()
+        w.net().in_flight_len(),
+        if locks.is_empty() { "" } else { "; " },
     )
 }
 

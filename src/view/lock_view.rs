@@ -185,6 +185,38 @@ pub fn compare_recipes(s: &Scenario) -> Result<Vec<RecipeRun>, String> {
         .collect()
 }
 
+/// The locks in one sentence for the canvas's text alternative: "lock sku:42 on C: held
+/// by c2 (token 2), waiting c1; storage sku:42 = 9, token ≥ 2".
+pub fn describe_locks(w: &World, now: Time) -> String {
+    let name = |ix: NodeIx| w.name(ix);
+    let parts: Vec<String> = lock_rows(w, now)
+        .iter()
+        .map(|r| {
+            let on: Vec<String> = r.servers.iter().map(|&s| name(s)).collect();
+            let mut s = format!("lock {} on {}: ", r.res, on.join("+"));
+            let held: Vec<String> = r
+                .holders
+                .iter()
+                .map(|h| format!("{} (token {}, {})", name(h.client), h.token, lease_text(h)))
+                .collect();
+            s.push_str(&if held.is_empty() {
+                "free".to_string()
+            } else {
+                format!("held by {}", held.join(" and "))
+            });
+            if !r.waiters.is_empty() {
+                let w: Vec<String> = r.waiters.iter().map(|&c| name(c)).collect();
+                s.push_str(&format!(", waiting {}", w.join(", ")));
+            }
+            if let Some((v, seen)) = r.cell {
+                s.push_str(&format!("; storage {} = {v}, token ≥ {seen}", r.res));
+            }
+            s
+        })
+        .collect();
+    parts.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +272,11 @@ mod tests {
             lease_text(old).starts_with("overdue by"),
             "{}",
             lease_text(old)
+        );
+        let text = describe_locks(&w, 1_300);
+        assert!(
+            text.starts_with("lock sku:42 on ") && text.contains(" and c2 (token "),
+            "{text}"
         );
         let new = row.holders.iter().find(|h| h.client != c1).unwrap();
         assert!(new.token > old.token);

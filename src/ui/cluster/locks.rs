@@ -97,6 +97,10 @@ pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Scope<ClusterLab>) -> 
             e.target_unchecked_into::<HtmlInputElement>().value(),
         ))
     });
+    let client = match (form.client.as_str(), clients.first()) {
+        ("", Some(first)) => first.clone(),
+        (c, _) => c.to_string(),
+    };
     let resource = if form.resource.is_empty() {
         rows.first().map(|r| r.res.to_string()).unwrap_or_default()
     } else {
@@ -139,12 +143,14 @@ pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Scope<ClusterLab>) -> 
                 }) }
             </dl>
             <div class="row">
-                <select aria-label="Client" onchange={on_client}>
+                <label for="lock-client">{"As"}</label>
+                <select id="lock-client" onchange={on_client}>
                     { for clients.iter().map(|c| html! {
-                        <option value={c.clone()} selected={*c == form.client}>{ c.clone() }</option>
+                        <option value={c.clone()} selected={*c == client}>{ c.clone() }</option>
                     }) }
                 </select>
-                <input type="text" aria-label="Resource" maxlength="16" style="width: 90px"
+                <label for="lock-res">{"lock"}</label>
+                <input id="lock-res" type="text" style="width: 90px"
                     value={resource} oninput={on_res} />
                 <button onclick={act(link, LockAction::Acquire)} disabled={clients.is_empty()}>{"Acquire"}</button>
                 <button onclick={act(link, LockAction::Release)} disabled={clients.is_empty()}>{"Release"}</button>
