@@ -9,7 +9,8 @@ use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometr
 use super::lock_view::{lock_rows, LockRow};
 use super::scene::{Align, ArcBatch, Circle, Ink, Label, LineBatch, Scene};
 use crate::sim::event::What;
-use crate::sim::proto::locks::{LockEv, Msg, Node};
+use crate::sim::proto::locks::check::find_cycle;
+use crate::sim::proto::locks::{HandoffHow, LockEv, Msg, Node};
 use crate::sim::proto::Payload;
 use crate::sim::time::Time;
 use crate::sim::world::{NodeIx, Role, Status};
@@ -62,7 +63,10 @@ pub fn overlay(
             if let (Some(p), Some(q)) = (at(pos, c), ahead.and_then(|a| at(pos, a))) {
                 queue.push([p.0 as f32, p.1 as f32, q.0 as f32, q.1 as f32]);
             }
-            let label = format!("{} wait #{}", row.res, k + 1);
+            let label = match k {
+                0 => format!("wants {}", row.res),
+                _ => format!("wants {} ({} in line)", row.res, k + 1),
+            };
             tags.push((c, small(0.0, 0.0, label, Ink::Muted, false, Align::Center)));
             ahead = Some(c);
         }
@@ -102,6 +106,43 @@ pub fn overlay(
     }
     storage(f, pos, g, scene);
     tokens_in_flight(f, states, pos, g, scene);
+    deadlock(f, pos, g, scene);
+}
+
+/// A cycle in the wait-for graph: red arrows between the clients and the cycle in words.
+fn deadlock(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene) {
+    let w = f.world;
+    let Some(cycle) = find_cycle(&w.lock_wait_for()) else {
+        return;
+    };
+    let mut segs = Vec::new();
+    let mut text = "deadlock: ".to_string();
+    for (k, ((c, _), res)) in cycle.iter().enumerate() {
+        let next = cycle[(k + 1) % cycle.len()].0 .0;
+        if let (Some(p), Some(q)) = (at(pos, *c), at(pos, next)) {
+            segs.push([p.0 as f32, p.1 as f32, q.0 as f32, q.1 as f32]);
+        }
+        text.push_str(&format!("{} waits for {res} held by ", w.name(*c)));
+    }
+    if let Some(((first, _), _)) = cycle.first() {
+        text.push_str(&w.name(*first));
+    }
+    scene.lines.push(LineBatch {
+        ink: Ink::Danger,
+        width: 2.5,
+        alpha: 1.0,
+        dash: None,
+        segs,
+    });
+    scene.labels.push(Label {
+        x: g.cx,
+        y: g.cy + g.r_clients + g.node_r + 30.0,
+        text,
+        ink: Ink::Danger,
+        size: 12.0,
+        bold: true,
+        align: Align::Center,
+    });
 }
 
 fn at(pos: &Pos, ix: NodeIx) -> Option<(f64, f64)> {
@@ -293,7 +334,7 @@ fn roles(
 fn storage(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene) {
     let start = f
         .recent
-        .partition_point(|e| (e.t as f64) < f.now - FLASH_MS);
+        .partition_point(|e| (e.t as f64) < f.now - 2.0 * FLASH_MS);
     for e in &f.recent[start..] {
         if e.t as f64 > f.now {
             break;
@@ -301,6 +342,16 @@ fn storage(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Sce
         let (What::Lock(ev), Some(node)) = (&e.what, e.node) else {
             continue;
         };
+        if let LockEv::LockHandoff {
+            res,
+            how,
+            holder,
+            token,
+        } = ev
+        {
+            handoff(f, pos, g, scene, (node, e.t), *res, *how, (*holder, *token));
+            continue;
+        }
         let (token, seen, ok, write) = match ev {
             LockEv::StorageWrite {
                 token, seen, ok, ..
@@ -311,7 +362,7 @@ fn storage(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Sce
             _ => continue,
         };
         let stale = token < seen;
-        if ok && !stale {
+        if (ok && !stale) || f.now - e.t as f64 > FLASH_MS {
             continue;
         }
         let Some((x, y)) = at(pos, node) else {
@@ -342,6 +393,55 @@ fn storage(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Sce
             align: Align::Center,
         });
     }
+}
+
+/// A new ring owner took a lock over: what it learnt, above it for a moment; red when it
+/// learnt nothing while someone held the lock (the unsafe handoff).
+#[allow(clippy::too_many_arguments)]
+fn handoff(
+    f: &ClusterFrame<'_>,
+    pos: &Pos,
+    g: &ClusterGeometry,
+    scene: &mut Scene,
+    (node, t): (NodeIx, Time),
+    res: crate::sim::proto::locks::ResKey,
+    how: HandoffHow,
+    (holder, token): (Option<NodeIx>, u64),
+) {
+    let Some((x, y)) = at(pos, node) else {
+        return;
+    };
+    let knows = match holder {
+        Some(h) => format!("{} #{token}", f.world.name(h)),
+        None => "free".to_string(),
+    };
+    let (what, ink) = match how {
+        HandoffHow::None => ("learnt nothing (no replication)".to_string(), Ink::Danger),
+        HandoffHow::Empty => ("copies were empty".to_string(), Ink::Danger),
+        HandoffHow::Wait => ("nobody answered: waits a lease".to_string(), Ink::Warn),
+        HandoffHow::Replica => (format!("from its replica: {knows}"), Ink::Accent),
+        HandoffHow::Transfer => (format!("learnt {knows}"), Ink::Accent),
+    };
+    let age = ((f.now - t as f64) / (2.0 * FLASH_MS)).clamp(0.0, 1.0);
+    if age >= 1.0 {
+        return;
+    }
+    scene.markers.push(Circle {
+        cx: x,
+        cy: y,
+        r: g.node_r + 6.0,
+        stroke: Some((ink, 3.0 * (1.0 - age) + 1.0)),
+        fill: None,
+    });
+    scene.labels.push(Label {
+        x,
+        y: y - g.node_r - 30.0,
+        text: format!("took over {res}: {what}"),
+        ink,
+        size: 12.0,
+        bold: true,
+        align: Align::Center,
+    });
 }
 
 /// A grant in flight carries its token: "#4" rides on the message dot.
@@ -422,7 +522,7 @@ mod tests {
         let s = scene_at(&w, &ev, 180);
         let t = texts(&s);
         assert!(t.iter().any(|l| l.starts_with("sku:42 #")), "{t:?}");
-        assert!(t.contains(&"sku:42 wait #1"), "{t:?}");
+        assert!(t.contains(&"wants sku:42"), "{t:?}");
         assert!(
             t.iter().any(|l| l.starts_with("storage · fencing off")),
             "{t:?}"
@@ -485,6 +585,37 @@ mod tests {
         assert!(
             !texts(&later).iter().any(|l| l.contains("rejected")),
             "the flash fades"
+        );
+    }
+
+    #[test]
+    fn a_deadlock_is_drawn_and_told_and_a_handoff_says_what_the_new_owner_learnt() {
+        let (w, ev) = played("lock-deadlock.json", 400);
+        let s = scene_at(&w, &ev, 400);
+        let t = texts(&s);
+        let line = t
+            .iter()
+            .find(|l| l.starts_with("deadlock: "))
+            .expect("deadlock told");
+        assert!(
+            line.contains("waits for sku:42") && line.contains("waits for account:7"),
+            "{line}"
+        );
+        assert!(s
+            .lines
+            .iter()
+            .any(|b| b.ink == Ink::Danger && b.width == 2.5));
+
+        let (w, ev) = played("ring-handoff.json", 3_000);
+        let h = ev
+            .iter()
+            .find(|e| matches!(e.what, What::Lock(LockEv::LockHandoff { .. })))
+            .expect("a handoff");
+        let s = scene_at(&w, &ev, h.t + 50);
+        assert!(
+            texts(&s).iter().any(|l| l.starts_with("took over ")),
+            "{:?}",
+            texts(&s)
         );
     }
 
