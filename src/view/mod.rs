@@ -16,3 +16,4 @@ pub mod session;
 pub mod theme;
 pub mod transition;
 pub mod url;
+pub mod verify;

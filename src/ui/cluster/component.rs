@@ -15,6 +15,7 @@ use yew::prelude::*;
 
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
+use super::verify::{self, VerifyAction, VerifyForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
@@ -65,6 +66,7 @@ pub struct ClusterLab {
     explore: ExploreState,
     explore_timer: Option<Timeout>,
     lock_form: LockForm,
+    verify: VerifyForm,
 }
 
 fn now_ms() -> f64 {
@@ -382,6 +384,7 @@ impl Component for ClusterLab {
             explore: ExploreState::default(),
             explore_timer: None,
             lock_form: LockForm::default(),
+            verify: VerifyForm::default(),
         }
     }
 
@@ -574,6 +577,13 @@ impl Component for ClusterLab {
                 self.explore.cancel();
             }
             Msg::Lock(a) => self.lock_action(a),
+            Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
+            Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
+            Msg::Verify(VerifyAction::Run) => {
+                let start = now_ms();
+                let r = crate::view::verify::verify(self.verify.rms, self.verify.heuristic);
+                self.verify.result = Some((r, now_ms() - start));
+            }
             Msg::ReplayFound => {
                 let repro = self.explore.found().map(|f| f.repro.clone());
                 if let Some(r) = repro {
@@ -634,6 +644,7 @@ impl Component for ClusterLab {
                     { panels::invariants(session, link) }
                     { panels::narration(session, link) }
                     { explore::view(session, &self.explore, link) }
+                    { verify::view(&self.verify, link) }
                 </aside>
             </section>
         }

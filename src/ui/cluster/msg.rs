@@ -135,6 +135,8 @@ pub enum Msg {
     ReplayFound,
     /// A control of the Locks panel.
     Lock(super::locks::LockAction),
+    /// A control of the Verify panel.
+    Verify(super::verify::VerifyAction),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
