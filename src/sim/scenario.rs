@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::cmd::Cmd;
+use super::cmd::{Cmd, MAX_NOTE_CHARS};
 use super::fault::FaultBudget;
 use super::invariant::{self, Checker, Class};
 use super::json_path;
@@ -124,6 +124,24 @@ pub struct Narration {
     pub at_ms: Time,
     /// What to say.
     pub text: String,
+    /// A question the tour asks before revealing this step ("predict, then reveal").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<Ask>,
+}
+
+/// A multiple-choice question about what happens next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ask {
+    /// The question ("Which node owns sku:42 after C fails?").
+    pub question: String,
+    /// 2 to 6 answers.
+    pub choices: Vec<String>,
+    /// Index of the right one.
+    pub answer: usize,
+    /// Why, shown once answered.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Expectations: invariants that must hold and invariants the scenario demonstrates
@@ -397,6 +415,28 @@ impl Scenario {
                     format!("narration[{i}].at_ms"),
                     format!("{} is after until_ms {}", n.at_ms, self.until_ms),
                 ));
+            }
+            if let Some(a) = &n.ask {
+                let at = |f: &str| format!("narration[{i}].ask.{f}");
+                if !(2..=6).contains(&a.choices.len()) {
+                    return Err(err(at("choices"), "give 2 to 6 choices"));
+                }
+                if a.answer >= a.choices.len() {
+                    return Err(err(
+                        at("answer"),
+                        format!("{} is not a choice (0..{})", a.answer, a.choices.len()),
+                    ));
+                }
+                let long = [&a.question, &a.why]
+                    .into_iter()
+                    .chain(&a.choices)
+                    .any(|s| s.chars().count() > MAX_NOTE_CHARS);
+                if a.question.trim().is_empty() || long {
+                    return Err(err(
+                        at("question"),
+                        format!("question, choices and why need text, at most {MAX_NOTE_CHARS} characters each"),
+                    ));
+                }
             }
         }
         if let Some(e) = &self.expect {

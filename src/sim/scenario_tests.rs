@@ -380,3 +380,31 @@ fn bad_lock_commands_name_the_field() {
     ));
     assert!(e.starts_with("fault_budget.max_loss_pct"), "{e}");
 }
+
+#[test]
+fn tour_questions_are_validated() {
+    let with = |ask: &str| {
+        MINIMAL.replace(
+            r#""until_ms""#,
+            &format!(r#""narration":[{{"at_ms":5,"text":"t","ask":{ask}}}],"until_ms""#),
+        )
+    };
+    let ok = with(r#"{"question":"Who?","choices":["A","B"],"answer":1,"why":"because"}"#);
+    let s = Scenario::decode(ok.as_bytes()).unwrap();
+    assert_eq!(s.narration[0].ask.as_ref().unwrap().answer, 1);
+    let e = decode_err(&with(
+        r#"{"question":"Who?","choices":["A","B"],"answer":2}"#,
+    ));
+    assert!(
+        e.starts_with("narration[0].ask.answer") && e.contains("not a choice"),
+        "{e}"
+    );
+    let e = decode_err(&with(r#"{"question":"Who?","choices":["A"],"answer":0}"#));
+    assert!(e.starts_with("narration[0].ask.choices"), "{e}");
+    let e = decode_err(&with(r#"{"question":" ","choices":["A","B"],"answer":0}"#));
+    assert!(e.starts_with("narration[0].ask.question"), "{e}");
+    let e = decode_err(&with(
+        r#"{"question":"Who?","choices":["A","B"],"answer":0,"hint":"x"}"#,
+    ));
+    assert!(e.contains("hint"), "{e}");
+}

@@ -14,6 +14,7 @@ pub mod scene;
 pub mod seq_diagram;
 pub mod session;
 pub mod theme;
+pub mod tour;
 pub mod transition;
 pub mod url;
 pub mod verify;

@@ -42,12 +42,7 @@ fn line(v: &Verdict<Action>) -> Line {
         name: v.name,
         explain: v.explain,
         ok: v.ok,
-        path: v
-            .path
-            .iter()
-            .flatten()
-            .map(ToString::to_string)
-            .collect(),
+        path: v.path.iter().flatten().map(ToString::to_string).collect(),
     }
 }
 
@@ -81,7 +76,11 @@ pub fn verify(rms: usize, heuristic: bool) -> Result<Verified, String> {
             group_digits(report.states as u64),
             group_digits(report.transitions as u64),
             report.depth,
-            if report.truncated { " (stopped early)" } else { "" }
+            if report.truncated {
+                " (stopped early)"
+            } else {
+                ""
+            }
         ),
         always,
         sometimes: report.sometimes.iter().map(line).collect(),
@@ -96,7 +95,12 @@ mod tests {
     #[test]
     fn textbook_holds_with_the_published_state_count() {
         let v = verify(3, false).unwrap();
-        assert!(v.summary.starts_with("3 RMs, textbook: 288 distinct states"), "{}", v.summary);
+        assert!(
+            v.summary
+                .starts_with("3 RMs, textbook: 288 distinct states"),
+            "{}",
+            v.summary
+        );
         assert!(v.always.iter().all(|l| l.ok));
         assert!(v.sometimes.iter().all(|l| l.ok));
         assert!(v.counterexample.is_none());
@@ -108,7 +112,8 @@ mod tests {
         let broken = v.always.iter().find(|l| !l.ok).expect("a broken property");
         assert_eq!(broken.name, "TCConsistent");
         assert!(!broken.path.is_empty());
-        let cx: serde_json::Value = serde_json::from_str(v.counterexample.as_deref().unwrap()).unwrap();
+        let cx: serde_json::Value =
+            serde_json::from_str(v.counterexample.as_deref().unwrap()).unwrap();
         assert_eq!(cx["variant"], "heuristic");
         assert_eq!(cx["path"].as_array().unwrap().len(), broken.path.len());
     }
@@ -116,6 +121,8 @@ mod tests {
     #[test]
     fn out_of_range_sizes_are_refused_with_the_cli_alternative() {
         assert!(verify(0, false).unwrap_err().contains("1 to 6"));
-        assert!(verify(7, false).unwrap_err().contains("ringlab-cli check 2pc --rms 7"));
+        assert!(verify(7, false)
+            .unwrap_err()
+            .contains("ringlab-cli check 2pc --rms 7"));
     }
 }

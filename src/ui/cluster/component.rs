@@ -15,10 +15,11 @@ use yew::prelude::*;
 
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
-use super::verify::{self, VerifyAction, VerifyForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
+use super::tour::{self, TourAction};
+use super::verify::{self, VerifyAction, VerifyForm};
 use super::{commands, gallery, panels, timebar};
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
@@ -34,6 +35,7 @@ use crate::view::playback::{speed_at, Playback};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::session::{event_msg, Session};
 use crate::view::theme::Theme;
+use crate::view::tour::Tour;
 
 /// The scenario shown before the user picks one: small, and its lesson is plain.
 const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
@@ -67,6 +69,7 @@ pub struct ClusterLab {
     explore_timer: Option<Timeout>,
     lock_form: LockForm,
     verify: VerifyForm,
+    tour: Tour,
 }
 
 fn now_ms() -> f64 {
@@ -100,6 +103,7 @@ impl ClusterLab {
                 sh.play.stop_at = Some(session.until());
                 sh.sel = Selection::default();
                 self.form.side = default_side(&session);
+                self.tour = Tour::default();
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
@@ -188,6 +192,34 @@ impl ClusterLab {
         }
         drop(sh);
         self.kick();
+    }
+
+    /// The tour's buttons: each may move the playhead (a seek, never a fork).
+    fn tour_action(&mut self, a: TourAction) {
+        let (steps, now) = {
+            let sh = self.shared.borrow();
+            let Some(s) = sh.session.as_ref() else {
+                return;
+            };
+            (s.scenario().narration.clone(), s.world().now())
+        };
+        let to = match a {
+            TourAction::Start => self.tour.start(&steps),
+            TourAction::Next => self.tour.next(&steps),
+            TourAction::Back => self.tour.back(&steps),
+            TourAction::Answer(k) => self.tour.answer(&steps, k),
+            TourAction::Free => {
+                self.tour.free_play();
+                None
+            }
+            TourAction::Resume => {
+                self.tour.resume(&steps, now);
+                None
+            }
+        };
+        if let Some(t) = to {
+            self.seek(|s| s.seek_time(t));
+        }
     }
 
     /// The Locks panel's controls. Switching recipe reloads the scenario (every server's
@@ -385,6 +417,7 @@ impl Component for ClusterLab {
             explore_timer: None,
             lock_form: LockForm::default(),
             verify: VerifyForm::default(),
+            tour: Tour::default(),
         }
     }
 
@@ -577,6 +610,7 @@ impl Component for ClusterLab {
                 self.explore.cancel();
             }
             Msg::Lock(a) => self.lock_action(a),
+            Msg::Tour(a) => self.tour_action(a),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
             Msg::Verify(VerifyAction::Run) => {
@@ -620,7 +654,7 @@ impl Component for ClusterLab {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active}>
                 <div class="cluster-main">
                     { timebar::view(session, &sh.play, link) }
-                    { panels::caption(session) }
+                    { tour::view(session, &self.tour, link) }
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>

@@ -137,6 +137,8 @@ pub enum Msg {
     Lock(super::locks::LockAction),
     /// A control of the Verify panel.
     Verify(super::verify::VerifyAction),
+    /// A control of the tour card.
+    Tour(super::tour::TourAction),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
