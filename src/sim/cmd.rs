@@ -100,6 +100,35 @@ pub enum Cmd {
     LockRelease { client: String, resource: ResKey },
     /// Storage starts (or stops) refusing stale fencing tokens.
     SetFencing { on: bool },
+    /// A client submits one order: a two-phase commit across the shards owning
+    /// `order:N`, each SKU and the account (routed through the ring now).
+    Checkout {
+        client: String,
+        items: Vec<Item>,
+        account: ResKey,
+        amount: i64,
+        #[serde(default, skip_serializing_if = "is_false")]
+        fail_payment: bool,
+    },
+}
+
+/// One line of a `checkout`: `qty` units of `sku`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// The SKU key (`sku:…`).
+    pub sku: ResKey,
+    /// Units (1..=1,000,000).
+    #[serde(default = "one_unit")]
+    pub qty: u32,
+}
+
+fn one_unit() -> u32 {
+    1
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn one() -> f64 {
@@ -135,6 +164,7 @@ impl Cmd {
             Cmd::LockAcquire { .. } => "lock_acquire",
             Cmd::LockRelease { .. } => "lock_release",
             Cmd::SetFencing { .. } => "set_fencing",
+            Cmd::Checkout { .. } => "checkout",
         }
     }
 
@@ -167,7 +197,8 @@ impl Cmd {
             | Cmd::WipeDisk { node } => vec![node.as_str()],
             Cmd::LockJob { client, .. }
             | Cmd::LockAcquire { client, .. }
-            | Cmd::LockRelease { client, .. } => vec![client.as_str()],
+            | Cmd::LockRelease { client, .. }
+            | Cmd::Checkout { client, .. } => vec![client.as_str()],
             Cmd::Partition { side } => side.iter().map(String::as_str).collect(),
             Cmd::SetLinkLatency { from, to, .. } => vec![from.as_str(), to.as_str()],
             Cmd::Heal

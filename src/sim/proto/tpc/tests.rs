@@ -1,0 +1,1 @@
+//! Two-phase commit through the world's public API.
