@@ -191,8 +191,12 @@ impl Shard {
             return;
         }
         if let Some(commit) = self.p.variant.presumption() {
+            // First time since this restart: the client never heard, tell it too.
             self.decided.insert(tx, commit);
             send(ctx, from, Msg::Decision { tx, commit });
+            if let Some(o) = ctx.order(tx) {
+                send(ctx, o.client, Msg::Done { tx, commit });
+            }
         }
     }
 
