@@ -11,19 +11,27 @@ use super::wire::{Msg, Timer, TxId};
 use super::{send, set_timer};
 use crate::sim::event::What;
 use crate::sim::proto::Ctx;
+use crate::sim::rng::Rng;
 
-/// A client's commit-protocol state: the outcomes it was told (volatile).
+/// A client's commit-protocol state: the outcomes it was told (volatile) and, for the
+/// workload's client, the generator of its orders.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Client {
     cfg: Arc<TpcCfg>,
     outcomes: BTreeMap<TxId, bool>,
+    /// Seeded once from the world's generator when the client starts, then independent
+    /// of it: the same seed gives the same order stream whatever the variant does with
+    /// the network (so variants compare on the same workload).
+    orders: Rng,
 }
 
 impl Client {
     /// Starts; the workload's client arms its first order.
     pub(crate) fn boot(cfg: Arc<TpcCfg>, ctx: &mut Ctx<'_>) -> Client {
+        let mut orders = Rng::new(0);
         if let Some(w) = &cfg.workload {
             if w.client == ctx.node_name(ctx.me()) {
+                orders = Rng::new(ctx.random_below(u64::MAX));
                 let now = ctx.now_local().max(0) as u64;
                 set_timer(ctx, w.from_ms.saturating_sub(now).max(1), Timer::Workload);
             }
@@ -31,6 +39,7 @@ impl Client {
         Client {
             cfg,
             outcomes: BTreeMap::new(),
+            orders,
         }
     }
 
@@ -105,22 +114,24 @@ impl Client {
         if skus.is_empty() || accounts.is_empty() {
             return;
         }
-        let n = 1 + ctx.random_below(w.items as u64) as usize;
+        let r = &mut self.orders;
+        let n = 1 + r.below(w.items as u64) as usize;
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
-            let hot = chance(ctx, w.hot);
-            let sku = if hot {
+            let sku = if r.chance(w.hot) {
                 skus[0]
             } else {
-                skus[ctx.random_below(skus.len() as u64) as usize]
+                skus[r.below(skus.len() as u64) as usize]
             };
             if !items.iter().any(|(s, _)| *s == sku) {
                 items.push((sku, 1));
             }
         }
-        let account = accounts[ctx.random_below(accounts.len() as u64) as usize];
+        let account = accounts[r.below(accounts.len() as u64) as usize];
         let units = items.len() as i64;
-        let pay_fails = chance(ctx, w.pay_fail);
+        let pay_fails = r.chance(w.pay_fail);
+        let mean = 1_000 / w.rate_per_s.max(1) as u64;
+        let next = 1 + r.below(2 * mean.max(1));
         let req = Request {
             items,
             account,
@@ -129,13 +140,6 @@ impl Client {
         };
         // A key without a live owner skips this order; the stream goes on.
         let _ = self.submit(ctx, &req);
-        let mean = 1_000 / w.rate_per_s.max(1) as u64;
-        let next = 1 + ctx.random_below(2 * mean.max(1));
         set_timer(ctx, next, Timer::Workload);
     }
-}
-
-/// True with probability `p`, from the world's generator (in millionths).
-fn chance(ctx: &mut Ctx<'_>, p: f64) -> bool {
-    p > 0.0 && (p >= 1.0 || (ctx.random_below(1_000_000) as f64) < p * 1_000_000.0)
 }
