@@ -171,3 +171,56 @@ fn a_heuristic_decision_is_caught_within_budget() {
     assert!(found.is_some(), "heuristic damage not caught in 200 seeds");
     eprintln!("heuristic damage first caught at seed {found:?}");
 }
+
+/// The figures of docs/2pc.md ("the four variants on the same workload"), printed as the
+/// table's rows: `cargo test --release --test tpc_props -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints the documentation's figures; not an assertion"]
+fn variant_figures() {
+    const SEEDS: u64 = 20;
+    for crash in [false, true] {
+        for v in [
+            Variant::Classic,
+            Variant::PresumedAbort,
+            Variant::PresumedCommit,
+            Variant::ThreePhase,
+        ] {
+            let mut s = load(v);
+            s.fault_budget = None;
+            s.until_ms = 5_000;
+            let extra: Vec<(Time, Cmd)> = if crash {
+                vec![
+                    (1_000, Cmd::Crash { node: "A".into() }),
+                    (1_800, Cmd::Recover { node: "A".into() }),
+                ]
+            } else {
+                Vec::new()
+            };
+            let (mut n, mut c, mut a, mut m, mut f, mut l, mut d, mut max) =
+                (0, 0, 0, 0, 0, 0, 0, 0);
+            for seed in 0..SEEDS {
+                let (_, w) = run(&s, seed, &extra);
+                let t = w.tpc_stats();
+                n += t.orders;
+                c += t.committed;
+                a += t.aborted;
+                m += t.messages;
+                f += t.forced_writes;
+                l += t.lazy_writes;
+                d += t.in_doubt_ms;
+                max = max.max(t.max_in_doubt_ms);
+            }
+            let per = |x: u64| x as f64 / (c + a) as f64;
+            println!(
+                "| {} | {} | {n} orders | {c} / {a} | {:.1} | {:.2} | {:.2} | {:.1} | {max} | {:.1} |",
+                if crash { "A down 1.0–1.8 s" } else { "none" },
+                v.name(),
+                per(m),
+                per(f),
+                per(l),
+                per(d),
+                c as f64 / SEEDS as f64 / 5.0
+            );
+        }
+    }
+}
