@@ -1,12 +1,12 @@
 //! Clients: submit orders (one `checkout` command, or a generated workload), each routed
 //! through the ring at BEGIN, and learn their outcomes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::cfg::TpcCfg;
 use super::event::TpcEv;
 use super::order::{route, Request};
+use super::vecmap::VecMap;
 use super::wire::{Msg, Timer, TxId};
 use super::{send, set_timer};
 use crate::sim::event::What;
@@ -18,7 +18,7 @@ use crate::sim::rng::Rng;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Client {
     cfg: Arc<TpcCfg>,
-    outcomes: BTreeMap<TxId, bool>,
+    outcomes: VecMap<TxId, bool>,
     /// Seeded once from the world's generator when the client starts, then independent
     /// of it: the same seed gives the same order stream whatever the variant does with
     /// the network (so variants compare on the same workload).
@@ -38,13 +38,13 @@ impl Client {
         }
         Client {
             cfg,
-            outcomes: BTreeMap::new(),
+            outcomes: VecMap::default(),
             orders,
         }
     }
 
     /// Outcomes this client was told, by order.
-    pub fn outcomes(&self) -> &BTreeMap<TxId, bool> {
+    pub fn outcomes(&self) -> &VecMap<TxId, bool> {
         &self.outcomes
     }
 
@@ -93,7 +93,8 @@ impl Client {
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, m: Msg) {
         if let Msg::Done { tx, commit } = m {
-            if self.outcomes.insert(tx, commit).is_none() {
+            if !self.outcomes.contains_key(&tx) {
+                self.outcomes.insert(tx, commit);
                 ctx.emit(What::Tpc(TpcEv::OrderDone { tx, commit }));
             }
         }

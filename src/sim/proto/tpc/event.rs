@@ -2,10 +2,9 @@
 //! time in doubt) and what the invariants and counters read. They flatten into the trace
 //! as ordinary kinds (`tpc_vote`, `tpc_decide`, `order_done`, …).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+use super::vecmap::VecMap;
 use super::wire::{Known, RecKind, TxId};
 use crate::sim::time::Time;
 use crate::sim::world::NodeIx;
@@ -249,9 +248,9 @@ pub struct TpcStats {
     /// Virtual time of the last first-decision.
     pub last_decision_at: Time,
     #[serde(skip)]
-    per_tx: BTreeMap<TxId, Outcomes>,
+    per_tx: VecMap<TxId, Outcomes>,
     #[serde(skip)]
-    doubt_since: BTreeMap<(NodeIx, TxId), Time>,
+    doubt_since: VecMap<(NodeIx, TxId), Time>,
 }
 
 impl TpcStats {
@@ -267,17 +266,17 @@ impl TpcStats {
                 }
             }
             TpcEv::TpcVote { tx, yes: true, .. } => {
-                self.doubt_since.entry((node, tx)).or_insert(now);
+                self.doubt_since.get_or_insert_with((node, tx), || now);
             }
             TpcEv::TpcRecover {
                 tx,
                 known: Known::Prepared | Known::PreCommitted,
                 coordinator: false,
             } => {
-                self.doubt_since.entry((node, tx)).or_insert(now);
+                self.doubt_since.get_or_insert_with((node, tx), || now);
             }
             TpcEv::TpcDecide { tx, commit, .. } => {
-                let o = self.per_tx.entry(tx).or_default();
+                let o = self.per_tx.get_or_insert_with(tx, Outcomes::default);
                 if o.decided == (false, false) {
                     if commit {
                         self.committed += 1;
@@ -300,7 +299,7 @@ impl TpcStats {
                     self.in_doubt_ms += d;
                     self.max_in_doubt_ms = self.max_in_doubt_ms.max(d);
                 }
-                let o = self.per_tx.entry(tx).or_default();
+                let o = self.per_tx.get_or_insert_with(tx, Outcomes::default);
                 let list = if commit {
                     &mut o.committed
                 } else {

@@ -16,6 +16,7 @@ mod part;
 pub mod shard;
 #[cfg(test)]
 mod tests;
+pub mod vecmap;
 pub mod view;
 pub mod wire;
 

@@ -4,11 +4,10 @@
 //! participant in those touching its keys. This file has the state, the log and recovery;
 //! `coord.rs` and `part.rs` the two roles' handlers.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::cfg::Params;
 use super::event::{DecidedBy, How, TpcEv};
 use super::order::Order;
+use super::vecmap::VecMap;
 use super::wire::{Known, Msg, RecKind, TRec, Timer, TxId};
 use super::{send, set_timer};
 use crate::sim::event::What;
@@ -70,19 +69,19 @@ pub struct Shard {
     /// Lazy records not yet on disk: lost if the node crashes before the next forced write.
     pub(super) buffer: Vec<TRec>,
     /// Stock and balances held here.
-    pub(super) rows: BTreeMap<ResKey, i64>,
+    pub(super) rows: VecMap<ResKey, i64>,
     /// Sales recorded here (the `order:N` rows): tx → (units, amount).
-    pub(super) sales: BTreeMap<TxId, (i64, i64)>,
+    pub(super) sales: VecMap<TxId, (i64, i64)>,
     /// Local lock table: key → transaction holding it.
-    pub(super) locks: BTreeMap<ResKey, TxId>,
+    pub(super) locks: VecMap<ResKey, TxId>,
     /// Participant: open transactions.
-    pub(super) parts: BTreeMap<TxId, Part>,
+    pub(super) parts: VecMap<TxId, Part>,
     /// Participant: outcomes applied.
-    pub(super) done: BTreeMap<TxId, bool>,
+    pub(super) done: VecMap<TxId, bool>,
     /// Coordinator: open transactions.
-    pub(super) coords: BTreeMap<TxId, Coord>,
+    pub(super) coords: VecMap<TxId, Coord>,
     /// Decisions this node knows it (or a terminator on it) made or presumed.
-    pub(super) decided: BTreeMap<TxId, bool>,
+    pub(super) decided: VecMap<TxId, bool>,
 }
 
 impl Shard {
@@ -95,13 +94,13 @@ impl Shard {
         let mut s = Shard {
             p,
             buffer: Vec::new(),
-            rows: BTreeMap::new(),
-            sales: BTreeMap::new(),
-            locks: BTreeMap::new(),
-            parts: BTreeMap::new(),
-            done: BTreeMap::new(),
-            coords: BTreeMap::new(),
-            decided: BTreeMap::new(),
+            rows: VecMap::default(),
+            sales: VecMap::default(),
+            locks: VecMap::default(),
+            parts: VecMap::default(),
+            done: VecMap::default(),
+            coords: VecMap::default(),
+            decided: VecMap::default(),
         };
         let log: Vec<TRec> = ctx
             .durable()
@@ -111,9 +110,9 @@ impl Shard {
                 _ => None,
             })
             .collect();
-        let mut collecting = BTreeSet::new();
-        let mut coord_pre = BTreeSet::new();
-        let mut ended = BTreeSet::new();
+        let mut collecting: Vec<TxId> = Vec::new();
+        let mut coord_pre: Vec<TxId> = Vec::new();
+        let mut ended: Vec<TxId> = Vec::new();
         let me = ctx.me();
         for r in &log {
             let tx = r.tx;
@@ -122,13 +121,13 @@ impl Shard {
                     s.rows.insert(key, value);
                 }
                 RecKind::Collecting => {
-                    collecting.insert(tx);
+                    collecting.push(tx);
                 }
                 RecKind::Decision { commit } => {
                     s.decided.insert(tx, commit);
                 }
                 RecKind::PreCommit { coordinator: true } => {
-                    coord_pre.insert(tx);
+                    coord_pre.push(tx);
                 }
                 RecKind::PreCommit { coordinator: false } => {
                     if let Some(p) = s.parts.get_mut(&tx) {
@@ -148,7 +147,7 @@ impl Shard {
                     s.done.insert(tx, commit);
                 }
                 RecKind::End => {
-                    ended.insert(tx);
+                    ended.push(tx);
                 }
             }
         }
@@ -256,32 +255,32 @@ impl Shard {
     }
 
     /// Stock and balance rows held here.
-    pub fn rows(&self) -> &BTreeMap<ResKey, i64> {
+    pub fn rows(&self) -> &VecMap<ResKey, i64> {
         &self.rows
     }
 
     /// Sales recorded here: tx → (units, amount).
-    pub fn sales(&self) -> &BTreeMap<TxId, (i64, i64)> {
+    pub fn sales(&self) -> &VecMap<TxId, (i64, i64)> {
         &self.sales
     }
 
     /// The lock table: key → transaction.
-    pub fn locks(&self) -> &BTreeMap<ResKey, TxId> {
+    pub fn locks(&self) -> &VecMap<ResKey, TxId> {
         &self.locks
     }
 
     /// Open transactions as a participant.
-    pub fn parts(&self) -> &BTreeMap<TxId, Part> {
+    pub fn parts(&self) -> &VecMap<TxId, Part> {
         &self.parts
     }
 
     /// Outcomes applied as a participant.
-    pub fn done(&self) -> &BTreeMap<TxId, bool> {
+    pub fn done(&self) -> &VecMap<TxId, bool> {
         &self.done
     }
 
     /// Open transactions as a coordinator.
-    pub fn coords(&self) -> &BTreeMap<TxId, Coord> {
+    pub fn coords(&self) -> &VecMap<TxId, Coord> {
         &self.coords
     }
 

@@ -97,12 +97,25 @@ fn a_commit_moves_stock_and_money_into_the_sale_and_frees_every_lock() {
     run(&mut w, 2_000);
     assert_eq!(w.tpc_outcome(1), OrderOutcome::Committed);
     let b = w.tpc_shard(ix(&w, "B")).unwrap();
-    assert_eq!(b.rows()[&key("sku:4")], 3);
+    assert_eq!(b.rows().get(&key("sku:4")).copied().unwrap(), 3);
     assert_eq!(
-        w.tpc_shard(ix(&w, "D")).unwrap().rows()[&key("account:4")],
+        w.tpc_shard(ix(&w, "D"))
+            .unwrap()
+            .rows()
+            .get(&key("account:4"))
+            .copied()
+            .unwrap(),
         80
     );
-    assert_eq!(w.tpc_shard(ix(&w, "C")).unwrap().sales()[&1], (2, 20));
+    assert_eq!(
+        w.tpc_shard(ix(&w, "C"))
+            .unwrap()
+            .sales()
+            .get(&1)
+            .copied()
+            .unwrap(),
+        (2, 20)
+    );
     assert!(w.tpc_locks_of(1).is_empty());
     let t = w.tpc_totals().unwrap();
     assert_eq!((t.stock, t.sold, t.money, t.paid), (8, 2, 80, 20));

@@ -142,7 +142,7 @@ impl World {
             if s.parts().values().any(|p| p.in_doubt()) {
                 return None;
             }
-            for (k, v) in s.rows() {
+            for (k, v) in s.rows().iter() {
                 if k.as_str().starts_with("sku:") {
                     t.stock += v;
                 } else {
