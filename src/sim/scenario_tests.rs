@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 13] = [
+const BUILTIN: [(&str, &str); 21] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -57,6 +57,38 @@ const BUILTIN: [(&str, &str); 13] = [
     (
         "lock-deadlock",
         include_str!("../../static/scenarios/lock-deadlock.json"),
+    ),
+    (
+        "tpc-coordinator-crash",
+        include_str!("../../static/scenarios/tpc-coordinator-crash.json"),
+    ),
+    (
+        "tpc-coordinator-crash-after-commit",
+        include_str!("../../static/scenarios/tpc-coordinator-crash-after-commit.json"),
+    ),
+    (
+        "tpc-no-vote",
+        include_str!("../../static/scenarios/tpc-no-vote.json"),
+    ),
+    (
+        "tpc-participant-crash-before-vote",
+        include_str!("../../static/scenarios/tpc-participant-crash-before-vote.json"),
+    ),
+    (
+        "tpc-lost-commit-ack",
+        include_str!("../../static/scenarios/tpc-lost-commit-ack.json"),
+    ),
+    (
+        "tpc-participant-recovers-prepared",
+        include_str!("../../static/scenarios/tpc-participant-recovers-prepared.json"),
+    ),
+    (
+        "tpc-3pc-split",
+        include_str!("../../static/scenarios/tpc-3pc-split.json"),
+    ),
+    (
+        "tpc-heuristic",
+        include_str!("../../static/scenarios/tpc-heuristic.json"),
     ),
 ];
 
