@@ -412,3 +412,20 @@ fn bad_lock_commands_name_the_field() {
     ));
     assert!(e.starts_with("fault_budget.max_loss_pct"), "{e}");
 }
+
+#[test]
+fn two_phase_commit_fields_need_version_3_and_name_the_field() {
+    let base = include_str!("../../static/scenarios/tpc-no-vote.json");
+    assert!(Scenario::decode(base.as_bytes()).is_ok());
+    let e = decode_err(&base.replace(r#""version": 3"#, r#""version": 2"#));
+    assert!(
+        e.starts_with("protocols.tpc") && e.contains("version"),
+        "{e}"
+    );
+    let e = decode_err(&base.replace(r#""stock": {"#, r#""variant": "four", "stock": {"#));
+    assert!(e.contains("tpc.variant"), "{e}");
+    let e = decode_err(&base.replace(r#""qty": 9"#, r#""qty": 0"#));
+    assert!(e.starts_with("schedule[0].cmd.items[0].qty"), "{e}");
+    let e = decode_err(&base.replace(r#""account:4": 100"#, r#""account:4": -1"#));
+    assert!(e.starts_with("protocols.tpc.balances.account:4"), "{e}");
+}

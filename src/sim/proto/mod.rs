@@ -89,7 +89,11 @@ pub struct ProtoCfg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locks: Option<locks::LockCfg>,
     /// Two-phase commit across the shards, if enabled (scenario version 3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tpc::cfg::deserialize_opt"
+    )]
     pub tpc: Option<tpc::TpcCfg>,
 }
 

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use super::super::locks::ResKey;
 
@@ -20,7 +21,7 @@ pub const MAX_ITEMS: usize = 8;
 
 /// Which commit protocol runs. They differ in which log writes are forced, which
 /// messages are acknowledged and what an unknown transaction is presumed to have done.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
     /// Every decision forced and acknowledged; an unknown transaction was aborted.
@@ -84,7 +85,7 @@ impl Variant {
 }
 
 /// What an in-doubt participant does on its own under the unsafe `heuristic` option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Heuristic {
     /// Releases its locks and aborts (the usual operator's choice: free the inventory).
@@ -94,81 +95,61 @@ pub enum Heuristic {
 }
 
 /// A stream of orders generated from the world's seeded generator by one client.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Workload {
     /// The client that submits the orders.
     pub client: String,
     /// Mean orders per second (intervals are uniform in 0..2× the mean).
     pub rate_per_s: u32,
     /// Each order has 1..=items distinct SKUs, one unit each.
-    #[serde(default = "one")]
     pub items: u32,
     /// Probability that a line is the hottest SKU (the first in `stock`'s order).
-    #[serde(default)]
     pub hot: f64,
     /// Probability that an order's payment fails (its account shard votes NO).
-    #[serde(default)]
     pub pay_fail: f64,
     /// Price of one unit (amount = units × price).
-    #[serde(default = "ten")]
     pub price: i64,
     /// First order at this virtual time (ms, client's clock).
-    #[serde(default)]
     pub from_ms: u64,
     /// No order after this time (ms, client's clock; default: never stop).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<u64>,
 }
 
-/// `protocols.tpc`: see docs/2pc.md for every field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `protocols.tpc`: see docs/2pc.md for every field. Written with serde, read by
+/// [`TpcCfg::from_json`] (a hand decoder is much smaller than a derived one in the wasm
+/// bundle).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TpcCfg {
     /// The commit protocol.
-    #[serde(default)]
     pub variant: Variant,
     /// A fixed coordinator (a server name); default: the ring owner of `tx:N`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coordinator: Option<String>,
     /// Coordinator: abort if not every vote arrived within this (ms, local clock).
-    #[serde(default = "d_vote")]
     pub vote_timeout_ms: u64,
     /// Participant: abort unilaterally if PREPARE has not come this long after the work.
-    #[serde(default = "d_work")]
     pub work_timeout_ms: u64,
     /// Participant: start asking (or, 3PC, terminating) after this long in doubt.
-    #[serde(default = "d_doubt")]
     pub doubt_timeout_ms: u64,
     /// Resend interval for decisions, pre-commits and inquiries.
-    #[serde(default = "d_retry")]
     pub retry_ms: u64,
     /// In-doubt participants also ask the other participants (cooperative termination).
-    #[serde(default)]
     pub ask_peers: bool,
     /// UNSAFE: an in-doubt participant decides alone after `heuristic_ms`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub heuristic: Option<Heuristic>,
     /// How long the heuristic participant waits in doubt before deciding.
-    #[serde(default = "d_heuristic")]
     pub heuristic_ms: u64,
     /// Initial units per SKU key (`sku:…`), each a row on the shard owning it at start.
-    #[serde(default)]
     pub stock: BTreeMap<ResKey, i64>,
     /// Initial money per account key (`account:…`).
-    #[serde(default)]
     pub balances: BTreeMap<ResKey, i64>,
     /// Generated orders, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<Workload>,
 }
 
-fn one() -> u32 {
-    1
-}
-fn ten() -> i64 {
-    10
-}
 fn d_vote() -> u64 {
     500
 }
@@ -183,6 +164,142 @@ fn d_retry() -> u64 {
 }
 fn d_heuristic() -> u64 {
     1_000
+}
+
+/// Reads `protocols.tpc` through [`TpcCfg::from_json`]; a bad value fails with its
+/// field's name (the scenario decoder adds the path and position).
+pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TpcCfg>, D::Error> {
+    let v = Value::deserialize(d)?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    TpcCfg::from_json(&v)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("tpc.{e}")))
+}
+
+fn obj<'a>(v: &'a Value, what: &str) -> Result<&'a serde_json::Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| format!("{what}: expected an object, got {v}"))
+}
+
+fn uint(v: &Value, k: &str) -> Result<u64, String> {
+    v.as_u64()
+        .ok_or_else(|| format!("{k}: expected a whole number ≥ 0, got {v}"))
+}
+
+fn int(v: &Value, k: &str) -> Result<i64, String> {
+    v.as_i64()
+        .ok_or_else(|| format!("{k}: expected a whole number, got {v}"))
+}
+
+fn prob(v: &Value, k: &str) -> Result<f64, String> {
+    v.as_f64()
+        .ok_or_else(|| format!("{k}: expected a number, got {v}"))
+}
+
+fn text<'a>(v: &'a Value, k: &str) -> Result<&'a str, String> {
+    v.as_str()
+        .ok_or_else(|| format!("{k}: expected a string, got {v}"))
+}
+
+fn rows(v: &Value, k: &str) -> Result<BTreeMap<ResKey, i64>, String> {
+    let mut out = BTreeMap::new();
+    for (name, x) in obj(v, k)? {
+        let key = ResKey::new(name).map_err(|e| format!("{k}: {e}"))?;
+        out.insert(key, int(x, &format!("{k}.{name}"))?);
+    }
+    Ok(out)
+}
+
+fn u32_of(v: &Value, k: &str) -> Result<u32, String> {
+    u32::try_from(uint(v, k)?).map_err(|_| format!("{k}: too large, got {v}"))
+}
+
+impl Workload {
+    fn from_json(v: &Value) -> Result<Workload, String> {
+        let mut w = Workload {
+            client: String::new(),
+            rate_per_s: 0,
+            items: 1,
+            hot: 0.0,
+            pay_fail: 0.0,
+            price: 10,
+            from_ms: 0,
+            until_ms: None,
+        };
+        let o = obj(v, "workload")?;
+        for (k, x) in o {
+            let f = format!("workload.{k}");
+            match k.as_str() {
+                "client" => w.client = text(x, &f)?.to_string(),
+                "rate_per_s" => w.rate_per_s = u32_of(x, &f)?,
+                "items" => w.items = u32_of(x, &f)?,
+                "hot" => w.hot = prob(x, &f)?,
+                "pay_fail" => w.pay_fail = prob(x, &f)?,
+                "price" => w.price = int(x, &f)?,
+                "from_ms" => w.from_ms = uint(x, &f)?,
+                "until_ms" if x.is_null() => w.until_ms = None,
+                "until_ms" => w.until_ms = Some(uint(x, &f)?),
+                _ => return Err(format!("{f}: unknown field")),
+            }
+        }
+        for need in ["client", "rate_per_s"] {
+            if !o.contains_key(need) {
+                return Err(format!("workload.{need}: missing"));
+            }
+        }
+        Ok(w)
+    }
+}
+
+impl TpcCfg {
+    /// Reads `protocols.tpc` from JSON: unknown fields refused, defaults applied; errors
+    /// start with the field's name.
+    pub fn from_json(v: &Value) -> Result<TpcCfg, String> {
+        let mut c = TpcCfg::new(Variant::Classic);
+        for (k, x) in obj(v, "tpc")? {
+            match k.as_str() {
+                "variant" => {
+                    c.variant = match x.as_str() {
+                        Some("classic") => Variant::Classic,
+                        Some("presumed_abort") => Variant::PresumedAbort,
+                        Some("presumed_commit") => Variant::PresumedCommit,
+                        Some("three_phase") => Variant::ThreePhase,
+                        _ => return Err(format!(
+                            "variant: expected classic, presumed_abort, presumed_commit or three_phase, got {x}"
+                        )),
+                    }
+                }
+                "coordinator" if x.is_null() => c.coordinator = None,
+                "coordinator" => c.coordinator = Some(text(x, k)?.to_string()),
+                "vote_timeout_ms" => c.vote_timeout_ms = uint(x, k)?,
+                "work_timeout_ms" => c.work_timeout_ms = uint(x, k)?,
+                "doubt_timeout_ms" => c.doubt_timeout_ms = uint(x, k)?,
+                "retry_ms" => c.retry_ms = uint(x, k)?,
+                "heuristic_ms" => c.heuristic_ms = uint(x, k)?,
+                "ask_peers" => {
+                    c.ask_peers = x
+                        .as_bool()
+                        .ok_or_else(|| format!("ask_peers: expected true or false, got {x}"))?
+                }
+                "heuristic" => {
+                    c.heuristic = match x.as_str() {
+                        _ if x.is_null() => None,
+                        Some("abort") => Some(Heuristic::Abort),
+                        Some("commit") => Some(Heuristic::Commit),
+                        _ => return Err(format!("heuristic: expected abort or commit, got {x}")),
+                    }
+                }
+                "stock" => c.stock = rows(x, k)?,
+                "balances" => c.balances = rows(x, k)?,
+                "workload" if x.is_null() => c.workload = None,
+                "workload" => c.workload = Some(Workload::from_json(x)?),
+                _ => return Err(format!("{k}: unknown field")),
+            }
+        }
+        Ok(c)
+    }
 }
 
 /// The resolved `Copy` settings every node keeps.
@@ -353,7 +470,7 @@ mod tests {
 
     #[test]
     fn defaults_and_variant_rules() {
-        let c: TpcCfg = serde_json::from_str("{}").unwrap();
+        let c = TpcCfg::from_json(&serde_json::json!({})).unwrap();
         assert_eq!(c, TpcCfg::new(Variant::Classic));
         assert!(c.validate().is_ok());
         // Presumed abort: aborts cost no forced write and no ack.
@@ -368,7 +485,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_field() {
         let bad = |json: &str| {
-            let c: TpcCfg = serde_json::from_str(json).unwrap();
+            let c = TpcCfg::from_json(&serde_json::from_str(json).unwrap()).unwrap();
             c.validate().unwrap_err().0
         };
         assert_eq!(bad(r#"{"retry_ms":0}"#), "retry_ms");
@@ -381,7 +498,35 @@ mod tests {
             bad(r#"{"workload":{"client":"web","rate_per_s":5}}"#),
             "workload"
         );
-        assert!(serde_json::from_str::<TpcCfg>(r#"{"variant":"four_phase"}"#).is_err());
+        let decode = |json: &str| TpcCfg::from_json(&serde_json::from_str(json).unwrap());
+        assert!(decode(r#"{"variant":"four_phase"}"#)
+            .unwrap_err()
+            .starts_with("variant"));
+        assert!(decode(r#"{"retry":5}"#)
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(decode(r#"{"stock":{"sku:1":"x"}}"#)
+            .unwrap_err()
+            .starts_with("stock.sku:1"));
+        assert!(decode(r#"{"workload":{"client":"w"}}"#)
+            .unwrap_err()
+            .contains("rate_per_s"));
+        // What serde writes, the decoder reads back.
+        let mut full = TpcCfg::new(Variant::ThreePhase);
+        full.heuristic = Some(Heuristic::Commit);
+        full.stock.insert(ResKey::new("sku:1").unwrap(), 4);
+        full.workload = Some(Workload {
+            client: "web".into(),
+            rate_per_s: 5,
+            items: 2,
+            hot: 0.5,
+            pay_fail: 0.1,
+            price: 3,
+            from_ms: 7,
+            until_ms: Some(9),
+        });
+        let back = TpcCfg::from_json(&serde_json::to_value(&full).unwrap()).unwrap();
+        assert_eq!(back, full);
         let c = TpcCfg {
             coordinator: Some("Z".into()),
             ..TpcCfg::new(Variant::Classic)
