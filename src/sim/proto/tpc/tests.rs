@@ -356,3 +356,30 @@ fn seeking_replays_the_same_world() {
     tl.seek(Target::Head);
     assert!(tl.world() == &head);
 }
+
+/// A heuristic COMMIT while the coordinator is gone and nothing was decided commits with
+/// no decision in any log: `commit_after_logged_decision` catches it.
+#[test]
+fn a_heuristic_commit_without_a_decision_is_caught() {
+    use crate::sim::invariant::Checker;
+    let mut c = cfg(Variant::Classic);
+    c.heuristic = Some(Heuristic::Commit);
+    c.heuristic_ms = 500;
+    let mut tl = Timeline::with_checker(world(c, 1), Checker::builtin(), usize::MAX);
+    tl.advance_to(100);
+    tl.apply(checkout(1, 10)).unwrap();
+    tl.advance_to(115); // every vote sent, none arrived: nothing decided
+    tl.apply(Cmd::Crash { node: "A".into() }).unwrap();
+    tl.advance_to(2_000);
+    let broken: Vec<&str> = tl
+        .checker()
+        .results()
+        .filter(|(_, at)| at.is_some())
+        .map(|(i, _)| i.name)
+        .collect();
+    assert!(
+        broken.contains(&"commit_after_logged_decision"),
+        "{broken:?}"
+    );
+    assert_eq!(tl.world().tpc_stats().heuristic, 3);
+}
