@@ -96,6 +96,30 @@ pub enum Cmd {
     LockRelease { client: String, resource: ResKey },
     /// Storage starts (or stops) refusing stale fencing tokens.
     SetFencing { on: bool },
+    /// A client submits one order: a two-phase commit across the shards owning
+    /// `order:N`, each SKU and the account (routed through the ring now).
+    Checkout {
+        client: String,
+        items: Vec<Item>,
+        account: ResKey,
+        amount: i64,
+        #[serde(skip_serializing_if = "is_false")]
+        fail_payment: bool,
+    },
+}
+
+/// One line of a `checkout`: `qty` units of `sku` (read by `cmd_decode`; `qty` defaults
+/// to 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Item {
+    /// The SKU key (`sku:…`).
+    pub sku: ResKey,
+    /// Units (1..=1,000,000).
+    pub qty: u32,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Cmd {
@@ -127,6 +151,7 @@ impl Cmd {
             Cmd::LockAcquire { .. } => "lock_acquire",
             Cmd::LockRelease { .. } => "lock_release",
             Cmd::SetFencing { .. } => "set_fencing",
+            Cmd::Checkout { .. } => "checkout",
         }
     }
 
@@ -159,7 +184,8 @@ impl Cmd {
             | Cmd::WipeDisk { node } => vec![node.as_str()],
             Cmd::LockJob { client, .. }
             | Cmd::LockAcquire { client, .. }
-            | Cmd::LockRelease { client, .. } => vec![client.as_str()],
+            | Cmd::LockRelease { client, .. }
+            | Cmd::Checkout { client, .. } => vec![client.as_str()],
             Cmd::Partition { side } => side.iter().map(String::as_str).collect(),
             Cmd::SetLinkLatency { from, to, .. } => vec![from.as_str(), to.as_str()],
             Cmd::Heal

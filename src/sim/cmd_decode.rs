@@ -8,14 +8,14 @@
 use serde::{de::Error as _, Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::cmd::Cmd;
+use super::cmd::{Cmd, Item};
 use super::proto::locks::ResKey;
 
 /// Every op a scenario may use, for the "unknown op" message.
 const OPS: &str = "add_node, remove_node, fail_node, recover_node, add_client, crash, recover, \
 pause, clock_jump, set_skew, set_drift, partition, isolate, heal, drop_message, set_loss, \
 set_dup, set_latency, set_link_latency, note, wipe_disk, lock_job, lock_acquire, lock_release, \
-set_fencing";
+set_fencing, checkout";
 
 impl<'de> Deserialize<'de> for Cmd {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -120,6 +120,13 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
             resource: f.res("resource")?,
         },
         "set_fencing" => Cmd::SetFencing { on: f.bool("on")? },
+        "checkout" => Cmd::Checkout {
+            client: f.string("client")?,
+            items: f.list("items", Fields::as_item)?,
+            account: f.res("account")?,
+            amount: f.i64("amount")?,
+            fail_payment: f.opt(Fields::bool, "fail_payment")?.unwrap_or(false),
+        },
         _ => return Err(format!("unknown op `{op}` (one of {OPS})")),
     };
     match f.m.keys().next() {
@@ -212,6 +219,24 @@ impl Fields<'_> {
         ResKey::new(&s).map_err(|e| format!("`{}`.{k}: {e}", self.op))
     }
 
+    /// `{"sku": "sku:1", "qty": 2}` (`qty` defaults to 1).
+    fn as_item(&mut self, k: &str, v: Value) -> Result<Item, String> {
+        let Value::Object(m) = v else {
+            return Err(self.bad(k, r#"an item like {"sku": "sku:1", "qty": 2}"#, &v));
+        };
+        let mut item = Fields { op: self.op, m };
+        let sku = item.res("sku").map_err(|e| format!("{k}: {e}"))?;
+        let qty = match item.opt(Fields::u64, "qty")? {
+            None => 1,
+            Some(q) => u32::try_from(q)
+                .map_err(|_| format!("`{}`.{k}.qty: at most {}", self.op, u32::MAX))?,
+        };
+        match item.m.keys().next() {
+            Some(extra) => Err(format!("`{}`.{k} has no field `{extra}`", self.op)),
+            None => Ok(Item { sku, qty }),
+        }
+    }
+
     fn list<T>(
         &mut self,
         k: &str,
@@ -264,6 +289,7 @@ mod tests {
             r#"{"op":"lock_acquire","client":"c1","resource":"sku:1","wait_ms":10}"#,
             r#"{"op":"lock_release","client":"c1","resource":"sku:1"}"#,
             r#"{"op":"set_fencing","on":true}"#,
+            r#"{"op":"checkout","client":"web","items":[{"sku":"sku:1","qty":2},{"sku":"sku:2","qty":1}],"account":"account:7","amount":30,"fail_payment":true}"#,
         ];
         assert_eq!(all.len(), OPS.split(", ").count(), "one sample per op");
         for json in all {
@@ -329,6 +355,17 @@ mod tests {
         assert!(
             e.contains("`lock_job`.locks[1]") && e.contains("1..=16 bytes"),
             "{e}"
+        );
+        let e = err(
+            r#"{"op":"checkout","client":"w","items":[{"sku":"s","n":1}],"account":"a","amount":1}"#,
+        );
+        assert!(e.contains("`checkout`.items[0] has no field `n`"), "{e}");
+        let c: Cmd = serde_json::from_str(
+            r#"{"op":"checkout","client":"w","items":[{"sku":"s"}],"account":"a","amount":1}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(c, Cmd::Checkout { ref items, fail_payment: false, .. } if items[0].qty == 1)
         );
         let e = err(r#"{"op":"set_fencing","on":"yes"}"#);
         assert!(e.contains("true or false"), "{e}");

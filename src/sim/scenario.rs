@@ -20,9 +20,10 @@ use super::topology::KeyCfg;
 use super::world::{ServerSpec, World, WorldCfg};
 
 /// The newest scenario format version this build reads: 2 adds distributed locks
-/// (`protocols.locks`, lock commands, client faults in `fault_budget`). Version 1 files
-/// still load; a file using a version-2 feature must say `"version": 2`.
-pub const VERSION: u64 = 2;
+/// (`protocols.locks`, lock commands, client faults in `fault_budget`); 3 adds two-phase
+/// commit (`protocols.tpc`, the `checkout` command). Older files still load; a file using
+/// a newer feature must say so in `"version"`.
+pub const VERSION: u64 = 3;
 /// The oldest version still read.
 pub const MIN_VERSION: u64 = 1;
 /// Most servers in a scenario's initial cluster.
@@ -236,7 +237,7 @@ impl Scenario {
                 return Err(err(
                     "version",
                     format!(
-                    "missing; this file needs \"version\": {MIN_VERSION} (or {VERSION} with locks)"
+                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
                 ),
                 ))
             }
@@ -247,7 +248,7 @@ impl Scenario {
                 return Err(err(
                     "version",
                     format!(
-                    "unsupported version {v}; this build needs version {MIN_VERSION} or {VERSION}"
+                    "unsupported version {v}; this build needs version {MIN_VERSION} to {VERSION}"
                 ),
                 ))
             }
@@ -345,6 +346,7 @@ impl Scenario {
         }
         self.network.validate().map_err(|m| err("network", m))?;
         self.validate_locks(&servers)?;
+        self.validate_tpc(&servers)?;
         if let Some(h) = &self.protocols.heartbeat {
             if h.interval_ms == 0 {
                 return Err(err("protocols.heartbeat.interval_ms", "must be at least 1"));
@@ -389,6 +391,7 @@ impl Scenario {
                 ));
             }
             self.validate_lock_cmd(i, &s.cmd, &clients)?;
+            self.validate_checkout(i, &s.cmd, &clients)?;
             match &s.cmd {
                 Cmd::AddClient { node } => {
                     known.insert(node.clone());
@@ -479,6 +482,79 @@ impl Scenario {
         l.validate()
             .and_then(|_| l.validate_nodes(servers))
             .map_err(|(f, m)| err(format!("protocols.locks.{f}"), m))
+    }
+
+    /// Two-phase commit settings: version, ranges, node references.
+    fn validate_tpc(&self, servers: &[String]) -> Result<(), ScenarioError> {
+        let Some(t) = &self.protocols.tpc else {
+            return Ok(());
+        };
+        if self.version < 3 {
+            return Err(err(
+                "protocols.tpc",
+                format!(
+                    "two-phase commit needs \"version\": 3 (this file says {})",
+                    self.version
+                ),
+            ));
+        }
+        t.validate()
+            .and_then(|_| t.validate_nodes(servers, &self.cluster.clients))
+            .map_err(|(f, m)| err(format!("protocols.tpc.{f}"), m))
+    }
+
+    /// A checkout needs version 3, two-phase commit configured, a client, and sane lines.
+    fn validate_checkout(
+        &self,
+        i: usize,
+        cmd: &Cmd,
+        clients: &BTreeSet<String>,
+    ) -> Result<(), ScenarioError> {
+        let Cmd::Checkout {
+            client,
+            items,
+            amount,
+            ..
+        } = cmd
+        else {
+            return Ok(());
+        };
+        let path = format!("schedule[{i}].cmd");
+        if self.version < 3 {
+            return Err(err(path, "checkout needs \"version\": 3"));
+        }
+        if self.protocols.tpc.is_none() {
+            return Err(err(path, "checkout needs protocols.tpc"));
+        }
+        if !clients.contains(client) {
+            return Err(err(
+                format!("{path}.client"),
+                format!("\"{client}\" is not a client"),
+            ));
+        }
+        let max = super::proto::tpc::cfg::MAX_ITEMS;
+        if items.is_empty() || items.len() > max {
+            return Err(err(
+                format!("{path}.items"),
+                format!("an order has 1..={max} lines, got {}", items.len()),
+            ));
+        }
+        for (k, it) in items.iter().enumerate() {
+            if !(1..=1_000_000).contains(&it.qty) {
+                return Err(err(
+                    format!("{path}.items[{k}].qty"),
+                    format!("must be in 1..=1000000, got {}", it.qty),
+                ));
+            }
+        }
+        let limit = super::proto::tpc::cfg::MAX_VALUE;
+        if !(0..=limit).contains(amount) {
+            return Err(err(
+                format!("{path}.amount"),
+                format!("must be in 0..={limit}, got {amount}"),
+            ));
+        }
+        Ok(())
     }
 
     /// A lock command needs version 2, locks configured and a client that exists.

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 13] = [
+const BUILTIN: [(&str, &str); 21] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -57,6 +57,38 @@ const BUILTIN: [(&str, &str); 13] = [
     (
         "lock-deadlock",
         include_str!("../../static/scenarios/lock-deadlock.json"),
+    ),
+    (
+        "tpc-coordinator-crash",
+        include_str!("../../static/scenarios/tpc-coordinator-crash.json"),
+    ),
+    (
+        "tpc-coordinator-crash-after-commit",
+        include_str!("../../static/scenarios/tpc-coordinator-crash-after-commit.json"),
+    ),
+    (
+        "tpc-no-vote",
+        include_str!("../../static/scenarios/tpc-no-vote.json"),
+    ),
+    (
+        "tpc-participant-crash-before-vote",
+        include_str!("../../static/scenarios/tpc-participant-crash-before-vote.json"),
+    ),
+    (
+        "tpc-lost-commit-ack",
+        include_str!("../../static/scenarios/tpc-lost-commit-ack.json"),
+    ),
+    (
+        "tpc-participant-recovers-prepared",
+        include_str!("../../static/scenarios/tpc-participant-recovers-prepared.json"),
+    ),
+    (
+        "tpc-3pc-split",
+        include_str!("../../static/scenarios/tpc-3pc-split.json"),
+    ),
+    (
+        "tpc-heuristic",
+        include_str!("../../static/scenarios/tpc-heuristic.json"),
     ),
 ];
 
@@ -112,8 +144,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":3"#));
-    assert!(e.contains("needs version 1 or 2"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":4"#));
+    assert!(e.contains("needs version 1 to 3"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }
@@ -407,4 +439,21 @@ fn tour_questions_are_validated() {
         r#"{"question":"Who?","choices":["A","B"],"answer":0,"hint":"x"}"#,
     ));
     assert!(e.contains("hint"), "{e}");
+}
+
+#[test]
+fn two_phase_commit_fields_need_version_3_and_name_the_field() {
+    let base = include_str!("../../static/scenarios/tpc-no-vote.json");
+    assert!(Scenario::decode(base.as_bytes()).is_ok());
+    let e = decode_err(&base.replace(r#""version": 3"#, r#""version": 2"#));
+    assert!(
+        e.starts_with("protocols.tpc") && e.contains("version"),
+        "{e}"
+    );
+    let e = decode_err(&base.replace(r#""stock": {"#, r#""variant": "four", "stock": {"#));
+    assert!(e.contains("tpc.variant"), "{e}");
+    let e = decode_err(&base.replace(r#""qty": 9"#, r#""qty": 0"#));
+    assert!(e.starts_with("schedule[0].cmd.items[0].qty"), "{e}");
+    let e = decode_err(&base.replace(r#""account:4": 100"#, r#""account:4": -1"#));
+    assert!(e.starts_with("protocols.tpc.balances.account:4"), "{e}");
 }

@@ -854,7 +854,7 @@ mod tests {
                     interval_ms: 100,
                     timeout_ms: 300,
                 }),
-                locks: None,
+                ..ProtoCfg::default()
             },
             ..WorldCfg::default()
         })

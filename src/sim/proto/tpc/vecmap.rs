@@ -1,0 +1,108 @@
+//! A sorted-vector map: the few operations the commit protocol needs, with `BTreeMap`'s
+//! ordering (so iteration and traces stay deterministic) but a fraction of its code size
+//! in the wasm bundle, and cheap clones for snapshots. Keys are mostly appended in
+//! increasing order (transaction ids), so inserts are usually pushes.
+
+/// Keys in increasing order, each once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VecMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap(Vec::new())
+    }
+}
+
+impl<K: Ord + Copy, V> VecMap<K, V> {
+    fn find(&self, k: &K) -> Result<usize, usize> {
+        self.0.binary_search_by(|(x, _)| x.cmp(k))
+    }
+
+    /// The value of `k`.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.find(k).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The value of `k`, mutably.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        match self.find(k) {
+            Ok(i) => Some(&mut self.0[i].1),
+            Err(_) => None,
+        }
+    }
+
+    /// Whether `k` has a value.
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.find(k).is_ok()
+    }
+
+    /// Sets `k` to `v`.
+    pub fn insert(&mut self, k: K, v: V) {
+        match self.find(&k) {
+            Ok(i) => self.0[i].1 = v,
+            Err(i) => self.0.insert(i, (k, v)),
+        }
+    }
+
+    /// The value of `k`, inserted as `make()` first if absent.
+    pub fn get_or_insert_with(&mut self, k: K, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&k) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (k, make()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    /// Removes `k`, returning its value.
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        self.find(k).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// Keeps the entries `f` accepts.
+    pub fn retain(&mut self, mut f: impl FnMut(&K, &V) -> bool) {
+        self.0.retain(|(k, v)| f(k, v));
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Values in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VecMap;
+
+    #[test]
+    fn behaves_like_an_ordered_map() {
+        let mut m = VecMap::default();
+        for k in [5u32, 1, 3, 1] {
+            m.insert(k, k * 10);
+        }
+        assert_eq!(m.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![1, 3, 5]);
+        assert_eq!(m.get(&3), Some(&30));
+        *m.get_or_insert_with(7, || 0) += 1;
+        assert_eq!(m.remove(&1), Some(10));
+        m.retain(|k, _| *k != 5);
+        assert_eq!(m.values().copied().collect::<Vec<_>>(), vec![30, 1]);
+        assert!(m.contains_key(&7) && !m.contains_key(&5) && m.len() == 2);
+    }
+}
