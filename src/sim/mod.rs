@@ -28,6 +28,7 @@ pub mod text;
 pub mod time;
 pub mod timeline;
 pub mod topology;
+pub mod vecmap;
 pub mod world;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

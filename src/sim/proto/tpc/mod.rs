@@ -16,7 +16,7 @@ mod part;
 pub mod shard;
 #[cfg(test)]
 mod tests;
-pub mod vecmap;
+pub use crate::sim::vecmap;
 pub mod view;
 pub mod wire;
 
