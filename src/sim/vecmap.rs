@@ -4,6 +4,8 @@
 //! small maps of protocol state (a server's locks, a shard's transactions), where keys are
 //! few or mostly appended in order, so inserts are usually pushes.
 
+use std::borrow::Borrow;
+
 /// Keys in increasing order, each once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VecMap<K, V>(Vec<(K, V)>);
@@ -15,17 +17,26 @@ impl<K, V> Default for VecMap<K, V> {
 }
 
 impl<K: Ord, V> VecMap<K, V> {
-    fn find(&self, k: &K) -> Result<usize, usize> {
-        self.0.binary_search_by(|(x, _)| x.cmp(k))
+    fn find<Q: Ord + ?Sized>(&self, k: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.binary_search_by(|(x, _)| x.borrow().cmp(k))
     }
 
     /// The value of `k`.
-    pub fn get(&self, k: &K) -> Option<&V> {
+    pub fn get<Q: Ord + ?Sized>(&self, k: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(k).ok().map(|i| &self.0[i].1)
     }
 
     /// The value of `k`, mutably.
-    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, k: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         match self.find(k) {
             Ok(i) => Some(&mut self.0[i].1),
             Err(_) => None,
@@ -33,7 +44,10 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// Whether `k` has a value.
-    pub fn contains_key(&self, k: &K) -> bool {
+    pub fn contains_key<Q: Ord + ?Sized>(&self, k: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
         self.find(k).is_ok()
     }
 
@@ -84,7 +98,10 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// Removes `k`, returning its value.
-    pub fn remove(&mut self, k: &K) -> Option<V> {
+    pub fn remove<Q: Ord + ?Sized>(&mut self, k: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(k).ok().map(|i| self.0.remove(i).1)
     }
 
