@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::cmd::{Cmd, MAX_NOTE_CHARS};
 use super::fault::FaultBudget;
 use super::invariant::{self, Checker, Class};
-use super::json_path;
 use super::net::LinkCfg;
 use super::proto::ProtoCfg;
 use super::ring::MAX_VNODES_PER_NODE;
@@ -185,14 +184,6 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// serde_json appends " at line L column C"; we report the position separately.
-fn without_position(mut message: String) -> String {
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    message
-}
-
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
         path: path.into(),
@@ -253,18 +244,7 @@ impl Scenario {
                 ))
             }
         }
-        let s: Scenario = serde_json::from_slice(bytes).map_err(|inner| {
-            let (line, column) = (inner.line(), inner.column());
-            let mut message = without_position(inner.to_string());
-            if message.contains("expected u64") || message.contains("expected u32") {
-                message.push_str(" (times, counts and sizes are whole numbers ≥ 0)");
-            }
-            ScenarioError {
-                path: json_path::path_at(bytes, line, column),
-                line: Some((line, column)),
-                message,
-            }
-        })?;
+        let s = super::scenario_read::read(value)?;
         s.validate()?;
         Ok(s)
     }

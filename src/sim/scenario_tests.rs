@@ -457,3 +457,59 @@ fn two_phase_commit_fields_need_version_3_and_name_the_field() {
     let e = decode_err(&base.replace(r#""account:4": 100"#, r#""account:4": -1"#));
     assert!(e.starts_with("protocols.tpc.balances.account:4"), "{e}");
 }
+
+#[test]
+fn the_hand_reader_agrees_with_serde_on_every_built_in_scenario() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") || path.ends_with("index.json") {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let hand = super::scenario_read::read(v.clone()).unwrap();
+        let derived: Scenario = serde_json::from_value(v).unwrap();
+        assert_eq!(hand, derived, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} scenarios");
+}
+
+#[test]
+fn hand_reader_errors_carry_the_exact_path() {
+    let e = decode_err(&MINIMAL.replace(r#""until_ms":1000"#, r#""until_ms":-1"#));
+    assert!(
+        e.starts_with("until_ms: expected a whole number ≥ 0, got -1"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(r#""servers":["A","B"]"#, r#""servers":["A",7]"#));
+    assert!(
+        e.starts_with("cluster.servers[1]: expected a string, got 7"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""protocols":{"locks":{"recipe":"redis","ttl_ms":"long"}},"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("protocols.locks.ttl_ms: expected a whole number"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""protocols":{"locks":{"recipe":"paxos"}},"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("protocols.locks.recipe: unknown value \"paxos\""),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""narration":[{"at_ms":1,"text":"x","ask":{"question":"q","choices":"ab","answer":0}}],"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("narration[0].ask.choices: expected a list"),
+        "{e}"
+    );
+}
