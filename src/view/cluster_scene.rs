@@ -191,10 +191,11 @@ pub struct ClusterGeometry {
 }
 
 /// The geometry of a frame: with locks, servers carry a third label line (their lock role,
-/// storage's cells), so the circle leaves more room.
+/// storage's cells), with 2PC a stack of phase and log lines, so the circle leaves more room.
 fn frame_geometry(f: &ClusterFrame<'_>, servers: usize) -> ClusterGeometry {
     let margin = match f.world.lock_cfg() {
         Some(c) => 90.0 + 7.0 * c.stock.len().min(4) as f64,
+        None if f.world.tpc_cfg().is_some() => 100.0,
         None => 64.0,
     };
     ClusterGeometry::fit_with(f.width, f.height, servers, margin)
@@ -378,6 +379,7 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     messages(f, &states, &pos, &g, &mut scene);
     nodes(f, &states, &pos, &g, &mut scene);
     super::lock_scene::overlay(f, &states, &pos, &g, &mut scene);
+    super::tpc_scene::overlay(f, &states, &pos, &g, &mut scene);
     caption(f, &mut scene);
     scene
 }
@@ -820,7 +822,15 @@ pub fn describe(w: &World, now: f64) -> String {
         .map(|s| format!("{} {}", s.name, s.summary(&name)))
         .collect();
     let t = now.max(0.0).floor() as u64;
-    let locks = super::lock_view::describe_locks(w, t);
+    let mut locks = super::lock_view::describe_locks(w, t);
+    let tpc = super::tpc_view::describe_tpc(w);
+    if !tpc.is_empty() {
+        locks = if locks.is_empty() {
+            tpc
+        } else {
+            locks + "; " + &tpc
+        };
+    }
     format!(
         "Cluster at t={}: {}; {} messages in flight{}{locks}",
         fmt_ms(t),
