@@ -59,7 +59,7 @@ pub fn overlay(
         };
         let mut lines: Vec<(String, Ink, bool)> = Vec::new();
         let mut held = 0;
-        for t in n.txs.iter().take(2) {
+        for t in n.txs.iter().take(3) {
             let ink = if t.doubt_since.is_some() {
                 Ink::Warn
             } else {
@@ -71,9 +71,6 @@ pub fn overlay(
             if let Some(s) = t.doubt_since {
                 held = held.max(now.saturating_sub(s));
             }
-        }
-        if n.txs.len() > 2 {
-            lines.push((format!("+{} more", n.txs.len() - 2), Ink::Muted, false));
         }
         if !n.locks.is_empty() {
             let keys: Vec<String> = n.locks.iter().map(|k| k.to_string()).collect();
@@ -228,7 +225,7 @@ mod tests {
         let w2 = played("tpc-coordinator-crash.json", 2_500);
         let later = arcs(&scene_at(&w2, 2_500.0));
         assert!(later[0] > early[0] && later[0] < TAU, "{early:?} {later:?}");
-        assert!(describe(&w, 1_000.0).contains("; 2PC orders: T1 in doubt on B, C, D"));
+        assert!(describe(&w, 1_000.0).contains("; 2PC: T1 in doubt on B, C, D"));
 
         // After the recovery: no phase, no arc, the abort on every participant's log.
         let w = played("tpc-coordinator-crash.json", 4_000);

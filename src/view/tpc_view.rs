@@ -6,10 +6,11 @@ use crate::sim::event::{Event, What};
 use crate::sim::proto::locks::ResKey;
 use crate::sim::proto::tpc::view::OrderOutcome;
 use crate::sim::proto::tpc::{
-    CPhase, DecidedBy, How, NoWhy, RecKind, TRec, TpcEv, TpcStats, TxId, Variant,
+    CPhase, DecidedBy, How, NoWhy, Phase, RecKind, TRec, TpcEv, TxId, Variant,
 };
-use crate::sim::runner::play_with;
+use crate::sim::runner::play;
 use crate::sim::scenario::Scenario;
+use crate::sim::text::group_digits;
 use crate::sim::time::{fmt_ms, Time};
 use crate::sim::world::{NodeIx, Role, Status, World};
 
@@ -29,8 +30,11 @@ pub const LOG_SHOWN: usize = 4;
 pub struct TxHere {
     /// The transaction.
     pub tx: TxId,
-    /// Where the node stands, in words ("prepared", "collecting 1/3 votes", …).
-    pub phase: String,
+    /// Where the node stands: "working", "prepared", "pre-committed" (participant),
+    /// "coordinator · votes", "coordinator · COMMIT, acks", … (coordinator).
+    pub phase: &'static str,
+    /// A coordinator's count: (votes or acks received, participants).
+    pub count: Option<(usize, usize)>,
     /// Since when it is in doubt (voted YES, no outcome), crashes included.
     pub doubt_since: Option<Time>,
 }
@@ -40,7 +44,7 @@ pub struct TxHere {
 pub struct NodeTpc {
     /// The server.
     pub ix: NodeIx,
-    /// Its open transactions (participant or coordinator), by id.
+    /// Its open transactions: as participant, then as coordinator, each by id.
     pub txs: Vec<TxHere>,
     /// Keys it has locked (rebuilt from the log after a crash, so empty while down).
     pub locks: Vec<ResKey>,
@@ -63,49 +67,38 @@ pub fn node_rows(w: &World) -> Vec<NodeTpc> {
         }
         let mut txs: Vec<TxHere> = Vec::new();
         let mut locks = Vec::new();
+        let here = |tx: TxId, phase, count| TxHere {
+            tx,
+            phase,
+            count,
+            doubt_since: doubt.iter().find(|d| d.0 == ix && d.1 == tx).map(|d| d.2),
+        };
         if let Some(s) = w.tpc_shard(ix) {
-            for (tx, _) in s.parts().iter() {
-                let phase = w.tpc_phase(ix, *tx).unwrap_or("open").to_string();
-                txs.push(TxHere {
-                    tx: *tx,
-                    phase,
-                    doubt_since: None,
-                });
+            for (tx, p) in s.parts().iter() {
+                let phase = match p.phase {
+                    Phase::Working => "working",
+                    Phase::Prepared => "prepared",
+                    Phase::PreCommitted => "pre-committed",
+                };
+                txs.push(here(*tx, phase, None));
             }
             for (tx, c) in s.coords().iter() {
                 let phase = match c.phase {
-                    CPhase::Collecting => {
-                        format!("collecting {}/{} votes", c.got.len(), c.shards.len())
-                    }
-                    CPhase::PreCommitting => "pre-committing".into(),
-                    CPhase::Acking(commit) => format!(
-                        "{} · {}/{} acks",
-                        if commit { "COMMIT" } else { "ABORT" },
-                        c.got.len(),
-                        c.shards.len()
-                    ),
-                    CPhase::Recovering => "recovering".into(),
+                    CPhase::Collecting => "coordinator · votes",
+                    CPhase::PreCommitting => "coordinator · pre-acks",
+                    CPhase::Acking(true) => "coordinator · COMMIT, acks",
+                    CPhase::Acking(false) => "coordinator · ABORT, acks",
+                    CPhase::Recovering => "coordinator · recovering",
                 };
-                txs.push(TxHere {
-                    tx: *tx,
-                    phase: format!("coordinator · {phase}"),
-                    doubt_since: None,
-                });
+                txs.push(here(*tx, phase, Some((c.got.len(), c.shards.len()))));
             }
             locks = s.locks().iter().map(|(k, _)| *k).collect();
-        }
-        // In doubt, up or down: a crashed participant stays in doubt in its log.
-        for &(_, tx, since) in doubt.iter().filter(|d| d.0 == ix) {
-            match txs.iter_mut().find(|t| t.tx == tx) {
-                Some(t) => t.doubt_since = Some(since),
-                None => txs.push(TxHere {
-                    tx,
-                    phase: "prepared".into(),
-                    doubt_since: Some(since),
-                }),
+        } else {
+            // Down: still in doubt in its log.
+            for d in doubt.iter().filter(|d| d.0 == ix) {
+                txs.push(here(d.1, "prepared", None));
             }
         }
-        crate::sim::order::sort_by_u64(&mut txs, |t| t.tx as u64);
         let mut log: Vec<(TRec, bool)> = w
             .tpc_log(ix)
             .into_iter()
@@ -133,17 +126,17 @@ pub fn rec_text(r: &TRec, on_disk: bool) -> String {
     )
 }
 
-/// "prepared · in doubt 1,240 ms" at virtual time `now`.
+/// "T1 prepared · in doubt 1,240 ms", "T2 coordinator · votes 1/3" at virtual time `now`.
 pub fn phase_text(t: &TxHere, now: Time) -> String {
-    match t.doubt_since {
-        Some(s) => format!(
-            "T{} {} · in doubt {}",
-            t.tx,
-            t.phase,
-            fmt_ms(now.saturating_sub(s))
-        ),
-        None => format!("T{} {}", t.tx, t.phase),
+    let mut s = format!("T{} {}", t.tx, t.phase);
+    if let Some((got, of)) = t.count {
+        s.push_str(&format!(" {got}/{of}"));
     }
+    if let Some(since) = t.doubt_since {
+        s.push_str(" · in doubt ");
+        s.push_str(&fmt_ms(now.saturating_sub(since)));
+    }
+    s
 }
 
 /// One order as the UI lists it.
@@ -246,50 +239,62 @@ pub fn outcome_text(r: &OrderRow, name: &dyn Fn(NodeIx) -> String) -> String {
         (OrderOutcome::Committed, _) => "committed".into(),
         (OrderOutcome::Aborted, Some(w)) => format!("aborted: {w}"),
         (OrderOutcome::Aborted, None) => "aborted".into(),
-        (OrderOutcome::Split, _) => "SPLIT: committed and aborted".into(),
+        (OrderOutcome::Split, _) => "SPLIT".into(),
         (OrderOutcome::Open, _) => "open".into(),
     }
 }
 
-/// 2PC in one sentence for the canvas's text alternative: "2PC orders: T1 in doubt on
-/// B, C, D holding sku:4, order:1, account:4; T2 aborted: lock busy". Finished orders
-/// beyond the last 3 are counted, not listed. Empty without 2PC.
+/// 2PC in one sentence for the canvas's text alternative: "2PC: T1 in doubt on B, C, D
+/// holding sku:4, order:1, account:4; T2 aborted". Lists the last 4 orders and
+/// every one still in doubt. Empty without 2PC.
 pub fn describe_tpc(w: &World) -> String {
     if w.tpc_cfg().is_none() {
         return String::new();
     }
     let name = |ix: NodeIx| w.name(ix);
     let rows = order_rows(w, &[]);
-    let finished = rows
-        .iter()
-        .filter(|r| r.in_doubt.is_empty() && r.outcome != OrderOutcome::Open)
-        .count();
-    let mut skip = finished.saturating_sub(3);
-    let mut parts = Vec::new();
-    if skip > 0 {
-        parts.push(format!("{skip} earlier orders finished"));
-    }
-    for r in &rows {
-        let done = r.in_doubt.is_empty() && r.outcome != OrderOutcome::Open;
-        if done && skip > 0 {
-            skip -= 1;
+    let mut s = "2PC:".to_string();
+    for (k, r) in rows.iter().enumerate() {
+        if k + 4 < rows.len() && r.in_doubt.is_empty() {
             continue;
         }
-        let mut s = format!("T{} {}", r.tx, outcome_text(r, &name));
+        s.push_str(if s.ends_with(':') { " T" } else { "; T" });
+        s.push_str(&format!("{} {}", r.tx, outcome_text(r, &name)));
         let locks: Vec<String> = w
             .tpc_locks_of(r.tx)
             .iter()
             .map(|(_, k)| k.to_string())
             .collect();
         if !locks.is_empty() {
-            s.push_str(&format!(" holding {}", locks.join(", ")));
+            s.push_str(" holding ");
+            s.push_str(&locks.join(", "));
         }
-        parts.push(s);
     }
-    if parts.is_empty() {
-        return "2PC: no orders yet".into();
+    if rows.is_empty() {
+        s.push_str(" no orders");
     }
-    format!("2PC orders: {}", parts.join("; "))
+    s
+}
+
+/// The run's counters at the playhead as (label, value) for the panel; time in doubt
+/// includes the stays still running, so it grows while participants are blocked.
+pub fn counters(w: &World) -> Vec<(&'static str, String)> {
+    let st = w.tpc_stats();
+    let now = w.now();
+    let mut total = st.in_doubt_ms;
+    for (_, _, since) in w.tpc_in_doubt() {
+        total += now.saturating_sub(since);
+    }
+    let g = group_digits;
+    vec![
+        ("orders", g(st.orders)),
+        ("committed", g(st.committed)),
+        ("aborted", g(st.aborted)),
+        ("messages", g(st.messages)),
+        ("forced writes", g(st.forced_writes)),
+        ("in doubt (ms)", g(total)),
+        ("committed/s", format!("{:.1}", st.throughput(now))),
+    ]
 }
 
 /// The same scenario on another variant, validated like a file: switching variant is a
@@ -305,41 +310,37 @@ pub fn with_variant(s: &Scenario, v: Variant) -> Result<Scenario, String> {
     Ok(out)
 }
 
-/// One variant's run of a scenario, for the side-by-side table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VariantRun {
-    /// The variant.
-    pub variant: Variant,
-    /// Its counters at the end of the run.
-    pub stats: TpcStats,
-    /// Virtual length of the run (ms), for throughput.
-    pub span: Time,
-    /// Invariants it broke.
-    pub broken: Vec<&'static str>,
-}
-
 /// Plays the scenario once per variant to its end (same seed, same schedule): what each
-/// costs in messages, forced writes and time in doubt, and which stays atomic.
-pub fn compare_variants(s: &Scenario) -> Result<Vec<VariantRun>, String> {
-    VARIANTS
-        .iter()
-        .map(|&(variant, _)| {
-            let sc = with_variant(s, variant)?;
-            let tl = play_with(&sc, None, sc.until_ms, |_| {})?;
-            let broken = tl
-                .checker()
-                .results()
-                .filter(|(_, at)| at.is_some())
-                .map(|(i, _)| i.name)
-                .collect();
-            Ok(VariantRun {
-                variant,
-                stats: tl.world().tpc_stats().clone(),
-                span: sc.until_ms,
-                broken,
-            })
-        })
-        .collect()
+/// costs and which stays atomic, as the table's cells: variant, committed / aborted,
+/// messages, forced writes, time in doubt (ms), committed/s, invariants broken ("none").
+/// Not wired in the browser yet: the panel's "Compare variants" did not fit the size budget.
+pub fn compare_variants(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
+    let mut out = Vec::new();
+    for &(v, label) in &VARIANTS {
+        let sc = with_variant(s, v)?;
+        let tl = play(&sc, None, sc.until_ms)?;
+        let st = tl.world().tpc_stats();
+        let broken: Vec<&str> = tl
+            .checker()
+            .results()
+            .filter(|(_, at)| at.is_some())
+            .map(|(i, _)| i.name)
+            .collect();
+        out.push(vec![
+            label.into(),
+            format!("{} / {}", st.committed, st.aborted),
+            group_digits(st.messages),
+            group_digits(st.forced_writes),
+            group_digits(st.in_doubt_ms),
+            format!("{:.1}", st.throughput(sc.until_ms)),
+            if broken.is_empty() {
+                "none".into()
+            } else {
+                broken.join(", ")
+            },
+        ]);
+    }
+    Ok(out)
 }
 
 /// Whether a log record is one the stack should stress: a decision or an outcome.
@@ -380,7 +381,7 @@ mod tests {
         for n in ["B", "C", "D"] {
             let r = node(w, &nodes, n);
             let t = &r.txs[0];
-            assert_eq!((t.tx, t.phase.as_str()), (1, "prepared"), "{n}: {r:?}");
+            assert_eq!((t.tx, t.phase), (1, "prepared"), "{n}: {r:?}");
             let since = t.doubt_since.expect("in doubt");
             assert!(since < 200, "{since}");
             assert!(
@@ -397,9 +398,13 @@ mod tests {
         let name = |ix| w.name(ix);
         assert_eq!(outcome_text(&orders[0], &name), "in doubt on B, C, D");
         assert_eq!(outcome_text(&orders[1], &name), "aborted: lock busy");
+        let c = counters(w);
+        assert_eq!(c[0], ("orders", "2".to_string()));
+        let doubt: u64 = c[5].1.replace(',', "").parse().unwrap();
+        assert!(doubt > 3 * 1_800, "{c:?}");
         let text = describe_tpc(w);
         assert!(
-            text.starts_with("2PC orders: T1 in doubt on B, C, D holding ")
+            text.starts_with("2PC: T1 in doubt on B, C, D holding ")
                 && text.contains("sku:4")
                 && text.contains("T2 aborted"),
             "{text}"
@@ -451,17 +456,22 @@ mod tests {
         let s = scenario("tpc-coordinator-crash.json");
         let runs = compare_variants(&s).unwrap();
         assert_eq!(runs.len(), 4);
-        assert!(runs.iter().all(|r| r.stats.orders == 2), "{runs:?}");
-        assert!(runs.iter().all(|r| r.broken.is_empty()), "{runs:?}");
+        assert_eq!(runs[0][0], "classic 2PC");
+        assert!(
+            runs.iter()
+                .all(|r| r[1].starts_with("0 / ") && r[6] == "none"),
+            "{runs:?}"
+        );
         // Presumed abort forces fewer records than classic on an aborted order.
-        assert!(runs[1].stats.forced_writes < runs[0].stats.forced_writes);
+        let forced = |k: usize| runs[k][3].parse::<u64>().unwrap();
+        assert!(forced(1) < forced(0), "{runs:?}");
         let pc = with_variant(&s, Variant::PresumedCommit).unwrap();
         assert_eq!(
             pc.protocols.tpc.as_ref().unwrap().variant,
             Variant::PresumedCommit
         );
         let split = compare_variants(&scenario("tpc-3pc-split.json")).unwrap();
-        assert!(split[3].broken.contains(&"atomicity"), "{split:?}");
+        assert!(split[3][6].contains("atomicity"), "{split:?}");
         assert!(with_variant(&scenario("gc-pause.json"), Variant::Classic).is_err());
         let w = scenario("gc-pause.json").build(None).unwrap();
         assert!(node_rows(&w).is_empty() && describe_tpc(&w).is_empty());
