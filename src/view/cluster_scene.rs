@@ -191,11 +191,10 @@ pub struct ClusterGeometry {
 }
 
 /// The geometry of a frame: with locks, servers carry a third label line (their lock role,
-/// storage's cells), with 2PC a stack of phase and log lines, so the circle leaves more room.
+/// storage's cells), so the circle leaves more room.
 fn frame_geometry(f: &ClusterFrame<'_>, servers: usize) -> ClusterGeometry {
     let margin = match f.world.lock_cfg() {
         Some(c) => 90.0 + 7.0 * c.stock.len().min(4) as f64,
-        None if f.world.tpc_cfg().is_some() => 100.0,
         None => 64.0,
     };
     ClusterGeometry::fit_with(f.width, f.height, servers, margin)

@@ -103,25 +103,18 @@ pub fn overlay(
 }
 
 /// A node's lines: beside the disc for a node at the top or bottom of the circle (no room
-/// above or below), else further out than its name and status.
+/// above or below), else centred under the disc (its name and status take the side).
 fn stack(p: (f64, f64), g: &ClusterGeometry, lines: Vec<(String, Ink, bool)>, scene: &mut Scene) {
-    let (lx, title_y, status_y, align) = label_lines(p, g.node_r, false, g);
-    let (x, from, step, align) = if align == Align::Center {
-        (
-            p.0 + g.node_r + 14.0,
-            p.1 - g.node_r - 13.0,
-            13.0,
-            Align::Left,
-        )
-    } else if status_y < p.1 - g.node_r {
-        (lx, title_y, -13.0, align)
+    let (_, _, _, align) = label_lines(p, g.node_r, false, g);
+    let (x, from, align) = if align == Align::Center {
+        (p.0 + g.node_r + 14.0, p.1 - g.node_r - 13.0, Align::Left)
     } else {
-        (lx, status_y, 13.0, align)
+        (p.0, p.1 + g.node_r + 3.0, Align::Center)
     };
     for (k, (text, ink, bold)) in lines.into_iter().enumerate() {
         scene.labels.push(Label {
             x,
-            y: from + step * (k + 1) as f64,
+            y: from + 13.0 * (k + 1) as f64,
             text,
             ink,
             size: 11.0,

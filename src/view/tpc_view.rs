@@ -168,7 +168,8 @@ fn no_why(w: NoWhy) -> &'static str {
 }
 
 /// Every order submitted so far, with its outcome; `trace` (the events up to the
-/// playhead) gives the abort reasons: the first NO vote, else how the abort was decided.
+/// playhead) gives the abort reasons: the first NO vote, else how the abort was decided,
+/// else the coordinator's presumption (none with an empty trace).
 pub fn order_rows(w: &World, trace: &[Event]) -> Vec<OrderRow> {
     let doubt = w.tpc_in_doubt();
     let mut rows: Vec<OrderRow> = w
@@ -220,9 +221,10 @@ pub fn order_rows(w: &World, trace: &[Event]) -> Vec<OrderRow> {
             }
         }
     }
-    // Aborted with no decision event: the coordinator knew nothing and presumed.
+    // Aborted with no decision event: the coordinator knew nothing and presumed (an
+    // empty trace means reasons are not wanted: the canvas's sentence).
     for r in &mut rows {
-        if r.outcome == OrderOutcome::Aborted && r.why.is_none() {
+        if r.outcome == OrderOutcome::Aborted && r.why.is_none() && !trace.is_empty() {
             r.why = Some("nothing logged, presumed");
         }
     }
@@ -276,8 +278,10 @@ pub fn describe_tpc(w: &World) -> String {
     s
 }
 
-/// The run's counters at the playhead as (label, value) for the panel; time in doubt
-/// includes the stays still running, so it grows while participants are blocked.
+/// The run's counters at the playhead as (label, value) for the panel. Committed and
+/// aborted count orders by their participants' outcome (an abort a restarted coordinator
+/// only presumed is no decision event); time in doubt includes the stays still running,
+/// so it grows while participants are blocked.
 pub fn counters(w: &World) -> Vec<(&'static str, String)> {
     let st = w.tpc_stats();
     let now = w.now();
@@ -285,15 +289,26 @@ pub fn counters(w: &World) -> Vec<(&'static str, String)> {
     for (_, _, since) in w.tpc_in_doubt() {
         total += now.saturating_sub(since);
     }
+    let (mut committed, mut aborted) = (0, 0);
+    for o in w.tpc_orders().all() {
+        match w.tpc_outcome(o.tx) {
+            OrderOutcome::Committed => committed += 1,
+            OrderOutcome::Aborted => aborted += 1,
+            _ => {}
+        }
+    }
     let g = group_digits;
     vec![
         ("orders", g(st.orders)),
-        ("committed", g(st.committed)),
-        ("aborted", g(st.aborted)),
+        ("committed", g(committed)),
+        ("aborted", g(aborted)),
         ("messages", g(st.messages)),
         ("forced writes", g(st.forced_writes)),
         ("in doubt (ms)", g(total)),
-        ("committed/s", format!("{:.1}", st.throughput(now))),
+        (
+            "committed/s",
+            format!("{:.1}", committed as f64 * 1000.0 / now.max(1) as f64),
+        ),
     ]
 }
 
@@ -400,6 +415,7 @@ mod tests {
         assert_eq!(outcome_text(&orders[1], &name), "aborted: lock busy");
         let c = counters(w);
         assert_eq!(c[0], ("orders", "2".to_string()));
+        assert_eq!(c[2], ("aborted", "1".to_string()), "T1 is still open");
         let doubt: u64 = c[5].1.replace(',', "").parse().unwrap();
         assert!(doubt > 3 * 1_800, "{c:?}");
         let text = describe_tpc(w);
@@ -424,6 +440,11 @@ mod tests {
         );
         let text = describe_tpc(w);
         assert!(!text.contains("in doubt"), "{text}");
+        assert_eq!(
+            counters(w)[2],
+            ("aborted", "2".to_string()),
+            "T1's presumed abort counts"
+        );
         let b = node(w, &nodes, "B");
         let last = b.log.last().unwrap();
         assert!(is_decision(&last.0), "{b:?}");
