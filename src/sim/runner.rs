@@ -43,6 +43,12 @@ pub fn play_with(
     Ok(tl)
 }
 
+/// [`play_with`] without extra commands: one shared instantiation for every caller that
+/// needs none (each closure type would compile its own copy of the run loop).
+pub fn play(s: &Scenario, seed: Option<u64>, until: Time) -> Result<Timeline, String> {
+    play_with(s, seed, until, |_| {})
+}
+
 /// A finished run in the trace format: one JSON line per event, then the summary line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
@@ -54,7 +60,7 @@ pub struct Report {
 
 /// Plays `s` to `until` and renders the report (see docs/engine.md, "Trace format").
 pub fn report(s: &Scenario, seed: Option<u64>, until: Time) -> Result<Report, String> {
-    let tl = play_with(s, seed, until, |_| {})?;
+    let tl = play(s, seed, until)?;
     Ok(render(s, &tl, seed.unwrap_or(s.seed), until))
 }
 

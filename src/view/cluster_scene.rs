@@ -378,6 +378,7 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     messages(f, &states, &pos, &g, &mut scene);
     nodes(f, &states, &pos, &g, &mut scene);
     super::lock_scene::overlay(f, &states, &pos, &g, &mut scene);
+    super::tpc_scene::overlay(f, &states, &pos, &g, &mut scene);
     caption(f, &mut scene);
     scene
 }
@@ -820,7 +821,15 @@ pub fn describe(w: &World, now: f64) -> String {
         .map(|s| format!("{} {}", s.name, s.summary(&name)))
         .collect();
     let t = now.max(0.0).floor() as u64;
-    let locks = super::lock_view::describe_locks(w, t);
+    let mut locks = super::lock_view::describe_locks(w, t);
+    let tpc = super::tpc_view::describe_tpc(w);
+    if !tpc.is_empty() {
+        locks = if locks.is_empty() {
+            tpc
+        } else {
+            locks + "; " + &tpc
+        };
+    }
     format!(
         "Cluster at t={}: {}; {} messages in flight{}{locks}",
         fmt_ms(t),

@@ -3,7 +3,7 @@
 
 use crate::sim::order::sort_by_u64;
 use crate::sim::proto::locks::{LockStats, Node, Recipe, ResKey, SlotState};
-use crate::sim::runner::play_with;
+use crate::sim::runner::play;
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
 use crate::sim::world::{NodeIx, Status, World};
@@ -169,7 +169,7 @@ pub fn compare_recipes(s: &Scenario) -> Result<Vec<RecipeRun>, String> {
         .iter()
         .map(|&(recipe, _)| {
             let sc = with_recipe(s, recipe)?;
-            let tl = play_with(&sc, None, sc.until_ms, |_| {})?;
+            let tl = play(&sc, None, sc.until_ms)?;
             let broken = tl
                 .checker()
                 .results()

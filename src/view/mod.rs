@@ -15,6 +15,8 @@ pub mod seq_diagram;
 pub mod session;
 pub mod theme;
 pub mod tour;
+pub mod tpc_scene;
+pub mod tpc_view;
 pub mod transition;
 pub mod url;
 pub mod verify;

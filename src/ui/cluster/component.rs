@@ -20,7 +20,7 @@ pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
 use super::tour::{self, TourAction};
 use super::verify::{self, VerifyAction, VerifyForm};
-use super::{commands, gallery, panels, timebar};
+use super::{commands, gallery, panels, timebar, tpc};
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
@@ -610,6 +610,17 @@ impl Component for ClusterLab {
                 self.explore.cancel();
             }
             Msg::Lock(a) => self.lock_action(a),
+            Msg::Tpc(i) => {
+                let load = self
+                    .shared
+                    .borrow()
+                    .session
+                    .as_ref()
+                    .and_then(|s| tpc::variant(s, i));
+                if let Some((label, sc)) = load {
+                    self.load(label, sc);
+                }
+            }
             Msg::Tour(a) => self.tour_action(a),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
@@ -663,6 +674,7 @@ impl Component for ClusterLab {
                         { panels::nodes(session, &sh.sel, link) }
                     </div>
                     { locks::view(session, &self.lock_form, vt, link) }
+                    { tpc::view(session, link) }
                     <div class="diagram-head">
                         <h2 id="diagram-h">{"Space-time diagram"}</h2>
                         { panels::diagram_controls(sh.span_ms, sh.layout, link) }

@@ -10,6 +10,7 @@
 //! - `commands`: live commands (crash, pause, clock jump, partitions, drop a message, ring);
 //! - `gallery`: built-in scenarios (fetched), file and paste import;
 //! - `explore`: "Explore N seeds", run in slices between frames, with cancel and replay;
+//! - `tpc`: the 2PC panel: orders and their outcomes, counters, another variant;
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
 //! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
@@ -24,6 +25,7 @@ pub mod panels;
 pub mod state;
 pub mod timebar;
 pub mod tour;
+pub mod tpc;
 pub mod verify;
 
 pub use component::ClusterLab;

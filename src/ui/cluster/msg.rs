@@ -135,6 +135,8 @@ pub enum Msg {
     ReplayFound,
     /// A control of the Locks panel.
     Lock(super::locks::LockAction),
+    /// The 2PC panel's variant select: reload with `tpc_view::VARIANTS[i]`.
+    Tpc(usize),
     /// A control of the Verify panel.
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.

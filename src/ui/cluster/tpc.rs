@@ -1,0 +1,88 @@
+//! The 2PC panel: every order with its outcome (committed, aborted and why, in doubt on
+//! which shards), the run's counters, and the same scenario on another variant. Crashes,
+//! partitions and dropped messages stay in the Commands panel.
+
+use web_sys::HtmlSelectElement;
+use yew::html::Scope;
+use yew::prelude::*;
+
+use super::component::{ClusterLab, Msg};
+use crate::sim::proto::tpc::view::OrderOutcome;
+use crate::sim::scenario::Scenario;
+use crate::view::session::Session;
+use crate::view::tpc_view::{counters, order_rows, outcome_text, with_variant, VARIANTS};
+
+/// Orders listed at most (the newest): a workload submits hundreds.
+const SHOWN: usize = 30;
+
+/// The scenario to load for the variant at index `i` of [`VARIANTS`], with a label for
+/// errors: switching variant is a new scenario, not a command.
+pub fn variant(s: &Session, i: usize) -> Option<(&'static str, Result<Scenario, String>)> {
+    let &(v, label) = VARIANTS.get(i)?;
+    Some((label, with_variant(s.scenario(), v)))
+}
+
+/// A table from rows of cells, each row with an optional class (one `html!` for all).
+fn table(
+    label: &'static str,
+    head: &[&str],
+    rows: Vec<(Vec<String>, Option<&'static str>)>,
+) -> Html {
+    html! {
+        <table class="lock-table" aria-label={label}>
+            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
+            <tbody>
+                { for rows.into_iter().map(|(cells, class)| html! {
+                    <tr {class}>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The panel (nothing when the scenario has no 2PC).
+pub fn view(s: &Session, link: &Scope<ClusterLab>) -> Html {
+    let w = s.world();
+    let Some(cfg) = w.tpc_cfg() else {
+        return Html::default();
+    };
+    let name = |ix| w.name(ix);
+    let all = order_rows(w, s.timeline().trace());
+    let orders = all
+        .iter()
+        .skip(all.len().saturating_sub(SHOWN))
+        .map(|r| {
+            let shards: Vec<String> = r.shards.iter().map(|&n| name(n)).collect();
+            let class = match r.outcome {
+                _ if !r.in_doubt.is_empty() => Some("doubt"),
+                OrderOutcome::Split => Some("clash"),
+                OrderOutcome::Aborted => Some("aborted"),
+                _ => None,
+            };
+            let cells = vec![
+                format!("T{}", r.tx),
+                name(r.coord),
+                shards.join(", "),
+                outcome_text(r, &name),
+            ];
+            (cells, class)
+        })
+        .collect();
+    let on_variant = link.callback(|e: Event| {
+        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+        Msg::Tpc(v.parse().unwrap_or(0))
+    });
+    let (head, values): (Vec<&str>, Vec<String>) = counters(w).into_iter().unzip();
+    html! {
+        <section class="panel tpc" aria-labelledby="tpc-h">
+            <h2 id="tpc-h">{"Two-phase commit"}</h2>
+            <select aria-label="Variant" onchange={on_variant}>
+                { for VARIANTS.iter().enumerate().map(|(i, (v, label))| html! {
+                    <option value={i.to_string()} selected={*v == cfg.variant}>{ *label }</option>
+                }) }
+            </select>
+            { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
+            { table("Counters", &head, vec![(values, None)]) }
+        </section>
+    }
+}
