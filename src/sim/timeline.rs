@@ -192,6 +192,38 @@ impl Timeline {
         Ok(())
     }
 
+    /// Rebuilds a shared history: runs the queue live up to the input's recorded place (`pops`
+    /// queue items), sets the clock to its `now` and applies it, exactly as the original run
+    /// did. Only at the head; an input whose place is already behind is refused.
+    pub fn replay_input(&mut self, input: &Input) -> Result<(), String> {
+        if !self.at_head() {
+            self.seek(Target::Head);
+        }
+        while self.world.pops() < input.pops {
+            let from = self.trace.len();
+            if !self.world.pop_one(&mut self.trace) {
+                break;
+            }
+            if self.trace.len() > from {
+                self.after_live_step(from);
+            }
+        }
+        self.sync_head();
+        if self.world.pops() != input.pops || self.world.now() > input.now {
+            return Err(format!(
+                "command at t={} ms does not fit this scenario's run",
+                input.now
+            ));
+        }
+        self.world.set_now(input.now);
+        self.apply(input.cmd.clone()).map_err(|e| e.to_string())
+    }
+
+    /// Puts back the fork records of a shared history (they only label the scrubber).
+    pub(crate) fn set_forks(&mut self, forks: Vec<Fork>) {
+        self.forks = forks;
+    }
+
     /// Moves to the next step that produces events (replaying if in the past). False when
     /// nothing is left to do.
     pub fn step(&mut self) -> bool {

@@ -11,7 +11,7 @@ use crate::sim::net::MsgId;
 use crate::sim::scenario::{Scenario, Verdict};
 use crate::sim::text::group_digits;
 use crate::sim::time::{fmt_ms, Time};
-use crate::sim::timeline::{Fork, Target, Timeline, DEFAULT_SNAPSHOT_EVERY};
+use crate::sim::timeline::{Fork, Input, Target, Timeline, DEFAULT_SNAPSHOT_EVERY};
 use crate::sim::world::World;
 
 /// A scenario is recorded up front to its `until_ms`, but never beyond this many events: a
@@ -207,6 +207,49 @@ impl Session {
         }
         s.reindex();
         s.tl.seek(Target::Time(0));
+        Ok(s)
+    }
+
+    /// Rebuilds a shared session (see `view::share`): the scenario's run with the same live
+    /// commands at the same places, recorded to `head`, the fork records put back, and the
+    /// playhead at trace position `position` / time `t`. Any mismatch is an error, not a panic.
+    pub fn restore(
+        scenario: Scenario,
+        inputs: &[Input],
+        forks: Vec<Fork>,
+        head: Time,
+        position: usize,
+        t: Time,
+    ) -> Result<Session, String> {
+        let world = scenario.build(None).map_err(|e| e.to_string())?;
+        let mut tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
+        for input in inputs {
+            tl.replay_input(input)?;
+            if tl.recorded().len() > MAX_RECORDED_EVENTS {
+                return Err("the shared run is too long".into());
+            }
+        }
+        let mut at = tl.world().now();
+        while at < head && tl.recorded().len() <= MAX_RECORDED_EVENTS {
+            at = (at + 250).min(head);
+            tl.advance_to(at);
+        }
+        let n = forks.len();
+        tl.set_forks(forks);
+        let mut s = Session {
+            scenario,
+            tl,
+            markers: Vec::new(),
+            violations: Vec::new(),
+            indexed: 0,
+            forks_seen: n,
+            notice: None,
+        };
+        s.reindex();
+        s.tl.seek(Target::Time(t));
+        if s.tl.position() != position && position > 0 {
+            s.tl.seek(Target::Event(position - 1));
+        }
         Ok(s)
     }
 
