@@ -2,6 +2,7 @@
 //! a display list out. No browser crates, so all of it is tested natively.
 
 pub mod cluster_scene;
+pub mod embed;
 pub mod geom;
 pub mod hit;
 pub mod input;
