@@ -123,7 +123,11 @@ fn cluster_state_round_trips_and_restores_the_same_history() {
     assert_eq!(r.log(40, false), s.log(40, false));
     // Compact: fewer bytes than the scenario's JSON alone, before base64.
     let json_len = serde_json::to_string(s.scenario()).unwrap().len();
-    assert!(text.len() * 3 / 4 < json_len, "{} chars for {json_len} of JSON", text.len());
+    assert!(
+        text.len() * 3 / 4 < json_len,
+        "{} chars for {json_len} of JSON",
+        text.len()
+    );
 }
 
 #[test]
@@ -176,7 +180,10 @@ fn damaged_links_say_how() {
     );
     // A good checksum over a body that does not parse.
     assert_eq!(msg(&raw(1, &[9])), "link is invalid: unexpected section 9");
-    assert_eq!(msg(&raw(1, &[0, 0])), "link is invalid: bytes after the end");
+    assert_eq!(
+        msg(&raw(1, &[0, 0])),
+        "link is invalid: bytes after the end"
+    );
     let mut bad_scn = vec![2];
     link::put_str(&mut bad_scn, "{\"version\":1}");
     let m = msg(&raw(1, &bad_scn));
@@ -308,4 +315,3 @@ fn fuzz_scenario_decoder_never_panics_and_always_explains() {
         }
     }
 }
-

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cluster;
 pub mod frame_loop;
 pub mod panels;
+pub mod share;
 pub mod tabs;
 
 use wasm_bindgen::JsCast;

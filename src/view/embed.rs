@@ -4,7 +4,9 @@
 //! (`ui::cluster::component::bridge`) only moves strings between these functions and
 //! `window.postMessage`, so every rule is tested natively.
 
-use serde_json::{json, Map, Value};
+use std::fmt::Write;
+
+use serde_json::{Map, Value};
 
 use crate::sim::cmd::Cmd;
 use crate::sim::scenario::MAX_FILE_BYTES;
@@ -96,15 +98,13 @@ pub fn percent_decode(s: &str) -> String {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -209,7 +209,8 @@ pub enum HostMsg {
 }
 
 /// The message types a host may send, for error messages and docs.
-pub const HOST_TYPES: &str = "load, play, pause, step, seek, setSpeed, command, getState, subscribe";
+pub const HOST_TYPES: &str =
+    "load, play, pause, step, seek, setSpeed, command, getState, subscribe";
 
 fn only(obj: &Map<String, Value>, ty: &str, allowed: &[&str]) -> Result<(), String> {
     for k in obj.keys() {
@@ -226,12 +227,16 @@ fn only(obj: &Map<String, Value>, ty: &str, allowed: &[&str]) -> Result<(), Stri
 pub fn parse_host(text: &str) -> Result<(HostMsg, Option<Value>), (String, Option<Value>)> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err((
-            format!("message is {} bytes; at most {MAX_MESSAGE_BYTES}", text.len()),
+            format!(
+                "message is {} bytes; at most {MAX_MESSAGE_BYTES}",
+                text.len()
+            ),
             None,
         ));
     }
-    let v: Value =
-        serde_json::from_str(text).map_err(|e| (format!("message is not JSON: {e}"), None))?;
+    // `from_slice`, like `Scenario::decode`: one copy of the parser in the wasm.
+    let v: Value = serde_json::from_slice(text.as_bytes())
+        .map_err(|e| (format!("message is not JSON: {e}"), None))?;
     let Some(obj) = v.as_object() else {
         return Err(("message must be an object with a \"type\"".into(), None));
     };
@@ -277,11 +282,13 @@ pub fn parse_host(text: &str) -> Result<(HostMsg, Option<Value>), (String, Optio
         }
         "command" => {
             check(&["cmd"])?;
-            let c = obj
-                .get("cmd")
-                .filter(|c| c.is_object())
-                .ok_or_else(|| fail("command needs \"cmd\": an object like {\"op\":\"crash\",\"node\":\"C\"}".into()))?;
-            let cmd: Cmd = serde_json::from_value(c.clone())
+            let c = obj.get("cmd").filter(|c| c.is_object()).ok_or_else(|| {
+                fail(
+                    "command needs \"cmd\": an object like {\"op\":\"crash\",\"node\":\"C\"}"
+                        .into(),
+                )
+            })?;
+            let cmd: Cmd = serde_json::from_slice(to_json(c).as_bytes())
                 .map_err(|e| fail(format!("command: {e}")))?;
             HostMsg::Command(cmd)
         }
@@ -289,7 +296,7 @@ pub fn parse_host(text: &str) -> Result<(HostMsg, Option<Value>), (String, Optio
             check(&["scenario", "gallery"])?;
             match (obj.get("scenario"), obj.get("gallery")) {
                 (Some(Value::String(s)), None) => HostMsg::Load(LoadFrom::Json(s.clone())),
-                (Some(o @ Value::Object(_)), None) => HostMsg::Load(LoadFrom::Json(o.to_string())),
+                (Some(o @ Value::Object(_)), None) => HostMsg::Load(LoadFrom::Json(to_json(o))),
                 (None, Some(Value::String(g)))
                     if !g.is_empty()
                         && g.len() <= 64
@@ -331,16 +338,81 @@ pub fn parse_host(text: &str) -> Result<(HostMsg, Option<Value>), (String, Optio
     Ok((msg, id))
 }
 
-fn with_id(mut v: Value, id: Option<&Value>) -> String {
-    if let (Some(id), Some(o)) = (id, v.as_object_mut()) {
-        o.insert("id".into(), id.clone());
+/// Appends `s` as a JSON string literal.
+pub fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
     }
-    v.to_string()
+    out.push('"');
+}
+
+/// Compact JSON text of a value. Hand-written: serde_json's own serializer for `Value` would
+/// add a second copy of its formatter to the wasm.
+pub fn to_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(&mut out, v);
+    out
+}
+
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => json_str(out, s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, x);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, k);
+                out.push(':');
+                write_json(out, x);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `{"type":"…"` with the id, ready for more fields and a closing brace.
+fn open(ty: &str, id: Option<&Value>) -> String {
+    let mut o = String::from("{\"type\":");
+    json_str(&mut o, ty);
+    if let Some(id) = id {
+        o.push_str(",\"id\":");
+        write_json(&mut o, id);
+    }
+    o
 }
 
 /// `ready`: sent once the app has mounted, to the parent's origin.
 pub fn ready(scenario: &str) -> String {
-    json!({"type": "ready", "protocol": PROTOCOL, "scenario": scenario}).to_string()
+    let mut o = open("ready", None);
+    let _ = write!(o, ",\"protocol\":{PROTOCOL},\"scenario\":");
+    json_str(&mut o, scenario);
+    o.push('}');
+    o
 }
 
 /// What `state` reports.
@@ -364,28 +436,52 @@ pub struct StateReport {
 
 /// `state`: the reply to `getState` and to every accepted control message.
 pub fn state(s: &StateReport, id: Option<&Value>) -> String {
-    with_id(
-        json!({"type": "state", "scenario": s.scenario, "t": s.t, "head": s.head,
-            "playing": s.playing, "speed": s.speed, "position": s.position,
-            "violations": s.violations}),
-        id,
-    )
+    let mut o = open("state", id);
+    o.push_str(",\"scenario\":");
+    json_str(&mut o, &s.scenario);
+    let _ = write!(
+        o,
+        ",\"t\":{},\"head\":{},\"playing\":{},\"speed\":{},\"position\":{},\"violations\":[",
+        s.t, s.head, s.playing, s.speed, s.position
+    );
+    for (i, v) in s.violations.iter().enumerate() {
+        if i > 0 {
+            o.push(',');
+        }
+        json_str(&mut o, v);
+    }
+    o.push_str("]}");
+    o
 }
 
 /// `event`: one trace event of a subscribed kind, as the playhead passes it.
 pub fn event(kind: &str, index: usize, t: Time, text: &str) -> String {
-    json!({"type": "event", "kind": kind, "index": index, "t": t, "text": text}).to_string()
+    let mut o = open("event", None);
+    o.push_str(",\"kind\":");
+    json_str(&mut o, kind);
+    let _ = write!(o, ",\"index\":{index},\"t\":{t},\"text\":");
+    json_str(&mut o, text);
+    o.push('}');
+    o
 }
 
 /// `resize`: the content height in CSS px, for auto-height iframes.
 pub fn resize(height: f64) -> String {
-    json!({"type": "resize", "height": height.ceil()}).to_string()
+    let h = height.ceil();
+    let h = if h.is_finite() { h.max(0.0) as u64 } else { 0 };
+    let mut o = open("resize", None);
+    let _ = write!(o, ",\"height\":{h}}}");
+    o
 }
 
 /// `error`: a refused message (malformed, disallowed origin, refused command). Nothing
 /// changed.
 pub fn error(message: &str, id: Option<&Value>) -> String {
-    with_id(json!({"type": "error", "message": message}), id)
+    let mut o = open("error", id);
+    o.push_str(",\"message\":");
+    json_str(&mut o, message);
+    o.push('}');
+    o
 }
 
 /// Whether a subscription covers an event kind.
@@ -406,14 +502,20 @@ mod tests {
         assert_eq!(o.theme, ThemeChoice::Dark);
         assert_eq!(o.start, Some(1500));
         assert_eq!(o.panels, vec!["log", "diagram"]);
-        assert_eq!(o.origins, vec!["http://localhost:8001", "https://a.example"]);
+        assert_eq!(
+            o.origins,
+            vec!["http://localhost:8001", "https://a.example"]
+        );
         assert!(o.allows("https://a.example") && !o.allows("https://evil.example"));
         assert!(o.shows("log") && !o.shows("explore"));
         let d = EmbedOpts::parse("");
         assert!(!d.on && d.allows("anything") && d.shows("explore"));
         let junk = EmbedOpts::parse("?embed=0&speed=NaN&start=-3&controls=xyz&theme=%ZZ&%");
         assert!(!junk.on);
-        assert_eq!((junk.speed, junk.start, junk.controls), (None, None, Controls::Full));
+        assert_eq!(
+            (junk.speed, junk.start, junk.controls),
+            (None, None, Controls::Full)
+        );
         assert_eq!(percent_decode("a%2Cb+c%"), "a,b c%");
         assert_eq!(percent_decode("%4"), "%4");
     }
@@ -422,8 +524,14 @@ mod tests {
     fn host_messages_validate_field_by_field() {
         let ok = |s: &str| parse_host(s).unwrap().0;
         assert_eq!(ok(r#"{"type":"play"}"#), HostMsg::Play);
-        assert_eq!(ok(r#"{"type":"seek","ms":2500,"id":7}"#), HostMsg::Seek(2500));
-        assert_eq!(ok(r#"{"type":"setSpeed","speed":2}"#), HostMsg::SetSpeed(2.0));
+        assert_eq!(
+            ok(r#"{"type":"seek","ms":2500,"id":7}"#),
+            HostMsg::Seek(2500)
+        );
+        assert_eq!(
+            ok(r#"{"type":"setSpeed","speed":2}"#),
+            HostMsg::SetSpeed(2.0)
+        );
         assert_eq!(
             ok(r#"{"type":"command","cmd":{"op":"crash","node":"C"}}"#),
             HostMsg::Command(Cmd::Crash { node: "C".into() })
@@ -446,13 +554,27 @@ mod tests {
         let (m, id) = err(r#"{"type":"seek","ms":-5,"id":"q1"}"#);
         assert!(m.starts_with("seek needs \"ms\""), "{m}");
         assert_eq!(id, Some(Value::from("q1")));
-        assert!(err(r#"{"type":"fly"}"#).0.contains("expected one of load, play"));
-        assert!(err(r#"{"type":"play","now":true}"#).0.contains("unknown field \"now\""));
-        assert!(err(r#"{"type":"setSpeed","speed":1000}"#).0.starts_with("setSpeed needs"));
-        assert!(err(r#"{"type":"command","cmd":{"op":"explode"}}"#).0.starts_with("command: "));
-        assert!(err(r#"{"type":"load","gallery":"../etc/passwd"}"#).0.starts_with("load needs"));
-        assert!(err(r#"{"type":"subscribe","kinds":"crash"}"#).0.starts_with("subscribe needs"));
-        assert!(err(&" ".repeat(MAX_MESSAGE_BYTES + 1)).0.contains("at most"));
+        assert!(err(r#"{"type":"fly"}"#)
+            .0
+            .contains("expected one of load, play"));
+        assert!(err(r#"{"type":"play","now":true}"#)
+            .0
+            .contains("unknown field \"now\""));
+        assert!(err(r#"{"type":"setSpeed","speed":1000}"#)
+            .0
+            .starts_with("setSpeed needs"));
+        assert!(err(r#"{"type":"command","cmd":{"op":"explode"}}"#)
+            .0
+            .starts_with("command: "));
+        assert!(err(r#"{"type":"load","gallery":"../etc/passwd"}"#)
+            .0
+            .starts_with("load needs"));
+        assert!(err(r#"{"type":"subscribe","kinds":"crash"}"#)
+            .0
+            .starts_with("subscribe needs"));
+        assert!(err(&" ".repeat(MAX_MESSAGE_BYTES + 1))
+            .0
+            .contains("at most"));
     }
 
     #[test]
@@ -476,6 +598,12 @@ mod tests {
         assert!(subscribed(&["*".into()], "crash"));
         assert!(!subscribed(&["pause".into()], "crash"));
         let r: Value = serde_json::from_str(&resize(240.2)).unwrap();
-        assert_eq!(r["height"], 241.0);
+        assert_eq!(r["height"], 241);
+        let ev: Value = serde_json::from_str(&event("crash", 4, 10, "C \"x\"\n")).unwrap();
+        assert_eq!(ev["text"], "C \"x\"\n");
+        let v: Value = serde_json::from_str(r#"{"a":[1,-2.5,true,null,{"b":"\u0001"}]}"#).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&to_json(&v)).unwrap(), v);
+        let rd: Value = serde_json::from_str(&ready("gc")).unwrap();
+        assert_eq!(rd["protocol"], 1);
     }
 }

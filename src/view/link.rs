@@ -323,14 +323,27 @@ mod tests {
         let compact = compact.to_string();
         let z = compress(compact.as_bytes());
         assert_eq!(decompress(&z, 1 << 20).unwrap(), compact.as_bytes());
-        assert!(z.len() * 10 < compact.len() * 9, "{} → {}", compact.len(), z.len());
-        for input in [&b""[..], b"a", b"aaaaaaaaaaaaaaaaaaaaaaaaa", b"abcabcabcabd"] {
+        assert!(
+            z.len() * 10 < compact.len() * 9,
+            "{} → {}",
+            compact.len(),
+            z.len()
+        );
+        for input in [
+            &b""[..],
+            b"a",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"abcabcabcabd",
+        ] {
             assert_eq!(decompress(&compress(input), 100).unwrap(), input);
         }
         // Limits and damage.
         let long = vec![7u8; 1000];
         assert_eq!(decompress(&compress(&long), 999), Err(LinkError::TooLarge));
-        assert_eq!(decompress(&z[..z.len() - 1], 1 << 20), Err(LinkError::Truncated));
+        assert_eq!(
+            decompress(&z[..z.len() - 1], 1 << 20),
+            Err(LinkError::Truncated)
+        );
         assert_eq!(decompress(&[1, 5], 100), Err(LinkError::Corrupted));
     }
 

@@ -262,13 +262,38 @@ fn read_ring_cmd(r: &mut Reader) -> Result<RingCmd, LinkError> {
     })
 }
 
-/// A command as the JSON the scenario format uses; the decoder is the scenario's own.
-fn cmd_json(c: &Cmd) -> String {
-    serde_json::to_string(c).unwrap_or_default()
+/// Drops the whitespace outside strings from JSON text. The links reuse the pretty printer
+/// that `Scenario::encode` already needs (a compact one would be a second copy in the wasm).
+pub fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_str, mut esc) = (false, false);
+    for c in json.chars() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
+/// A command as the JSON the scenario format uses.
+fn cmd_json(c: &Cmd) -> String {
+    minify(&serde_json::to_string_pretty(c).unwrap_or_default())
+}
+
+/// Read with `from_slice`, as `Scenario::decode` does: the same decoder, one copy of it.
 fn cmd_from_json(s: &str) -> Result<Cmd, LinkError> {
-    serde_json::from_str(s).map_err(|e| LinkError::Invalid(format!("command: {e}")))
+    serde_json::from_slice(s.as_bytes()).map_err(|e| LinkError::Invalid(format!("command: {e}")))
 }
 
 /// The body bytes (before compression) of `state`.
@@ -285,10 +310,7 @@ pub fn body(state: &Shared) -> Vec<u8> {
     }
     if let Some(c) = &state.cluster {
         out.push(2);
-        put_str(
-            &mut out,
-            &serde_json::to_string(&c.scenario).unwrap_or_default(),
-        );
+        put_str(&mut out, &minify(&c.scenario.encode()));
         put_varint(&mut out, c.inputs.len() as u64);
         for i in &c.inputs {
             put_varint(&mut out, i.pops);
@@ -297,7 +319,12 @@ pub fn body(state: &Shared) -> Vec<u8> {
         }
         put_varint(&mut out, c.forks.len() as u64);
         for f in &c.forks {
-            for v in [f.at_event, f.at_time as usize, f.dropped_events, f.dropped_inputs] {
+            for v in [
+                f.at_event,
+                f.at_time as usize,
+                f.dropped_events,
+                f.dropped_inputs,
+            ] {
                 put_varint(&mut out, v as u64);
             }
         }

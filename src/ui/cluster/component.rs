@@ -13,6 +13,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
+mod bridge;
+
 use super::explore::{self, ExploreState};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
 pub use super::state::Selection;
@@ -60,6 +62,8 @@ pub struct ClusterLab {
     notable_only: bool,
     explore: ExploreState,
     explore_timer: Option<Timeout>,
+    /// Share link and embed API (`bridge.rs`).
+    bridge: bridge::Bridge,
 }
 
 fn now_ms() -> f64 {
@@ -105,6 +109,8 @@ impl ClusterLab {
         }
         self.loading = None;
         self.kick();
+        let ok = self.import_error.is_none();
+        self.load_done(ok);
     }
 
     /// Builds the command for a button from the form and the selection.
@@ -284,7 +290,7 @@ impl Component for ClusterLab {
         yew::platform::spawn_local(async move {
             link.send_message(Msg::Gallery(gallery::fetch_index().await));
         });
-        ClusterLab {
+        let mut lab = ClusterLab {
             shared: Rc::new(RefCell::new(shared)),
             cluster_ref: NodeRef::default(),
             cluster_box: NodeRef::default(),
@@ -304,7 +310,10 @@ impl Component for ClusterLab {
             notable_only: false,
             explore: ExploreState::default(),
             explore_timer: None,
-        }
+            bridge: bridge::Bridge::new(),
+        };
+        lab.open_link(ctx);
+        lab
     }
 
     fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
@@ -448,6 +457,8 @@ impl Component for ClusterLab {
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
             Msg::LoadBuiltin(file, title) => {
+                crate::ui::share::flush();
+                self.bridge.push_next = true;
                 self.loading = Some(title.clone());
                 let link = ctx.link().clone();
                 yew::platform::spawn_local(async move {
@@ -495,6 +506,8 @@ impl Component for ClusterLab {
                 self.explore_timer = None;
                 self.explore.cancel();
             }
+            Msg::PopState => self.on_popstate(),
+            Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::ReplayFound => {
                 let repro = self.explore.found().map(|f| f.repro.clone());
                 if let Some(r) = repro {
@@ -560,6 +573,7 @@ impl Component for ClusterLab {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        self.after_render();
         // Newest last: keep the log scrolled to its end whenever the playhead moved.
         let tail = self
             .shared

@@ -133,6 +133,10 @@ pub enum Msg {
     ExploreCancel,
     /// "Replay this counterexample".
     ReplayFound,
+    /// Back/Forward changed the fragment.
+    PopState,
+    /// A postMessage from another window: (origin, data as JSON text, its source window).
+    Embed(String, String, wasm_bindgen::JsValue),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
