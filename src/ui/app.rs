@@ -71,6 +71,11 @@ impl Shared {
     }
 
     fn frame(&mut self, now: f64) -> bool {
+        // A finished tween is dropped before painting, so the last frame is the static one
+        // (the same pixels a repaint or a shared link shows).
+        if self.transition.as_ref().is_some_and(|t| t.done(now)) {
+            self.transition = None;
+        }
         let key = self.base_key();
         let Some(painter) = &mut self.painter else {
             return false;

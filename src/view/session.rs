@@ -217,23 +217,16 @@ impl Session {
         scenario: Scenario,
         inputs: &[Input],
         forks: Vec<Fork>,
-        head: Time,
+        head: (u64, Time),
         position: usize,
         t: Time,
     ) -> Result<Session, String> {
         let world = scenario.build(None).map_err(|e| e.to_string())?;
         let mut tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
         for input in inputs {
-            tl.replay_input(input)?;
-            if tl.recorded().len() > MAX_RECORDED_EVENTS {
-                return Err("the shared run is too long".into());
-            }
+            tl.replay_input(input, MAX_RECORDED_EVENTS)?;
         }
-        let mut at = tl.world().now();
-        while at < head && tl.recorded().len() <= MAX_RECORDED_EVENTS {
-            at = (at + 250).min(head);
-            tl.advance_to(at);
-        }
+        tl.run_to(head.0, head.1, MAX_RECORDED_EVENTS)?;
         let n = forks.len();
         tl.set_forks(forks);
         let mut s = Session {

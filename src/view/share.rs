@@ -67,8 +67,8 @@ pub struct ClusterState {
     pub inputs: Vec<Input>,
     /// Fork records (scrubber labels).
     pub forks: Vec<Fork>,
-    /// End of the recorded history (virtual ms).
-    pub head: Time,
+    /// End of the recorded history: (queue items popped, virtual ms).
+    pub head: (u64, Time),
     /// Trace position of the playhead.
     pub position: usize,
     /// The playhead (fractional virtual ms, as painted).
@@ -79,22 +79,32 @@ pub struct ClusterState {
     pub ring_layout: bool,
     /// Diagram window (virtual ms).
     pub span_ms: f64,
+    /// The selected node (its index in the world).
+    pub selected: Option<u32>,
 }
 
 impl ClusterState {
     /// What a link needs from a session and the playback settings.
-    pub fn capture(s: &Session, vt: f64, speed: f64, ring_layout: bool, span_ms: f64) -> Self {
+    pub fn capture(
+        s: &Session,
+        vt: f64,
+        speed: f64,
+        ring_layout: bool,
+        span_ms: f64,
+        selected: Option<u32>,
+    ) -> Self {
         let tl = s.timeline();
         ClusterState {
             scenario: s.scenario().clone(),
             inputs: tl.log().to_vec(),
             forks: tl.forks().to_vec(),
-            head: tl.head_time(),
+            head: (tl.head_pops(), tl.head_time()),
             position: tl.position(),
             vt,
             speed,
             ring_layout,
             span_ms,
+            selected,
         }
     }
 
@@ -328,12 +338,14 @@ pub fn body(state: &Shared) -> Vec<u8> {
                 put_varint(&mut out, v as u64);
             }
         }
-        put_varint(&mut out, c.head);
+        put_varint(&mut out, c.head.0);
+        put_varint(&mut out, c.head.1);
         put_varint(&mut out, c.position as u64);
         put_f64(&mut out, c.vt);
         put_f64(&mut out, c.speed);
         out.push(c.ring_layout as u8);
         put_f64(&mut out, c.span_ms);
+        put_opt_id(&mut out, c.selected);
     }
     out.push(0);
     out
@@ -399,12 +411,13 @@ pub fn parse_body(bytes: &[u8]) -> Result<Shared, LinkError> {
                     scenario,
                     inputs,
                     forks,
-                    head: r.varint()?,
+                    head: (r.varint()?, r.varint()?),
                     position: r.bounded(u32::MAX as u64, "position")? as usize,
                     vt: finite(r.f64()?, "playhead")?,
                     speed: finite(r.f64()?, "speed")?,
                     ring_layout: r.byte()? != 0,
                     span_ms: finite(r.f64()?, "diagram window")?,
+                    selected: read_opt_id(&mut r)?,
                 });
             }
             s => return Err(LinkError::Invalid(format!("unexpected section {s}"))),

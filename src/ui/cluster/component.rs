@@ -458,7 +458,7 @@ impl Component for ClusterLab {
             Msg::Gallery(r) => self.gallery = Some(r),
             Msg::LoadBuiltin(file, title) => {
                 crate::ui::share::flush();
-                self.bridge.push_next = true;
+                self.bridge.gallery_loading = true;
                 self.loading = Some(title.clone());
                 let link = ctx.link().clone();
                 yew::platform::spawn_local(async move {

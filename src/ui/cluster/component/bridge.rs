@@ -29,8 +29,10 @@ pub(super) struct Bridge {
     pending_load: Option<(String, Option<Value>)>,
     listener: Option<EventListener>,
     popstate: Option<EventListener>,
-    /// Set by a gallery load: the next link write is a new history entry.
-    pub(super) push_next: bool,
+    /// A gallery scenario is being fetched: once loaded, its link is a new history entry.
+    pub(super) gallery_loading: bool,
+    /// The next link write is a new history entry.
+    push_next: bool,
     ready_sent: bool,
 }
 
@@ -93,6 +95,7 @@ impl ClusterLab {
             sh.play.speed,
             sh.layout == Layout::Ring,
             sh.span_ms,
+            sh.sel.node,
         ))
     }
 
@@ -113,7 +116,12 @@ impl ClusterLab {
             Layout::Even
         };
         sh.span_ms = c.span_ms.clamp(50.0, 600_000.0);
-        sh.sel = super::Selection::default();
+        sh.sel = super::Selection {
+            node: c
+                .selected
+                .filter(|&n| (n as usize) < session.world().nodes().len()),
+            ..Default::default()
+        };
         self.form.side = super::default_side(&session);
         sh.session = Some(session);
         drop(sh);
@@ -293,6 +301,9 @@ impl ClusterLab {
 
     /// A gallery `load` finished: answer the host that asked.
     pub(super) fn load_done(&mut self, ok: bool) {
+        if std::mem::take(&mut self.bridge.gallery_loading) && ok {
+            self.bridge.push_next = true;
+        }
         let Some((origin, id)) = self.bridge.pending_load.take() else {
             return;
         };
