@@ -237,9 +237,19 @@ impl ClusterLab {
             post(&target, &embed::ready(&id), &host);
         }
         self.post_events(&target, &host);
-        let h = gloo_utils::document()
+        // The content's natural height: the canvas counted at 16:11 of its width rather than
+        // at whatever the iframe's height gives it, so an auto-height host cannot feed back.
+        let total = gloo_utils::document()
             .get_element_by_id("cluster-view")
             .map_or(0.0, |el| el.get_bounding_client_rect().height());
+        let canvas = self
+            .cluster_box
+            .cast::<web_sys::Element>()
+            .map(|el| el.get_bounding_client_rect());
+        let h = match canvas {
+            Some(r) => (total - r.height() + (r.width() * 11.0 / 16.0).max(120.0)).round(),
+            None => total,
+        };
         if (h - self.bridge.last_height).abs() >= 1.0 {
             self.bridge.last_height = h;
             post(&target, &embed::resize(h), &host);
