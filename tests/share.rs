@@ -317,3 +317,29 @@ fn fuzz_scenario_decoder_never_panics_and_always_explains() {
         }
     }
 }
+
+#[test]
+fn fuzz_embed_messages_never_panic_and_always_explain() {
+    use ringlab::view::embed::{parse_host, EmbedOpts};
+    let mut rng = Rng(0xe4bed);
+    let seeds: [&[u8]; 6] = [
+        br#"{"type":"seek","ms":2500,"id":7}"#,
+        br#"{"type":"command","cmd":{"op":"crash","node":"C"}}"#,
+        br#"{"type":"load","gallery":"gc-pause"}"#,
+        br#"{"type":"subscribe","kinds":["crash","*"]}"#,
+        br#"{"type":"setSpeed","speed":2.5}"#,
+        GC_PAUSE.as_bytes(),
+    ];
+    for case in 0..8_000 {
+        let bytes = match case % 3 {
+            0 => rng.bytes(96),
+            _ => rng.mutate(seeds[case % seeds.len()]),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if let Err((m, _)) = parse_host(&text) {
+            assert!(!m.trim().is_empty(), "case {case}: empty error");
+        }
+        // Query strings too: never a panic, whatever the bytes.
+        let _ = EmbedOpts::parse(&text);
+    }
+}
