@@ -23,6 +23,7 @@ use crate::ui::{panels, share, tabs};
 use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
+use crate::view::keys::{Shortcut, SHEET};
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::share::RingState;
@@ -225,6 +226,10 @@ pub enum Msg {
     ShowEmbed,
     /// Back/Forward moved to another state link.
     PopState,
+    /// A shortcut key (`view::keys`); the Cluster tab handles its own.
+    Key(Shortcut),
+    /// Show or hide the shortcut sheet.
+    ToggleKeys,
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -255,6 +260,8 @@ pub struct App {
     share_text: Option<(&'static str, String)>,
     share_note: Option<&'static str>,
     popstate: Option<EventListener>,
+    keys: Option<EventListener>,
+    show_keys: bool,
 }
 
 fn media_matches(query: &str) -> bool {
@@ -439,6 +446,8 @@ impl Component for App {
             share_text: None,
             share_note: None,
             popstate: None,
+            keys: None,
+            show_keys: false,
         };
         match opened {
             Ok(Some(r)) => {
@@ -588,6 +597,25 @@ impl Component for App {
                 self.share_text = Some(("Embed snippet", share::embed_snippet()));
                 self.share_note = None;
             }
+            Msg::ToggleKeys => self.show_keys = !self.show_keys,
+            Msg::Key(k) => {
+                let selected = self.shared.borrow().selected;
+                match (k, self.tab, selected) {
+                    (Shortcut::Help, _, _) => self.show_keys = !self.show_keys,
+                    (Shortcut::Close, _, _) => self.show_keys = false,
+                    (Shortcut::AddNode, Tab::Ring, _) => {
+                        return Component::update(self, ctx, Msg::AddNode)
+                    }
+                    (Shortcut::Fail, Tab::Ring, Some(id)) => self.run(RingCmd::FailNode(id)),
+                    (Shortcut::Recover, Tab::Ring, Some(id)) => self.run(RingCmd::RecoverNode(id)),
+                    (Shortcut::Remove, Tab::Ring, Some(id)) => self.run(RingCmd::RemoveNode(id)),
+                    (Shortcut::Fail | Shortcut::Recover | Shortcut::Remove, Tab::Ring, None) => {
+                        self.error =
+                            Some("select a node first (click it on the ring or in the list)".into())
+                    }
+                    _ => return false,
+                }
+            }
             Msg::PopState => {
                 if let Some(Ok(state)) = crate::view::share::from_fragment(&share::hash()) {
                     if !share::is_current_ring(state.ring.as_ref()) {
@@ -623,6 +651,8 @@ impl Component for App {
                 <div class="share-bar">
                     <button onclick={link.callback(|_| Msg::CopyLink)}>{"Copy link"}</button>
                     <button onclick={link.callback(|_| Msg::ShowEmbed)}>{"Embed"}</button>
+                    <button aria-keyshortcuts="?" aria-expanded={self.show_keys.to_string()}
+                        onclick={link.callback(|_| Msg::ToggleKeys)}>{"Shortcuts"}</button>
                 </div>
                 if let Some((label, text)) = &self.share_text {
                     <div class="share-out">
@@ -655,6 +685,16 @@ impl Component for App {
                 </aside>
                 { panels::log(lab.log()) }
             </main>
+            if self.show_keys {
+                <section class="panel keys-sheet" role="dialog" aria-label="Keyboard shortcuts">
+                    <h2>{"Keyboard shortcuts"}</h2>
+                    <table>
+                        { for SHEET.iter().map(|(k, what)| html! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }) }
+                    </table>
+                    <p class="muted small">{"Ignored while typing in a field. Every shortcut is also a button."}</p>
+                    <button onclick={link.callback(|_| Msg::ToggleKeys)}>{"Close"}</button>
+                </section>
+            }
             if self.cluster_seen {
                 <ClusterLab active={self.tab == Tab::Cluster} />
             }
@@ -671,6 +711,15 @@ impl Component for App {
             let link = ctx.link().clone();
             self.popstate = Some(EventListener::new(&w, "popstate", move |_| {
                 link.send_message(Msg::PopState)
+            }));
+            let link = ctx.link().clone();
+            self.keys = Some(EventListener::new(&w, "keydown", move |e| {
+                let key = e
+                    .dyn_ref::<web_sys::KeyboardEvent>()
+                    .and_then(crate::ui::cluster::component::read_key);
+                if let Some(k) = key {
+                    link.send_message(Msg::Key(k));
+                }
             }));
         }
         let Some(canvas) = self.canvas_ref.cast::<HtmlCanvasElement>() else {
@@ -733,6 +782,7 @@ impl Component for App {
         }
         self.theme_listener = None;
         self.popstate = None;
+        self.keys = None;
         // Dropping the loop cancels any scheduled frame.
         self.frame_loop = None;
     }

@@ -6,6 +6,7 @@ pub mod embed;
 pub mod geom;
 pub mod hit;
 pub mod input;
+pub mod keys;
 pub mod link;
 pub mod metrics;
 pub mod playback;

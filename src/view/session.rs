@@ -314,6 +314,20 @@ impl Session {
         moved
     }
 
+    /// Back to the previous step boundary (the inverse of [`Session::step`], for the ←
+    /// key and "Step back"); false at the start.
+    pub fn step_back(&mut self) -> bool {
+        let p = self.tl.position();
+        for i in (0..p.saturating_sub(1)).rev().take(256) {
+            self.tl.seek(Target::Event(i));
+            if self.tl.position() < p {
+                return true;
+            }
+        }
+        self.tl.seek(Target::Time(0));
+        self.tl.position() < p
+    }
+
     /// Runs (replaying, then live) until virtual time `t`.
     pub fn advance_to(&mut self, t: Time) {
         if t <= self.tl.world().now() {
@@ -578,6 +592,24 @@ mod tests {
         let before = s.timeline().position();
         assert!(s.step());
         assert!(s.timeline().position() > before);
+    }
+
+    #[test]
+    fn step_back_undoes_step() {
+        let mut s = Session::load(gc_pause()).unwrap();
+        s.seek_time(2600);
+        let (p, t) = (s.timeline().position(), s.world().now());
+        assert!(s.step());
+        assert!(s.step_back());
+        assert!(
+            s.timeline().position() <= p,
+            "{} > {p}",
+            s.timeline().position()
+        );
+        assert!(s.world().now() <= t.max(s.world().now()));
+        let before = s.timeline().position();
+        assert!(s.step_back());
+        assert!(s.timeline().position() < before);
     }
 
     #[test]

@@ -170,3 +170,60 @@ test('a damaged or newer link says so and opens the default', async () => {
   }
   assert.ok((await baseUrl()).startsWith('http://127.0.0.1'));
 });
+
+/** Presses a key with nothing focused (the body), as a keyboard user would after Escape. */
+async function key(page, k) {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press(k);
+}
+
+test('keyboard-only flow: shortcuts drive both tabs, the sheet opens and closes, fields keep their keys', async () => {
+  await withPage(async (page) => {
+    await gotoReady(page);
+    const items = () => page.getByRole('list', { name: 'Nodes' }).getByRole('listitem').count();
+    await key(page, 'n');
+    await until(async () => (await items()) === 5);
+    assert.equal(await items(), 5, 'N added a node');
+    // Typing in a field never triggers a shortcut.
+    await page.getByLabel('New node name').press('n');
+    await page.waitForTimeout(200);
+    assert.equal(await items(), 5, 'typing "n" in a field added a node');
+        await key(page, 'f');
+    assert.match(await page.locator('#ring-view').getByRole('alert').innerText(), /select a node first/);
+    await key(page, '?');
+    const sheet = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await sheet.waitFor();
+    assert.match(await sheet.innerText(), /Play \/ pause/);
+    await key(page, 'Escape');
+    await sheet.waitFor({ state: 'detached' });
+
+    // The Cluster tab.
+    await page.getByRole('tab', { name: 'Cluster' }).click();
+    await clusterReady(page);
+    const events = async () => Number(/event ([\d,]+)/.exec(await page.locator('.clock').innerText())[1].replaceAll(',', ''));
+    await key(page, 'ArrowRight');
+    await until(async () => (await events()) > 1);
+    const after = await events();
+    assert.ok(after > 1, '→ stepped forward');
+    await key(page, 'ArrowRight');
+    await until(async () => (await events()) > after);
+    const further = await events();
+    await key(page, 'ArrowLeft');
+    await until(async () => (await events()) < further);
+    assert.ok((await events()) < further, '← stepped back');
+    const speed = async () => page.locator('.timebar output').innerText();
+    const s0 = await speed();
+    await key(page, '+');
+    await until(async () => (await speed()) !== s0);
+    assert.notEqual(await speed(), s0, '+ changed the speed');
+    await key(page, ' ');
+    await until(() => page.evaluate(() => document.documentElement.dataset.clusterPlaying === '1'));
+    await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
+    await key(page, ' ');
+    await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
+    // Every shortcut is also a button.
+    for (const name of ['Step back', 'Step', 'Slower', 'Faster', 'Shortcuts']) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 1, `no "${name}" button`);
+    }
+  });
+});

@@ -14,6 +14,10 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntr
 use yew::prelude::*;
 
 mod bridge;
+mod keyboard;
+
+/// Reads a keydown as a shortcut (also used by the root for the ring's keys).
+pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
@@ -64,6 +68,8 @@ pub struct ClusterLab {
     explore_timer: Option<Timeout>,
     /// Share link and embed API (`bridge.rs`).
     bridge: bridge::Bridge,
+    /// Shortcut keys (`keyboard.rs`).
+    keys: Option<EventListener>,
 }
 
 fn now_ms() -> f64 {
@@ -311,7 +317,9 @@ impl Component for ClusterLab {
             explore: ExploreState::default(),
             explore_timer: None,
             bridge: bridge::Bridge::new(),
+            keys: None,
         };
+        lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
         lab.open_link(ctx);
         lab
     }
@@ -347,6 +355,11 @@ impl Component for ClusterLab {
             Msg::Step => self.seek(|s| {
                 s.step();
             }),
+            Msg::StepBack => self.seek(|s| {
+                s.step_back();
+            }),
+            Msg::SpeedBy(by) => self.nudge_speed(by),
+            Msg::Key(k) => return self.on_key(ctx, k),
             Msg::Speed(v) => {
                 self.shared.borrow_mut().play.speed = speed_at(v);
                 self.kick();

@@ -83,6 +83,12 @@ pub enum Msg {
     Pause,
     /// Go to the next step with events.
     Step,
+    /// Back to the previous step.
+    StepBack,
+    /// Speed slider nudged by this many steps (the + and − buttons and keys).
+    SpeedBy(i32),
+    /// A shortcut key (see `view::keys`).
+    Key(crate::view::keys::Shortcut),
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.
