@@ -130,6 +130,26 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// The current frame as SVG (the same display list the canvas draws).
+    fn svg(&self) -> String {
+        let (w, h) = self.css_size;
+        let frame = RingFrame {
+            ring: self.lab.ring(),
+            keys: self.lab.keys(),
+            owners: self.lab.view_owners(),
+            transition: self.transition.as_ref(),
+            now_ms: now_ms(),
+            selected: self.selected,
+            probe: self.probe,
+            replicas: self.lab.replicas(),
+            width: w,
+            height: h,
+        };
+        crate::view::svg::to_svg(&ring_scene::build(&frame), &self.theme)
+    }
+}
+
 /// Text typed into the side panel, kept as typed so a bad value can be reported and fixed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Form {
@@ -230,6 +250,8 @@ pub enum Msg {
     Key(Shortcut),
     /// Show or hide the shortcut sheet.
     ToggleKeys,
+    /// "PNG" / "SVG" under the ring.
+    Export(bool),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -598,6 +620,15 @@ impl Component for App {
                 self.share_note = None;
             }
             Msg::ToggleKeys => self.show_keys = !self.show_keys,
+            Msg::Export(svg) => {
+                if svg {
+                    let text = self.shared.borrow().svg();
+                    crate::ui::export::text("ringlab-ring.svg", "image/svg+xml", &text);
+                } else if let Some(c) = self.canvas_ref.cast::<HtmlCanvasElement>() {
+                    crate::ui::export::png("ringlab-ring.png", &c);
+                }
+                return false;
+            }
             Msg::Key(k) => {
                 let selected = self.shared.borrow().selected;
                 match (k, self.tab, selected) {
@@ -673,6 +704,11 @@ impl Component for App {
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
                             {onclick} {onmousemove} {onmouseleave}></canvas>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
+                    </div>
+                    <div class="row export" role="group" aria-label="Export the ring">
+                        <span class="muted small">{"Export"}</span>
+                        <button onclick={link.callback(|_| Msg::Export(false))}>{"PNG"}</button>
+                        <button onclick={link.callback(|_| Msg::Export(true))}>{"SVG"}</button>
                     </div>
                     { panels::metrics(&self.metrics, lab, hovered) }
                     { panels::compare(lab, self.comparison.as_ref(), link) }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cluster;
+pub mod export;
 pub mod frame_loop;
 pub mod panels;
 pub mod share;

@@ -15,6 +15,7 @@ pub mod scene;
 pub mod seq_diagram;
 pub mod session;
 pub mod share;
+pub mod svg;
 pub mod theme;
 pub mod transition;
 pub mod url;

@@ -14,7 +14,10 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntr
 use yew::prelude::*;
 
 mod bridge;
+mod export;
 mod keyboard;
+
+pub use export::ExportKind;
 
 /// Reads a keydown as a shortcut (also used by the root for the ring's keys).
 pub use keyboard::read as read_key;
@@ -360,6 +363,10 @@ impl Component for ClusterLab {
             }),
             Msg::SpeedBy(by) => self.nudge_speed(by),
             Msg::Key(k) => return self.on_key(ctx, k),
+            Msg::Export(kind) => {
+                self.export(kind);
+                return false;
+            }
             Msg::Speed(v) => {
                 self.shared.borrow_mut().play.speed = speed_at(v);
                 self.kick();
@@ -553,8 +560,9 @@ impl Component for ClusterLab {
             "Space-time diagram: one lane per node, {} ms around the playhead",
             sh.span_ms as u64
         );
+        let (ondragover, ondrop) = export::drop_handlers(link);
         html! {
-            <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active}>
+            <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
                     { timebar::view(session, &sh.play, link) }
                     { panels::caption(session) }

@@ -87,6 +87,8 @@ pub enum Msg {
     StepBack,
     /// Speed slider nudged by this many steps (the + and − buttons and keys).
     SpeedBy(i32),
+    /// An export button.
+    Export(super::component::ExportKind),
     /// A shortcut key (see `view::keys`).
     Key(crate::view::keys::Shortcut),
     /// Speed slider moved.
