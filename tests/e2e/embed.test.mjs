@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { SCREENSHOT_DIR } from './harness.mjs';
 import { launch, openPage, closePage, gotoReady, stopServer, until, baseUrl, serveDir, screenshot, REPO_ROOT, canvasStats } from './harness.mjs';
 
@@ -163,5 +164,47 @@ test('embed mode is compact from 320×240 up, with options from the query', asyn
       assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
       await screenshot(page, name);
     });
+  }
+});
+
+test('the static build works from a sub-path, with the docs page and its live examples', async () => {
+  // Build once with --public-url /ringlab/ into target/site/ringlab (E2E_SUBPATH_SITE reuses one).
+  let site = process.env.E2E_SUBPATH_SITE;
+  if (!site) {
+    site = path.join(REPO_ROOT, 'target', 'site');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(path.join(site, 'index.html'), '<!doctype html><title>site root</title>');
+    const r = spawnSync('trunk', ['build', '--release', '--offline=true', '--public-url', '/ringlab/', '--dist', path.join(site, 'ringlab')], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${path.join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.HOME}/.cargo/bin:${process.env.PATH}` },
+    });
+    assert.equal(r.status, 0, `trunk build --public-url /ringlab/ failed:\n${(r.stderr || '').slice(-2000)}`);
+  }
+  const server = await serveDir(site);
+  try {
+    await withPage(async (page) => {
+      await page.goto(`${server.url}ringlab/?tab=cluster`);
+      await until(() => page.evaluate(() => document.documentElement.dataset.clusterReady === '1'), { timeoutMs: 20000 });
+      await page.getByRole('button', { name: 'Load A partition makes healthy servers look dead' }).click();
+      await until(async () => (await page.getByTestId('scenario-title').innerText()).includes('partition'), { timeoutMs: 10000 });
+      assert.match(new URL(page.url()).pathname, /^\/ringlab\/$/);
+      // A link made under the sub-path opens there.
+      await until(() => page.evaluate(() => location.hash.startsWith('#s=')), { timeoutMs: 3000 });
+      const link = page.url();
+      await page.goto('about:blank');
+      await page.goto(link);
+      await until(async () => (await page.getByTestId('scenario-title').innerText().catch(() => '')).includes('partition'), { timeoutMs: 15000 });
+
+      // The docs page: its examples are the app in embed mode, loaded through the API.
+      await page.goto(`${server.url}ringlab/docs.html`);
+      const frame = page.frameLocator('iframe[data-scenario="partition-false-suspicion"]');
+      await frame.getByRole('img', { name: /^Cluster at t=/ }).waitFor({ timeout: 20000 });
+      await until(async () => (await frame.getByTestId('scenario-title').textContent().catch(() => '') || '').includes('partition'), { timeoutMs: 15000 });
+      assert.match(await frame.getByTestId('scenario-title').textContent(), /partition/);
+      await page.getByRole('link', { name: 'embed example' }).waitFor();
+    });
+  } finally {
+    await server.close();
   }
 });
