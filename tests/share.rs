@@ -343,3 +343,21 @@ fn fuzz_embed_messages_never_panic_and_always_explain() {
         let _ = EmbedOpts::parse(&text);
     }
 }
+
+#[test]
+fn a_crafted_link_cannot_ask_for_an_endless_run() {
+    let s = Session::load(Scenario::decode(GC_PAUSE.as_bytes()).unwrap()).unwrap();
+    let mut c = ClusterState::capture(&s, 0.0, 1.0, false, 1000.0, None);
+    c.head = (u64::MAX / 2, 10);
+    let e = c.restore().unwrap_err();
+    assert!(e.contains("longer than this build records"), "{e}");
+    // A live command whose recorded place does not fit the run is refused, not guessed.
+    let mut c = ClusterState::capture(&s, 0.0, 1.0, false, 1000.0, None);
+    c.inputs.push(ringlab::sim::timeline::Input {
+        pops: 3,
+        now: 0,
+        cmd: Cmd::Crash { node: "A".into() },
+    });
+    let e = c.restore().unwrap_err();
+    assert!(e.contains("does not fit"), "{e}");
+}

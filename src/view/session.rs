@@ -221,6 +221,11 @@ impl Session {
         position: usize,
         t: Time,
     ) -> Result<Session, String> {
+        // Queue items are bounded like events, so a crafted link cannot spin for long.
+        let max_pops = 4 * MAX_RECORDED_EVENTS as u64;
+        if head.0 > max_pops || inputs.iter().any(|i| i.pops > max_pops) {
+            return Err("the shared run is longer than this build records".into());
+        }
         let world = scenario.build(None).map_err(|e| e.to_string())?;
         let mut tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
         for input in inputs {
