@@ -125,6 +125,11 @@ test('a cluster link reproduces a forked run and its playhead; Back undoes a gal
       markers: await page.locator('.marker').evaluateAll((ms) => ms.map((m) => m.getAttribute('aria-label'))),
     };
     assert.ok(sender.markers.some((m) => /^fork at 1,200 ms/.test(m)), sender.markers.join('; '));
+    // The Embed button gives an iframe snippet for this very state.
+    await page.getByRole('button', { name: 'Embed' }).click();
+    const snippet = await page.getByRole('textbox', { name: 'Embed snippet' }).inputValue();
+    assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed=1&tab=cluster&controls=full#s=[A-Za-z0-9_-]+" title="ringlab simulation"/);
+    assert.equal(snippet.split('#s=')[1].split('"')[0], url.split('#s=')[1]);
 
     // The gallery load pushed a history entry: Back returns to the default scenario.
     await page.goBack();
