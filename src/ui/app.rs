@@ -281,6 +281,8 @@ pub struct App {
     /// The link or snippet shown after Copy link / Embed, and what happened.
     share_text: Option<(&'static str, String)>,
     share_note: Option<&'static str>,
+    /// The field showing the link: selected when the clipboard refuses.
+    share_ref: NodeRef,
     popstate: Option<EventListener>,
     keys: Option<EventListener>,
     show_keys: bool,
@@ -467,6 +469,7 @@ impl Component for App {
             embed,
             share_text: None,
             share_note: None,
+            share_ref: NodeRef::default(),
             popstate: None,
             keys: None,
             show_keys: false,
@@ -609,6 +612,13 @@ impl Component for App {
                 });
             }
             Msg::Copied(ok) => {
+                // Fallback: the link is selected in its field, ready for Ctrl+C.
+                if let (false, Some(t)) =
+                    (ok, self.share_ref.cast::<web_sys::HtmlTextAreaElement>())
+                {
+                    let _ = t.focus();
+                    t.select();
+                }
                 self.share_note = Some(if ok {
                     "Link copied."
                 } else {
@@ -687,7 +697,7 @@ impl Component for App {
                 </div>
                 if let Some((label, text)) = &self.share_text {
                     <div class="share-out">
-                        <textarea readonly=true rows="2" aria-label={*label} value={text.clone()}
+                        <textarea readonly=true rows="2" aria-label={*label} value={text.clone()} ref={self.share_ref.clone()}
                             onfocus={Callback::from(|e: FocusEvent| {
                                 if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() { t.select(); }
                             })} />
