@@ -126,4 +126,60 @@ fn main() {
         tl.trace_bytes() as f64 / 1048576.0,
         std::mem::size_of::<ringlab::sim::event::Event>()
     );
+
+    // 5. The lock layer's share of a cluster frame (GC pause mid-way: two believers, a
+    //    lease arc each, dials, storage cells).
+    lock_frame();
+}
+
+fn lock_frame() {
+    use ringlab::sim::scenario::Scenario;
+    use ringlab::view::cluster_scene::{
+        build, node_states, positions, ClusterFrame, ClusterGeometry, Layout,
+    };
+    use ringlab::view::lock_scene::overlay;
+    use ringlab::view::scene::Scene;
+    let bytes = std::fs::read("static/scenarios/lock-gc-unfenced.json").expect("scenario file");
+    let s = Scenario::decode(&bytes).expect("valid scenario");
+    let mut w = s.build(None).expect("world");
+    let mut out = Vec::new();
+    w.advance_to(1_300, &mut out);
+    let f = ClusterFrame {
+        world: &w,
+        now: 1_300.0,
+        recent: &out,
+        trail_ms: 300.0,
+        selected_msg: None,
+        selected_node: None,
+        event_node: None,
+        layout: Layout::Even,
+        width: 800.0,
+        height: 600.0,
+    };
+    let n = 20_000;
+    let (whole, _) = best_of(3, || {
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(build(black_box(&f)));
+        }
+        (start.elapsed().as_secs_f64() / n as f64, ())
+    });
+    let states = node_states(&w);
+    let g = ClusterGeometry::fit(800.0, 600.0, 4);
+    let pos = positions(&w, Layout::Even, &g);
+    let (layer, _) = best_of(3, || {
+        let start = Instant::now();
+        for _ in 0..n {
+            let mut scene = Scene::new(800.0, 600.0);
+            overlay(black_box(&f), &states, &pos, &g, &mut scene);
+            black_box(scene);
+        }
+        (start.elapsed().as_secs_f64() / n as f64, ())
+    });
+    println!(
+        "cluster frame with locks (lock-gc-unfenced at 1,300 ms): build {:.1} µs, of which the lock layer {:.1} µs ({:.0}%)",
+        whole * 1e6,
+        layer * 1e6,
+        100.0 * layer / whole
+    );
 }

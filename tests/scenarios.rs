@@ -214,3 +214,82 @@ fn golden_gc_pause_lock_events() {
     ];
     assert_eq!(got, want);
 }
+
+/// Each two-phase commit lesson shows what its title says: the events that make the point
+/// happen, in order, and the counters are reported.
+#[test]
+fn tpc_scenarios_demonstrate_what_their_titles_say() {
+    let events = |file: &str| -> (Vec<serde_json::Value>, serde_json::Value) {
+        let (code, out, err) = run_cli(&[format!("{}/{file}", dir())]);
+        assert_eq!(code, 0, "{file}: {err}");
+        let mut lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        let summary = lines.pop().expect("summary");
+        (lines, summary["summary"].clone())
+    };
+    let find = |ev: &[serde_json::Value], kind: &str, node: &str| -> Vec<u64> {
+        ev.iter()
+            .filter(|v| v["kind"] == kind && v["node"] == node)
+            .map(|v| v["t"].as_u64().unwrap())
+            .collect()
+    };
+    // The core lesson: participants in doubt while the coordinator is down, a second
+    // order refused on the locked rows, then ABORT delivered once it restarts.
+    let (ev, s) = events("tpc-coordinator-crash.json");
+    for p in ["B", "C", "D"] {
+        let abort = find(&ev, "tpc_abort", p);
+        let tx1_abort = ev
+            .iter()
+            .find(|v| v["kind"] == "tpc_abort" && v["node"] == p && v["fields"]["tx"] == 1)
+            .map(|v| v["t"].as_u64().unwrap())
+            .expect("T1 aborts");
+        assert!(
+            tx1_abort > 3000,
+            "{p} stays in doubt until A restarts: {abort:?}"
+        );
+    }
+    assert!(ev
+        .iter()
+        .any(|v| v["kind"] == "tpc_vote" && v["fields"]["why"] == "lock_busy"));
+    assert!(s["tpc"]["max_in_doubt_ms"].as_u64().unwrap() > 2800, "{s}");
+    // After logging COMMIT, a restarted coordinator re-sends it.
+    let (ev, s) = events("tpc-coordinator-crash-after-commit.json");
+    assert_eq!(find(&ev, "tpc_recover", "A").len(), 1);
+    assert!(find(&ev, "tpc_commit", "B")[0] > 2000);
+    assert_eq!(s["tpc"]["committed"], 1);
+    // A restarted participant finds itself prepared and commits.
+    let (ev, _) = events("tpc-participant-recovers-prepared.json");
+    assert_eq!(find(&ev, "tpc_recover", "B").len(), 1);
+    assert!(find(&ev, "tpc_commit", "B")[0] > 1200);
+    // Lost COMMIT and lost ACK: the resend is acknowledged again, the end record follows.
+    let (ev, _) = events("tpc-lost-commit-ack.json");
+    assert_eq!(find(&ev, "tpc_end", "A").len(), 1);
+    assert_eq!(
+        find(&ev, "tpc_commit", "C").len(),
+        1,
+        "committed once, acked twice"
+    );
+    // NO vote; crash before voting: abort, by NO vote and by timeout.
+    let (ev, _) = events("tpc-no-vote.json");
+    assert!(ev.iter().any(|v| v["fields"]["why"] == "out_of_stock"));
+    let (ev, _) = events("tpc-participant-crash-before-vote.json");
+    assert!(ev
+        .iter()
+        .any(|v| v["kind"] == "tpc_decide" && v["fields"]["by"] == "timeout"));
+    // The unsafe ones are caught.
+    for file in ["tpc-3pc-split.json", "tpc-heuristic.json"] {
+        let (ev, _) = events(file);
+        let violations: Vec<&str> = ev
+            .iter()
+            .filter(|v| v["kind"] == "violation")
+            .map(|v| v["fields"]["invariant"].as_str().unwrap())
+            .collect();
+        assert!(violations.contains(&"atomicity"), "{file}: {violations:?}");
+        assert!(
+            violations.contains(&"conservation"),
+            "{file}: {violations:?}"
+        );
+    }
+}

@@ -72,7 +72,7 @@ fn cluster(seed: u64) -> World {
                 interval_ms: 20,
                 timeout_ms: 100,
             }),
-            locks: None,
+            ..ProtoCfg::default()
         },
         ..WorldCfg::default()
     })

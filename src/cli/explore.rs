@@ -106,7 +106,7 @@ fn explore(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
             "explore": {
                 "scenario": id,
                 "seeds": seeds,
-                "runs_violating": ex.counts(),
+                "runs_violating": ex.counts().iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "shortest": shortest,
             }
         })

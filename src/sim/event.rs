@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::net::MsgId;
 use super::proto::locks::LockEv;
+use super::proto::tpc::TpcEv;
 use super::proto::{Payload, TimerKind};
 use super::time::{fmt_ms, fmt_ms_signed, Time};
 use super::world::NodeIx;
@@ -146,6 +147,9 @@ pub enum What {
     /// `storage_write`, …) appears at the top level of the trace line.
     #[serde(untagged)]
     Lock(LockEv),
+    /// A two-phase commit or order event (`tpc_vote`, `order_done`, …), flattened likewise.
+    #[serde(untagged)]
+    Tpc(TpcEv),
 }
 
 impl What {
@@ -180,12 +184,15 @@ impl What {
             What::Rejected { .. } => "rejected",
             What::Violation { .. } => "violation",
             What::Lock(ev) => ev.kind(),
+            What::Tpc(ev) => ev.kind(),
         }
     }
 }
 
 /// Names of the node-valued fields, so the JSON-lines writer can print names, not indices.
-const NODE_FIELDS: [&str; 7] = ["to", "from", "peer", "node", "client", "holder", "by"];
+const NODE_FIELDS: [&str; 8] = [
+    "to", "from", "peer", "node", "client", "holder", "by", "coord",
+];
 const NODE_LIST_FIELDS: [&str; 2] = ["side", "other"];
 
 impl Event {
@@ -314,6 +321,7 @@ impl Event {
                 witnesses,
             } => format!("INVARIANT VIOLATED: {invariant} (see events {witnesses:?})"),
             What::Lock(ev) => ev.describe(&at, name),
+            What::Tpc(ev) => ev.describe(&at, name),
         };
         format!("t={}: {body}", fmt_ms(self.t))
     }

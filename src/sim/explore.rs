@@ -5,7 +5,7 @@
 //! It advances one run per [`Explorer::step`], so the CLI can print as it goes and the browser
 //! can spread the work over animation frames and cancel it; both get the same results.
 
-use std::collections::BTreeMap;
+use crate::sim::vecmap::VecMap;
 
 use super::event::What;
 use super::fault::{Episode, FaultBudget};
@@ -90,7 +90,7 @@ pub struct Explorer {
     hold: Vec<String>,
     seeds: u64,
     next: u64,
-    counts: BTreeMap<String, u64>,
+    counts: VecMap<String, u64>,
     best: Option<(u64, Vec<Episode>, Broken)>,
     phase: Phase,
 }
@@ -118,7 +118,7 @@ impl Explorer {
             hold,
             seeds,
             next: 0,
-            counts: BTreeMap::new(),
+            counts: VecMap::default(),
             best: None,
             phase: Phase::Seeds,
         })
@@ -140,7 +140,7 @@ impl Explorer {
     }
 
     /// Number of runs violating each invariant so far.
-    pub fn counts(&self) -> &BTreeMap<String, u64> {
+    pub fn counts(&self) -> &VecMap<String, u64> {
         &self.counts
     }
 
@@ -223,7 +223,7 @@ impl Explorer {
         );
         let violations = self.run_once(seed, &episodes)?;
         for (name, _, _) in &violations {
-            *self.counts.entry(name.clone()).or_default() += 1;
+            *self.counts.entry_default(name.clone()) += 1;
         }
         let broken = self.first_broken(&violations);
         let run = SeedRun {
@@ -302,7 +302,7 @@ fn reproduction(
         }
     }
     schedule.retain(|x| x.at_ms <= until);
-    schedule.sort_by_key(|x| x.at_ms);
+    super::order::sort_by_u64(&mut schedule, |x| x.at_ms);
     Scenario {
         id: format!("{}-repro-{seed}", s.id),
         title: format!("Reproduction: {} breaks in {}", broken.invariant, s.id),

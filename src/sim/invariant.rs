@@ -76,6 +76,7 @@ pub fn builtin() -> Vec<Invariant> {
         },
     ];
     all.extend(crate::sim::proto::locks::check::invariants());
+    all.extend(crate::sim::proto::tpc::check::invariants());
     all
 }
 

@@ -49,9 +49,12 @@ impl KeySet {
     pub fn from_names(mut names: Vec<String>) -> Self {
         names.truncate(u32::MAX as usize);
         let hashes: Vec<u64> = names.iter().map(|n| hash::pos(n)).collect();
-        let mut by_hash: Vec<u32> = (0..names.len() as u32).collect();
-        by_hash.sort_unstable_by_key(|&k| (hashes[k as usize], k));
-        let sorted_hashes = by_hash.iter().map(|&k| hashes[k as usize]).collect();
+        let mut pairs: Vec<(u64, u32)> = (0..names.len() as u32)
+            .map(|k| (hashes[k as usize], k))
+            .collect();
+        super::order::sort_pairs(&mut pairs);
+        let by_hash: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        let sorted_hashes = pairs.iter().map(|p| p.0).collect();
         let n = names.len();
         KeySet {
             names,

@@ -2,6 +2,7 @@
 //! and delivery time, so the UI can draw it in flight and a user can drop it by hand.
 //! Latency, loss and duplication draw from the world's one `Rng`; partitions are sides.
 
+use crate::sim::vecmap::VecMap;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +114,7 @@ pub struct Net {
     cfg: LinkCfg,
     /// One-way latency overrides (base, jitter) per (from, to): a slow WAN link, a far
     /// replica. Links without one use `cfg`.
-    links: BTreeMap<(NodeIx, NodeIx), (u64, u64)>,
+    links: VecMap<(NodeIx, NodeIx), (u64, u64)>,
     in_flight: BTreeMap<MsgId, Message>,
     next_id: MsgId,
     /// Partition side of each node; two nodes talk iff on the same side.
@@ -126,7 +127,7 @@ impl Net {
     pub fn new(cfg: LinkCfg) -> Self {
         Net {
             cfg,
-            links: BTreeMap::new(),
+            links: VecMap::default(),
             in_flight: BTreeMap::new(),
             next_id: 1,
             side: Vec::new(),

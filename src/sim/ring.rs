@@ -12,8 +12,8 @@
 //! merged into (or cut out of) the array with block moves, and the arcs whose owner changed are
 //! reported as a [`Change`] so key sets can move only the keys inside them.
 
+use crate::sim::vecmap::VecMap;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
@@ -420,7 +420,7 @@ pub struct Ring {
     slots: Vec<Option<NodeInfo>>,
     /// `live[id]`: present and up. Separate from `slots` so lookups touch one dense byte array.
     live: Vec<bool>,
-    by_name: BTreeMap<String, NodeId>,
+    by_name: VecMap<String, NodeId>,
     /// All points, live and down, in contract order; capacity kept equal to length.
     points: Vec<Point>,
     live_nodes: usize,
@@ -446,7 +446,7 @@ impl Ring {
             vnodes_per_node,
             slots: Vec::new(),
             live: Vec::new(),
-            by_name: BTreeMap::new(),
+            by_name: VecMap::default(),
             points: Vec::new(),
             live_nodes: 0,
             position,

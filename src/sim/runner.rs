@@ -95,6 +95,14 @@ pub fn render(s: &Scenario, tl: &Timeline, seed: u64, until: Time) -> Report {
     if w.lock_cfg().is_some() {
         summary["summary"]["locks"] = json!(w.lock_stats());
     }
+    if let Some(t) = &w.protocols().tpc {
+        let st = w.tpc_stats();
+        let mut v = json!(st);
+        v["variant"] = json!(t.variant.name());
+        // Committed orders per second of the run, to one decimal: deterministic text.
+        v["throughput_per_s"] = json!((st.throughput(until) * 10.0).round() / 10.0);
+        summary["summary"]["tpc"] = v;
+    }
     text.push_str(&summary.to_string());
     text.push('\n');
     Report { text, ok }

@@ -8,10 +8,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::cmd::Cmd;
+use super::cmd::{Cmd, MAX_NOTE_CHARS};
 use super::fault::FaultBudget;
 use super::invariant::{self, Checker, Class};
-use super::json_path;
 use super::net::LinkCfg;
 use super::proto::ProtoCfg;
 use super::ring::MAX_VNODES_PER_NODE;
@@ -20,9 +19,10 @@ use super::topology::KeyCfg;
 use super::world::{ServerSpec, World, WorldCfg};
 
 /// The newest scenario format version this build reads: 2 adds distributed locks
-/// (`protocols.locks`, lock commands, client faults in `fault_budget`). Version 1 files
-/// still load; a file using a version-2 feature must say `"version": 2`.
-pub const VERSION: u64 = 2;
+/// (`protocols.locks`, lock commands, client faults in `fault_budget`); 3 adds two-phase
+/// commit (`protocols.tpc`, the `checkout` command). Older files still load; a file using
+/// a newer feature must say so in `"version"`.
+pub const VERSION: u64 = 3;
 /// The oldest version still read.
 pub const MIN_VERSION: u64 = 1;
 /// Most servers in a scenario's initial cluster.
@@ -124,6 +124,24 @@ pub struct Narration {
     pub at_ms: Time,
     /// What to say.
     pub text: String,
+    /// A question the tour asks before revealing this step ("predict, then reveal").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<Ask>,
+}
+
+/// A multiple-choice question about what happens next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ask {
+    /// The question ("Which node owns sku:42 after C fails?").
+    pub question: String,
+    /// 2 to 6 answers.
+    pub choices: Vec<String>,
+    /// Index of the right one.
+    pub answer: usize,
+    /// Why, shown once answered.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Expectations: invariants that must hold and invariants the scenario demonstrates
@@ -165,14 +183,6 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
-
-/// serde_json appends " at line L column C"; we report the position separately.
-fn without_position(mut message: String) -> String {
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    message
-}
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
@@ -218,7 +228,7 @@ impl Scenario {
                 return Err(err(
                     "version",
                     format!(
-                    "missing; this file needs \"version\": {MIN_VERSION} (or {VERSION} with locks)"
+                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
                 ),
                 ))
             }
@@ -229,23 +239,12 @@ impl Scenario {
                 return Err(err(
                     "version",
                     format!(
-                    "unsupported version {v}; this build needs version {MIN_VERSION} or {VERSION}"
+                    "unsupported version {v}; this build needs version {MIN_VERSION} to {VERSION}"
                 ),
                 ))
             }
         }
-        let s: Scenario = serde_json::from_slice(bytes).map_err(|inner| {
-            let (line, column) = (inner.line(), inner.column());
-            let mut message = without_position(inner.to_string());
-            if message.contains("expected u64") || message.contains("expected u32") {
-                message.push_str(" (times, counts and sizes are whole numbers ≥ 0)");
-            }
-            ScenarioError {
-                path: json_path::path_at(bytes, line, column),
-                line: Some((line, column)),
-                message,
-            }
-        })?;
+        let s = super::scenario_read::read(value)?;
         s.validate()?;
         Ok(s)
     }
@@ -327,6 +326,7 @@ impl Scenario {
         }
         self.network.validate().map_err(|m| err("network", m))?;
         self.validate_locks(&servers)?;
+        self.validate_tpc(&servers)?;
         if let Some(h) = &self.protocols.heartbeat {
             if h.interval_ms == 0 {
                 return Err(err("protocols.heartbeat.interval_ms", "must be at least 1"));
@@ -361,7 +361,7 @@ impl Scenario {
         let mut known: BTreeSet<String> = servers.iter().chain(&c.clients).cloned().collect();
         let mut clients: BTreeSet<String> = c.clients.iter().cloned().collect();
         let mut order: Vec<usize> = (0..self.schedule.len()).collect();
-        order.sort_by_key(|&i| self.schedule[i].at_ms);
+        super::order::sort_by_u64(&mut order, |&i| self.schedule[i].at_ms);
         for i in order {
             let s = &self.schedule[i];
             if s.at_ms > self.until_ms {
@@ -371,6 +371,7 @@ impl Scenario {
                 ));
             }
             self.validate_lock_cmd(i, &s.cmd, &clients)?;
+            self.validate_checkout(i, &s.cmd, &clients)?;
             match &s.cmd {
                 Cmd::AddClient { node } => {
                     known.insert(node.clone());
@@ -397,6 +398,28 @@ impl Scenario {
                     format!("narration[{i}].at_ms"),
                     format!("{} is after until_ms {}", n.at_ms, self.until_ms),
                 ));
+            }
+            if let Some(a) = &n.ask {
+                let at = |f: &str| format!("narration[{i}].ask.{f}");
+                if !(2..=6).contains(&a.choices.len()) {
+                    return Err(err(at("choices"), "give 2 to 6 choices"));
+                }
+                if a.answer >= a.choices.len() {
+                    return Err(err(
+                        at("answer"),
+                        format!("{} is not a choice (0..{})", a.answer, a.choices.len()),
+                    ));
+                }
+                let long = [&a.question, &a.why]
+                    .into_iter()
+                    .chain(&a.choices)
+                    .any(|s| s.chars().count() > MAX_NOTE_CHARS);
+                if a.question.trim().is_empty() || long {
+                    return Err(err(
+                        at("question"),
+                        format!("question, choices and why need text, at most {MAX_NOTE_CHARS} characters each"),
+                    ));
+                }
             }
         }
         if let Some(e) = &self.expect {
@@ -439,6 +462,79 @@ impl Scenario {
         l.validate()
             .and_then(|_| l.validate_nodes(servers))
             .map_err(|(f, m)| err(format!("protocols.locks.{f}"), m))
+    }
+
+    /// Two-phase commit settings: version, ranges, node references.
+    fn validate_tpc(&self, servers: &[String]) -> Result<(), ScenarioError> {
+        let Some(t) = &self.protocols.tpc else {
+            return Ok(());
+        };
+        if self.version < 3 {
+            return Err(err(
+                "protocols.tpc",
+                format!(
+                    "two-phase commit needs \"version\": 3 (this file says {})",
+                    self.version
+                ),
+            ));
+        }
+        t.validate()
+            .and_then(|_| t.validate_nodes(servers, &self.cluster.clients))
+            .map_err(|(f, m)| err(format!("protocols.tpc.{f}"), m))
+    }
+
+    /// A checkout needs version 3, two-phase commit configured, a client, and sane lines.
+    fn validate_checkout(
+        &self,
+        i: usize,
+        cmd: &Cmd,
+        clients: &BTreeSet<String>,
+    ) -> Result<(), ScenarioError> {
+        let Cmd::Checkout {
+            client,
+            items,
+            amount,
+            ..
+        } = cmd
+        else {
+            return Ok(());
+        };
+        let path = format!("schedule[{i}].cmd");
+        if self.version < 3 {
+            return Err(err(path, "checkout needs \"version\": 3"));
+        }
+        if self.protocols.tpc.is_none() {
+            return Err(err(path, "checkout needs protocols.tpc"));
+        }
+        if !clients.contains(client) {
+            return Err(err(
+                format!("{path}.client"),
+                format!("\"{client}\" is not a client"),
+            ));
+        }
+        let max = super::proto::tpc::cfg::MAX_ITEMS;
+        if items.is_empty() || items.len() > max {
+            return Err(err(
+                format!("{path}.items"),
+                format!("an order has 1..={max} lines, got {}", items.len()),
+            ));
+        }
+        for (k, it) in items.iter().enumerate() {
+            if !(1..=1_000_000).contains(&it.qty) {
+                return Err(err(
+                    format!("{path}.items[{k}].qty"),
+                    format!("must be in 1..=1000000, got {}", it.qty),
+                ));
+            }
+        }
+        let limit = super::proto::tpc::cfg::MAX_VALUE;
+        if !(0..=limit).contains(amount) {
+            return Err(err(
+                format!("{path}.amount"),
+                format!("must be in 0..={limit}, got {amount}"),
+            ));
+        }
+        Ok(())
     }
 
     /// A lock command needs version 2, locks configured and a client that exists.
@@ -562,7 +658,10 @@ impl Scenario {
                 .enumerate()
                 .map(|(i, s)| (s.at_ms, 1, i)),
         );
-        items.sort();
+        // Stable: narration before commands at the same time, each in file order.
+        super::order::sort_by_u64(&mut items, |&(at, kind, _)| {
+            (at.min(u64::MAX >> 1) << 1) | u64::from(kind)
+        });
         for (at, kind, i) in items {
             let cmd = if kind == 0 {
                 Cmd::Note {

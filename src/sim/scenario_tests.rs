@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 13] = [
+const BUILTIN: [(&str, &str); 21] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -57,6 +57,38 @@ const BUILTIN: [(&str, &str); 13] = [
     (
         "lock-deadlock",
         include_str!("../../static/scenarios/lock-deadlock.json"),
+    ),
+    (
+        "tpc-coordinator-crash",
+        include_str!("../../static/scenarios/tpc-coordinator-crash.json"),
+    ),
+    (
+        "tpc-coordinator-crash-after-commit",
+        include_str!("../../static/scenarios/tpc-coordinator-crash-after-commit.json"),
+    ),
+    (
+        "tpc-no-vote",
+        include_str!("../../static/scenarios/tpc-no-vote.json"),
+    ),
+    (
+        "tpc-participant-crash-before-vote",
+        include_str!("../../static/scenarios/tpc-participant-crash-before-vote.json"),
+    ),
+    (
+        "tpc-lost-commit-ack",
+        include_str!("../../static/scenarios/tpc-lost-commit-ack.json"),
+    ),
+    (
+        "tpc-participant-recovers-prepared",
+        include_str!("../../static/scenarios/tpc-participant-recovers-prepared.json"),
+    ),
+    (
+        "tpc-3pc-split",
+        include_str!("../../static/scenarios/tpc-3pc-split.json"),
+    ),
+    (
+        "tpc-heuristic",
+        include_str!("../../static/scenarios/tpc-heuristic.json"),
     ),
 ];
 
@@ -112,8 +144,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":3"#));
-    assert!(e.contains("needs version 1 or 2"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":4"#));
+    assert!(e.contains("needs version 1 to 3"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }
@@ -379,4 +411,105 @@ fn bad_lock_commands_name_the_field() {
         r#","fault_budget":{"losses":1,"max_loss_pct":200}"#,
     ));
     assert!(e.starts_with("fault_budget.max_loss_pct"), "{e}");
+}
+
+#[test]
+fn tour_questions_are_validated() {
+    let with = |ask: &str| {
+        MINIMAL.replace(
+            r#""until_ms""#,
+            &format!(r#""narration":[{{"at_ms":5,"text":"t","ask":{ask}}}],"until_ms""#),
+        )
+    };
+    let ok = with(r#"{"question":"Who?","choices":["A","B"],"answer":1,"why":"because"}"#);
+    let s = Scenario::decode(ok.as_bytes()).unwrap();
+    assert_eq!(s.narration[0].ask.as_ref().unwrap().answer, 1);
+    let e = decode_err(&with(
+        r#"{"question":"Who?","choices":["A","B"],"answer":2}"#,
+    ));
+    assert!(
+        e.starts_with("narration[0].ask.answer") && e.contains("not a choice"),
+        "{e}"
+    );
+    let e = decode_err(&with(r#"{"question":"Who?","choices":["A"],"answer":0}"#));
+    assert!(e.starts_with("narration[0].ask.choices"), "{e}");
+    let e = decode_err(&with(r#"{"question":" ","choices":["A","B"],"answer":0}"#));
+    assert!(e.starts_with("narration[0].ask.question"), "{e}");
+    let e = decode_err(&with(
+        r#"{"question":"Who?","choices":["A","B"],"answer":0,"hint":"x"}"#,
+    ));
+    assert!(e.contains("hint"), "{e}");
+}
+
+#[test]
+fn two_phase_commit_fields_need_version_3_and_name_the_field() {
+    let base = include_str!("../../static/scenarios/tpc-no-vote.json");
+    assert!(Scenario::decode(base.as_bytes()).is_ok());
+    let e = decode_err(&base.replace(r#""version": 3"#, r#""version": 2"#));
+    assert!(
+        e.starts_with("protocols.tpc") && e.contains("version"),
+        "{e}"
+    );
+    let e = decode_err(&base.replace(r#""stock": {"#, r#""variant": "four", "stock": {"#));
+    assert!(e.contains("tpc.variant"), "{e}");
+    let e = decode_err(&base.replace(r#""qty": 9"#, r#""qty": 0"#));
+    assert!(e.starts_with("schedule[0].cmd.items[0].qty"), "{e}");
+    let e = decode_err(&base.replace(r#""account:4": 100"#, r#""account:4": -1"#));
+    assert!(e.starts_with("protocols.tpc.balances.account:4"), "{e}");
+}
+
+#[test]
+fn the_hand_reader_agrees_with_serde_on_every_built_in_scenario() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") || path.ends_with("index.json") {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let hand = super::scenario_read::read(v.clone()).unwrap();
+        let derived: Scenario = serde_json::from_value(v).unwrap();
+        assert_eq!(hand, derived, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} scenarios");
+}
+
+#[test]
+fn hand_reader_errors_carry_the_exact_path() {
+    let e = decode_err(&MINIMAL.replace(r#""until_ms":1000"#, r#""until_ms":-1"#));
+    assert!(
+        e.starts_with("until_ms: expected a whole number ≥ 0, got -1"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(r#""servers":["A","B"]"#, r#""servers":["A",7]"#));
+    assert!(
+        e.starts_with("cluster.servers[1]: expected a string, got 7"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""protocols":{"locks":{"recipe":"redis","ttl_ms":"long"}},"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("protocols.locks.ttl_ms: expected a whole number"),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""protocols":{"locks":{"recipe":"paxos"}},"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("protocols.locks.recipe: unknown value \"paxos\""),
+        "{e}"
+    );
+    let e = decode_err(&MINIMAL.replace(
+        r#""until_ms""#,
+        r#""narration":[{"at_ms":1,"text":"x","ask":{"question":"q","choices":"ab","answer":0}}],"until_ms""#,
+    ));
+    assert!(
+        e.starts_with("narration[0].ask.choices: expected a list"),
+        "{e}"
+    );
 }

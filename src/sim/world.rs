@@ -11,6 +11,7 @@ use super::cmd::{Cmd, CmdError, MAX_CLOCK_STEP_MS, MAX_NOTE_CHARS, MAX_PAUSE_MS}
 use super::event::{DropReason, Event, What};
 use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
 use super::proto::locks::{self, LockStats};
+use super::proto::tpc::{self, TpcStats};
 use super::proto::{Ctx, Payload, Procs, ProtoCfg, Record, TimerKind};
 use super::queue::{Due, Queue};
 use super::ring;
@@ -131,6 +132,10 @@ pub(crate) struct Core {
     pub(crate) rng: Rng,
     /// Lock counters, updated as protocols emit lock events.
     pub(crate) lock_stats: LockStats,
+    /// Every order submitted (two-phase commit), shared copy-on-write.
+    pub(crate) tpc_book: tpc::Book,
+    /// Two-phase commit counters, updated as protocols emit and send.
+    pub(crate) tpc_stats: TpcStats,
     next_timer: u64,
     scheduled: Vec<Cmd>,
     pops: u64,
@@ -235,6 +240,15 @@ impl World {
                     reason: format!("{field}: {reason}"),
                 })?;
         }
+        if let Some(t) = &cfg.protocols.tpc {
+            let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
+            t.validate()
+                .and_then(|_| t.validate_nodes(&names, &cfg.clients))
+                .map_err(|(field, reason)| CmdError::BadValue {
+                    field: "tpc",
+                    reason: format!("{field}: {reason}"),
+                })?;
+        }
         if cfg.servers.len() + cfg.clients.len() > MAX_NODES {
             return Err(CmdError::Limit(format!(
                 "at most {MAX_NODES} nodes, got {}",
@@ -254,6 +268,8 @@ impl World {
                 scheduled: Vec::new(),
                 pops: 0,
                 lock_stats: LockStats::default(),
+                tpc_book: tpc::Book::default(),
+                tpc_stats: TpcStats::default(),
             },
             procs: Vec::new(),
             protocols: cfg.protocols.clone(),
@@ -272,8 +288,10 @@ impl World {
         for c in &cfg.clients {
             w.apply(&Cmd::AddClient { node: c.clone() }, &mut scratch)?;
         }
+        w.seed_tpc_rows();
         w.topo.reset_epoch();
         w.core.lock_stats = LockStats::default();
+        w.core.tpc_stats = TpcStats::default();
         Ok(w)
     }
 
@@ -344,6 +362,17 @@ impl World {
         &self.core.lock_stats
     }
 
+    /// Two-phase commit counters of the run so far (messages, forced writes, time in
+    /// doubt, outcomes).
+    pub fn tpc_stats(&self) -> &TpcStats {
+        &self.core.tpc_stats
+    }
+
+    /// Every order submitted, by id.
+    pub fn tpc_orders(&self) -> &tpc::Book {
+        &self.core.tpc_book
+    }
+
     /// What a node's clock reads now.
     pub fn local_time(&self, ix: NodeIx) -> Option<i64> {
         self.node(ix).map(|n| n.clock.local_time(self.core.now))
@@ -387,6 +416,7 @@ impl World {
             + self.core.queue.approx_bytes()
             + self.core.scheduled.capacity() * std::mem::size_of::<Cmd>()
             + self.topo.approx_bytes()
+            + self.core.tpc_book.approx_bytes()
     }
 
     // ----- inputs -----
@@ -650,6 +680,37 @@ impl World {
         self.procs[ix as usize] = Procs::boot(&self.protocols, &mut ctx);
     }
 
+    /// Places every initial stock and balance row on the shard owning its key once the
+    /// initial cluster is built (a durable `row` record), then restarts the shards so
+    /// they read them. Rows stay there: they do not move when the ring changes.
+    fn seed_tpc_rows(&mut self) {
+        let Some(cfg) = self.protocols.tpc.clone() else {
+            return;
+        };
+        for (key, value) in cfg.rows() {
+            let owner = tpc::order::owner(self.topo.ring(), key.as_str(), &|n| self.node_ix(n));
+            if let Some(o) = owner {
+                self.core.nodes[o as usize]
+                    .durable
+                    .push(Record::Tpc(tpc::TRec {
+                        tx: 0,
+                        forced: true,
+                        kind: tpc::RecKind::Row { key, value },
+                    }));
+            }
+        }
+        let mut scratch = Vec::new();
+        for ix in self.core.members.clone() {
+            let mut ctx = Ctx {
+                core: &mut self.core,
+                out: &mut scratch,
+                me: ix,
+                topo: &self.topo,
+            };
+            self.procs[ix as usize].tpc = Some(tpc::Node::boot(&cfg, &mut ctx));
+        }
+    }
+
     /// Runs `f` on the lock client `name` with a handler context, after checking it is a
     /// client that can act now (up, not paused) and locks are configured.
     fn on_client<R>(
@@ -658,6 +719,24 @@ impl World {
         out: &mut Vec<Event>,
         f: impl FnOnce(&mut locks::Client, &mut Ctx<'_>) -> Result<R, String>,
     ) -> Result<R, CmdError> {
+        let ix = self.active_client(name)?;
+        let mut ctx = Ctx {
+            core: &mut self.core,
+            out,
+            me: ix,
+            topo: &self.topo,
+        };
+        match self.procs[ix as usize].locks.as_mut() {
+            Some(locks::Node::Client(c)) => f(c, &mut ctx).map_err(|reason| CmdError::BadValue {
+                field: "locks",
+                reason,
+            }),
+            _ => Err(no_locks()),
+        }
+    }
+
+    /// Index of the client `name`, checked able to act now (up, not paused).
+    fn active_client(&self, name: &str) -> Result<NodeIx, CmdError> {
         let ix = self.present(name)?;
         let n = &self.core.nodes[ix as usize];
         if n.role != Role::Client {
@@ -678,19 +757,7 @@ impl World {
                 state: "paused",
             });
         }
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: ix,
-            topo: &self.topo,
-        };
-        match self.procs[ix as usize].locks.as_mut() {
-            Some(locks::Node::Client(c)) => f(c, &mut ctx).map_err(|reason| CmdError::BadValue {
-                field: "locks",
-                reason,
-            }),
-            _ => Err(no_locks()),
-        }
+        Ok(ix)
     }
 
     /// Applies a command at the current virtual time, appending its events to `out`.
@@ -991,6 +1058,47 @@ impl World {
             Cmd::LockRelease { client, resource } => {
                 self.on_client(client, out, |c, ctx| c.release(ctx, *resource))?;
             }
+            Cmd::Checkout {
+                client,
+                items,
+                account,
+                amount,
+                fail_payment,
+            } => {
+                let req = tpc::Request {
+                    items: items.iter().map(|i| (i.sku, i.qty as i64)).collect(),
+                    account: *account,
+                    amount: *amount,
+                    pay_fails: *fail_payment,
+                };
+                check_order(&req)?;
+                let ix = self.active_client(client)?;
+                let mut ctx = Ctx {
+                    core: &mut self.core,
+                    out,
+                    me: ix,
+                    topo: &self.topo,
+                };
+                match self.procs[ix as usize]
+                    .tpc
+                    .as_mut()
+                    .and_then(tpc::Node::client_mut)
+                {
+                    Some(c) => {
+                        c.submit(&mut ctx, &req)
+                            .map_err(|reason| CmdError::BadValue {
+                                field: "checkout",
+                                reason,
+                            })?;
+                    }
+                    None => {
+                        return Err(CmdError::BadValue {
+                            field: "protocols.tpc",
+                            reason: "two-phase commit is not configured".into(),
+                        })
+                    }
+                }
+            }
             Cmd::SetFencing { on } => {
                 let name = self
                     .protocols
@@ -1048,6 +1156,34 @@ fn no_locks() -> CmdError {
         field: "protocols.locks",
         reason: "locks (with a storage server, for fencing) are not configured".into(),
     }
+}
+
+/// Bounds of a checkout a command (or a file) can ask for.
+fn check_order(r: &tpc::Request) -> Result<(), CmdError> {
+    let bad = |field, reason: String| Err(CmdError::BadValue { field, reason });
+    if r.items.is_empty() || r.items.len() > tpc::cfg::MAX_ITEMS {
+        return bad(
+            "items",
+            format!(
+                "an order has 1..={} lines, got {}",
+                tpc::cfg::MAX_ITEMS,
+                r.items.len()
+            ),
+        );
+    }
+    if let Some((sku, q)) = r.items.iter().find(|(_, q)| !(1..=1_000_000).contains(q)) {
+        return bad(
+            "items",
+            format!("{sku}: qty must be in 1..=1000000, got {q}"),
+        );
+    }
+    if !(0..=tpc::cfg::MAX_VALUE).contains(&r.amount) {
+        return bad(
+            "amount",
+            format!("must be in 0..={}, got {}", tpc::cfg::MAX_VALUE, r.amount),
+        );
+    }
+    Ok(())
 }
 
 fn check_ms(field: &'static str, v: u64) -> Result<(), CmdError> {

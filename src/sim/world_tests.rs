@@ -22,7 +22,7 @@ pub(crate) fn cfg(servers: &[&str], seed: u64) -> WorldCfg {
                 interval_ms: 100,
                 timeout_ms: 350,
             }),
-            locks: None,
+            ..ProtoCfg::default()
         },
         ..WorldCfg::default()
     }

@@ -190,12 +190,27 @@ pub struct ClusterGeometry {
     pub node_r: f64,
 }
 
+/// The geometry of a frame: with locks, servers carry a third label line (their lock role,
+/// storage's cells), so the circle leaves more room.
+fn frame_geometry(f: &ClusterFrame<'_>, servers: usize) -> ClusterGeometry {
+    let margin = match f.world.lock_cfg() {
+        Some(c) => 90.0 + 7.0 * c.stock.len().min(4) as f64,
+        None => 64.0,
+    };
+    ClusterGeometry::fit_with(f.width, f.height, servers, margin)
+}
+
 impl ClusterGeometry {
     /// Fits the circle in the surface with room for two label lines under the lowest node;
     /// discs shrink as servers multiply so neighbours never overlap.
     pub fn fit(width: f64, height: f64, servers: usize) -> Self {
+        Self::fit_with(width, height, servers, 64.0)
+    }
+
+    /// [`ClusterGeometry::fit`] leaving `margin` CSS px around the circle for labels.
+    pub fn fit_with(width: f64, height: f64, servers: usize, margin: f64) -> Self {
         let side = width.min(height).max(1.0);
-        let r = (side * 0.5 - 64.0).max(side * 0.25);
+        let r = (side * 0.5 - margin).max(side * 0.25);
         let spacing = TAU * r / servers.max(1) as f64;
         let node_r = (r * 0.11).clamp(9.0, 24.0).min(spacing * 0.32).max(4.0);
         ClusterGeometry {
@@ -345,7 +360,7 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
         .iter()
         .filter(|s| s.role == Role::Server && s.health != Health::Removed)
         .count();
-    let g = ClusterGeometry::fit(f.width, f.height, servers);
+    let g = frame_geometry(f, servers);
     let pos = positions(w, f.layout, &g);
     let mut scene = Scene::new(f.width, f.height);
 
@@ -362,6 +377,7 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     trails(f, &pos, &g, &mut scene);
     messages(f, &states, &pos, &g, &mut scene);
     nodes(f, &states, &pos, &g, &mut scene);
+    super::lock_scene::overlay(f, &states, &pos, &g, &mut scene);
     caption(f, &mut scene);
     scene
 }
@@ -657,23 +673,7 @@ fn nodes(
         if many && f.selected_node != Some(s.ix) {
             continue;
         }
-        // Labels sit outside the circle for servers, below the disc for clients.
-        let (lx, ly, align) = if client {
-            (x, y + r + 11.0, Align::Center)
-        } else {
-            let a = (y - g.cy).atan2(x - g.cx);
-            let d = r + 10.0;
-            let (c, sn) = (a.cos(), a.sin());
-            let align = if c > 0.4 {
-                Align::Left
-            } else if c < -0.4 {
-                Align::Right
-            } else {
-                Align::Center
-            };
-            let below = if sn > 0.4 { 6.0 } else { 0.0 };
-            (x + d * c, y + d * sn + below, align)
-        };
+        let (lx, title_y, status_y, align) = label_lines((x, y), r, client, g);
         let title = if client {
             format!("{} (client)", s.name)
         } else {
@@ -682,11 +682,6 @@ fn nodes(
         let ink = match s.health {
             Health::Crashed | Health::Removed => Ink::Muted,
             _ => Ink::Fg,
-        };
-        let (title_y, status_y) = if !client && ly < y - r {
-            (ly - 14.0, ly)
-        } else {
-            (ly, ly + 15.0)
         };
         scene.labels.push(Label {
             x: lx,
@@ -712,6 +707,38 @@ fn nodes(
             bold: false,
             align,
         });
+    }
+}
+
+/// Where a node's two label lines go: outside the circle for servers (radially, so text
+/// never covers the ring), below the disc for clients. Returns (x, title y, status y,
+/// alignment); a third line (lock roles, storage) goes one step further out.
+pub(crate) fn label_lines(
+    (x, y): (f64, f64),
+    r: f64,
+    client: bool,
+    g: &ClusterGeometry,
+) -> (f64, f64, f64, Align) {
+    let (lx, ly, align) = if client {
+        (x, y + r + 11.0, Align::Center)
+    } else {
+        let a = (y - g.cy).atan2(x - g.cx);
+        let d = r + 10.0;
+        let (c, sn) = (a.cos(), a.sin());
+        let align = if c > 0.4 {
+            Align::Left
+        } else if c < -0.4 {
+            Align::Right
+        } else {
+            Align::Center
+        };
+        let below = if sn > 0.4 { 6.0 } else { 0.0 };
+        (x + d * c, y + d * sn + below, align)
+    };
+    if !client && ly < y - r {
+        (lx, ly - 14.0, ly, align)
+    } else {
+        (lx, ly, ly + 15.0, align)
     }
 }
 
@@ -762,7 +789,7 @@ pub fn hit(f: &ClusterFrame<'_>, x: f64, y: f64) -> Option<ClusterHit> {
         .iter()
         .filter(|s| s.role == Role::Server && s.health != Health::Removed)
         .count();
-    let g = ClusterGeometry::fit(f.width, f.height, servers);
+    let g = frame_geometry(f, servers);
     let pos = positions(w, f.layout, &g);
     let mut best: Option<(f64, MsgId)> = None;
     for m in w.net().in_flight().take(MAX_DRAWN_MESSAGES) {
@@ -792,11 +819,14 @@ pub fn describe(w: &World, now: f64) -> String {
         .filter(|s| s.health != Health::Removed)
         .map(|s| format!("{} {}", s.name, s.summary(&name)))
         .collect();
+    let t = now.max(0.0).floor() as u64;
+    let locks = super::lock_view::describe_locks(w, t);
     format!(
-        "Cluster at t={}: {}; {} messages in flight",
-        fmt_ms(now.max(0.0).floor() as u64),
+        "Cluster at t={}: {}; {} messages in flight{}{locks}",
+        fmt_ms(t),
         nodes.join(", "),
-        w.net().in_flight_len()
+        w.net().in_flight_len(),
+        if locks.is_empty() { "" } else { "; " },
     )
 }
 
@@ -824,7 +854,7 @@ mod tests {
                     interval_ms: 100,
                     timeout_ms: 300,
                 }),
-                locks: None,
+                ..ProtoCfg::default()
             },
             ..WorldCfg::default()
         })

@@ -288,7 +288,7 @@ pub fn parse_host(text: &str) -> Result<(HostMsg, Option<Value>), (String, Optio
                         .into(),
                 )
             })?;
-            let cmd: Cmd = serde_json::from_slice(to_json(c).as_bytes())
+            let cmd: Cmd = crate::sim::cmd_decode::decode(c.clone())
                 .map_err(|e| fail(format!("command: {e}")))?;
             HostMsg::Command(cmd)
         }

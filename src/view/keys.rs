@@ -55,8 +55,8 @@ pub fn shortcut(key: &str, tag: &str, editable: bool, modified: bool) -> Option<
     if matches!(tag.as_str(), "input" | "textarea" | "select") {
         return None;
     }
-    // A focused button or link activates on Space and Enter natively.
-    if key == " " && matches!(tag.as_str(), "button" | "a" | "summary") {
+    // A focused button, link or selectable list item takes Space itself.
+    if key == " " && matches!(tag.as_str(), "button" | "a" | "summary" | "li") {
         return None;
     }
     Some(match key {
@@ -98,6 +98,7 @@ mod tests {
         assert_eq!(shortcut("f", "TEXTAREA", false, false), None);
         assert_eq!(shortcut("r", "div", true, false), None);
         assert_eq!(shortcut(" ", "BUTTON", false, false), None);
+        assert_eq!(shortcut(" ", "LI", false, false), None);
         assert_eq!(shortcut("f", "BUTTON", false, false), Some(Shortcut::Fail));
         assert_eq!(shortcut("r", "body", false, true), None);
         assert_eq!(shortcut("x", "body", false, false), None);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::f64::consts::TAU;
 
 use crate::sim::keys::KeySet;
+use crate::sim::order::sort_by_u64;
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::text::group_digits;
 use crate::view::geom::{angle_of, clockwise, ease, polar};
@@ -234,10 +235,7 @@ fn vnode_ticks(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             .push(angle_of(p.pos));
     }
     let mut entries: Vec<(Swatch, Vec<f64>)> = by_swatch.into_iter().collect();
-    entries.sort_by_key(|(sw, _)| match sw {
-        Swatch::Node(id) => *id as i64,
-        Swatch::Down => -1,
-    });
+    sort_by_u64(&mut entries, |(sw, _)| order(sw));
     for (sw, angles) in entries {
         scene.ticks.push(TickBatch {
             ink: Ink::Swatch(sw),
@@ -261,10 +259,11 @@ pub fn key_dot_radius(count: usize) -> f64 {
     }
 }
 
-fn order(sw: &Swatch) -> i64 {
+/// Batches are drawn in node order, the down colour first.
+fn order(sw: &Swatch) -> u64 {
     match sw {
-        Swatch::Node(id) => *id as i64,
-        Swatch::Down => -1,
+        Swatch::Node(id) => u64::from(*id) + 1,
+        Swatch::Down => 0,
     }
 }
 
@@ -296,7 +295,7 @@ fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             .push((x as f32, y as f32));
     }
     let mut still: Vec<_> = still.into_iter().collect();
-    still.sort_by_key(|(sw, _)| order(sw));
+    sort_by_u64(&mut still, |(sw, _)| order(sw));
     for (sw, xy) in still {
         scene.dots.push(DotBatch {
             ink: Ink::Swatch(sw),
@@ -346,7 +345,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
     // Moving keys pulse: largest half-way through the tween.
     let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
     let mut blends: Vec<_> = blends.into_iter().collect();
-    blends.sort_by_key(|((a, b), _)| (order(a), order(b)));
+    sort_by_u64(&mut blends, |((a, b), _)| (order(a) << 32) | order(b));
     for ((from, to), xy) in blends {
         overlay.dots.push(DotBatch {
             ink: Ink::Blend(from, to, eased as f32),
@@ -355,7 +354,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
         });
     }
     let mut ghosts: Vec<_> = ghosts.into_iter().collect();
-    ghosts.sort_by_key(|(sw, _)| order(sw));
+    sort_by_u64(&mut ghosts, |(sw, _)| order(sw));
     for (sw, xy) in ghosts {
         overlay.dots.push(DotBatch {
             ink: Ink::Swatch(sw),
@@ -386,7 +385,7 @@ fn sweep(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, overlay: &mut Scen
                 old.entry(sw).or_default().push((from, a0 + len));
             }
             let mut entries: Vec<(Swatch, Vec<(f64, f64)>)> = old.into_iter().collect();
-            entries.sort_by_key(|(sw, _)| order(sw));
+            sort_by_u64(&mut entries, |(sw, _)| order(sw));
             for (sw, spans) in entries {
                 overlay.arcs.push(ArcBatch {
                     ink: Ink::Swatch(sw),

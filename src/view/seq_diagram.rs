@@ -244,7 +244,7 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::NetSet { .. } => (Global, Ink::Muted, "network".into()),
         What::LinkSet { .. } => (Global, Ink::Muted, "link".into()),
         What::WipeDisk => (Fault, Ink::Danger, "disk wiped".into()),
-        What::Lock(_) => (Minor, Ink::Accent, String::new()),
+        What::Lock(_) | What::Tpc(_) => (Minor, Ink::Accent, String::new()),
         What::Note { .. } => (Global, Ink::Accent, String::new()),
         What::Rejected { op, .. } => (Global, Ink::Danger, format!("{op} rejected")),
         What::Violation { invariant, .. } => (Global, Ink::Danger, format!("✗ {invariant}")),
@@ -796,6 +796,7 @@ mod tests {
                     timeout_ms: 300,
                 }),
                 locks: None,
+                tpc: None,
             },
             ..WorldCfg::default()
         })
@@ -936,6 +937,7 @@ mod tests {
                     timeout_ms: 50,
                 }),
                 locks: None,
+                tpc: None,
             },
             ..WorldCfg::default()
         })

@@ -384,7 +384,7 @@ impl Session {
                     label: format!("fork at {}", fmt_ms(f.at_time)),
                 }),
         );
-        all.sort_by_key(|m| m.t);
+        crate::sim::order::sort_by_u64(&mut all, |m| m.t);
         if all.len() > MAX_MARKERS {
             let keep = |m: &Marker| matches!(m.kind, MarkerKind::Violation | MarkerKind::Fork);
             let must = all.iter().filter(|m| keep(m)).count();

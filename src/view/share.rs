@@ -301,9 +301,12 @@ fn cmd_json(c: &Cmd) -> String {
     minify(&serde_json::to_string_pretty(c).unwrap_or_default())
 }
 
-/// Read with `from_slice`, as `Scenario::decode` does: the same decoder, one copy of it.
+/// Read by the scenario format's own command decoder.
 fn cmd_from_json(s: &str) -> Result<Cmd, LinkError> {
-    serde_json::from_slice(s.as_bytes()).map_err(|e| LinkError::Invalid(format!("command: {e}")))
+    serde_json::from_slice(s.as_bytes())
+        .map_err(|e| e.to_string())
+        .and_then(crate::sim::cmd_decode::decode)
+        .map_err(|e| LinkError::Invalid(format!("command: {e}")))
 }
 
 /// The body bytes (before compression) of `state`.

@@ -81,12 +81,12 @@ impl Theme {
             muted: c("#5b616e"),
             track: c("#e4e5e9"),
             accent: c("#0b63c4"),
-            down: c("#9aa0aa"),
+            down: c("#878c95"),
             danger: c("#b3261e"),
-            warn: c("#a86400"),
+            warn: c("#a46200"),
             ok: c("#1b7a3a"),
             nodes: [
-                "#3b6fb0", "#d65363", "#1f7f34", "#b79a1a", "#2aa7cf", "#9e3275", "#d17c00",
+                "#3b6fb0", "#d65363", "#1f7f34", "#a48a17", "#2697bc", "#9e3275", "#cc7900",
                 "#00876a", "#c44e00", "#7b5bb6",
             ]
             .iter()

@@ -8,6 +8,7 @@
 
 pub mod heartbeat;
 pub mod locks;
+pub mod tpc;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,8 @@ pub enum Payload {
     Heartbeat(heartbeat::Msg),
     /// Lock, coordination and storage traffic.
     Locks(locks::Msg),
+    /// Two-phase commit traffic.
+    Tpc(tpc::Msg),
 }
 
 impl Payload {
@@ -32,6 +35,7 @@ impl Payload {
         match self {
             Payload::Heartbeat(m) => m.label(),
             Payload::Locks(m) => m.label(),
+            Payload::Tpc(m) => m.label(),
         }
     }
 }
@@ -44,6 +48,8 @@ pub enum TimerKind {
     Heartbeat(heartbeat::Timer),
     /// Lock protocol timers (leases, retries, sessions, jobs).
     Locks(locks::Timer),
+    /// Two-phase commit timers (votes, resends, doubt, workload).
+    Tpc(tpc::Timer),
 }
 
 impl TimerKind {
@@ -52,6 +58,7 @@ impl TimerKind {
         match self {
             TimerKind::Heartbeat(t) => t.label(),
             TimerKind::Locks(t) => t.label(),
+            TimerKind::Tpc(t) => t.label(),
         }
     }
 }
@@ -67,6 +74,8 @@ pub enum Record {
     },
     /// Lock server, coordination server or storage state (see `locks::Rec`).
     Lock(locks::Rec),
+    /// Two-phase commit: rows, prepare, decision, outcome and end records.
+    Tpc(tpc::TRec),
 }
 
 /// Which protocols run on the servers, with their settings (part of the scenario).
@@ -79,6 +88,13 @@ pub struct ProtoCfg {
     /// Distributed locks, storage and client jobs, if enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locks: Option<locks::LockCfg>,
+    /// Two-phase commit across the shards, if enabled (scenario version 3).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tpc::cfg::deserialize_opt"
+    )]
+    pub tpc: Option<tpc::TpcCfg>,
 }
 
 /// A node's volatile protocol state: one slot per protocol, `None` when not running.
@@ -89,6 +105,8 @@ pub struct Procs {
     pub heartbeat: Option<heartbeat::Node>,
     /// Lock server, storage or lock client state, when locks are enabled.
     pub locks: Option<locks::Node>,
+    /// Shard or order client, when two-phase commit is enabled.
+    pub tpc: Option<tpc::Node>,
 }
 
 impl Procs {
@@ -103,6 +121,7 @@ impl Procs {
                 .filter(|_| server)
                 .map(|c| heartbeat::Node::boot(c, ctx)),
             locks: cfg.locks.as_ref().and_then(|c| locks::Node::boot(c, ctx)),
+            tpc: cfg.tpc.as_ref().map(|c| tpc::Node::boot(c, ctx)),
         }
     }
 
@@ -111,6 +130,7 @@ impl Procs {
         std::mem::size_of::<Self>()
             + self.heartbeat.as_ref().map_or(0, |h| h.approx_bytes())
             + self.locks.as_ref().map_or(0, |l| l.approx_bytes())
+            + self.tpc.as_ref().map_or(0, |t| t.approx_bytes())
     }
 
     /// Routes a delivered message to the protocol that owns its payload.
@@ -124,6 +144,11 @@ impl Procs {
             Payload::Locks(m) => {
                 if let Some(l) = self.locks.as_mut() {
                     l.on_message(ctx, from, m);
+                }
+            }
+            Payload::Tpc(m) => {
+                if let Some(t) = self.tpc.as_mut() {
+                    t.on_message(ctx, from, m);
                 }
             }
         }
@@ -140,6 +165,11 @@ impl Procs {
             TimerKind::Locks(t) => {
                 if let Some(l) = self.locks.as_mut() {
                     l.on_timer(ctx, t);
+                }
+            }
+            TimerKind::Tpc(t) => {
+                if let Some(n) = self.tpc.as_mut() {
+                    n.on_timer(ctx, t);
                 }
             }
         }
@@ -211,6 +241,9 @@ impl Ctx<'_> {
 
     /// Sends a message; the network decides latency, loss and duplication.
     pub fn send(&mut self, to: NodeIx, payload: Payload) {
+        if let Payload::Tpc(_) = payload {
+            self.core.tpc_stats.sent();
+        }
         self.core.send(self.me, to, payload, self.out);
     }
 
@@ -224,14 +257,36 @@ impl Ctx<'_> {
 
     /// Records something worth showing (a suspicion, a decision) in the trace.
     pub fn emit(&mut self, what: What) {
-        if let What::Lock(ev) = &what {
-            self.core.lock_stats.observe(self.me, self.core.now, ev);
+        match &what {
+            What::Lock(ev) => self.core.lock_stats.observe(self.me, self.core.now, ev),
+            What::Tpc(ev) => self.core.tpc_stats.observe(self.me, self.core.now, ev),
+            _ => {}
         }
         self.out.push(Event {
             t: self.core.now,
             node: Some(self.me),
             what,
         });
+    }
+
+    /// A submitted order (the request every node of its transaction was handed).
+    pub fn order(&self, tx: tpc::TxId) -> Option<std::sync::Arc<tpc::Order>> {
+        self.core.tpc_book.get_arc(tx)
+    }
+
+    /// Every submitted order.
+    pub fn tpc_book(&self) -> &tpc::Book {
+        &self.core.tpc_book
+    }
+
+    pub(crate) fn tpc_book_mut(&mut self) -> &mut tpc::Book {
+        &mut self.core.tpc_book
+    }
+
+    /// Virtual time, for bookkeeping only (an order's submission time in the UI); protocol
+    /// decisions use [`Ctx::now_local`].
+    pub(crate) fn virtual_now(&self) -> crate::sim::time::Time {
+        self.core.now
     }
 
     /// This node's durable log.

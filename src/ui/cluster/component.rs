@@ -23,21 +23,28 @@ pub use export::ExportKind;
 pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
+use super::locks::{self, LockAction, LockForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
+use super::tour::{self, TourAction};
+use super::verify::{self, VerifyAction, VerifyForm};
 use super::{commands, gallery, panels, timebar};
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
 use crate::sim::explore::{Explorer, Progress};
+use crate::sim::proto::locks::ResKey;
 use crate::sim::scenario::Scenario;
+use crate::sim::world::Role;
 use crate::ui::frame_loop::FrameLoop;
 use crate::view::cluster_scene::{self, ClusterHit, Layout};
+use crate::view::lock_view::{compare_recipes, with_recipe, RECIPES};
 use crate::view::playback::{speed_at, Playback};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::session::{event_msg, Session};
 use crate::view::theme::Theme;
+use crate::view::tour::Tour;
 
 /// The scenario shown before the user picks one: small, and its lesson is plain.
 const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
@@ -73,6 +80,9 @@ pub struct ClusterLab {
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
     keys: Option<EventListener>,
+    lock_form: LockForm,
+    verify: VerifyForm,
+    tour: Tour,
 }
 
 fn now_ms() -> f64 {
@@ -106,6 +116,7 @@ impl ClusterLab {
                 sh.play.stop_at = Some(session.until());
                 sh.sel = Selection::default();
                 self.form.side = default_side(&session);
+                self.tour = Tour::default();
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
@@ -196,6 +207,106 @@ impl ClusterLab {
         }
         drop(sh);
         self.kick();
+    }
+
+    /// The tour's buttons: each may move the playhead (a seek, never a fork).
+    fn tour_action(&mut self, a: TourAction) {
+        let (steps, now) = {
+            let sh = self.shared.borrow();
+            let Some(s) = sh.session.as_ref() else {
+                return;
+            };
+            (s.scenario().narration.clone(), s.world().now())
+        };
+        let to = match a {
+            TourAction::Start => self.tour.start(&steps),
+            TourAction::Next => self.tour.next(&steps),
+            TourAction::Back => self.tour.back(&steps),
+            TourAction::Answer(k) => self.tour.answer(&steps, k),
+            TourAction::Free => {
+                self.tour.free_play();
+                None
+            }
+            TourAction::Resume => {
+                self.tour.resume(&steps, now);
+                None
+            }
+        };
+        if let Some(t) = to {
+            self.seek(|s| s.seek_time(t));
+        }
+    }
+
+    /// The Locks panel's controls. Switching recipe reloads the scenario (every server's
+    /// role changes); the rest are commands at the playhead like any other.
+    fn lock_action(&mut self, a: LockAction) {
+        let scenario = {
+            let sh = self.shared.borrow();
+            let Some(s) = sh.session.as_ref() else {
+                return;
+            };
+            s.scenario().clone()
+        };
+        let cmd = match a {
+            LockAction::Client(c) => {
+                self.lock_form.client = c;
+                return;
+            }
+            LockAction::Resource(r) => {
+                self.lock_form.resource = r;
+                return;
+            }
+            LockAction::Fencing(on) => Ok(Cmd::SetFencing { on }),
+            LockAction::Acquire | LockAction::Release => self.lock_cmd(a == LockAction::Acquire),
+            LockAction::Recipe(i) => {
+                let Some(&(recipe, label)) = RECIPES.get(i) else {
+                    return;
+                };
+                self.lock_form.compare = None;
+                self.load(label, with_recipe(&scenario, recipe));
+                return;
+            }
+            LockAction::Compare => {
+                self.lock_form.compare = Some(compare_recipes(&scenario));
+                return;
+            }
+        };
+        match cmd {
+            Ok(cmd) => {
+                self.run(cmd);
+                self.lock_form.error = self.cmd_error.take();
+            }
+            Err(e) => self.lock_form.error = Some(e),
+        }
+    }
+
+    /// `lock_acquire` / `lock_release` for the chosen client and resource (defaults: the
+    /// first client, the first lock).
+    fn lock_cmd(&self, acquire: bool) -> Result<Cmd, String> {
+        let sh = self.shared.borrow();
+        let w = sh.session.as_ref().ok_or("no scenario is loaded")?.world();
+        let client = match self.lock_form.client.as_str() {
+            "" => w
+                .nodes()
+                .iter()
+                .find(|n| n.role == Role::Client)
+                .map(|n| n.name.clone())
+                .ok_or("this scenario has no clients")?,
+            c => c.to_string(),
+        };
+        let resource = match self.lock_form.resource.trim() {
+            "" => *w.lock_resources().first().ok_or("type a resource name")?,
+            r => ResKey::new(r)?,
+        };
+        Ok(if acquire {
+            Cmd::LockAcquire {
+                client,
+                resource,
+                wait_ms: None,
+            }
+        } else {
+            Cmd::LockRelease { client, resource }
+        })
     }
 
     fn seek(&mut self, f: impl FnOnce(&mut Session)) {
@@ -319,6 +430,9 @@ impl Component for ClusterLab {
             notable_only: false,
             explore: ExploreState::default(),
             explore_timer: None,
+            lock_form: LockForm::default(),
+            verify: VerifyForm::default(),
+            tour: Tour::default(),
             bridge: bridge::Bridge::new(),
             keys: None,
         };
@@ -528,6 +642,15 @@ impl Component for ClusterLab {
             }
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
+            Msg::Lock(a) => self.lock_action(a),
+            Msg::Tour(a) => self.tour_action(a),
+            Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
+            Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
+            Msg::Verify(VerifyAction::Run) => {
+                let start = now_ms();
+                let r = crate::view::verify::verify(self.verify.rms, self.verify.heuristic);
+                self.verify.result = Some((r, now_ms() - start));
+            }
             Msg::ReplayFound => {
                 let repro = self.explore.found().map(|f| f.repro.clone());
                 if let Some(r) = repro {
@@ -565,7 +688,7 @@ impl Component for ClusterLab {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
                     { timebar::view(session, &sh.play, link) }
-                    { panels::caption(session) }
+                    { tour::view(session, &self.tour, link) }
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
@@ -573,6 +696,7 @@ impl Component for ClusterLab {
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
                     </div>
+                    { locks::view(session, &self.lock_form, vt, link) }
                     <div class="diagram-head">
                         <h2 id="diagram-h">{"Space-time diagram"}</h2>
                         { panels::diagram_controls(sh.span_ms, sh.layout, link) }
@@ -588,6 +712,7 @@ impl Component for ClusterLab {
                     { panels::invariants(session, link) }
                     { panels::narration(session, link) }
                     { explore::view(session, &self.explore, link) }
+                    { verify::view(&self.verify, link) }
                 </aside>
             </section>
         }

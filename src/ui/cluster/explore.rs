@@ -2,7 +2,7 @@
 //! slice at a time between frames so the page stays responsive, with a progress bar, Cancel,
 //! and "Replay this counterexample" once a run breaks an expectation.
 
-use std::collections::BTreeMap;
+use crate::sim::vecmap::VecMap;
 
 use web_sys::HtmlInputElement;
 use yew::html::Scope;
@@ -37,7 +37,7 @@ pub struct Outcome {
     /// Seeds asked for.
     pub seeds: u64,
     /// Runs violating each invariant.
-    pub counts: BTreeMap<String, u64>,
+    pub counts: VecMap<String, u64>,
     /// The shrunk counterexample.
     pub found: Option<Box<Found>>,
     /// Stopped by the user.
@@ -111,7 +111,7 @@ impl ExploreState {
     }
 }
 
-fn counts_text(counts: &BTreeMap<String, u64>, done: u64) -> String {
+fn counts_text(counts: &VecMap<String, u64>, done: u64) -> String {
     if counts.is_empty() {
         return format!("no invariant broke in {} runs", group_digits(done));
     }

@@ -6,18 +6,24 @@
 //! - `state`: what the component shares with the frame loop, and the frame itself;
 //! - `msg`: its messages, command buttons and properties;
 //! - `timebar`: play/pause/step/speed, the scrubber with fault markers, fork notices;
+//! - `locks`: the Locks panel: each lock in words, counters, acquire/release, fencing, recipes;
 //! - `commands`: live commands (crash, pause, clock jump, partitions, drop a message, ring);
 //! - `gallery`: built-in scenarios (fetched), file and paste import;
 //! - `explore`: "Explore N seeds", run in slices between frames, with cancel and replay;
+//! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
+//! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
 
 pub mod commands;
 pub mod component;
 pub mod explore;
 pub mod gallery;
+pub mod locks;
 pub mod msg;
 pub mod panels;
 pub mod state;
 pub mod timebar;
+pub mod tour;
+pub mod verify;
 
 pub use component::ClusterLab;

@@ -145,6 +145,12 @@ pub enum Msg {
     PopState,
     /// A postMessage from another window: (origin, data as JSON text, its source window).
     Embed(String, String, wasm_bindgen::JsValue),
+    /// A control of the Locks panel.
+    Lock(super::locks::LockAction),
+    /// A control of the Verify panel.
+    Verify(super::verify::VerifyAction),
+    /// A control of the tour card.
+    Tour(super::tour::TourAction),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).

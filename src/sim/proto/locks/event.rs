@@ -2,7 +2,7 @@
 //! out, a stale write bouncing off storage) and what the lock invariants and counters read.
 //! They flatten into the trace as ordinary kinds (`lock_grant`, `storage_write`, …).
 
-use std::collections::BTreeMap;
+use crate::sim::vecmap::VecMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -384,10 +384,10 @@ pub struct LockStats {
     pub wait_ms: u64,
     /// Latest grant per resource: (client, token), to judge writes.
     #[serde(skip)]
-    latest: BTreeMap<ResKey, (NodeIx, u64)>,
+    latest: VecMap<ResKey, (NodeIx, u64)>,
     /// Virtual time of each client's latest request per resource.
     #[serde(skip)]
-    since: BTreeMap<(NodeIx, ResKey), Time>,
+    since: VecMap<(NodeIx, ResKey), Time>,
 }
 
 impl LockStats {

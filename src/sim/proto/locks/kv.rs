@@ -12,7 +12,7 @@
 //! owner ignores copies from others, and a replica acknowledges only the exact state it
 //! holds, so a stale owner can never get a grant confirmed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sim::vecmap::VecMap;
 use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe, Replication};
@@ -97,8 +97,8 @@ impl Entry {
 pub struct KvServer {
     cfg: Arc<LockCfg>,
     p: Params,
-    table: BTreeMap<ResKey, Entry>,
-    dirty: BTreeSet<ResKey>,
+    table: VecMap<ResKey, Entry>,
+    dirty: VecMap<ResKey, ()>,
     tick_armed: bool,
 }
 
@@ -126,7 +126,7 @@ impl KvServer {
     /// this server's clock) from the durable log.
     pub(crate) fn boot(cfg: Arc<LockCfg>, ctx: &mut Ctx<'_>) -> Self {
         let p = cfg.params();
-        let mut table: BTreeMap<ResKey, Entry> = BTreeMap::new();
+        let mut table: VecMap<ResKey, Entry> = VecMap::default();
         if p.persist {
             for r in ctx.durable() {
                 if let Record::Lock(Rec::Kv {
@@ -137,7 +137,7 @@ impl KvServer {
                     holder,
                 }) = r
                 {
-                    let e = table.entry(*res).or_default();
+                    let e = table.entry_default(*res);
                     e.epoch = *epoch;
                     e.version = *version;
                     e.token = *token;
@@ -164,7 +164,7 @@ impl KvServer {
             cfg,
             p,
             table,
-            dirty: BTreeSet::new(),
+            dirty: VecMap::default(),
             tick_armed: false,
         }
     }
@@ -279,7 +279,7 @@ impl KvServer {
             return Gate::NotOwner;
         }
         let epoch = ctx.ring_epoch();
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         if e.serving == Some(epoch) {
             return Gate::Ready;
         }
@@ -311,7 +311,7 @@ impl KvServer {
         // last confirmed state may have left the replica set since. Wait for those up in
         // the ring; a lease-long timeout covers the rest.
         let (asked, waiting) = self.peers(ctx);
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         if waiting.is_empty() {
             self.finish_takeover(ctx, res, false);
             return Gate::Ready;
@@ -336,7 +336,7 @@ impl KvServer {
     fn finish_takeover(&mut self, ctx: &mut Ctx<'_>, res: ResKey, timed_out: bool) {
         let now = ctx.now_local();
         let (ttl, epoch) = (self.p.ttl, ctx.ring_epoch());
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         let t = e.takeover.take();
         let first = e.serving.is_none();
         let mut how = None;
@@ -391,7 +391,7 @@ impl KvServer {
             Gate::Busy => return,
             Gate::Ready => {}
         }
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         if let Some(h) = e.holder {
             if h.client == from && h.value == value {
                 // A retry: the grant (or its answer) may have been lost.
@@ -439,7 +439,7 @@ impl KvServer {
     fn grant(&mut self, ctx: &mut Ctx<'_>, res: ResKey, client: NodeIx, value: u32, queued: bool) {
         let now = ctx.now_local();
         let ttl = self.p.ttl;
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         e.token += 1;
         e.gen += 1;
         let token = e.token;
@@ -472,7 +472,7 @@ impl KvServer {
         }
         let now = ctx.now_local();
         let ttl = self.p.ttl as i64;
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         match e.holder.as_mut() {
             Some(h) if h.client == from && h.value == value => {
                 h.expires = now.saturating_add(ttl);
@@ -488,7 +488,7 @@ impl KvServer {
             Gate::NotOwner | Gate::Busy => return,
             Gate::Ready => {}
         }
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         e.queue.retain(|w| !(w.client == from && w.value == value));
         let ok = match e.holder {
             Some(h) if h.client == from && h.value == value => {
@@ -520,7 +520,7 @@ impl KvServer {
             _ => false,
         };
         if ok {
-            let e = self.table.entry(res).or_default();
+            let e = self.table.entry_default(res);
             e.holder = None;
             e.pending.clear();
             self.changed(ctx, res);
@@ -574,7 +574,7 @@ impl KvServer {
     /// Records a change: new version, durable log, replication.
     fn changed(&mut self, ctx: &mut Ctx<'_>, res: ResKey) {
         let persist = self.p.persist;
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         e.version += 1;
         if persist {
             ctx.persist(Record::Lock(Rec::Kv {
@@ -595,7 +595,7 @@ impl KvServer {
                 self.arm_tick(ctx, self.p.retry);
             }
             Replication::Async => {
-                self.dirty.insert(res);
+                self.dirty.insert(res, ());
                 self.arm_tick(ctx, self.p.repl_ms);
             }
         }
@@ -607,7 +607,7 @@ impl KvServer {
         let sync =
             self.p.replication == Replication::Sync && !self.replica_targets(ctx, res).is_empty();
         let now = ctx.now_local();
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         let need = e.stamp();
         if sync && e.acked < need {
             e.pending
@@ -660,7 +660,7 @@ impl KvServer {
         let now = ctx.now_local();
         let (ttl, persist, epoch) = (self.p.ttl as i64, self.p.persist, ctx.ring_epoch());
         let owner = self.is_owner(ctx, res);
-        let e = self.table.entry(res).or_default();
+        let e = self.table.entry_default(res);
         let mine = e.stamp();
         if let Some(t) = e.takeover.as_mut() {
             let best = t.best.map_or(mine, |b| b.1);
@@ -716,7 +716,10 @@ impl KvServer {
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
         self.tick_armed = false;
         let todo: Vec<ResKey> = match self.p.replication {
-            Replication::Async => std::mem::take(&mut self.dirty).into_iter().collect(),
+            Replication::Async => std::mem::take(&mut self.dirty)
+                .into_iter()
+                .map(|(k, ())| k)
+                .collect(),
             Replication::Sync => self
                 .table
                 .iter()

@@ -6,7 +6,7 @@
 //! ZooKeeper numbers nodes per lock; etcd uses the store-wide revision. Either is a valid
 //! fencing token: strictly increasing per lock, and persisted when persistence is on.
 
-use std::collections::BTreeMap;
+use crate::sim::vecmap::VecMap;
 use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe};
@@ -51,8 +51,8 @@ pub struct Children {
 pub struct SeqServer {
     p: Params,
     /// Open sessions by (client, id): last time heard from (local clock).
-    sessions: BTreeMap<(NodeIx, u32), i64>,
-    nodes: BTreeMap<ResKey, Children>,
+    sessions: VecMap<(NodeIx, u32), i64>,
+    nodes: VecMap<ResKey, Children>,
     /// etcd's store-wide revision.
     revision: u64,
 }
@@ -72,8 +72,8 @@ impl SeqServer {
         let p = cfg.params();
         let mut s = SeqServer {
             p,
-            sessions: BTreeMap::new(),
-            nodes: BTreeMap::new(),
+            sessions: VecMap::default(),
+            nodes: VecMap::default(),
             revision: 0,
         };
         let now = ctx.now_local();
@@ -93,7 +93,7 @@ impl SeqServer {
                         client,
                         sid,
                     }) => {
-                        let c = s.nodes.entry(*res).or_default();
+                        let c = s.nodes.entry_default(*res);
                         c.next = c.next.max(*seq);
                         s.revision = s.revision.max(*seq);
                         c.list.push(Znode {
@@ -187,7 +187,7 @@ impl SeqServer {
                 if !self.touch(from, sid, now) {
                     return send(ctx, from, Msg::Expired { sid });
                 }
-                let c = self.nodes.entry(res).or_default();
+                let c = self.nodes.entry_default(res);
                 let mine = c.list.iter().any(|z| z.seq == seq && z.client == from);
                 let pred = c
                     .list
@@ -286,7 +286,7 @@ impl SeqServer {
 
     fn create(&mut self, ctx: &mut Ctx<'_>, res: ResKey, client: NodeIx, sid: u32) -> u64 {
         let etcd = self.p.recipe == Recipe::Etcd;
-        let c = self.nodes.entry(res).or_default();
+        let c = self.nodes.entry_default(res);
         if let Some(z) = c.list.iter().find(|z| z.client == client && z.sid == sid) {
             return z.seq; // idempotent: a retried create returns the same node
         }

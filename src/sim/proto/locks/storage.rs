@@ -4,7 +4,7 @@
 //! too is what makes a read-modify-write safe: once a newer holder has read, an older
 //! holder's write can no longer land between that read and its write.
 
-use std::collections::BTreeMap;
+use crate::sim::vecmap::VecMap;
 
 use super::cfg::LockCfg;
 use super::event::LockEv;
@@ -28,10 +28,10 @@ pub struct Cell {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Storage {
     fencing: bool,
-    cells: BTreeMap<ResKey, Cell>,
+    cells: VecMap<ResKey, Cell>,
     /// Last write request applied per client and key (a duplicate is acknowledged, not
     /// re-applied).
-    last: BTreeMap<(NodeIx, ResKey), u32>,
+    last: VecMap<(NodeIx, ResKey), u32>,
 }
 
 impl Storage {
@@ -52,7 +52,7 @@ impl Storage {
                     )
                 })
                 .collect(),
-            last: BTreeMap::new(),
+            last: VecMap::default(),
         };
         for r in ctx.durable() {
             match r {
@@ -125,7 +125,7 @@ impl Storage {
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match m {
             Msg::Read { key, token } => {
-                let c = self.cells.entry(key).or_default();
+                let c = self.cells.entry_default(key);
                 let seen = c.seen;
                 let ok = !(self.fencing && token < seen);
                 if ok && token > seen {
@@ -164,7 +164,7 @@ impl Storage {
                 if self.last.get(&(from, key)) == Some(&req) {
                     return ctx.send(from, Payload::Locks(Msg::WriteOk { key, req }));
                 }
-                let c = self.cells.entry(key).or_default();
+                let c = self.cells.entry_default(key);
                 let seen = c.seen;
                 let ok = !(self.fencing && token < seen);
                 if ok {

@@ -128,7 +128,7 @@ impl World {
                 _ => {}
             }
         }
-        out.sort();
+        out.sort_unstable();
         out.dedup();
         out
     }

@@ -1,0 +1,373 @@
+//! Reads a [`Cmd`] from JSON by hand.
+//!
+//! serde's derive for an internally tagged enum buffers every field through its generic
+//! `Content` machinery, once per variant: ~50 KB of the wasm bundle for 25 commands. This
+//! reads the object as a `serde_json::Value` (code the bundle has anyway) and picks the
+//! fields by name, with messages that name the op and the field.
+
+use serde::{de::Error as _, Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::cmd::{Cmd, Item};
+use super::proto::locks::ResKey;
+
+/// Every op a scenario may use, for the "unknown op" message.
+const OPS: &str = "add_node, remove_node, fail_node, recover_node, add_client, crash, recover, \
+pause, clock_jump, set_skew, set_drift, partition, isolate, heal, drop_message, set_loss, \
+set_dup, set_latency, set_link_latency, note, wipe_disk, lock_job, lock_acquire, lock_release, \
+set_fencing, checkout";
+
+impl<'de> Deserialize<'de> for Cmd {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        decode(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// Decodes one command object (`{"op": "crash", "node": "A"}`); unknown ops and unknown
+/// fields are refused, like the rest of the scenario format.
+pub fn decode(v: Value) -> Result<Cmd, String> {
+    let Value::Object(mut m) = v else {
+        return Err(r#"a command is an object like {"op": "crash", "node": "A"}"#.into());
+    };
+    let op = match m.remove("op") {
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(format!("`op` must be a string, got {other}")),
+        None => return Err(format!("missing field `op` (one of {OPS})")),
+    };
+    let mut f = Fields { op: &op, m };
+    let cmd = match op.as_str() {
+        "add_node" => Cmd::AddNode {
+            node: f.string("node")?,
+            weight: f.opt(Fields::f64, "weight")?.unwrap_or(1.0),
+        },
+        "remove_node" => Cmd::RemoveNode {
+            node: f.string("node")?,
+        },
+        "fail_node" => Cmd::FailNode {
+            node: f.string("node")?,
+        },
+        "recover_node" => Cmd::RecoverNode {
+            node: f.string("node")?,
+        },
+        "add_client" => Cmd::AddClient {
+            node: f.string("node")?,
+        },
+        "crash" => Cmd::Crash {
+            node: f.string("node")?,
+        },
+        "recover" => Cmd::Recover {
+            node: f.string("node")?,
+        },
+        "pause" => Cmd::Pause {
+            node: f.string("node")?,
+            ms: f.u64("ms")?,
+        },
+        "clock_jump" => Cmd::ClockJump {
+            node: f.string("node")?,
+            delta_ms: f.i64("delta_ms")?,
+        },
+        "set_skew" => Cmd::SetSkew {
+            node: f.string("node")?,
+            offset_ms: f.i64("offset_ms")?,
+        },
+        "set_drift" => Cmd::SetDrift {
+            node: f.string("node")?,
+            ppm: f.i32("ppm")?,
+        },
+        "partition" => Cmd::Partition {
+            side: f.list("side", |f, k, v| f.as_string(k, v))?,
+        },
+        "isolate" => Cmd::Isolate {
+            node: f.string("node")?,
+        },
+        "heal" => Cmd::Heal,
+        "drop_message" => Cmd::DropMessage { msg: f.u64("msg")? },
+        "set_loss" => Cmd::SetLoss {
+            loss: f.f64("loss")?,
+        },
+        "set_dup" => Cmd::SetDup { dup: f.f64("dup")? },
+        "set_latency" => Cmd::SetLatency {
+            base_ms: f.u64("base_ms")?,
+            jitter_ms: f.u64("jitter_ms")?,
+        },
+        "set_link_latency" => Cmd::SetLinkLatency {
+            from: f.string("from")?,
+            to: f.string("to")?,
+            base_ms: f.u64("base_ms")?,
+            jitter_ms: f.opt(Fields::u64, "jitter_ms")?.unwrap_or(0),
+            both_ways: f.opt(Fields::bool, "both_ways")?.unwrap_or(false),
+        },
+        "note" => Cmd::Note {
+            text: f.string("text")?,
+        },
+        "wipe_disk" => Cmd::WipeDisk {
+            node: f.string("node")?,
+        },
+        "lock_job" => Cmd::LockJob {
+            client: f.string("client")?,
+            locks: f.list("locks", Fields::as_res)?,
+            work_ms: f.opt(Fields::u64, "work_ms")?.unwrap_or(0),
+            write: f.opt(Fields::res, "write")?,
+            wait_ms: f.opt(Fields::u64, "wait_ms")?,
+        },
+        "lock_acquire" => Cmd::LockAcquire {
+            client: f.string("client")?,
+            resource: f.res("resource")?,
+            wait_ms: f.opt(Fields::u64, "wait_ms")?,
+        },
+        "lock_release" => Cmd::LockRelease {
+            client: f.string("client")?,
+            resource: f.res("resource")?,
+        },
+        "set_fencing" => Cmd::SetFencing { on: f.bool("on")? },
+        "checkout" => Cmd::Checkout {
+            client: f.string("client")?,
+            items: f.list("items", Fields::as_item)?,
+            account: f.res("account")?,
+            amount: f.i64("amount")?,
+            fail_payment: f.opt(Fields::bool, "fail_payment")?.unwrap_or(false),
+        },
+        _ => return Err(format!("unknown op `{op}` (one of {OPS})")),
+    };
+    match f.m.keys().next() {
+        Some(extra) => Err(format!("`{op}` has no field `{extra}`")),
+        None => Ok(cmd),
+    }
+}
+
+/// The fields of one command not read yet; what is left at the end is unknown.
+struct Fields<'a> {
+    op: &'a str,
+    m: Map<String, Value>,
+}
+
+impl Fields<'_> {
+    fn take(&mut self, k: &str) -> Result<Value, String> {
+        self.m
+            .remove(k)
+            .ok_or_else(|| format!("`{}` needs field `{k}`", self.op))
+    }
+
+    fn bad(&self, k: &str, want: &str, got: &Value) -> String {
+        format!("`{}`.{k}: expected {want}, got {got}", self.op)
+    }
+
+    /// An optional field: absent or `null` is None.
+    fn opt<T>(
+        &mut self,
+        read: fn(&mut Self, &str) -> Result<T, String>,
+        k: &str,
+    ) -> Result<Option<T>, String> {
+        match self.m.get(k) {
+            None | Some(Value::Null) => {
+                self.m.remove(k);
+                Ok(None)
+            }
+            Some(_) => read(self, k).map(Some),
+        }
+    }
+
+    fn string(&mut self, k: &str) -> Result<String, String> {
+        let v = self.take(k)?;
+        self.as_string(k, v)
+    }
+
+    fn as_string(&self, k: &str, v: Value) -> Result<String, String> {
+        match v {
+            Value::String(s) => Ok(s),
+            other => Err(self.bad(k, "a string", &other)),
+        }
+    }
+
+    fn u64(&mut self, k: &str) -> Result<u64, String> {
+        let v = self.take(k)?;
+        v.as_u64()
+            .ok_or_else(|| self.bad(k, "a whole number ≥ 0", &v))
+    }
+
+    fn i64(&mut self, k: &str) -> Result<i64, String> {
+        let v = self.take(k)?;
+        v.as_i64().ok_or_else(|| self.bad(k, "a whole number", &v))
+    }
+
+    fn i32(&mut self, k: &str) -> Result<i32, String> {
+        let v = self.take(k)?;
+        v.as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| self.bad(k, "a whole number within ±2147483647", &v))
+    }
+
+    fn f64(&mut self, k: &str) -> Result<f64, String> {
+        let v = self.take(k)?;
+        v.as_f64().ok_or_else(|| self.bad(k, "a number", &v))
+    }
+
+    fn bool(&mut self, k: &str) -> Result<bool, String> {
+        match self.take(k)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.bad(k, "true or false", &other)),
+        }
+    }
+
+    fn res(&mut self, k: &str) -> Result<ResKey, String> {
+        let v = self.take(k)?;
+        self.as_res(k, v)
+    }
+
+    fn as_res(&mut self, k: &str, v: Value) -> Result<ResKey, String> {
+        let s = self.as_string(k, v)?;
+        ResKey::new(&s).map_err(|e| format!("`{}`.{k}: {e}", self.op))
+    }
+
+    /// `{"sku": "sku:1", "qty": 2}` (`qty` defaults to 1).
+    fn as_item(&mut self, k: &str, v: Value) -> Result<Item, String> {
+        let Value::Object(m) = v else {
+            return Err(self.bad(k, r#"an item like {"sku": "sku:1", "qty": 2}"#, &v));
+        };
+        let mut item = Fields { op: self.op, m };
+        let sku = item.res("sku").map_err(|e| format!("{k}: {e}"))?;
+        let qty = match item.opt(Fields::u64, "qty")? {
+            None => 1,
+            Some(q) => u32::try_from(q)
+                .map_err(|_| format!("`{}`.{k}.qty: at most {}", self.op, u32::MAX))?,
+        };
+        match item.m.keys().next() {
+            Some(extra) => Err(format!("`{}`.{k} has no field `{extra}`", self.op)),
+            None => Ok(Item { sku, qty }),
+        }
+    }
+
+    fn list<T>(
+        &mut self,
+        k: &str,
+        mut item: impl FnMut(&mut Self, &str, Value) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        match self.take(k)? {
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| item(self, &format!("{k}[{i}]"), v))
+                .collect(),
+            other => Err(self.bad(k, "a list", &other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        serde_json::from_str::<Cmd>(json).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_op_round_trips_through_its_serialized_form() {
+        let all = [
+            r#"{"op":"add_node","node":"E","weight":2.5}"#,
+            r#"{"op":"remove_node","node":"E"}"#,
+            r#"{"op":"fail_node","node":"E"}"#,
+            r#"{"op":"recover_node","node":"E"}"#,
+            r#"{"op":"add_client","node":"c9"}"#,
+            r#"{"op":"crash","node":"A"}"#,
+            r#"{"op":"recover","node":"A"}"#,
+            r#"{"op":"pause","node":"A","ms":1500}"#,
+            r#"{"op":"clock_jump","node":"A","delta_ms":-300}"#,
+            r#"{"op":"set_skew","node":"A","offset_ms":40}"#,
+            r#"{"op":"set_drift","node":"A","ppm":-200}"#,
+            r#"{"op":"partition","side":["A","B"]}"#,
+            r#"{"op":"isolate","node":"A"}"#,
+            r#"{"op":"heal"}"#,
+            r#"{"op":"drop_message","msg":17}"#,
+            r#"{"op":"set_loss","loss":0.25}"#,
+            r#"{"op":"set_dup","dup":0.5}"#,
+            r#"{"op":"set_latency","base_ms":5,"jitter_ms":2}"#,
+            r#"{"op":"set_link_latency","from":"A","to":"B","base_ms":9,"jitter_ms":1,"both_ways":true}"#,
+            r#"{"op":"note","text":"hello"}"#,
+            r#"{"op":"wipe_disk","node":"A"}"#,
+            r#"{"op":"lock_job","client":"c1","locks":["sku:1","sku:2"],"work_ms":50,"write":"sku:1","wait_ms":900}"#,
+            r#"{"op":"lock_acquire","client":"c1","resource":"sku:1","wait_ms":10}"#,
+            r#"{"op":"lock_release","client":"c1","resource":"sku:1"}"#,
+            r#"{"op":"set_fencing","on":true}"#,
+            r#"{"op":"checkout","client":"web","items":[{"sku":"sku:1","qty":2},{"sku":"sku:2","qty":1}],"account":"account:7","amount":30,"fail_payment":true}"#,
+        ];
+        assert_eq!(all.len(), OPS.split(", ").count(), "one sample per op");
+        for json in all {
+            let c: Cmd = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            let back = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<Cmd>(&back).unwrap(), c, "{json}");
+            let want: Value = serde_json::from_str(json).unwrap();
+            let got: Value = serde_json::from_str(&back).unwrap();
+            assert_eq!(got, want, "serialized form differs");
+        }
+    }
+
+    #[test]
+    fn optional_fields_take_their_defaults() {
+        let c: Cmd =
+            serde_json::from_str(r#"{"op":"set_link_latency","from":"A","to":"B","base_ms":9}"#)
+                .unwrap();
+        assert_eq!(
+            c,
+            Cmd::SetLinkLatency {
+                from: "A".into(),
+                to: "B".into(),
+                base_ms: 9,
+                jitter_ms: 0,
+                both_ways: false
+            }
+        );
+        let j: Cmd =
+            serde_json::from_str(r#"{"op":"lock_job","client":"c","locks":["a"],"write":null}"#)
+                .unwrap();
+        assert_eq!(
+            j,
+            Cmd::LockJob {
+                client: "c".into(),
+                locks: vec![ResKey::new("a").unwrap()],
+                work_ms: 0,
+                write: None,
+                wait_ms: None
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_op_and_the_field() {
+        assert!(err(r#"{"op":"fly"}"#).contains("unknown op `fly`"));
+        assert!(err(r#"{"node":"A"}"#).contains("missing field `op`"));
+        assert!(err(r#"{"op":7}"#).contains("`op` must be a string"));
+        assert!(err(r#"["crash"]"#).contains("a command is an object"));
+        assert!(err(r#"{"op":"pause","node":"A"}"#).contains("`pause` needs field `ms`"));
+        let e = err(r#"{"op":"pause","node":"A","ms":-5}"#);
+        assert!(
+            e.contains("`pause`.ms: expected a whole number ≥ 0, got -5"),
+            "{e}"
+        );
+        let e = err(r#"{"op":"set_drift","node":"A","ppm":99999999999}"#);
+        assert!(e.contains("`set_drift`.ppm"), "{e}");
+        let e = err(r#"{"op":"partition","side":["A",3]}"#);
+        assert!(
+            e.contains("`partition`.side[1]: expected a string, got 3"),
+            "{e}"
+        );
+        let e = err(r#"{"op":"lock_job","client":"c","locks":["ok","this-name-is-too-long"]}"#);
+        assert!(
+            e.contains("`lock_job`.locks[1]") && e.contains("1..=16 bytes"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"op":"checkout","client":"w","items":[{"sku":"s","n":1}],"account":"a","amount":1}"#,
+        );
+        assert!(e.contains("`checkout`.items[0] has no field `n`"), "{e}");
+        let c: Cmd = serde_json::from_str(
+            r#"{"op":"checkout","client":"w","items":[{"sku":"s"}],"account":"a","amount":1}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(c, Cmd::Checkout { ref items, fail_payment: false, .. } if items[0].qty == 1)
+        );
+        let e = err(r#"{"op":"set_fencing","on":"yes"}"#);
+        assert!(e.contains("true or false"), "{e}");
+    }
+}

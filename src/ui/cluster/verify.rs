@@ -1,0 +1,110 @@
+//! The Verify panel: every interleaving of abstract two-phase commit for a small number of
+//! resource managers, checked on the spot (the CLI's `check 2pc` on the same code), with the
+//! shortest counterexample of a broken property as a file the CLI replays.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::html::Scope;
+use yew::prelude::*;
+
+use super::component::{ClusterLab, Msg};
+use crate::view::verify::{Line, Verified, BROWSER_MAX_RMS};
+
+/// What the Verify controls ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyAction {
+    /// Number of resource managers chosen.
+    Rms(usize),
+    /// Heuristic decisions allowed (the unsafe variant).
+    Heuristic(bool),
+    /// Explore.
+    Run,
+}
+
+/// The panel's settings and last result (with its wall time in ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyForm {
+    /// Resource managers.
+    pub rms: usize,
+    /// The unsafe variant.
+    pub heuristic: bool,
+    /// Last result and how long it took.
+    pub result: Option<(Result<Verified, String>, f64)>,
+}
+
+impl Default for VerifyForm {
+    fn default() -> Self {
+        VerifyForm {
+            rms: 3,
+            heuristic: false,
+            result: None,
+        }
+    }
+}
+
+fn verdict(l: &Line, always: bool) -> Html {
+    let mark = if l.ok { "✓" } else { "✗" };
+    let what = match (always, l.ok) {
+        (true, true) => "holds in every reachable state".to_string(),
+        (true, false) => format!("broken; shortest counterexample ({} steps):", l.path.len()),
+        (false, true) => "reachable".to_string(),
+        (false, false) => "never reached".to_string(),
+    };
+    html! {
+        <li class={if l.ok { "ok" } else { "bad" }}>
+            <code>{ l.name }</code>{ format!(" {mark} {what}") }
+            if always && !l.ok {
+                <ol class="cx-path">{ for l.path.iter().map(|a| html! { <li><code>{ a.clone() }</code></li> }) }</ol>
+            }
+            <p class="muted small">{ l.explain }</p>
+        </li>
+    }
+}
+
+/// The panel.
+pub fn view(form: &VerifyForm, link: &Scope<ClusterLab>) -> Html {
+    let on_rms = link.callback(|e: Event| {
+        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+        Msg::Verify(VerifyAction::Rms(v.parse().unwrap_or(3)))
+    });
+    let on_heur = link.callback(|e: Event| {
+        Msg::Verify(VerifyAction::Heuristic(
+            e.target_unchecked_into::<HtmlInputElement>().checked(),
+        ))
+    });
+    html! {
+        <section class="panel verify" aria-labelledby="verify-h">
+            <h2 id="verify-h">{"Verify two-phase commit"}</h2>
+            <p class="muted small">{"Every interleaving of Gray & Lamport's TwoPhase, breadth-first: no loss, no crashes, no timeouts."}</p>
+            <div class="row">
+                <label for="verify-rms">{"Resource managers"}</label>
+                <select id="verify-rms" onchange={on_rms}>
+                    { for (1..=BROWSER_MAX_RMS).map(|n| html! {
+                        <option value={n.to_string()} selected={n == form.rms}>{ n }</option>
+                    }) }
+                </select>
+                <label class="check">
+                    <input type="checkbox" checked={form.heuristic} onchange={on_heur} />
+                    {"allow heuristic decisions (unsafe)"}
+                </label>
+                <button onclick={link.callback(|_| Msg::Verify(VerifyAction::Run))}>{"Verify"}</button>
+            </div>
+            { match &form.result {
+                None => Html::default(),
+                Some((Err(e), _)) => html! { <p class="error" role="status">{ e.clone() }</p> },
+                Some((Ok(v), ms)) => html! {
+                    <div role="status" aria-label="Verification result">
+                        <p data-testid="verify-summary">{ format!("{} · {ms:.0} ms", v.summary) }</p>
+                        <ul class="verdicts">
+                            { for v.always.iter().map(|l| verdict(l, true)) }
+                            { for v.sometimes.iter().map(|l| verdict(l, false)) }
+                        </ul>
+                        if let Some(cx) = &v.counterexample {
+                            <label for="verify-cx" class="small">{"Counterexample file (replay: ringlab-cli check 2pc --replay FILE)"}</label>
+                            <textarea id="verify-cx" readonly=true rows="6" value={cx.clone()} />
+                        }
+                    </div>
+                },
+            } }
+        </section>
+    }
+}
