@@ -154,7 +154,7 @@ test('embed mode is compact from 320×240 up, with options from the query', asyn
       assert.equal((await page.getByTestId('clock').innerText()).trim(), 't = 2,600 ms');
       const canvas = page.getByRole('img', { name: /^Cluster at t=2,600 ms/ });
       const stats = await canvasStats(canvas, { minShare: 0.0005 });
-      assert.ok(stats.cssWidth >= w - 20 && stats.cssHeight >= 100, JSON.stringify(stats));
+      assert.ok(stats.cssWidth >= w - 20 && stats.cssHeight >= 80, JSON.stringify(stats));
       await screenshot(page, name);
       assert.ok(stats.saturatedHues >= 2, `node colours on the canvas: ${stats.hueBuckets}`);
       assert.equal(await page.getByRole('slider', { name: 'Timeline' }).isVisible(), false, 'controls=minimal hides the scrubber');

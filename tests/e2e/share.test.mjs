@@ -114,10 +114,12 @@ test('a cluster link reproduces a forked run and its playhead; Back undoes a gal
     await page.getByRole('status').filter({ hasText: /^Forked at/ }).waitFor();
     await page.getByRole('button', { name: 'Step', exact: true }).click();
     await page.waitForTimeout(300);
-    const pixels = (await canvasStats(clusterCanvas(page))).hash;
+    const senderStats = await canvasStats(clusterCanvas(page));
+    const pixels = senderStats.hash;
     url = await copyLink(page);
     sender = {
       pixels,
+      stats: { ...senderStats, hueBuckets: undefined },
       label: await clusterCanvas(page).getAttribute('aria-label'),
       clock: await page.locator('.clock').innerText(),
       log: await page.getByRole('log', { name: 'Cluster events' }).innerText(),
@@ -147,7 +149,17 @@ test('a cluster link reproduces a forked run and its playhead; Back undoes a gal
     assert.equal(await page.getByRole('list', { name: 'Cluster nodes' }).innerText(), sender.nodes);
     const markers = await page.locator('.marker').evaluateAll((ms) => ms.map((m) => m.getAttribute('aria-label')));
     assert.deepEqual(markers, sender.markers);
-    assert.equal((await canvasStats(clusterCanvas(page))).hash, sender.pixels, 'the canvas differs');
+    // The first frames may still be settling (fonts, the gallery list arriving): compare once
+    // the canvas is stable.
+    let last = '';
+    const stable = await until(async () => {
+      const h = (await canvasStats(clusterCanvas(page))).hash;
+      const same = h === last;
+      last = h;
+      return same && h === sender.pixels;
+    }, { timeoutMs: 4000, intervalMs: 250 });
+    const got = await canvasStats(clusterCanvas(page));
+    assert.ok(stable, `the canvas differs: ${JSON.stringify({ ...got, hueBuckets: undefined })} vs ${JSON.stringify(sender.stats)}`);
   });
 });
 
