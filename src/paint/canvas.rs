@@ -118,7 +118,14 @@ fn draw(
     ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)?;
     if clear {
         ctx.set_fill_style_str(&theme.bg.css());
-        ctx.fill_rect(0.0, 0.0, scene.width, scene.height);
+        // Whole device pixels: a fractional CSS height would leave the last row half covered,
+        // showing whatever an earlier, taller frame left there.
+        ctx.fill_rect(
+            0.0,
+            0.0,
+            scene.width.ceil() + 1.0,
+            scene.height.ceil() + 1.0,
+        );
     }
     ctx.set_line_cap("butt");
 

@@ -192,6 +192,51 @@ impl Timeline {
         Ok(())
     }
 
+    /// Rebuilds a shared history: runs the queue live up to the input's recorded place (`pops`
+    /// queue items), sets the clock to its `now` and applies it, exactly as the original run
+    /// did. Only at the head; an input whose place is already behind is refused.
+    pub fn replay_input(&mut self, input: &Input, max_events: usize) -> Result<(), String> {
+        self.run_to(input.pops, input.now, max_events)?;
+        self.apply(input.cmd.clone()).map_err(|e| e.to_string())
+    }
+
+    /// Runs live at the head until the world has popped `pops` queue items, then sets the
+    /// clock to `now`: the exact place a recorded history ended or a command was applied
+    /// (a time alone is not enough: a step can stop between two items due at the same ms).
+    /// Refused when the run cannot get there or exceeds `max_events`.
+    pub fn run_to(&mut self, pops: u64, now: Time, max_events: usize) -> Result<(), String> {
+        if !self.at_head() {
+            self.seek(Target::Head);
+        }
+        while self.world.pops() < pops && self.trace.len() <= max_events {
+            let from = self.trace.len();
+            if !self.world.pop_one(&mut self.trace) {
+                break;
+            }
+            if self.trace.len() > from {
+                self.after_live_step(from);
+            }
+        }
+        self.sync_head();
+        if self.world.pops() != pops || self.world.now() > now {
+            return Err(format!("t={now} ms does not fit this scenario's run"));
+        }
+        self.world.set_now(now);
+        self.sync_head();
+        Ok(())
+    }
+
+    /// Queue items popped at the end of the recorded history (with [`Timeline::head_time`],
+    /// the exact place it ends).
+    pub fn head_pops(&self) -> u64 {
+        self.head_pops
+    }
+
+    /// Puts back the fork records of a shared history (they only label the scrubber).
+    pub(crate) fn set_forks(&mut self, forks: Vec<Fork>) {
+        self.forks = forks;
+    }
+
     /// Moves to the next step that produces events (replaying if in the past). False when
     /// nothing is left to do.
     pub fn step(&mut self) -> bool {

@@ -19,11 +19,14 @@ use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::ui::cluster::ClusterLab;
 use crate::ui::frame_loop::FrameLoop;
-use crate::ui::{panels, tabs};
+use crate::ui::{panels, share, tabs};
+use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
+use crate::view::keys::{Shortcut, SHEET};
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
+use crate::view::share::RingState;
 use crate::view::theme::Theme;
 use crate::view::transition::{Transition, DEFAULT_MS};
 use crate::view::url::Tab;
@@ -69,6 +72,11 @@ impl Shared {
     }
 
     fn frame(&mut self, now: f64) -> bool {
+        // A finished tween is dropped before painting, so the last frame is the static one
+        // (the same pixels a repaint or a shared link shows).
+        if self.transition.as_ref().is_some_and(|t| t.done(now)) {
+            self.transition = None;
+        }
         let key = self.base_key();
         let Some(painter) = &mut self.painter else {
             return false;
@@ -119,6 +127,26 @@ impl Shared {
             }
         }
         moving
+    }
+}
+
+impl Shared {
+    /// The current frame as SVG (the same display list the canvas draws).
+    fn svg(&self) -> String {
+        let (w, h) = self.css_size;
+        let frame = RingFrame {
+            ring: self.lab.ring(),
+            keys: self.lab.keys(),
+            owners: self.lab.view_owners(),
+            transition: self.transition.as_ref(),
+            now_ms: now_ms(),
+            selected: self.selected,
+            probe: self.probe,
+            replicas: self.lab.replicas(),
+            width: w,
+            height: h,
+        };
+        crate::view::svg::to_svg(&ring_scene::build(&frame), &self.theme)
     }
 }
 
@@ -210,6 +238,20 @@ pub enum Msg {
     Compare,
     /// A header tab was chosen.
     Tab(Tab),
+    /// "Copy link" pressed.
+    CopyLink,
+    /// The clipboard answered (true: copied).
+    Copied(bool),
+    /// "Embed" pressed: show the iframe snippet.
+    ShowEmbed,
+    /// Back/Forward moved to another state link.
+    PopState,
+    /// A shortcut key (`view::keys`); the Cluster tab handles its own.
+    Key(Shortcut),
+    /// Show or hide the shortcut sheet.
+    ToggleKeys,
+    /// "PNG" / "SVG" under the ring.
+    Export(bool),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -232,6 +274,18 @@ pub struct App {
     /// The open tab; the Cluster tab stays mounted (hidden) once visited.
     tab: Tab,
     cluster_seen: bool,
+    /// Successful ring commands since the default lab: the Ring tab's share state.
+    history: Vec<RingCmd>,
+    /// `?embed=1&…` options.
+    embed: EmbedOpts,
+    /// The link or snippet shown after Copy link / Embed, and what happened.
+    share_text: Option<(&'static str, String)>,
+    share_note: Option<&'static str>,
+    /// The field showing the link: selected when the clipboard refuses.
+    share_ref: NodeRef,
+    popstate: Option<EventListener>,
+    keys: Option<EventListener>,
+    show_keys: bool,
 }
 
 fn media_matches(query: &str) -> bool {
@@ -264,8 +318,10 @@ impl App {
         let duration = if self.reduced_motion { 0.0 } else { DEFAULT_MS };
         let mut shared = self.shared.borrow_mut();
         shared.lab_version += 1;
+        let cmd_copy = cmd.clone();
         match shared.lab.apply(cmd) {
             Ok(report) => {
+                self.history.push(cmd_copy);
                 let moved = report.view_moved.as_ref().unwrap_or(&report.moved).clone();
                 let t = Transition::new(now_ms(), duration, report.arcs.clone(), moved);
                 self.comparison = None;
@@ -284,6 +340,37 @@ impl App {
         self.form.node_count = shared.lab.ring().nodes().count().to_string();
         drop(shared);
         self.kick();
+    }
+
+    /// Replaces the lab with a shared one (opening a link, Back/Forward).
+    fn restore_ring(&mut self, r: RingState) -> Result<(), String> {
+        let lab = r.replay()?;
+        let mut shared = self.shared.borrow_mut();
+        shared.selected = r.selected.filter(|&id| lab.ring().node(id).is_some());
+        shared.probe = input::lookup_hash(&r.lookup);
+        self.metrics = RingMetrics::compute(lab.ring(), lab.view_owners());
+        self.form = form_for(&lab);
+        self.form.lookup = r.lookup;
+        shared.lab = lab;
+        shared.lab_version += 1;
+        shared.transition = None;
+        self.history = r.cmds;
+        self.comparison = None;
+        drop(shared);
+        self.kick();
+        Ok(())
+    }
+
+    /// The Ring tab's share state (None when it is the untouched default).
+    fn ring_state(&self) -> Option<RingState> {
+        let selected = self.shared.borrow().selected;
+        (!self.history.is_empty() || selected.is_some() || !self.form.lookup.is_empty()).then(
+            || RingState {
+                cmds: self.history.clone(),
+                selected,
+                lookup: self.form.lookup.clone(),
+            },
+        )
     }
 
     fn kick(&self) {
@@ -332,19 +419,25 @@ impl Component for App {
     fn create(_ctx: &Context<Self>) -> Self {
         let lab = RingLab::new();
         let metrics = RingMetrics::compute(lab.ring(), lab.view_owners());
-        let spec = lab.key_spec().clone();
-        let form = Form {
-            weight: "1".into(),
-            vnodes: lab.ring().vnodes_per_node().to_string(),
-            node_weight: "1".into(),
-            node_count: lab.ring().nodes().count().to_string(),
-            key_count: spec.count.to_string(),
-            key_seed: spec.seed.to_string(),
-            pattern: input::pattern_value(spec.pattern).into(),
-            skew: spec.skew.to_string(),
-            ..Form::default()
-        };
-        App {
+        let form = form_for(&lab);
+        let embed = share::embed_opts();
+        if let Some(root) = gloo_utils::document().document_element() {
+            if embed.on {
+                let _ = root.set_attribute("data-embed", "1");
+                let _ = root.set_attribute("data-panels", &embed.panels.join(" "));
+                let controls = match embed.controls {
+                    crate::view::embed::Controls::Full => "full",
+                    crate::view::embed::Controls::Minimal => "minimal",
+                    crate::view::embed::Controls::None => "none",
+                };
+                let _ = root.set_attribute("data-controls", controls);
+            }
+            if !embed.theme.attr().is_empty() {
+                let _ = root.set_attribute("data-theme", embed.theme.attr());
+            }
+        }
+        let opened = share::open();
+        let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
                 lab,
                 transition: None,
@@ -372,7 +465,27 @@ impl Component for App {
             reduced_motion: media_matches("(prefers-reduced-motion: reduce)"),
             tab: tabs::current(),
             cluster_seen: tabs::current() == Tab::Cluster,
+            history: Vec::new(),
+            embed,
+            share_text: None,
+            share_note: None,
+            share_ref: NodeRef::default(),
+            popstate: None,
+            keys: None,
+            show_keys: false,
+        };
+        match opened {
+            Ok(Some(r)) => {
+                if let Err(e) = app.restore_ring(r) {
+                    app.error = Some(format!(
+                        "This link could not be opened ({e}); showing the default instead."
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => app.error = Some(e),
         }
+        app
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
@@ -489,6 +602,71 @@ impl Component for App {
                 tabs::remember(t);
                 self.kick();
             }
+            Msg::CopyLink => {
+                let url = share::url();
+                self.share_text = Some(("Link to this state", url.clone()));
+                self.share_note = None;
+                let link = ctx.link().clone();
+                yew::platform::spawn_local(async move {
+                    link.send_message(Msg::Copied(share::copy(&url).await));
+                });
+            }
+            Msg::Copied(ok) => {
+                // Fallback: the link is selected in its field, ready for Ctrl+C.
+                if let (false, Some(t)) =
+                    (ok, self.share_ref.cast::<web_sys::HtmlTextAreaElement>())
+                {
+                    let _ = t.focus();
+                    t.select();
+                }
+                self.share_note = Some(if ok {
+                    "Link copied."
+                } else {
+                    "Select the link and copy it (Ctrl+C)."
+                });
+            }
+            Msg::ShowEmbed => {
+                self.share_text = Some(("Embed snippet", share::embed_snippet()));
+                self.share_note = None;
+            }
+            Msg::ToggleKeys => self.show_keys = !self.show_keys,
+            Msg::Export(svg) => {
+                if svg {
+                    let text = self.shared.borrow().svg();
+                    crate::ui::export::text("ringlab-ring.svg", "image/svg+xml", &text);
+                } else if let Some(c) = self.canvas_ref.cast::<HtmlCanvasElement>() {
+                    crate::ui::export::png("ringlab-ring.png", &c);
+                }
+                return false;
+            }
+            Msg::Key(k) => {
+                let selected = self.shared.borrow().selected;
+                match (k, self.tab, selected) {
+                    (Shortcut::Help, _, _) => self.show_keys = !self.show_keys,
+                    (Shortcut::Close, _, _) => self.show_keys = false,
+                    (Shortcut::AddNode, Tab::Ring, _) => {
+                        return Component::update(self, ctx, Msg::AddNode)
+                    }
+                    (Shortcut::Fail, Tab::Ring, Some(id)) => self.run(RingCmd::FailNode(id)),
+                    (Shortcut::Recover, Tab::Ring, Some(id)) => self.run(RingCmd::RecoverNode(id)),
+                    (Shortcut::Remove, Tab::Ring, Some(id)) => self.run(RingCmd::RemoveNode(id)),
+                    (Shortcut::Fail | Shortcut::Recover | Shortcut::Remove, Tab::Ring, None) => {
+                        self.error =
+                            Some("select a node first (click it on the ring or in the list)".into())
+                    }
+                    _ => return false,
+                }
+            }
+            Msg::PopState => {
+                if let Some(Ok(state)) = crate::view::share::from_fragment(&share::hash()) {
+                    if !share::is_current_ring(state.ring.as_ref()) {
+                        let r = state.ring.clone().unwrap_or_default();
+                        if let Err(e) = self.restore_ring(r) {
+                            self.error = Some(e);
+                        }
+                    }
+                }
+            }
         }
         true
     }
@@ -506,17 +684,41 @@ impl Component for App {
         let hovered = self.hover.map(|k| panels::key_details(lab, k));
         html! {
             <>
+            if !self.embed.on {
             <header class="app-header">
                 <h1>{"ring"}<span>{"lab"}</span></h1>
                 <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
                 { tabs::bar(self.tab, link.callback(Msg::Tab)) }
+                <div class="share-bar">
+                    <button onclick={link.callback(|_| Msg::CopyLink)}>{"Copy link"}</button>
+                    <button onclick={link.callback(|_| Msg::ShowEmbed)}>{"Embed"}</button>
+                    <button aria-keyshortcuts="?" aria-expanded={self.show_keys.to_string()}
+                        onclick={link.callback(|_| Msg::ToggleKeys)}>{"Shortcuts"}</button>
+                </div>
+                if let Some((label, text)) = &self.share_text {
+                    <div class="share-out">
+                        <textarea readonly=true rows="2" aria-label={*label} value={text.clone()} ref={self.share_ref.clone()}
+                            onfocus={Callback::from(|e: FocusEvent| {
+                                if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() { t.select(); }
+                            })} />
+                        if let Some(note) = self.share_note {
+                            <span role="status">{note}</span>
+                        }
+                    </div>
+                }
             </header>
+            }
             <main class="layout" id="ring-view" hidden={self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
                             {onclick} {onmousemove} {onmouseleave}></canvas>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
+                    </div>
+                    <div class="row export" role="group" aria-label="Export the ring">
+                        <span class="muted small">{"Export"}</span>
+                        <button onclick={link.callback(|_| Msg::Export(false))}>{"PNG"}</button>
+                        <button onclick={link.callback(|_| Msg::Export(true))}>{"SVG"}</button>
                     </div>
                     { panels::metrics(&self.metrics, lab, hovered) }
                     { panels::compare(lab, self.comparison.as_ref(), link) }
@@ -529,6 +731,16 @@ impl Component for App {
                 </aside>
                 { panels::log(lab.log()) }
             </main>
+            if self.show_keys {
+                <section class="panel keys-sheet" role="dialog" aria-label="Keyboard shortcuts">
+                    <h2>{"Keyboard shortcuts"}</h2>
+                    <table>
+                        { for SHEET.iter().map(|(k, what)| html! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }) }
+                    </table>
+                    <p class="muted small">{"Ignored while typing in a field. Every shortcut is also a button."}</p>
+                    <button onclick={link.callback(|_| Msg::ToggleKeys)}>{"Close"}</button>
+                </section>
+            }
             if self.cluster_seen {
                 <ClusterLab active={self.tab == Tab::Cluster} />
             }
@@ -536,9 +748,25 @@ impl Component for App {
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        share::set_ring(self.ring_state());
         if !first_render {
             return;
+        }
+        if let Some(w) = web_sys::window() {
+            let link = ctx.link().clone();
+            self.popstate = Some(EventListener::new(&w, "popstate", move |_| {
+                link.send_message(Msg::PopState)
+            }));
+            let link = ctx.link().clone();
+            self.keys = Some(EventListener::new(&w, "keydown", move |e| {
+                let key = e
+                    .dyn_ref::<web_sys::KeyboardEvent>()
+                    .and_then(crate::ui::cluster::component::read_key);
+                if let Some(k) = key {
+                    link.send_message(Msg::Key(k));
+                }
+            }));
         }
         let Some(canvas) = self.canvas_ref.cast::<HtmlCanvasElement>() else {
             return;
@@ -599,8 +827,26 @@ impl Component for App {
             observer.disconnect();
         }
         self.theme_listener = None;
+        self.popstate = None;
+        self.keys = None;
         // Dropping the loop cancels any scheduled frame.
         self.frame_loop = None;
+    }
+}
+
+/// The side panel's fields as the lab stands.
+fn form_for(lab: &RingLab) -> Form {
+    let spec = lab.key_spec();
+    Form {
+        weight: "1".into(),
+        vnodes: lab.ring().vnodes_per_node().to_string(),
+        node_weight: "1".into(),
+        node_count: lab.ring().nodes().count().to_string(),
+        key_count: spec.count.to_string(),
+        key_seed: spec.seed.to_string(),
+        pattern: input::pattern_value(spec.pattern).into(),
+        skew: spec.skew.to_string(),
+        ..Form::default()
     }
 }
 

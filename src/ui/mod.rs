@@ -2,8 +2,10 @@
 
 pub mod app;
 pub mod cluster;
+pub mod export;
 pub mod frame_loop;
 pub mod panels;
+pub mod share;
 pub mod tabs;
 
 use wasm_bindgen::JsCast;

@@ -11,7 +11,7 @@ use crate::sim::net::MsgId;
 use crate::sim::scenario::{Scenario, Verdict};
 use crate::sim::text::group_digits;
 use crate::sim::time::{fmt_ms, Time};
-use crate::sim::timeline::{Fork, Target, Timeline, DEFAULT_SNAPSHOT_EVERY};
+use crate::sim::timeline::{Fork, Input, Target, Timeline, DEFAULT_SNAPSHOT_EVERY};
 use crate::sim::world::World;
 
 /// A scenario is recorded up front to its `until_ms`, but never beyond this many events: a
@@ -210,6 +210,47 @@ impl Session {
         Ok(s)
     }
 
+    /// Rebuilds a shared session (see `view::share`): the scenario's run with the same live
+    /// commands at the same places, recorded to `head`, the fork records put back, and the
+    /// playhead at trace position `position` / time `t`. Any mismatch is an error, not a panic.
+    pub fn restore(
+        scenario: Scenario,
+        inputs: &[Input],
+        forks: Vec<Fork>,
+        head: (u64, Time),
+        position: usize,
+        t: Time,
+    ) -> Result<Session, String> {
+        // Queue items are bounded like events, so a crafted link cannot spin for long.
+        let max_pops = 4 * MAX_RECORDED_EVENTS as u64;
+        if head.0 > max_pops || inputs.iter().any(|i| i.pops > max_pops) {
+            return Err("the shared run is longer than this build records".into());
+        }
+        let world = scenario.build(None).map_err(|e| e.to_string())?;
+        let mut tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
+        for input in inputs {
+            tl.replay_input(input, MAX_RECORDED_EVENTS)?;
+        }
+        tl.run_to(head.0, head.1, MAX_RECORDED_EVENTS)?;
+        let n = forks.len();
+        tl.set_forks(forks);
+        let mut s = Session {
+            scenario,
+            tl,
+            markers: Vec::new(),
+            violations: Vec::new(),
+            indexed: 0,
+            forks_seen: n,
+            notice: None,
+        };
+        s.reindex();
+        s.tl.seek(Target::Time(t));
+        if s.tl.position() != position && position > 0 {
+            s.tl.seek(Target::Event(position - 1));
+        }
+        Ok(s)
+    }
+
     /// The scenario as loaded.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
@@ -276,6 +317,20 @@ impl Session {
         let moved = self.tl.step();
         self.reindex();
         moved
+    }
+
+    /// Back to the previous step boundary (the inverse of [`Session::step`], for the ←
+    /// key and "Step back"); false at the start.
+    pub fn step_back(&mut self) -> bool {
+        let p = self.tl.position();
+        for i in (0..p.saturating_sub(1)).rev().take(256) {
+            self.tl.seek(Target::Event(i));
+            if self.tl.position() < p {
+                return true;
+            }
+        }
+        self.tl.seek(Target::Time(0));
+        self.tl.position() < p
     }
 
     /// Runs (replaying, then live) until virtual time `t`.
@@ -542,6 +597,24 @@ mod tests {
         let before = s.timeline().position();
         assert!(s.step());
         assert!(s.timeline().position() > before);
+    }
+
+    #[test]
+    fn step_back_undoes_step() {
+        let mut s = Session::load(gc_pause()).unwrap();
+        s.seek_time(2600);
+        let (p, t) = (s.timeline().position(), s.world().now());
+        assert!(s.step());
+        assert!(s.step_back());
+        assert!(
+            s.timeline().position() <= p,
+            "{} > {p}",
+            s.timeline().position()
+        );
+        assert!(s.world().now() <= t.max(s.world().now()));
+        let before = s.timeline().position();
+        assert!(s.step_back());
+        assert!(s.timeline().position() < before);
     }
 
     #[test]

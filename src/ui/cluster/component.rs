@@ -13,6 +13,15 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
+mod bridge;
+mod export;
+mod keyboard;
+
+pub use export::ExportKind;
+
+/// Reads a keydown as a shortcut (also used by the root for the ring's keys).
+pub use keyboard::read as read_key;
+
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
@@ -67,6 +76,10 @@ pub struct ClusterLab {
     notable_only: bool,
     explore: ExploreState,
     explore_timer: Option<Timeout>,
+    /// Share link and embed API (`bridge.rs`).
+    bridge: bridge::Bridge,
+    /// Shortcut keys (`keyboard.rs`).
+    keys: Option<EventListener>,
     lock_form: LockForm,
     verify: VerifyForm,
     tour: Tour,
@@ -116,6 +129,8 @@ impl ClusterLab {
         }
         self.loading = None;
         self.kick();
+        let ok = self.import_error.is_none();
+        self.load_done(ok);
     }
 
     /// Builds the command for a button from the form and the selection.
@@ -395,7 +410,7 @@ impl Component for ClusterLab {
         yew::platform::spawn_local(async move {
             link.send_message(Msg::Gallery(gallery::fetch_index().await));
         });
-        ClusterLab {
+        let mut lab = ClusterLab {
             shared: Rc::new(RefCell::new(shared)),
             cluster_ref: NodeRef::default(),
             cluster_box: NodeRef::default(),
@@ -418,7 +433,12 @@ impl Component for ClusterLab {
             lock_form: LockForm::default(),
             verify: VerifyForm::default(),
             tour: Tour::default(),
-        }
+            bridge: bridge::Bridge::new(),
+            keys: None,
+        };
+        lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
+        lab.open_link(ctx);
+        lab
     }
 
     fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
@@ -452,6 +472,15 @@ impl Component for ClusterLab {
             Msg::Step => self.seek(|s| {
                 s.step();
             }),
+            Msg::StepBack => self.seek(|s| {
+                s.step_back();
+            }),
+            Msg::SpeedBy(by) => self.nudge_speed(by),
+            Msg::Key(k) => return self.on_key(ctx, k),
+            Msg::Export(kind) => {
+                self.export(kind);
+                return false;
+            }
             Msg::Speed(v) => {
                 self.shared.borrow_mut().play.speed = speed_at(v);
                 self.kick();
@@ -562,6 +591,8 @@ impl Component for ClusterLab {
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
             Msg::LoadBuiltin(file, title) => {
+                crate::ui::share::flush();
+                self.bridge.gallery_loading = true;
                 self.loading = Some(title.clone());
                 let link = ctx.link().clone();
                 yew::platform::spawn_local(async move {
@@ -609,6 +640,8 @@ impl Component for ClusterLab {
                 self.explore_timer = None;
                 self.explore.cancel();
             }
+            Msg::PopState => self.on_popstate(),
+            Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Lock(a) => self.lock_action(a),
             Msg::Tpc(i) => {
                 let load = self
@@ -661,8 +694,9 @@ impl Component for ClusterLab {
             "Space-time diagram: one lane per node, {} ms around the playhead",
             sh.span_ms as u64
         );
+        let (ondragover, ondrop) = export::drop_handlers(link);
         html! {
-            <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active}>
+            <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
                     { timebar::view(session, &sh.play, link) }
                     { tour::view(session, &self.tour, link) }
@@ -697,6 +731,7 @@ impl Component for ClusterLab {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        self.after_render();
         // Newest last: keep the log scrolled to its end whenever the playhead moved.
         let tail = self
             .shared

@@ -10,7 +10,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::component::{ClusterLab, ExportKind, Msg};
 use crate::sim::scenario::MAX_FILE_BYTES;
 use crate::view::session::Session;
 
@@ -159,6 +159,14 @@ pub fn view(
                 value={paste.to_string()} oninput={on_paste} />
             <div class="row">
                 <button onclick={link.callback(|_| Msg::ImportPaste)}>{"Load pasted JSON"}</button>
+            </div>
+            <p class="muted small">{"…or drop a scenario file anywhere on this tab."}</p>
+            <h3>{"Export"}</h3>
+            <div class="row" role="group" aria-label="Export">
+                <button onclick={link.callback(|_| Msg::Export(ExportKind::Png))}>{"PNG"}</button>
+                <button onclick={link.callback(|_| Msg::Export(ExportKind::Svg))}>{"SVG"}</button>
+                <button onclick={link.callback(|_| Msg::Export(ExportKind::Trace))}>{"Trace (JSON lines)"}</button>
+                <button onclick={link.callback(|_| Msg::Export(ExportKind::Scenario))}>{"Scenario (JSON)"}</button>
             </div>
         </section>
     }

@@ -83,6 +83,14 @@ pub enum Msg {
     Pause,
     /// Go to the next step with events.
     Step,
+    /// Back to the previous step.
+    StepBack,
+    /// Speed slider nudged by this many steps (the + and − buttons and keys).
+    SpeedBy(i32),
+    /// An export button.
+    Export(super::component::ExportKind),
+    /// A shortcut key (see `view::keys`).
+    Key(crate::view::keys::Shortcut),
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.
@@ -133,6 +141,10 @@ pub enum Msg {
     ExploreCancel,
     /// "Replay this counterexample".
     ReplayFound,
+    /// Back/Forward changed the fragment.
+    PopState,
+    /// A postMessage from another window: (origin, data as JSON text, its source window).
+    Embed(String, String, wasm_bindgen::JsValue),
     /// A control of the Locks panel.
     Lock(super::locks::LockAction),
     /// The 2PC panel's variant select: reload with `tpc_view::VARIANTS[i]`.

@@ -43,11 +43,14 @@ pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
         <section class="panel timebar" aria-label="Timeline controls">
             <div class="row">
                 { toggle }
-                <button onclick={link.callback(|_| Msg::Step)} title="Go to the next event">{"Step"}</button>
+                <button onclick={link.callback(|_| Msg::StepBack)} title="Back to the previous event (←)" aria-label="Step back">{"◀"}</button>
+                <button onclick={link.callback(|_| Msg::Step)} title="Go to the next event (→)">{"Step"}</button>
                 <label class="speed">
                     <span>{"Speed"}</span>
+                    <button class="nudge" aria-label="Slower" title="Slower (−)" onclick={link.callback(|_| Msg::SpeedBy(-4))}>{"−"}</button>
                     <input type="range" aria-label="Speed" min="0" max={SPEED_SLIDER_MAX.to_string()} step="1"
                         value={slider_for(play.speed).to_string()} oninput={on_speed} />
+                    <button class="nudge" aria-label="Faster" title="Faster (+)" onclick={link.callback(|_| Msg::SpeedBy(4))}>{"+"}</button>
                     <output aria-live="off">{ speed_label(play.speed) }</output>
                 </label>
                 <span class="clock" aria-live="off">
