@@ -328,7 +328,6 @@ pub fn with_variant(s: &Scenario, v: Variant) -> Result<Scenario, String> {
 /// Plays the scenario once per variant to its end (same seed, same schedule): what each
 /// costs and which stays atomic, as the table's cells: variant, committed / aborted,
 /// messages, forced writes, time in doubt (ms), committed/s, invariants broken ("none").
-/// Not wired in the browser yet: the panel's "Compare variants" did not fit the size budget.
 pub fn compare_variants(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
     let mut out = Vec::new();
     for &(v, label) in &VARIANTS {

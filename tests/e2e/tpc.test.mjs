@@ -108,6 +108,15 @@ test('coordinator crash: participants in doubt holding locks, then recovery and 
     assert.ok(await until(async () => (await clockMs(page)) === 0, { timeoutMs: 5000 }), 'the scenario did not reload');
     await scrubTo(page, 2000);
     assert.match(await orders(page).nth(0).innerText(), /T1.*aborted: terminated by participants/s);
+
+    // Side by side on the same schedule: 3PC spends far less time in doubt than 2PC here.
+    await panel(page).getByRole('button', { name: 'Compare variants' }).click();
+    const compared = page.getByRole('table', { name: 'Variants compared' }).locator('tbody tr');
+    assert.ok(await until(async () => (await compared.count()) === 4, { timeoutMs: 10000 }), 'no comparison');
+    const doubt = async (i) => Number((await compared.nth(i).locator('td').nth(4).innerText()).replaceAll(',', ''));
+    assert.match(await compared.nth(0).innerText(), /^classic 2PC/);
+    assert.ok((await doubt(3)) < (await doubt(0)), `3PC ${await doubt(3)} ms vs classic ${await doubt(0)} ms in doubt`);
+    await shoot(page, 'tpc-compare');
     assert.deepEqual(page.problems, []);
   } finally {
     await closePage(page);

@@ -83,6 +83,7 @@ pub struct ClusterLab {
     lock_form: LockForm,
     verify: VerifyForm,
     tour: Tour,
+    tpc_compare: tpc::Compared,
 }
 
 fn now_ms() -> f64 {
@@ -117,6 +118,7 @@ impl ClusterLab {
                 sh.sel = Selection::default();
                 self.form.side = default_side(&session);
                 self.tour = Tour::default();
+                self.tpc_compare = None;
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
@@ -433,6 +435,7 @@ impl Component for ClusterLab {
             lock_form: LockForm::default(),
             verify: VerifyForm::default(),
             tour: Tour::default(),
+            tpc_compare: None,
             bridge: bridge::Bridge::new(),
             keys: None,
         };
@@ -654,6 +657,15 @@ impl Component for ClusterLab {
                     self.load(label, sc);
                 }
             }
+            Msg::TpcCompare => {
+                let sh = self.shared.borrow();
+                let r = sh
+                    .session
+                    .as_ref()
+                    .map(|s| crate::view::tpc_view::compare_variants(s.scenario()));
+                drop(sh);
+                self.tpc_compare = r;
+            }
             Msg::Tour(a) => self.tour_action(a),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
@@ -708,7 +720,7 @@ impl Component for ClusterLab {
                         { panels::nodes(session, &sh.sel, link) }
                     </div>
                     { locks::view(session, &self.lock_form, vt, link) }
-                    { tpc::view(session, link) }
+                    { tpc::view(session, &self.tpc_compare, link) }
                     <div class="diagram-head">
                         <h2 id="diagram-h">{"Space-time diagram"}</h2>
                         { panels::diagram_controls(sh.span_ms, sh.layout, link) }

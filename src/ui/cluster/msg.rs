@@ -149,6 +149,8 @@ pub enum Msg {
     Lock(super::locks::LockAction),
     /// The 2PC panel's variant select: reload with `tpc_view::VARIANTS[i]`.
     Tpc(usize),
+    /// "Compare variants" in the 2PC panel.
+    TpcCompare,
     /// A control of the Verify panel.
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.

@@ -12,6 +12,9 @@ use crate::sim::scenario::Scenario;
 use crate::view::session::Session;
 use crate::view::tpc_view::{counters, order_rows, outcome_text, with_variant, VARIANTS};
 
+/// The last "Compare variants" result: one row of cells per variant, or why it failed.
+pub type Compared = Option<Result<Vec<Vec<String>>, String>>;
+
 /// Orders listed at most (the newest): a workload submits hundreds.
 const SHOWN: usize = 30;
 
@@ -41,7 +44,7 @@ fn table(
 }
 
 /// The panel (nothing when the scenario has no 2PC).
-pub fn view(s: &Session, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, compared: &Compared, link: &Scope<ClusterLab>) -> Html {
     let w = s.world();
     let Some(cfg) = w.tpc_cfg() else {
         return Html::default();
@@ -83,6 +86,16 @@ pub fn view(s: &Session, link: &Scope<ClusterLab>) -> Html {
             </select>
             { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
             { table("Counters", &head, vec![(values, None)]) }
+            <button onclick={link.callback(|_| Msg::TpcCompare)}>{"Compare variants"}</button>
+            { match compared {
+                None => Html::default(),
+                Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
+                Some(Ok(rows)) => table(
+                    "Variants compared",
+                    &["Variant", "Decided commit / abort", "Messages", "Forced writes", "In doubt (ms)", "Committed/s", "Broken"],
+                    rows.iter().map(|r| (r.clone(), (r.last().is_some_and(|b| b != "none")).then_some("clash"))).collect(),
+                ),
+            } }
         </section>
     }
 }
