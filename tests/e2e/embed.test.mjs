@@ -167,6 +167,12 @@ test('embed mode is compact from 320×240 up, with options from the query', asyn
   }
 });
 
+/** The gallery index has arrived (its buttons exist, shown or not), so no fetch is pending. */
+async function galleryLoaded(scope) {
+  const ok = await until(async () => (await scope.locator('ul[aria-label="Scenarios"] button').count()) > 0, { timeoutMs: 15000 });
+  assert.ok(ok, 'the gallery index never arrived');
+}
+
 test('the static build works from a sub-path, with the docs page and its live examples', async () => {
   // Build once with --public-url /ringlab/ into target/site/ringlab (E2E_SUBPATH_SITE reuses one).
   let site = process.env.E2E_SUBPATH_SITE;
@@ -192,17 +198,21 @@ test('the static build works from a sub-path, with the docs page and its live ex
       // A link made under the sub-path opens there.
       await until(() => page.evaluate(() => location.hash.startsWith('#s=')), { timeoutMs: 3000 });
       const link = page.url();
+      // Leaving while the gallery index is still loading would abort it (a "failed request").
+      await galleryLoaded(page);
       await page.goto('about:blank');
       await page.goto(link);
       await until(async () => (await page.getByTestId('scenario-title').innerText().catch(() => '')).includes('partition'), { timeoutMs: 15000 });
 
       // The docs page: its examples are the app in embed mode, loaded through the API.
+      await galleryLoaded(page);
       await page.goto(`${server.url}ringlab/docs.html`);
       const frame = page.frameLocator('iframe[data-scenario="partition-false-suspicion"]');
       await frame.getByRole('img', { name: /^Cluster at t=/ }).waitFor({ timeout: 20000 });
       await until(async () => (await frame.getByTestId('scenario-title').textContent().catch(() => '') || '').includes('partition'), { timeoutMs: 15000 });
       assert.match(await frame.getByTestId('scenario-title').textContent(), /partition/);
       await page.getByRole('link', { name: 'embed example' }).waitFor();
+      for (const f of page.frames().filter((f) => f !== page.mainFrame())) await galleryLoaded(f);
     });
   } finally {
     await server.close();
