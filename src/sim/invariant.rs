@@ -251,6 +251,14 @@ impl Checker {
         self.invariants.iter().zip(self.first.iter().copied())
     }
 
+    /// Names of the invariants violated so far, in declaration order.
+    pub fn broken(&self) -> Vec<&'static str> {
+        self.results()
+            .filter(|(_, at)| at.is_some())
+            .map(|(i, _)| i.name)
+            .collect()
+    }
+
     /// The invariants being checked.
     pub fn invariants(&self) -> &[Invariant] {
         &self.invariants

@@ -170,12 +170,7 @@ pub fn compare_recipes(s: &Scenario) -> Result<Vec<RecipeRun>, String> {
         .map(|&(recipe, _)| {
             let sc = with_recipe(s, recipe)?;
             let tl = play(&sc, None, sc.until_ms)?;
-            let broken = tl
-                .checker()
-                .results()
-                .filter(|(_, at)| at.is_some())
-                .map(|(i, _)| i.name)
-                .collect();
+            let broken = tl.checker().broken();
             Ok(RecipeRun {
                 recipe,
                 stats: tl.world().lock_stats().clone(),

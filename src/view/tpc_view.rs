@@ -334,12 +334,7 @@ pub fn compare_variants(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
         let sc = with_variant(s, v)?;
         let tl = play(&sc, None, sc.until_ms)?;
         let st = tl.world().tpc_stats();
-        let broken: Vec<&str> = tl
-            .checker()
-            .results()
-            .filter(|(_, at)| at.is_some())
-            .map(|(i, _)| i.name)
-            .collect();
+        let broken: Vec<&str> = tl.checker().broken();
         out.push(vec![
             label.into(),
             format!("{} / {}", st.committed, st.aborted),

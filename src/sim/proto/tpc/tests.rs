@@ -371,12 +371,7 @@ fn a_heuristic_commit_without_a_decision_is_caught() {
     tl.advance_to(115); // every vote sent, none arrived: nothing decided
     tl.apply(Cmd::Crash { node: "A".into() }).unwrap();
     tl.advance_to(2_000);
-    let broken: Vec<&str> = tl
-        .checker()
-        .results()
-        .filter(|(_, at)| at.is_some())
-        .map(|(i, _)| i.name)
-        .collect();
+    let broken: Vec<&str> = tl.checker().broken();
     assert!(
         broken.contains(&"commit_after_logged_decision"),
         "{broken:?}"
