@@ -373,3 +373,20 @@ export async function until(fn, { timeoutMs = 5000, intervalMs = 50 } = {}) {
     await sleep(intervalMs);
   }
 }
+
+/** The Cluster tab's clock in virtual ms (`t = 1,700 ms`), NaN when it reads otherwise. */
+export async function clockMs(page) {
+  const m = /t = ([\d,]+) ms/.exec(await page.getByTestId('clock').innerText());
+  return m ? Number(m[1].replaceAll(',', '')) : NaN;
+}
+
+/** Moves the Cluster tab's timeline slider to `ms` and waits for the clock to read it. */
+export async function scrubTo(page, ms) {
+  await page.getByRole('slider', { name: 'Timeline' }).evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+  if (!(await until(async () => (await clockMs(page)) === ms, { timeoutMs: 3000 }))) {
+    throw new Error(`clock never reached ${ms} ms (reads ${await clockMs(page)} ms)`);
+  }
+}

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, clockMs, scrubTo } from './harness.mjs';
 
 let context;
 
@@ -24,19 +24,6 @@ const locks = (page) => page.locator('section.locks');
 const stat = (page, name) => locks(page).locator(`[data-stat="${name}"] dd`);
 const invariant = (page, name) =>
   page.getByRole('list', { name: 'Invariants' }).getByRole('listitem').filter({ has: page.locator('code', { hasText: new RegExp(`^${name}$`) }) });
-
-async function clockMs(page) {
-  const m = /t = ([\d,]+) ms/.exec(await page.getByTestId('clock').innerText());
-  return m ? Number(m[1].replaceAll(',', '')) : NaN;
-}
-
-async function scrubTo(page, ms) {
-  await page.getByRole('slider', { name: 'Timeline' }).evaluate((el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, ms);
-  assert.ok(await until(async () => (await clockMs(page)) === ms, { timeoutMs: 3000 }), `clock never reached ${ms} ms`);
-}
 
 async function loadFenced(page) {
   await gotoReady(page, '?tab=cluster');

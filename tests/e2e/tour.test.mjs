@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, clockMs } from './harness.mjs';
 
 let context;
 before(async () => {
@@ -16,11 +16,6 @@ after(async () => {
 });
 
 const TITLE = 'The same GC pause, with fencing tokens';
-
-async function clockMs(page) {
-  const m = /t = ([\d,]+) ms/.exec(await page.getByTestId('clock').innerText());
-  return m ? Number(m[1].replaceAll(',', '')) : NaN;
-}
 
 async function press(locator, key = 'Enter') {
   await locator.focus();

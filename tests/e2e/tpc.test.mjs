@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, SCREENSHOT_DIR } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, clockMs, scrubTo, SCREENSHOT_DIR } from './harness.mjs';
 
 let context;
 
@@ -36,19 +36,6 @@ async function shoot(page, name) {
   await screenshot(page, name);
   await page.locator('.cluster-box').screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-canvas.png`) });
   await panel(page).screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-panel.png`) });
-}
-
-async function clockMs(page) {
-  const m = /t = ([\d,]+) ms/.exec(await page.getByTestId('clock').innerText());
-  return m ? Number(m[1].replaceAll(',', '')) : NaN;
-}
-
-async function scrubTo(page, ms) {
-  await page.getByRole('slider', { name: 'Timeline' }).evaluate((el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, ms);
-  assert.ok(await until(async () => (await clockMs(page)) === ms, { timeoutMs: 3000 }), `clock never reached ${ms} ms`);
 }
 
 test('coordinator crash: participants in doubt holding locks, then recovery and the outcome', async () => {
