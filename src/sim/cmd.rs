@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::net::MsgId;
-use super::proto::locks::ResKey;
+use super::ids::MsgId;
+use super::proto::ProtoCmd;
 
 /// Longest pause accepted (one hour of virtual time).
 pub const MAX_PAUSE_MS: u64 = 3_600_000;
@@ -73,53 +73,9 @@ pub enum Cmd {
     /// The node's disk is lost: its durable log is erased (only while it is down), so it
     /// restarts as if it had never persisted anything.
     WipeDisk { node: String },
-    /// A client runs a job: take `locks` in order (giving up on one after `wait_ms`), read
-    /// `write` fenced by the lock of the same name, work `work_ms`, write it minus one,
-    /// release everything.
-    LockJob {
-        client: String,
-        locks: Vec<ResKey>,
-        work_ms: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        write: Option<ResKey>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        wait_ms: Option<u64>,
-    },
-    /// A client takes one lock and holds it (renewing) until `lock_release`.
-    LockAcquire {
-        client: String,
-        resource: ResKey,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        wait_ms: Option<u64>,
-    },
-    /// A client releases a lock taken with `lock_acquire`, or stops waiting for it.
-    LockRelease { client: String, resource: ResKey },
-    /// Storage starts (or stops) refusing stale fencing tokens.
-    SetFencing { on: bool },
-    /// A client submits one order: a two-phase commit across the shards owning
-    /// `order:N`, each SKU and the account (routed through the ring now).
-    Checkout {
-        client: String,
-        items: Vec<Item>,
-        account: ResKey,
-        amount: i64,
-        #[serde(skip_serializing_if = "is_false")]
-        fail_payment: bool,
-    },
-}
-
-/// One line of a `checkout`: `qty` units of `sku` (read by `cmd_decode`; `qty` defaults
-/// to 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Item {
-    /// The SKU key (`sku:…`).
-    pub sku: ResKey,
-    /// Units (1..=1,000,000).
-    pub qty: u32,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
+    /// A protocol's own command (`lock_job`, `checkout`, …), read and run by that protocol.
+    #[serde(untagged)]
+    Proto(ProtoCmd),
 }
 
 impl Cmd {
@@ -147,23 +103,16 @@ impl Cmd {
             Cmd::SetLinkLatency { .. } => "set_link_latency",
             Cmd::Note { .. } => "note",
             Cmd::WipeDisk { .. } => "wipe_disk",
-            Cmd::LockJob { .. } => "lock_job",
-            Cmd::LockAcquire { .. } => "lock_acquire",
-            Cmd::LockRelease { .. } => "lock_release",
-            Cmd::SetFencing { .. } => "set_fencing",
-            Cmd::Checkout { .. } => "checkout",
+            Cmd::Proto(c) => c.op(),
         }
     }
 
-    /// Whether the command drives the lock protocol (needs `protocols.locks`).
-    pub fn is_lock(&self) -> bool {
-        matches!(
-            self,
-            Cmd::LockJob { .. }
-                | Cmd::LockAcquire { .. }
-                | Cmd::LockRelease { .. }
-                | Cmd::SetFencing { .. }
-        )
+    /// The protocol the command drives, if it is a protocol's own (its section name).
+    pub fn protocol(&self) -> Option<&'static str> {
+        match self {
+            Cmd::Proto(c) => Some(c.protocol()),
+            _ => None,
+        }
     }
 
     /// The node names this command refers to (for validating a schedule before running it).
@@ -182,10 +131,7 @@ impl Cmd {
             | Cmd::SetDrift { node, .. }
             | Cmd::Isolate { node }
             | Cmd::WipeDisk { node } => vec![node.as_str()],
-            Cmd::LockJob { client, .. }
-            | Cmd::LockAcquire { client, .. }
-            | Cmd::LockRelease { client, .. }
-            | Cmd::Checkout { client, .. } => vec![client.as_str()],
+            Cmd::Proto(c) => c.node_names(),
             Cmd::Partition { side } => side.iter().map(String::as_str).collect(),
             Cmd::SetLinkLatency { from, to, .. } => vec![from.as_str(), to.as_str()],
             Cmd::Heal
@@ -193,8 +139,7 @@ impl Cmd {
             | Cmd::SetLoss { .. }
             | Cmd::SetDup { .. }
             | Cmd::SetLatency { .. }
-            | Cmd::Note { .. }
-            | Cmd::SetFencing { .. } => Vec::new(),
+            | Cmd::Note { .. } => Vec::new(),
         }
     }
 }
@@ -259,7 +204,7 @@ mod tests {
         .unwrap();
         assert_eq!(j.op(), "lock_job");
         assert_eq!(j.node_names(), vec!["c1"]);
-        assert!(j.is_lock());
+        assert_eq!(j.protocol(), Some("locks"));
     }
 
     #[test]

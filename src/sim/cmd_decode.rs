@@ -8,14 +8,24 @@
 use serde::{de::Error as _, Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::cmd::{Cmd, Item};
-use super::proto::locks::ResKey;
+use super::cmd::Cmd;
+use super::ids::ResKey;
+use super::proto::registry;
+
+/// The engine's own ops; each protocol adds its own (see [`all_ops`]).
+const ENGINE_OPS: &str = "add_node, remove_node, fail_node, recover_node, add_client, crash, \
+recover, pause, clock_jump, set_skew, set_drift, partition, isolate, heal, drop_message, \
+set_loss, set_dup, set_latency, set_link_latency, note, wipe_disk";
 
 /// Every op a scenario may use, for the "unknown op" message.
-const OPS: &str = "add_node, remove_node, fail_node, recover_node, add_client, crash, recover, \
-pause, clock_jump, set_skew, set_drift, partition, isolate, heal, drop_message, set_loss, \
-set_dup, set_latency, set_link_latency, note, wipe_disk, lock_job, lock_acquire, lock_release, \
-set_fencing, checkout";
+pub fn all_ops() -> String {
+    let mut all = ENGINE_OPS.to_string();
+    for op in registry::ops() {
+        all.push_str(", ");
+        all.push_str(op);
+    }
+    all
+}
 
 impl<'de> Deserialize<'de> for Cmd {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -32,7 +42,7 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
     let op = match m.remove("op") {
         Some(Value::String(s)) => s,
         Some(other) => return Err(format!("`op` must be a string, got {other}")),
-        None => return Err(format!("missing field `op` (one of {OPS})")),
+        None => return Err(format!("missing field `op` (one of {})", all_ops())),
     };
     let mut f = Fields { op: &op, m };
     let cmd = match op.as_str() {
@@ -103,31 +113,10 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
         "wipe_disk" => Cmd::WipeDisk {
             node: f.string("node")?,
         },
-        "lock_job" => Cmd::LockJob {
-            client: f.string("client")?,
-            locks: f.list("locks", Fields::as_res)?,
-            work_ms: f.opt(Fields::u64, "work_ms")?.unwrap_or(0),
-            write: f.opt(Fields::res, "write")?,
-            wait_ms: f.opt(Fields::u64, "wait_ms")?,
+        other => match registry::read_cmd(other, &mut f) {
+            Some(c) => Cmd::Proto(c?),
+            None => return Err(format!("unknown op `{op}` (one of {})", all_ops())),
         },
-        "lock_acquire" => Cmd::LockAcquire {
-            client: f.string("client")?,
-            resource: f.res("resource")?,
-            wait_ms: f.opt(Fields::u64, "wait_ms")?,
-        },
-        "lock_release" => Cmd::LockRelease {
-            client: f.string("client")?,
-            resource: f.res("resource")?,
-        },
-        "set_fencing" => Cmd::SetFencing { on: f.bool("on")? },
-        "checkout" => Cmd::Checkout {
-            client: f.string("client")?,
-            items: f.list("items", Fields::as_item)?,
-            account: f.res("account")?,
-            amount: f.i64("amount")?,
-            fail_payment: f.opt(Fields::bool, "fail_payment")?.unwrap_or(false),
-        },
-        _ => return Err(format!("unknown op `{op}` (one of {OPS})")),
     };
     match f.m.keys().next() {
         Some(extra) => Err(format!("`{op}` has no field `{extra}`")),
@@ -135,25 +124,28 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
     }
 }
 
-/// The fields of one command not read yet; what is left at the end is unknown.
-struct Fields<'a> {
-    op: &'a str,
-    m: Map<String, Value>,
+/// The fields of one command not read yet; what is left at the end is unknown. Protocols
+/// read their own commands with it, so every message names the op and the field.
+pub struct Fields<'a> {
+    /// The command's op, for messages.
+    pub op: &'a str,
+    /// The fields not read yet.
+    pub m: Map<String, Value>,
 }
 
 impl Fields<'_> {
-    fn take(&mut self, k: &str) -> Result<Value, String> {
+    pub fn take(&mut self, k: &str) -> Result<Value, String> {
         self.m
             .remove(k)
             .ok_or_else(|| format!("`{}` needs field `{k}`", self.op))
     }
 
-    fn bad(&self, k: &str, want: &str, got: &Value) -> String {
+    pub fn bad(&self, k: &str, want: &str, got: &Value) -> String {
         format!("`{}`.{k}: expected {want}, got {got}", self.op)
     }
 
     /// An optional field: absent or `null` is None.
-    fn opt<T>(
+    pub fn opt<T>(
         &mut self,
         read: fn(&mut Self, &str) -> Result<T, String>,
         k: &str,
@@ -167,77 +159,59 @@ impl Fields<'_> {
         }
     }
 
-    fn string(&mut self, k: &str) -> Result<String, String> {
+    pub fn string(&mut self, k: &str) -> Result<String, String> {
         let v = self.take(k)?;
         self.as_string(k, v)
     }
 
-    fn as_string(&self, k: &str, v: Value) -> Result<String, String> {
+    pub fn as_string(&self, k: &str, v: Value) -> Result<String, String> {
         match v {
             Value::String(s) => Ok(s),
             other => Err(self.bad(k, "a string", &other)),
         }
     }
 
-    fn u64(&mut self, k: &str) -> Result<u64, String> {
+    pub fn u64(&mut self, k: &str) -> Result<u64, String> {
         let v = self.take(k)?;
         v.as_u64()
             .ok_or_else(|| self.bad(k, "a whole number ≥ 0", &v))
     }
 
-    fn i64(&mut self, k: &str) -> Result<i64, String> {
+    pub fn i64(&mut self, k: &str) -> Result<i64, String> {
         let v = self.take(k)?;
         v.as_i64().ok_or_else(|| self.bad(k, "a whole number", &v))
     }
 
-    fn i32(&mut self, k: &str) -> Result<i32, String> {
+    pub fn i32(&mut self, k: &str) -> Result<i32, String> {
         let v = self.take(k)?;
         v.as_i64()
             .and_then(|n| i32::try_from(n).ok())
             .ok_or_else(|| self.bad(k, "a whole number within ±2147483647", &v))
     }
 
-    fn f64(&mut self, k: &str) -> Result<f64, String> {
+    pub fn f64(&mut self, k: &str) -> Result<f64, String> {
         let v = self.take(k)?;
         v.as_f64().ok_or_else(|| self.bad(k, "a number", &v))
     }
 
-    fn bool(&mut self, k: &str) -> Result<bool, String> {
+    pub fn bool(&mut self, k: &str) -> Result<bool, String> {
         match self.take(k)? {
             Value::Bool(b) => Ok(b),
             other => Err(self.bad(k, "true or false", &other)),
         }
     }
 
-    fn res(&mut self, k: &str) -> Result<ResKey, String> {
+    pub fn res(&mut self, k: &str) -> Result<ResKey, String> {
         let v = self.take(k)?;
         self.as_res(k, v)
     }
 
-    fn as_res(&mut self, k: &str, v: Value) -> Result<ResKey, String> {
+    pub fn as_res(&mut self, k: &str, v: Value) -> Result<ResKey, String> {
         let s = self.as_string(k, v)?;
         ResKey::new(&s).map_err(|e| format!("`{}`.{k}: {e}", self.op))
     }
 
-    /// `{"sku": "sku:1", "qty": 2}` (`qty` defaults to 1).
-    fn as_item(&mut self, k: &str, v: Value) -> Result<Item, String> {
-        let Value::Object(m) = v else {
-            return Err(self.bad(k, r#"an item like {"sku": "sku:1", "qty": 2}"#, &v));
-        };
-        let mut item = Fields { op: self.op, m };
-        let sku = item.res("sku").map_err(|e| format!("{k}: {e}"))?;
-        let qty = match item.opt(Fields::u64, "qty")? {
-            None => 1,
-            Some(q) => u32::try_from(q)
-                .map_err(|_| format!("`{}`.{k}.qty: at most {}", self.op, u32::MAX))?,
-        };
-        match item.m.keys().next() {
-            Some(extra) => Err(format!("`{}`.{k} has no field `{extra}`", self.op)),
-            None => Ok(Item { sku, qty }),
-        }
-    }
-
-    fn list<T>(
+    pub fn list<T>(
         &mut self,
         k: &str,
         mut item: impl FnMut(&mut Self, &str, Value) -> Result<T, String>,
@@ -290,8 +264,14 @@ mod tests {
             r#"{"op":"lock_release","client":"c1","resource":"sku:1"}"#,
             r#"{"op":"set_fencing","on":true}"#,
             r#"{"op":"checkout","client":"web","items":[{"sku":"sku:1","qty":2},{"sku":"sku:2","qty":1}],"account":"account:7","amount":30,"fail_payment":true}"#,
+            // The engine tests' dummy protocol, registered in test builds.
+            r#"{"op":"echo_now","node":"A"}"#,
         ];
-        assert_eq!(all.len(), OPS.split(", ").count(), "one sample per op");
+        assert_eq!(
+            all.len(),
+            all_ops().split(", ").count(),
+            "one sample per op"
+        );
         for json in all {
             let c: Cmd = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
             let back = serde_json::to_string(&c).unwrap();
@@ -322,13 +302,15 @@ mod tests {
                 .unwrap();
         assert_eq!(
             j,
-            Cmd::LockJob {
-                client: "c".into(),
-                locks: vec![ResKey::new("a").unwrap()],
-                work_ms: 0,
-                write: None,
-                wait_ms: None
-            }
+            Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+                crate::sim::proto::locks::LockCmd::LockJob {
+                    client: "c".into(),
+                    locks: vec![ResKey::new("a").unwrap()],
+                    work_ms: 0,
+                    write: None,
+                    wait_ms: None
+                }
+            ))
         );
     }
 
@@ -365,7 +347,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            matches!(c, Cmd::Checkout { ref items, fail_payment: false, .. } if items[0].qty == 1)
+            matches!(c, Cmd::Proto(crate::sim::proto::ProtoCmd::Tpc(crate::sim::proto::tpc::TpcCmd::Checkout { ref items, fail_payment: false, .. })) if items[0].qty == 1)
         );
         let e = err(r#"{"op":"set_fencing","on":"yes"}"#);
         assert!(e.contains("true or false"), "{e}");

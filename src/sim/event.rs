@@ -4,12 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::net::MsgId;
-use super::proto::locks::LockEv;
-use super::proto::tpc::TpcEv;
-use super::proto::{Payload, TimerKind};
+use super::ids::MsgId;
+use super::ids::NodeIx;
+use super::proto::{Payload, ProtoEv, TimerKind};
 use super::time::{fmt_ms, fmt_ms_signed, Time};
-use super::world::NodeIx;
 
 /// One thing that happened at virtual time `t`, at `node` (None for cluster-wide events).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,10 +116,6 @@ pub enum What {
         jitter_ms: u64,
         both_ways: bool,
     },
-    /// `node` now suspects `peer` of having failed, after `silent_ms` of silence (local clock).
-    Suspect { peer: NodeIx, silent_ms: u64 },
-    /// `node` heard from `peer` again and stopped suspecting it.
-    Trust { peer: NodeIx },
     /// Server `node` joined the ring; `moved` keys changed owner.
     RingJoin { weight: f64, moved: u64 },
     /// Server `node` left the ring for good; `moved` keys changed owner.
@@ -143,13 +137,10 @@ pub enum What {
         invariant: String,
         witnesses: Vec<usize>,
     },
-    /// A lock, coordination-server, storage or job event; its own `kind` (`lock_grant`,
-    /// `storage_write`, …) appears at the top level of the trace line.
+    /// A protocol's own event (`suspect`, `lock_grant`, `tpc_vote`, …); its `kind` appears
+    /// at the top level of the trace line like the engine's.
     #[serde(untagged)]
-    Lock(LockEv),
-    /// A two-phase commit or order event (`tpc_vote`, `order_done`, …), flattened likewise.
-    #[serde(untagged)]
-    Tpc(TpcEv),
+    Proto(ProtoEv),
 }
 
 impl What {
@@ -172,8 +163,6 @@ impl What {
             What::Heal => "heal",
             What::NetSet { .. } => "net_set",
             What::LinkSet { .. } => "link_set",
-            What::Suspect { .. } => "suspect",
-            What::Trust { .. } => "trust",
             What::RingJoin { .. } => "ring_join",
             What::RingLeave { .. } => "ring_leave",
             What::RingFail { .. } => "ring_fail",
@@ -183,8 +172,7 @@ impl What {
             What::WipeDisk => "wipe_disk",
             What::Rejected { .. } => "rejected",
             What::Violation { .. } => "violation",
-            What::Lock(ev) => ev.kind(),
-            What::Tpc(ev) => ev.kind(),
+            What::Proto(ev) => ev.kind(),
         }
     }
 }
@@ -296,12 +284,6 @@ impl Event {
                 fmt_ms(*base_ms),
                 fmt_ms(*jitter_ms)
             ),
-            What::Suspect { peer, silent_ms } => format!(
-                "node {at} suspects {} after {} of silence on its own clock",
-                name(*peer),
-                fmt_ms(*silent_ms)
-            ),
-            What::Trust { peer } => format!("node {at} heard from {} again", name(*peer)),
             What::RingJoin { weight, moved } => {
                 format!("node {at} joined the ring (weight {weight}); {moved} keys moved")
             }
@@ -320,8 +302,7 @@ impl Event {
                 invariant,
                 witnesses,
             } => format!("INVARIANT VIOLATED: {invariant} (see events {witnesses:?})"),
-            What::Lock(ev) => ev.describe(&at, name),
-            What::Tpc(ev) => ev.describe(&at, name),
+            What::Proto(ev) => ev.words(&at, name),
         };
         format!("t={}: {body}", fmt_ms(self.t))
     }
@@ -411,13 +392,13 @@ mod tests {
         let e = Event {
             t: 9,
             node: Some(2),
-            what: What::Lock(LockEv::LockFree {
+            what: What::Proto(ProtoEv::Locks(crate::sim::proto::locks::LockEv::LockFree {
                 res: ResKey::new("sku:42").unwrap(),
                 holder: 0,
                 token: 3,
                 by: 1,
                 blind: true,
-            }),
+            })),
         };
         assert_eq!(e.what.kind(), "lock_free");
         assert_eq!(

@@ -4,7 +4,7 @@
 //! A violation names the first event that breaks it plus witnesses, and becomes an event.
 
 use super::event::{Event, What};
-use super::world::{NodeIx, Status, World};
+use super::world::{Status, World};
 
 /// Engine invariants must always hold (a violation is a simulator bug); protocol properties
 /// are what a lesson shows breaking under faults (a false suspicion is not a bug).
@@ -67,16 +67,8 @@ pub fn builtin() -> Vec<Invariant> {
             check: no_partition_crossing,
             at_end: None,
         },
-        Invariant {
-            name: "accurate_suspicion",
-            explain: "a node only suspects peers that really are down (no false suspicion)",
-            class: Class::Protocol,
-            check: accurate_suspicion,
-            at_end: None,
-        },
     ];
-    all.extend(crate::sim::proto::locks::check::invariants());
-    all.extend(crate::sim::proto::tpc::check::invariants());
+    all.extend(crate::sim::proto::registry::invariants());
     all
 }
 
@@ -85,7 +77,8 @@ pub fn find(name: &str) -> Option<Invariant> {
     builtin().into_iter().find(|i| i.name == name)
 }
 
-fn last_before(trace: &[Event], i: usize, pred: impl Fn(&Event) -> bool) -> Option<usize> {
+/// The index of the last event before `i` that satisfies `pred`: the usual witness.
+pub fn last_before(trace: &[Event], i: usize, pred: impl Fn(&Event) -> bool) -> Option<usize> {
     trace[..i].iter().rposition(pred)
 }
 
@@ -144,25 +137,6 @@ fn no_partition_crossing(w: &World, trace: &[Event], i: usize) -> Verdict {
         matches!(x.what, What::Partition { .. } | What::Isolate)
     });
     Err(std::iter::once(i).chain(cut).collect())
-}
-
-fn accurate_suspicion(w: &World, trace: &[Event], i: usize) -> Verdict {
-    let e = &trace[i];
-    let (What::Suspect { peer, .. }, Some(n)) = (&e.what, e.node) else {
-        return Ok(());
-    };
-    let down = w.node(*peer).is_some_and(|p| p.status != Status::Up);
-    if down {
-        return Ok(());
-    }
-    let last_heard = last_heard_from(trace, i, *peer, n);
-    Err(std::iter::once(i).chain(last_heard).collect())
-}
-
-fn last_heard_from(trace: &[Event], i: usize, from_node: NodeIx, at: NodeIx) -> Option<usize> {
-    last_before(trace, i, |x| {
-        x.node == Some(at) && matches!(x.what, What::Deliver { from, .. } if from == from_node)
-    })
 }
 
 /// Runs a set of invariants after every step and turns the first violation of each into a

@@ -12,7 +12,9 @@ pub mod event;
 pub mod explore;
 pub mod fault;
 pub mod hash;
+pub mod ids;
 pub mod invariant;
+pub mod json_read;
 pub mod keys;
 pub mod net;
 pub mod order;
@@ -31,6 +33,8 @@ pub mod topology;
 pub mod vecmap;
 pub mod world;
 
+#[cfg(test)]
+mod engine_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod scenario_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::NodeIx;
 use super::proto::Payload;
 use super::rng::Rng;
 use super::time::Time;
-use super::world::NodeIx;
 
-/// Identifies a message for its whole life (drop-by-id, witnesses, the UI's arrows).
-pub type MsgId = u64;
+pub use super::ids::MsgId;
 
 /// Largest latency accepted for a link (one hour): beyond that a message is not "late", it
 /// is a different lesson, and huge values would overflow time arithmetic.

@@ -5,9 +5,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::net::MsgId;
+use super::ids::MsgId;
+use super::ids::NodeIx;
 use super::time::Time;
-use super::world::NodeIx;
 
 /// Something the world must do at a given virtual time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

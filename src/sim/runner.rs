@@ -98,16 +98,8 @@ pub fn render(s: &Scenario, tl: &Timeline, seed: u64, until: Time) -> Report {
             "ok": ok,
         }
     });
-    if w.lock_cfg().is_some() {
-        summary["summary"]["locks"] = json!(w.lock_stats());
-    }
-    if let Some(t) = &w.protocols().tpc {
-        let st = w.tpc_stats();
-        let mut v = json!(st);
-        v["variant"] = json!(t.variant.name());
-        // Committed orders per second of the run, to one decimal: deterministic text.
-        v["throughput_per_s"] = json!((st.throughput(until) * 10.0).round() / 10.0);
-        summary["summary"]["tpc"] = v;
+    for (name, section) in w.protocol_summaries(until) {
+        summary["summary"][name] = section;
     }
     text.push_str(&summary.to_string());
     text.push('\n');

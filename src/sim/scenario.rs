@@ -12,7 +12,7 @@ use super::cmd::{Cmd, MAX_NOTE_CHARS};
 use super::fault::FaultBudget;
 use super::invariant::{self, Checker, Class};
 use super::net::LinkCfg;
-use super::proto::ProtoCfg;
+use super::proto::{registry, ProtoCfg};
 use super::ring::MAX_VNODES_PER_NODE;
 use super::time::Time;
 use super::topology::KeyCfg;
@@ -325,16 +325,8 @@ impl Scenario {
             }
         }
         self.network.validate().map_err(|m| err("network", m))?;
-        self.validate_locks(&servers)?;
-        self.validate_tpc(&servers)?;
-        if let Some(h) = &self.protocols.heartbeat {
-            if h.interval_ms == 0 {
-                return Err(err("protocols.heartbeat.interval_ms", "must be at least 1"));
-            }
-            if h.timeout_ms == 0 {
-                return Err(err("protocols.heartbeat.timeout_ms", "must be at least 1"));
-            }
-        }
+        registry::check_cfg(&self.protocols, Some(self.version), &servers, &c.clients)
+            .map_err(|(f, m)| err(format!("protocols.{f}"), m))?;
         if self.keys.count > super::topology::MAX_KEYS {
             return Err(err(
                 "keys.count",
@@ -370,8 +362,21 @@ impl Scenario {
                     format!("{} is after until_ms {}", s.at_ms, self.until_ms),
                 ));
             }
-            self.validate_lock_cmd(i, &s.cmd, &clients)?;
-            self.validate_checkout(i, &s.cmd, &clients)?;
+            if let Cmd::Proto(pc) = &s.cmd {
+                registry::check_cmd(pc, self.version, &self.protocols, &clients).map_err(
+                    |(f, m)| {
+                        let path = format!("schedule[{i}].cmd");
+                        err(
+                            if f.is_empty() {
+                                path
+                            } else {
+                                format!("{path}.{f}")
+                            },
+                            m,
+                        )
+                    },
+                )?;
+            }
             match &s.cmd {
                 Cmd::AddClient { node } => {
                     known.insert(node.clone());
@@ -444,179 +449,6 @@ impl Scenario {
             if self.version < 2 && b.losses > 0 {
                 return Err(err("fault_budget.losses", "needs \"version\": 2"));
             }
-        }
-        Ok(())
-    }
-
-    /// Lock settings: version, ranges, node references (errors name the field).
-    fn validate_locks(&self, servers: &[String]) -> Result<(), ScenarioError> {
-        let Some(l) = &self.protocols.locks else {
-            return Ok(());
-        };
-        if self.version < 2 {
-            return Err(err(
-                "protocols.locks",
-                "locks need \"version\": 2 (this file says 1)",
-            ));
-        }
-        l.validate()
-            .and_then(|_| l.validate_nodes(servers))
-            .map_err(|(f, m)| err(format!("protocols.locks.{f}"), m))
-    }
-
-    /// Two-phase commit settings: version, ranges, node references.
-    fn validate_tpc(&self, servers: &[String]) -> Result<(), ScenarioError> {
-        let Some(t) = &self.protocols.tpc else {
-            return Ok(());
-        };
-        if self.version < 3 {
-            return Err(err(
-                "protocols.tpc",
-                format!(
-                    "two-phase commit needs \"version\": 3 (this file says {})",
-                    self.version
-                ),
-            ));
-        }
-        t.validate()
-            .and_then(|_| t.validate_nodes(servers, &self.cluster.clients))
-            .map_err(|(f, m)| err(format!("protocols.tpc.{f}"), m))
-    }
-
-    /// A checkout needs version 3, two-phase commit configured, a client, and sane lines.
-    fn validate_checkout(
-        &self,
-        i: usize,
-        cmd: &Cmd,
-        clients: &BTreeSet<String>,
-    ) -> Result<(), ScenarioError> {
-        let Cmd::Checkout {
-            client,
-            items,
-            amount,
-            ..
-        } = cmd
-        else {
-            return Ok(());
-        };
-        let path = format!("schedule[{i}].cmd");
-        if self.version < 3 {
-            return Err(err(path, "checkout needs \"version\": 3"));
-        }
-        if self.protocols.tpc.is_none() {
-            return Err(err(path, "checkout needs protocols.tpc"));
-        }
-        if !clients.contains(client) {
-            return Err(err(
-                format!("{path}.client"),
-                format!("\"{client}\" is not a client"),
-            ));
-        }
-        let max = super::proto::tpc::cfg::MAX_ITEMS;
-        if items.is_empty() || items.len() > max {
-            return Err(err(
-                format!("{path}.items"),
-                format!("an order has 1..={max} lines, got {}", items.len()),
-            ));
-        }
-        for (k, it) in items.iter().enumerate() {
-            if !(1..=1_000_000).contains(&it.qty) {
-                return Err(err(
-                    format!("{path}.items[{k}].qty"),
-                    format!("must be in 1..=1000000, got {}", it.qty),
-                ));
-            }
-        }
-        let limit = super::proto::tpc::cfg::MAX_VALUE;
-        if !(0..=limit).contains(amount) {
-            return Err(err(
-                format!("{path}.amount"),
-                format!("must be in 0..={limit}, got {amount}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// A lock command needs version 2, locks configured and a client that exists.
-    fn validate_lock_cmd(
-        &self,
-        i: usize,
-        cmd: &Cmd,
-        clients: &BTreeSet<String>,
-    ) -> Result<(), ScenarioError> {
-        if !cmd.is_lock() {
-            return Ok(());
-        }
-        let path = format!("schedule[{i}].cmd");
-        if self.version < 2 {
-            return Err(err(path, format!("{} needs \"version\": 2", cmd.op())));
-        }
-        let Some(l) = &self.protocols.locks else {
-            return Err(err(path, format!("{} needs protocols.locks", cmd.op())));
-        };
-        let ms = |field: &str, v: u64| {
-            if v > MAX_UNTIL_MS {
-                Err(err(
-                    format!("{path}.{field}"),
-                    format!("must be at most {MAX_UNTIL_MS}, got {v}"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        if let Some(client) = cmd.node_names().into_iter().find(|n| !clients.contains(*n)) {
-            return Err(err(
-                format!("{path}.client"),
-                format!("\"{client}\" is not a client"),
-            ));
-        }
-        match cmd {
-            Cmd::LockJob {
-                locks,
-                work_ms,
-                write,
-                wait_ms,
-                ..
-            } => {
-                let max = super::proto::locks::MAX_JOB_LOCKS;
-                if locks.is_empty() || locks.len() > max {
-                    return Err(err(
-                        format!("{path}.locks"),
-                        format!("a job takes 1..={max} locks, got {}", locks.len()),
-                    ));
-                }
-                for (k, r) in locks.iter().enumerate() {
-                    if locks[..k].contains(r) {
-                        return Err(err(
-                            format!("{path}.locks[{k}]"),
-                            format!("{r} is listed twice"),
-                        ));
-                    }
-                }
-                if let Some(w) = write {
-                    if !locks.contains(w) {
-                        return Err(err(
-                            format!("{path}.write"),
-                            format!(
-                                "{w} must be one of the job's locks (its lock fences the write)"
-                            ),
-                        ));
-                    }
-                    if l.storage.is_none() {
-                        return Err(err(
-                            format!("{path}.write"),
-                            "writing needs protocols.locks.storage",
-                        ));
-                    }
-                }
-                ms("work_ms", *work_ms)?;
-                ms("wait_ms", wait_ms.unwrap_or(0))?;
-            }
-            Cmd::LockAcquire { wait_ms, .. } => ms("wait_ms", wait_ms.unwrap_or(0))?,
-            Cmd::SetFencing { .. } if l.storage.is_none() => {
-                return Err(err(path, "set_fencing needs protocols.locks.storage"));
-            }
-            _ => {}
         }
         Ok(())
     }

@@ -145,10 +145,12 @@ fn acting_in_the_past_forks() {
     assert_eq!(tl.recorded()[at].what, What::Crash);
     tl.advance_to(2_000);
     // The new future differs: B is suspected.
-    assert!(tl
-        .trace()
-        .iter()
-        .any(|e| matches!(e.what, What::Suspect { .. })));
+    assert!(tl.trace().iter().any(|e| matches!(
+        e.what,
+        What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+            crate::sim::proto::heartbeat::Ev::Suspect { .. }
+        ))
+    )));
     // Seeking around in the new history still replays the crash.
     tl.seek(Target::Event(at));
     assert_eq!(tl.trace().last().map(|e| &e.what), Some(&What::Crash));
@@ -247,7 +249,9 @@ fn engine_invariants_hold_and_false_suspicion_is_caught() {
                 };
                 assert!(matches!(
                     tl.trace()[witnesses[0]].what,
-                    What::Suspect { .. }
+                    What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+                        crate::sim::proto::heartbeat::Ev::Suspect { .. }
+                    ))
                 ));
                 assert!(matches!(
                     tl.trace()[witnesses[1]].what,

@@ -9,33 +9,20 @@ use serde::{Deserialize, Serialize};
 use super::clock::{Clock, MAX_DRIFT_PPM};
 use super::cmd::{Cmd, CmdError, MAX_CLOCK_STEP_MS, MAX_NOTE_CHARS, MAX_PAUSE_MS};
 use super::event::{DropReason, Event, What};
+pub use super::ids::{NodeIx, Role};
 use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
-use super::proto::locks::{self, LockStats};
-use super::proto::tpc::{self, TpcStats};
-use super::proto::{Ctx, Payload, Procs, ProtoCfg, Record, TimerKind};
+use super::proto::{
+    registry, Ctx, Payload, Procs, ProtoCfg, Record, Registered, Shared, TimerKind,
+};
 use super::queue::{Due, Queue};
 use super::ring;
 use super::rng::Rng;
 use super::time::Time;
 use super::topology::{KeyCfg, Topology};
 
-/// Index of a node in the world (servers and clients alike), stable for the world's life:
-/// removed nodes keep their slot, so indices in an old trace still mean the same node.
-pub type NodeIx = u32;
-
 /// Most nodes (servers + clients, removed ones included) a world may hold: enough for any
 /// lesson, small enough that per-node loops stay cheap and a typo cannot exhaust memory.
 pub const MAX_NODES: usize = 256;
-
-/// What a node is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A ring member running the server protocols.
-    Server,
-    /// A client: can be partitioned or crashed, runs no server protocols.
-    Client,
-}
 
 /// Whether a node's process is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,12 +117,9 @@ pub(crate) struct Core {
     pub(crate) net: Net,
     queue: Queue,
     pub(crate) rng: Rng,
-    /// Lock counters, updated as protocols emit lock events.
-    pub(crate) lock_stats: LockStats,
-    /// Every order submitted (two-phase commit), shared copy-on-write.
-    pub(crate) tpc_book: tpc::Book,
-    /// Two-phase commit counters, updated as protocols emit and send.
-    pub(crate) tpc_stats: TpcStats,
+    /// Every protocol's world-wide state (counters, order books), updated as protocols
+    /// send and emit.
+    pub(crate) shared: Shared,
     next_timer: u64,
     scheduled: Vec<Cmd>,
     pops: u64,
@@ -223,32 +207,25 @@ impl World {
             field: "net",
             reason,
         })?;
-        if let Some(h) = &cfg.protocols.heartbeat {
-            if h.interval_ms == 0 {
-                return Err(CmdError::BadValue {
-                    field: "heartbeat.interval_ms",
-                    reason: "must be at least 1".into(),
-                });
-            }
-        }
-        if let Some(l) = &cfg.protocols.locks {
-            let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
-            l.validate()
-                .and_then(|_| l.validate_nodes(&names))
-                .map_err(|(field, reason)| CmdError::BadValue {
-                    field: "locks",
-                    reason: format!("{field}: {reason}"),
-                })?;
-        }
-        if let Some(t) = &cfg.protocols.tpc {
-            let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
-            t.validate()
-                .and_then(|_| t.validate_nodes(&names, &cfg.clients))
-                .map_err(|(field, reason)| CmdError::BadValue {
-                    field: "tpc",
-                    reason: format!("{field}: {reason}"),
-                })?;
-        }
+        let servers: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
+        registry::check_cfg(&cfg.protocols, None, &servers, &cfg.clients).map_err(
+            |(field, reason)| {
+                let (section, rest) = field.split_once('.').unwrap_or((field.as_str(), ""));
+                let section = registry::NAMES
+                    .iter()
+                    .copied()
+                    .find(|n| *n == section)
+                    .unwrap_or("protocols");
+                CmdError::BadValue {
+                    field: section,
+                    reason: if rest.is_empty() {
+                        reason
+                    } else {
+                        format!("{rest}: {reason}")
+                    },
+                }
+            },
+        )?;
         if cfg.servers.len() + cfg.clients.len() > MAX_NODES {
             return Err(CmdError::Limit(format!(
                 "at most {MAX_NODES} nodes, got {}",
@@ -267,9 +244,7 @@ impl World {
                 next_timer: 0,
                 scheduled: Vec::new(),
                 pops: 0,
-                lock_stats: LockStats::default(),
-                tpc_book: tpc::Book::default(),
-                tpc_stats: TpcStats::default(),
+                shared: Shared::default(),
             },
             procs: Vec::new(),
             protocols: cfg.protocols.clone(),
@@ -288,10 +263,15 @@ impl World {
         for c in &cfg.clients {
             w.apply(&Cmd::AddClient { node: c.clone() }, &mut scratch)?;
         }
-        w.seed_tpc_rows();
+        registry::on_built(
+            &cfg.protocols,
+            &mut CmdCtx {
+                world: &mut w,
+                out: &mut scratch,
+            },
+        );
         w.topo.reset_epoch();
-        w.core.lock_stats = LockStats::default();
-        w.core.tpc_stats = TpcStats::default();
+        registry::reset_counters(&mut w.core.shared);
         Ok(w)
     }
 
@@ -357,20 +337,20 @@ impl World {
         &self.protocols
     }
 
-    /// Lock counters of the run so far (grants, handoffs, expiries, stale writes, …).
-    pub fn lock_stats(&self) -> &LockStats {
-        &self.core.lock_stats
+    /// A protocol's world-wide state (its counters, its order book).
+    pub fn shared<P: Registered>(&self) -> &P::Shared {
+        P::shared(&self.core.shared)
     }
 
-    /// Two-phase commit counters of the run so far (messages, forced writes, time in
-    /// doubt, outcomes).
-    pub fn tpc_stats(&self) -> &TpcStats {
-        &self.core.tpc_stats
+    /// A protocol's settings, if the world runs it.
+    pub fn cfg<P: Registered>(&self) -> Option<&P::Cfg> {
+        P::cfg(&self.protocols)
     }
 
-    /// Every order submitted, by id.
-    pub fn tpc_orders(&self) -> &tpc::Book {
-        &self.core.tpc_book
+    /// Each enabled protocol's counters for the run summary (`"locks": {…}`), where
+    /// `until` is the run's length.
+    pub fn protocol_summaries(&self, until: Time) -> Vec<(&'static str, serde_json::Value)> {
+        registry::summaries(&self.protocols, &self.core.shared, until)
     }
 
     /// What a node's clock reads now.
@@ -407,7 +387,7 @@ impl World {
                     + n.timers.capacity() * std::mem::size_of::<PendingTimer>()
             })
             .sum();
-        let procs: usize = self.procs.iter().map(Procs::approx_bytes).sum();
+        let procs: usize = self.procs.iter().map(registry::node_bytes).sum();
         std::mem::size_of::<Self>()
             + nodes
             + procs
@@ -416,7 +396,7 @@ impl World {
             + self.core.queue.approx_bytes()
             + self.core.scheduled.capacity() * std::mem::size_of::<Cmd>()
             + self.topo.approx_bytes()
-            + self.core.tpc_book.approx_bytes()
+            + registry::shared_bytes(&self.core.shared)
     }
 
     // ----- inputs -----
@@ -551,7 +531,7 @@ impl World {
             topo: &self.topo,
         };
         if let Some(p) = self.procs.get_mut(to as usize) {
-            p.on_message(&mut ctx, m.from, m.payload);
+            registry::on_message(p, &mut ctx, m.from, m.payload);
         }
     }
 
@@ -583,7 +563,7 @@ impl World {
             topo: &self.topo,
         };
         if let Some(p) = self.procs.get_mut(node as usize) {
-            p.on_timer(&mut ctx, kind);
+            registry::on_timer(p, &mut ctx, kind);
         }
     }
 
@@ -677,62 +657,7 @@ impl World {
             me: ix,
             topo: &self.topo,
         };
-        self.procs[ix as usize] = Procs::boot(&self.protocols, &mut ctx);
-    }
-
-    /// Places every initial stock and balance row on the shard owning its key once the
-    /// initial cluster is built (a durable `row` record), then restarts the shards so
-    /// they read them. Rows stay there: they do not move when the ring changes.
-    fn seed_tpc_rows(&mut self) {
-        let Some(cfg) = self.protocols.tpc.clone() else {
-            return;
-        };
-        for (key, value) in cfg.rows() {
-            let owner = tpc::order::owner(self.topo.ring(), key.as_str(), &|n| self.node_ix(n));
-            if let Some(o) = owner {
-                self.core.nodes[o as usize]
-                    .durable
-                    .push(Record::Tpc(tpc::TRec {
-                        tx: 0,
-                        forced: true,
-                        kind: tpc::RecKind::Row { key, value },
-                    }));
-            }
-        }
-        let mut scratch = Vec::new();
-        for ix in self.core.members.clone() {
-            let mut ctx = Ctx {
-                core: &mut self.core,
-                out: &mut scratch,
-                me: ix,
-                topo: &self.topo,
-            };
-            self.procs[ix as usize].tpc = Some(tpc::Node::boot(&cfg, &mut ctx));
-        }
-    }
-
-    /// Runs `f` on the lock client `name` with a handler context, after checking it is a
-    /// client that can act now (up, not paused) and locks are configured.
-    fn on_client<R>(
-        &mut self,
-        name: &str,
-        out: &mut Vec<Event>,
-        f: impl FnOnce(&mut locks::Client, &mut Ctx<'_>) -> Result<R, String>,
-    ) -> Result<R, CmdError> {
-        let ix = self.active_client(name)?;
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: ix,
-            topo: &self.topo,
-        };
-        match self.procs[ix as usize].locks.as_mut() {
-            Some(locks::Node::Client(c)) => f(c, &mut ctx).map_err(|reason| CmdError::BadValue {
-                field: "locks",
-                reason,
-            }),
-            _ => Err(no_locks()),
-        }
+        self.procs[ix as usize] = registry::boot(&self.protocols, &mut ctx);
     }
 
     /// Index of the client `name`, checked able to act now (up, not paused).
@@ -831,6 +756,7 @@ impl World {
                 n.clock.clear_pause();
                 self.core.clear_timers(ix);
                 self.procs[ix as usize] = Procs::default();
+                registry::on_crash(&mut self.core.shared, ix);
                 self.emit(out, Some(ix), What::Crash);
             }
             Cmd::Recover { node } => {
@@ -1033,97 +959,7 @@ impl World {
                 n.durable.clear();
                 self.emit(out, Some(ix), What::WipeDisk);
             }
-            Cmd::LockJob {
-                client,
-                locks,
-                work_ms,
-                write,
-                wait_ms,
-            } => {
-                check_ms("work_ms", *work_ms)?;
-                check_ms("wait_ms", wait_ms.unwrap_or(0))?;
-                self.on_client(client, out, |c, ctx| {
-                    c.start_job(ctx, locks, *work_ms, *write, *wait_ms)
-                        .map(|_| ())
-                })?;
-            }
-            Cmd::LockAcquire {
-                client,
-                resource,
-                wait_ms,
-            } => {
-                check_ms("wait_ms", wait_ms.unwrap_or(0))?;
-                self.on_client(client, out, |c, ctx| c.acquire(ctx, *resource, *wait_ms))?;
-            }
-            Cmd::LockRelease { client, resource } => {
-                self.on_client(client, out, |c, ctx| c.release(ctx, *resource))?;
-            }
-            Cmd::Checkout {
-                client,
-                items,
-                account,
-                amount,
-                fail_payment,
-            } => {
-                let req = tpc::Request {
-                    items: items.iter().map(|i| (i.sku, i.qty as i64)).collect(),
-                    account: *account,
-                    amount: *amount,
-                    pay_fails: *fail_payment,
-                };
-                check_order(&req)?;
-                let ix = self.active_client(client)?;
-                let mut ctx = Ctx {
-                    core: &mut self.core,
-                    out,
-                    me: ix,
-                    topo: &self.topo,
-                };
-                match self.procs[ix as usize]
-                    .tpc
-                    .as_mut()
-                    .and_then(tpc::Node::client_mut)
-                {
-                    Some(c) => {
-                        c.submit(&mut ctx, &req)
-                            .map_err(|reason| CmdError::BadValue {
-                                field: "checkout",
-                                reason,
-                            })?;
-                    }
-                    None => {
-                        return Err(CmdError::BadValue {
-                            field: "protocols.tpc",
-                            reason: "two-phase commit is not configured".into(),
-                        })
-                    }
-                }
-            }
-            Cmd::SetFencing { on } => {
-                let name = self
-                    .protocols
-                    .locks
-                    .as_ref()
-                    .and_then(|l| l.storage.clone())
-                    .ok_or_else(no_locks)?;
-                let ix = self.present(&name)?;
-                if self.core.nodes[ix as usize].status != Status::Up {
-                    return Err(CmdError::WrongState {
-                        node: name,
-                        state: "down",
-                    });
-                }
-                let mut ctx = Ctx {
-                    core: &mut self.core,
-                    out,
-                    me: ix,
-                    topo: &self.topo,
-                };
-                match self.procs[ix as usize].locks.as_mut() {
-                    Some(locks::Node::Storage(s)) => s.set_fencing(&mut ctx, *on),
-                    _ => return Err(no_locks()),
-                }
-            }
+            Cmd::Proto(c) => registry::on_command(c, &mut CmdCtx { world: self, out })?,
         }
         Ok(())
     }
@@ -1151,56 +987,95 @@ impl World {
     }
 }
 
-fn no_locks() -> CmdError {
-    CmdError::BadValue {
-        field: "protocols.locks",
-        reason: "locks (with a storage server, for fencing) are not configured".into(),
-    }
-}
-
-/// Bounds of a checkout a command (or a file) can ask for.
-fn check_order(r: &tpc::Request) -> Result<(), CmdError> {
-    let bad = |field, reason: String| Err(CmdError::BadValue { field, reason });
-    if r.items.is_empty() || r.items.len() > tpc::cfg::MAX_ITEMS {
-        return bad(
-            "items",
-            format!(
-                "an order has 1..={} lines, got {}",
-                tpc::cfg::MAX_ITEMS,
-                r.items.len()
-            ),
-        );
-    }
-    if let Some((sku, q)) = r.items.iter().find(|(_, q)| !(1..=1_000_000).contains(q)) {
-        return bad(
-            "items",
-            format!("{sku}: qty must be in 1..=1000000, got {q}"),
-        );
-    }
-    if !(0..=tpc::cfg::MAX_VALUE).contains(&r.amount) {
-        return bad(
-            "amount",
-            format!("must be in 0..={}, got {}", tpc::cfg::MAX_VALUE, r.amount),
-        );
-    }
-    Ok(())
-}
-
-fn check_ms(field: &'static str, v: u64) -> Result<(), CmdError> {
-    if v > MAX_PAUSE_MS {
-        return Err(CmdError::BadValue {
-            field,
-            reason: format!("must be at most {MAX_PAUSE_MS}, got {v}"),
-        });
-    }
-    Ok(())
-}
-
 fn check_step(field: &'static str, v: i64) -> Result<(), CmdError> {
     if v.unsigned_abs() > MAX_CLOCK_STEP_MS.unsigned_abs() {
         return Err(CmdError::BadValue {
             field,
             reason: format!("must be within ±{MAX_CLOCK_STEP_MS} ms, got {v}"),
+        });
+    }
+    Ok(())
+}
+
+/// What a protocol's command handler and its build hook may do with the world: find nodes by
+/// name, check they can act, run code on one node's state with a handler context, and seed
+/// durable records. The engine's internals stay private to this file.
+pub struct CmdCtx<'a> {
+    pub(crate) world: &'a mut World,
+    pub(crate) out: &'a mut Vec<Event>,
+}
+
+impl CmdCtx<'_> {
+    /// The world as it is (read-only).
+    pub fn world(&self) -> &World {
+        self.world
+    }
+
+    /// A protocol's settings, if the world runs it.
+    pub fn cfg<P: Registered>(&self) -> Option<&P::Cfg> {
+        P::cfg(&self.world.protocols)
+    }
+
+    /// Index of a node that exists and has not left the cluster.
+    pub fn present(&self, name: &str) -> Result<NodeIx, CmdError> {
+        self.world.present(name)
+    }
+
+    /// Index of the client `name`, checked able to act now (up, not paused).
+    pub fn active_client(&self, name: &str) -> Result<NodeIx, CmdError> {
+        self.world.active_client(name)
+    }
+
+    /// Runs `f` on node `ix`'s state of protocol `P` (None when it does not run there) with
+    /// a handler context, so a command acts exactly as a message handler would.
+    pub fn on_node<P: Registered, T>(
+        &mut self,
+        ix: NodeIx,
+        f: impl FnOnce(Option<&mut P::Node>, &mut Ctx<'_>) -> T,
+    ) -> T {
+        let w = &mut *self.world;
+        let mut ctx = Ctx {
+            core: &mut w.core,
+            out: self.out,
+            me: ix,
+            topo: &w.topo,
+        };
+        let node = w
+            .procs
+            .get_mut(ix as usize)
+            .and_then(|p| P::node_mut(p).as_mut());
+        f(node, &mut ctx)
+    }
+
+    /// Appends a record to node `ix`'s durable log (seeding before the run starts).
+    pub fn persist(&mut self, ix: NodeIx, r: Record) {
+        if let Some(n) = self.world.core.nodes.get_mut(ix as usize) {
+            n.durable.push(r);
+        }
+    }
+
+    /// Restarts protocol `P` alone on node `ix`, so it reads what was just persisted.
+    pub fn reboot<P: Registered>(&mut self, ix: NodeIx, cfg: &P::Cfg) {
+        let w = &mut *self.world;
+        let mut ctx = Ctx {
+            core: &mut w.core,
+            out: self.out,
+            me: ix,
+            topo: &w.topo,
+        };
+        let node = P::boot(cfg, &mut ctx);
+        if let Some(p) = w.procs.get_mut(ix as usize) {
+            *P::node_mut(p) = node;
+        }
+    }
+}
+
+/// Refuses a duration beyond an hour of virtual time (commands' `work_ms`, `wait_ms`).
+pub fn check_ms(field: &'static str, v: u64) -> Result<(), CmdError> {
+    if v > MAX_PAUSE_MS {
+        return Err(CmdError::BadValue {
+            field,
+            reason: format!("must be at most {MAX_PAUSE_MS}, got {v}"),
         });
     }
     Ok(())

@@ -32,7 +32,9 @@ fn suspicions(trace: &[Event], w: &World) -> Vec<(String, String, u64)> {
     trace
         .iter()
         .filter_map(|e| match e.what {
-            What::Suspect { peer, .. } => Some((w.name(e.node?), w.name(peer), e.t)),
+            What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+                crate::sim::proto::heartbeat::Ev::Suspect { peer, .. },
+            )) => Some((w.name(e.node?), w.name(peer), e.t)),
             _ => None,
         })
         .collect()
@@ -75,7 +77,14 @@ fn crash_is_suspected_by_every_live_peer_then_trusted_after_recovery() {
     w.advance_to(3_000, &mut out);
     let trusts = out[mark..]
         .iter()
-        .filter(|e| matches!(e.what, What::Trust { .. }))
+        .filter(|e| {
+            matches!(
+                e.what,
+                What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+                    crate::sim::proto::heartbeat::Ev::Trust { .. }
+                ))
+            )
+        })
         .count();
     assert_eq!(trusts, 2);
     let c = w.node(w.node_ix("C").unwrap()).unwrap();
@@ -131,7 +140,15 @@ fn pause_causes_false_suspicion_both_ways() {
     assert!(!s.iter().any(|(a, _, _)| a == "A"), "{s:?}");
     let trusts = out
         .iter()
-        .filter(|e| e.t >= 2_000 && matches!(e.what, What::Trust { .. }))
+        .filter(|e| {
+            e.t >= 2_000
+                && matches!(
+                    e.what,
+                    What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+                        crate::sim::proto::heartbeat::Ev::Trust { .. }
+                    ))
+                )
+        })
         .count();
     assert_eq!(trusts, 2);
     // A sent nothing while frozen.
@@ -170,9 +187,12 @@ fn partition_cuts_messages_and_heal_restores_trust() {
     cmd(&mut w, &mut out, Cmd::Heal);
     let mark = out.len();
     w.advance_to(2_000, &mut out);
-    assert!(out[mark..]
-        .iter()
-        .any(|e| matches!(e.what, What::Trust { .. })));
+    assert!(out[mark..].iter().any(|e| matches!(
+        e.what,
+        What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+            crate::sim::proto::heartbeat::Ev::Trust { .. }
+        ))
+    )));
 }
 
 #[test]

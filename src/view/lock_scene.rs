@@ -339,7 +339,8 @@ fn storage(f: &ClusterFrame<'_>, pos: &Pos, g: &ClusterGeometry, scene: &mut Sce
         if e.t as f64 > f.now {
             break;
         }
-        let (What::Lock(ev), Some(node)) = (&e.what, e.node) else {
+        let (What::Proto(crate::sim::proto::ProtoEv::Locks(ev)), Some(node)) = (&e.what, e.node)
+        else {
             continue;
         };
         if let LockEv::LockHandoff {
@@ -556,7 +557,7 @@ mod tests {
         let (w, ev) = played("lock-gc-unfenced.json", 1_800);
         let write = ev
             .iter()
-            .find(|e| matches!(e.what, What::Lock(LockEv::StorageWrite { ok: true, token, seen, .. }) if token < seen))
+            .find(|e| matches!(e.what, What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::StorageWrite { ok: true, token, seen, .. })) if token < seen))
             .expect("the stale write");
         let s = scene_at(&w, &ev, write.t);
         assert!(texts(&s)
@@ -567,7 +568,15 @@ mod tests {
         let (w, ev) = played("lock-gc-fenced.json", 2_000);
         let rejected = ev
             .iter()
-            .find(|e| matches!(e.what, What::Lock(LockEv::StorageWrite { ok: false, .. })))
+            .find(|e| {
+                matches!(
+                    e.what,
+                    What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::StorageWrite {
+                        ok: false,
+                        ..
+                    }))
+                )
+            })
             .expect("the rejected write");
         let s = scene_at(&w, &ev, rejected.t + 100);
         let t = texts(&s);
@@ -609,7 +618,14 @@ mod tests {
         let (w, ev) = played("ring-handoff.json", 3_000);
         let h = ev
             .iter()
-            .find(|e| matches!(e.what, What::Lock(LockEv::LockHandoff { .. })))
+            .find(|e| {
+                matches!(
+                    e.what,
+                    What::Proto(crate::sim::proto::ProtoEv::Locks(
+                        LockEv::LockHandoff { .. }
+                    ))
+                )
+            })
             .expect("a handoff");
         let s = scene_at(&w, &ev, h.t + 50);
         assert!(

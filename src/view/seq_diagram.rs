@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::sim::event::{Event, What};
-use crate::sim::net::MsgId;
+use crate::sim::ids::MsgId;
 use crate::sim::time::{fmt_ms, fmt_ms_signed};
 use crate::sim::world::{NodeIx, World};
 use crate::view::scene::{
@@ -232,8 +232,12 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::ClockSkew { .. } => (Fault, Ink::Warn, "skew".into()),
         What::ClockDrift { .. } => (Fault, Ink::Warn, "drift".into()),
         What::Isolate => (Fault, Ink::Danger, "isolated".into()),
-        What::Suspect { .. } => (Fault, Ink::Danger, String::new()),
-        What::Trust { .. } => (Fault, Ink::Ok, String::new()),
+        What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+            crate::sim::proto::heartbeat::Ev::Suspect { .. },
+        )) => (Fault, Ink::Danger, String::new()),
+        What::Proto(crate::sim::proto::ProtoEv::Heartbeat(
+            crate::sim::proto::heartbeat::Ev::Trust { .. },
+        )) => (Fault, Ink::Ok, String::new()),
         What::RingJoin { .. } => (Fault, Ink::Accent, "joins ring".into()),
         What::RingLeave { .. } => (Fault, Ink::Accent, "leaves ring".into()),
         What::RingFail { .. } => (Fault, Ink::Accent, "ring: failed".into()),
@@ -244,7 +248,7 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::NetSet { .. } => (Global, Ink::Muted, "network".into()),
         What::LinkSet { .. } => (Global, Ink::Muted, "link".into()),
         What::WipeDisk => (Fault, Ink::Danger, "disk wiped".into()),
-        What::Lock(_) | What::Tpc(_) => (Minor, Ink::Accent, String::new()),
+        What::Proto(_) => (Minor, Ink::Accent, String::new()),
         What::Note { .. } => (Global, Ink::Accent, String::new()),
         What::Rejected { op, .. } => (Global, Ink::Danger, format!("{op} rejected")),
         What::Violation { invariant, .. } => (Global, Ink::Danger, format!("✗ {invariant}")),
@@ -795,8 +799,7 @@ mod tests {
                     interval_ms: 100,
                     timeout_ms: 300,
                 }),
-                locks: None,
-                tpc: None,
+                ..ProtoCfg::default()
             },
             ..WorldCfg::default()
         })
@@ -936,8 +939,7 @@ mod tests {
                     interval_ms: 10,
                     timeout_ms: 50,
                 }),
-                locks: None,
-                tpc: None,
+                ..ProtoCfg::default()
             },
             ..WorldCfg::default()
         })

@@ -6,8 +6,8 @@
 
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
+use crate::sim::ids::MsgId;
 use crate::sim::invariant::{Checker, Class};
-use crate::sim::net::MsgId;
 use crate::sim::scenario::{Scenario, Verdict};
 use crate::sim::text::group_digits;
 use crate::sim::time::{fmt_ms, Time};

@@ -186,7 +186,9 @@ pub fn order_rows(w: &World, trace: &[Event]) -> Vec<OrderRow> {
         .collect();
     let mut strong_seen = vec![false; rows.len()];
     for e in trace {
-        let What::Tpc(ev) = &e.what else { continue };
+        let What::Proto(crate::sim::proto::ProtoEv::Tpc(ev)) = &e.what else {
+            continue;
+        };
         let why = match *ev {
             TpcEv::TpcVote { why: Some(w), .. } => Some((no_why(w), true)),
             TpcEv::TpcDecide {

@@ -1,180 +1,26 @@
 //! Protocols plug into the world as state machines reacting to messages, timers and
-//! crash/recovery. Dispatch is by enum (payload, timer kind, per-node state), not trait
-//! objects, so the whole world stays a plain `Clone + PartialEq` value for snapshots.
-//!
-//! To add a protocol (locks, 2PC): add a module with its `Msg`, `Timer`, per-node state and
-//! config; add one variant to [`Payload`], [`TimerKind`], maybe [`Record`]; one field to
-//! [`Procs`] and [`ProtoCfg`]; route it in the three `Procs` methods.
+//! crash/recovery. Each one is a folder implementing [`Protocol`]; [`registry`] is the one
+//! file that lists them and builds the closed enums the engine dispatches on (payload, timer
+//! kind, record, event, command, per-node state), so the world stays a plain
+//! `Clone + PartialEq` value for snapshots. See docs/engine.md, "Adding a protocol".
 
 pub mod heartbeat;
 pub mod locks;
+pub mod protocol;
+pub mod registry;
 pub mod tpc;
 
-use serde::{Deserialize, Serialize};
+pub use protocol::{Never, Protocol};
+pub use registry::{
+    Payload, Procs, ProtoCfg, ProtoCmd, ProtoEv, Record, Registered, Shared, TimerKind,
+};
 
 use super::event::{Event, What};
+use super::ids::{NodeIx, Role};
 use super::ring::Ring;
 use super::topology::Topology;
-use super::world::{Core, NodeIx, Role};
-
-/// The body of a message on the wire, tagged with the protocol that understands it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "proto", rename_all = "snake_case")]
-pub enum Payload {
-    /// Failure-detector traffic.
-    Heartbeat(heartbeat::Msg),
-    /// Lock, coordination and storage traffic.
-    Locks(locks::Msg),
-    /// Two-phase commit traffic.
-    Tpc(tpc::Msg),
-}
-
-impl Payload {
-    /// Short human label for narration and the UI ("ping #3").
-    pub fn label(&self) -> String {
-        match self {
-            Payload::Heartbeat(m) => m.label(),
-            Payload::Locks(m) => m.label(),
-            Payload::Tpc(m) => m.label(),
-        }
-    }
-}
-
-/// What a timer is for, tagged with the protocol that set it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "proto", rename_all = "snake_case")]
-pub enum TimerKind {
-    /// Failure-detector timers.
-    Heartbeat(heartbeat::Timer),
-    /// Lock protocol timers (leases, retries, sessions, jobs).
-    Locks(locks::Timer),
-    /// Two-phase commit timers (votes, resends, doubt, workload).
-    Tpc(tpc::Timer),
-}
-
-impl TimerKind {
-    /// Short human label ("heartbeat tick").
-    pub fn label(&self) -> &'static str {
-        match self {
-            TimerKind::Heartbeat(t) => t.label(),
-            TimerKind::Locks(t) => t.label(),
-            TimerKind::Tpc(t) => t.label(),
-        }
-    }
-}
-
-/// One entry of a node's durable log: survives crashes, unlike everything in [`Procs`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum Record {
-    /// The process (re)started with this incarnation number.
-    Boot {
-        /// 1 on first start, +1 on every recovery.
-        incarnation: u64,
-    },
-    /// Lock server, coordination server or storage state (see `locks::Rec`).
-    Lock(locks::Rec),
-    /// Two-phase commit: rows, prepare, decision, outcome and end records.
-    Tpc(tpc::TRec),
-}
-
-/// Which protocols run on the servers, with their settings (part of the scenario).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProtoCfg {
-    /// The heartbeat failure detector, if enabled.
-    #[serde(default)]
-    pub heartbeat: Option<heartbeat::HeartbeatCfg>,
-    /// Distributed locks, storage and client jobs, if enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locks: Option<locks::LockCfg>,
-    /// Two-phase commit across the shards, if enabled (scenario version 3).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "tpc::cfg::deserialize_opt"
-    )]
-    pub tpc: Option<tpc::TpcCfg>,
-}
-
-/// A node's volatile protocol state: one slot per protocol, `None` when not running.
-/// Dropped wholesale on crash; rebuilt from the durable log on recovery.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Procs {
-    /// Failure detector state, on servers when enabled.
-    pub heartbeat: Option<heartbeat::Node>,
-    /// Lock server, storage or lock client state, when locks are enabled.
-    pub locks: Option<locks::Node>,
-    /// Shard or order client, when two-phase commit is enabled.
-    pub tpc: Option<tpc::Node>,
-}
-
-impl Procs {
-    /// Starts the protocols a node runs (servers: heartbeat, lock server or storage;
-    /// clients: the lock client), reading whatever they need from its durable log.
-    pub(crate) fn boot(cfg: &ProtoCfg, ctx: &mut Ctx<'_>) -> Self {
-        let server = ctx.role() == Role::Server;
-        Procs {
-            heartbeat: cfg
-                .heartbeat
-                .as_ref()
-                .filter(|_| server)
-                .map(|c| heartbeat::Node::boot(c, ctx)),
-            locks: cfg.locks.as_ref().and_then(|c| locks::Node::boot(c, ctx)),
-            tpc: cfg.tpc.as_ref().map(|c| tpc::Node::boot(c, ctx)),
-        }
-    }
-
-    /// Rough heap footprint, for snapshot memory reports.
-    pub fn approx_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.heartbeat.as_ref().map_or(0, |h| h.approx_bytes())
-            + self.locks.as_ref().map_or(0, |l| l.approx_bytes())
-            + self.tpc.as_ref().map_or(0, |t| t.approx_bytes())
-    }
-
-    /// Routes a delivered message to the protocol that owns its payload.
-    pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, payload: Payload) {
-        match payload {
-            Payload::Heartbeat(m) => {
-                if let Some(h) = self.heartbeat.as_mut() {
-                    h.on_message(ctx, from, m);
-                }
-            }
-            Payload::Locks(m) => {
-                if let Some(l) = self.locks.as_mut() {
-                    l.on_message(ctx, from, m);
-                }
-            }
-            Payload::Tpc(m) => {
-                if let Some(t) = self.tpc.as_mut() {
-                    t.on_message(ctx, from, m);
-                }
-            }
-        }
-    }
-
-    /// Routes a fired timer to the protocol that set it.
-    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, kind: TimerKind) {
-        match kind {
-            TimerKind::Heartbeat(t) => {
-                if let Some(h) = self.heartbeat.as_mut() {
-                    h.on_timer(ctx, t);
-                }
-            }
-            TimerKind::Locks(t) => {
-                if let Some(l) = self.locks.as_mut() {
-                    l.on_timer(ctx, t);
-                }
-            }
-            TimerKind::Tpc(t) => {
-                if let Some(n) = self.tpc.as_mut() {
-                    n.on_timer(ctx, t);
-                }
-            }
-        }
-    }
-}
+pub use super::world::CmdCtx;
+use super::world::Core;
 
 /// Everything a protocol may do while handling one input: read its own clock, send, set
 /// timers in local time, persist, and say what happened. It cannot see other nodes' state.
@@ -241,9 +87,7 @@ impl Ctx<'_> {
 
     /// Sends a message; the network decides latency, loss and duplication.
     pub fn send(&mut self, to: NodeIx, payload: Payload) {
-        if let Payload::Tpc(_) = payload {
-            self.core.tpc_stats.sent();
-        }
+        registry::on_send(&mut self.core.shared, &payload);
         self.core.send(self.me, to, payload, self.out);
     }
 
@@ -257,11 +101,7 @@ impl Ctx<'_> {
 
     /// Records something worth showing (a suspicion, a decision) in the trace.
     pub fn emit(&mut self, what: What) {
-        match &what {
-            What::Lock(ev) => self.core.lock_stats.observe(self.me, self.core.now, ev),
-            What::Tpc(ev) => self.core.tpc_stats.observe(self.me, self.core.now, ev),
-            _ => {}
-        }
+        registry::observe(&mut self.core.shared, self.me, self.core.now, &what);
         self.out.push(Event {
             t: self.core.now,
             node: Some(self.me),
@@ -269,18 +109,14 @@ impl Ctx<'_> {
         });
     }
 
-    /// A submitted order (the request every node of its transaction was handed).
-    pub fn order(&self, tx: tpc::TxId) -> Option<std::sync::Arc<tpc::Order>> {
-        self.core.tpc_book.get_arc(tx)
+    /// A protocol's world-wide state (its counters, its order book).
+    pub fn shared<P: Registered>(&self) -> &P::Shared {
+        P::shared(&self.core.shared)
     }
 
-    /// Every submitted order.
-    pub fn tpc_book(&self) -> &tpc::Book {
-        &self.core.tpc_book
-    }
-
-    pub(crate) fn tpc_book_mut(&mut self) -> &mut tpc::Book {
-        &mut self.core.tpc_book
+    /// A protocol's world-wide state, to change.
+    pub fn shared_mut<P: Registered>(&mut self) -> &mut P::Shared {
+        P::shared_mut(&mut self.core.shared)
     }
 
     /// Virtual time, for bookkeeping only (an order's submission time in the UI); protocol

@@ -258,7 +258,9 @@ impl ClusterLab {
                 self.lock_form.resource = r;
                 return;
             }
-            LockAction::Fencing(on) => Ok(Cmd::SetFencing { on }),
+            LockAction::Fencing(on) => Ok(Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+                crate::sim::proto::locks::LockCmd::SetFencing { on },
+            ))),
             LockAction::Acquire | LockAction::Release => self.lock_cmd(a == LockAction::Acquire),
             LockAction::Recipe(i) => {
                 let Some(&(recipe, label)) = RECIPES.get(i) else {
@@ -301,13 +303,17 @@ impl ClusterLab {
             r => ResKey::new(r)?,
         };
         Ok(if acquire {
-            Cmd::LockAcquire {
-                client,
-                resource,
-                wait_ms: None,
-            }
+            Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+                crate::sim::proto::locks::LockCmd::LockAcquire {
+                    client,
+                    resource,
+                    wait_ms: None,
+                },
+            ))
         } else {
-            Cmd::LockRelease { client, resource }
+            Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+                crate::sim::proto::locks::LockCmd::LockRelease { client, resource },
+            ))
         })
     }
 

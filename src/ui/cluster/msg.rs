@@ -4,9 +4,9 @@
 use yew::prelude::*;
 
 use super::gallery;
-use crate::sim::net::MsgId;
+use crate::sim::ids::MsgId;
+use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
-use crate::sim::world::NodeIx;
 use crate::view::cluster_scene::Layout;
 
 /// Text typed into the command panel, kept as typed so a bad value can be reported.

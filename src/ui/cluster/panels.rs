@@ -7,8 +7,8 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::component::{ClusterLab, Msg, Selection};
+use crate::sim::ids::NodeIx;
 use crate::sim::time::fmt_ms;
-use crate::sim::world::NodeIx;
 use crate::view::cluster_scene::{node_states, Health, Layout};
 use crate::view::session::Session;
 

@@ -8,9 +8,9 @@ use std::rc::Rc;
 use yew::Callback;
 
 use crate::paint::canvas::CanvasPainter;
-use crate::sim::net::MsgId;
+use crate::sim::ids::MsgId;
+use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
-use crate::sim::world::NodeIx;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
 use crate::view::playback::Playback;
 use crate::view::seq_diagram::{self, DiagramFrame};

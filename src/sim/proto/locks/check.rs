@@ -51,7 +51,7 @@ pub fn invariants() -> Vec<Invariant> {
 
 fn lock(e: &Event) -> Option<&LockEv> {
     match &e.what {
-        What::Lock(ev) => Some(ev),
+        What::Proto(crate::sim::proto::ProtoEv::Locks(ev)) => Some(ev),
         _ => None,
     }
 }

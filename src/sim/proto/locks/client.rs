@@ -19,9 +19,8 @@ use super::{random_id, until, MAX_JOB_LOCKS};
 /// Read attempts (one per `retry_ms`) before a job gives up on storage and releases its
 /// locks, instead of holding them while storage is away.
 const READ_TRIES: u32 = 8;
-use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, TimerKind};
-use crate::sim::world::NodeIx;
 
 /// Where a client stands with one lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,7 +135,7 @@ pub(super) fn timer(ctx: &mut Ctx<'_>, after: u64, t: Timer) {
 }
 
 pub(super) fn emit(ctx: &mut Ctx<'_>, ev: LockEv) {
-    ctx.emit(What::Lock(ev));
+    ctx.emit(super::ev(ev));
 }
 
 impl Client {

@@ -14,8 +14,8 @@ use super::client::{send, timer, Client, SlotState};
 use super::event::LostWhy;
 use super::wire::{Msg, Timer, NO_NODE};
 use super::{place, random_id};
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::Ctx;
-use crate::sim::world::NodeIx;
 
 impl Client {
     /// Redis: (re)sends the request to the lock's current owner.

@@ -12,8 +12,8 @@ use super::client::{emit, send, timer, Client, SlotState};
 use super::event::{LockEv, LostWhy};
 use super::wire::{Msg, Timer, NO_NODE};
 use super::{place, random_id};
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::Ctx;
-use crate::sim::world::NodeIx;
 
 /// A session with one coordination server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use crate::sim::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
 use super::wire::ResKey;
+use crate::sim::ids::NodeIx;
 use crate::sim::time::{fmt_ms, Time};
-use crate::sim::world::NodeIx;
 
 /// Why a client stopped believing it holds a lock without releasing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

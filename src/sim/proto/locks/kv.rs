@@ -19,9 +19,8 @@ use super::cfg::{LockCfg, Params, Recipe, Replication};
 use super::event::{HandoffHow, LockEv};
 use super::wire::{Holder, Msg, Rec, ResKey, Timer, NO_HOLDER};
 use super::{place, until};
-use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, Record, TimerKind};
-use crate::sim::world::NodeIx;
 
 /// A client waiting in the FIFO queue of a lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +117,7 @@ fn timer(ctx: &mut Ctx<'_>, after: u64, t: Timer) {
 }
 
 fn emit(ctx: &mut Ctx<'_>, ev: LockEv) {
-    ctx.emit(What::Lock(ev));
+    ctx.emit(super::ev(ev));
 }
 
 impl KvServer {
@@ -129,7 +128,7 @@ impl KvServer {
         let mut table: VecMap<ResKey, Entry> = VecMap::default();
         if p.persist {
             for r in ctx.durable() {
-                if let Record::Lock(Rec::Kv {
+                if let Record::Locks(Rec::Kv {
                     res,
                     epoch,
                     version,
@@ -577,7 +576,7 @@ impl KvServer {
         let e = self.table.entry_default(res);
         e.version += 1;
         if persist {
-            ctx.persist(Record::Lock(Rec::Kv {
+            ctx.persist(Record::Locks(Rec::Kv {
                 res,
                 epoch: e.epoch,
                 version: e.version,
@@ -692,7 +691,7 @@ impl KvServer {
             e.queue.clear();
             e.pending.clear();
             if persist {
-                ctx.persist(Record::Lock(Rec::Kv {
+                ctx.persist(Record::Locks(Rec::Kv {
                     res,
                     epoch: e.epoch,
                     version: e.version,

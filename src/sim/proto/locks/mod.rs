@@ -11,6 +11,7 @@ mod client_kv;
 mod client_seq;
 pub mod event;
 mod kv;
+mod protocol;
 mod seq;
 mod storage;
 #[cfg(test)]
@@ -24,13 +25,15 @@ pub use cfg::{LockCfg, Params, Recipe, ReleaseMode, Replication, WatchMode};
 pub use client::{Client, Slot, SlotState};
 pub use event::{HandoffHow, LockEv, LockStats, LostWhy};
 pub use kv::{Entry, KvServer, Waiter};
+pub(crate) use protocol::ev;
+pub use protocol::{LockCmd, Locks};
 pub use seq::{Children, SeqServer, Znode};
 pub use storage::{Cell, Storage};
 pub use wire::{Holder, Msg, Rec, ResKey, Timer};
 
 use super::Ctx;
+use crate::sim::ids::{NodeIx, Role};
 use crate::sim::ring::Ring;
-use crate::sim::world::{NodeIx, Role};
 
 /// Most locks one job takes (in order).
 pub const MAX_JOB_LOCKS: usize = 4;

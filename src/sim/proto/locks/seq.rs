@@ -13,9 +13,8 @@ use super::cfg::{LockCfg, Params, Recipe};
 use super::event::LockEv;
 use super::until;
 use super::wire::{Msg, Rec, ResKey, Timer};
-use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, Record, TimerKind};
-use crate::sim::world::NodeIx;
 
 /// An ephemeral sequential node: `res/lock-<seq>` owned by a client's session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +61,7 @@ fn send(ctx: &mut Ctx<'_>, to: NodeIx, m: Msg) {
 }
 
 fn emit(ctx: &mut Ctx<'_>, ev: LockEv) {
-    ctx.emit(What::Lock(ev));
+    ctx.emit(super::ev(ev));
 }
 
 impl SeqServer {
@@ -80,14 +79,14 @@ impl SeqServer {
         if p.persist {
             for r in ctx.durable() {
                 match r {
-                    Record::Lock(Rec::Session { client, sid, open }) => {
+                    Record::Locks(Rec::Session { client, sid, open }) => {
                         if *open {
                             s.sessions.insert((*client, *sid), now);
                         } else {
                             s.sessions.remove(&(*client, *sid));
                         }
                     }
-                    Record::Lock(Rec::Node {
+                    Record::Locks(Rec::Node {
                         res,
                         seq,
                         client,
@@ -102,7 +101,7 @@ impl SeqServer {
                             sid: *sid,
                         });
                     }
-                    Record::Lock(Rec::Gone { res, seq }) => {
+                    Record::Locks(Rec::Gone { res, seq }) => {
                         if let Some(c) = s.nodes.get_mut(res) {
                             c.list.retain(|z| z.seq != *seq);
                         }
@@ -145,7 +144,7 @@ impl SeqServer {
 
     fn persist(&self, ctx: &mut Ctx<'_>, r: Rec) {
         if self.p.persist {
-            ctx.persist(Record::Lock(r));
+            ctx.persist(Record::Locks(r));
         }
     }
 

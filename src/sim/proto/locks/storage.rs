@@ -9,9 +9,8 @@ use crate::sim::vecmap::VecMap;
 use super::cfg::LockCfg;
 use super::event::LockEv;
 use super::wire::{Msg, Rec, ResKey};
-use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, Record};
-use crate::sim::world::NodeIx;
 
 /// One storage cell.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,7 +55,7 @@ impl Storage {
         };
         for r in ctx.durable() {
             match r {
-                Record::Lock(Rec::Cell {
+                Record::Locks(Rec::Cell {
                     key,
                     value,
                     seen,
@@ -76,7 +75,7 @@ impl Storage {
                         s.last.insert((*client, *key), *req);
                     }
                 }
-                Record::Lock(Rec::Fencing { on }) => s.fencing = *on,
+                Record::Locks(Rec::Fencing { on }) => s.fencing = *on,
                 _ => {}
             }
         }
@@ -106,13 +105,13 @@ impl Storage {
     /// Switches fencing (a command: an operator changing the database's configuration).
     pub(crate) fn set_fencing(&mut self, ctx: &mut Ctx<'_>, on: bool) {
         self.fencing = on;
-        ctx.persist(Record::Lock(Rec::Fencing { on }));
-        ctx.emit(What::Lock(LockEv::Fencing { on }));
+        ctx.persist(Record::Locks(Rec::Fencing { on }));
+        ctx.emit(super::ev(LockEv::Fencing { on }));
     }
 
     fn save(&self, ctx: &mut Ctx<'_>, key: ResKey, client: NodeIx, req: u32) {
         let c = self.cells.get(&key).copied().unwrap_or_default();
-        ctx.persist(Record::Lock(Rec::Cell {
+        ctx.persist(Record::Locks(Rec::Cell {
             key,
             value: c.value,
             seen: c.seen,
@@ -135,7 +134,7 @@ impl Storage {
                 if ok && token > seen {
                     self.save(ctx, key, from, 0);
                 }
-                ctx.emit(What::Lock(LockEv::StorageRead {
+                ctx.emit(super::ev(LockEv::StorageRead {
                     key,
                     client: from,
                     token,
@@ -177,7 +176,7 @@ impl Storage {
                 if ok {
                     self.save(ctx, key, from, req);
                 }
-                ctx.emit(What::Lock(LockEv::StorageWrite {
+                ctx.emit(super::ev(LockEv::StorageWrite {
                     key,
                     client: from,
                     token,

@@ -41,11 +41,13 @@ fn redis() -> LockCfg {
 }
 
 fn acquire(client: &str, res: &str) -> Cmd {
-    Cmd::LockAcquire {
-        client: client.into(),
-        resource: key(res),
-        wait_ms: None,
-    }
+    Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+        crate::sim::proto::locks::LockCmd::LockAcquire {
+            client: client.into(),
+            resource: key(res),
+            wait_ms: None,
+        },
+    ))
 }
 
 fn kinds(out: &[Event]) -> Vec<&'static str> {
@@ -80,22 +82,24 @@ fn a_held_lock_is_renewed_and_handed_to_the_next_waiter_on_release() {
     );
     assert!(super::check::find_cycle(&edges).is_none());
     w.apply(
-        &Cmd::LockRelease {
-            client: "c1".into(),
-            resource: sku,
-        },
+        &Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+            crate::sim::proto::locks::LockCmd::LockRelease {
+                client: "c1".into(),
+                resource: sku,
+            },
+        )),
         &mut out,
     )
     .unwrap();
     let mark = out.len();
     w.advance_to(5_100, &mut out);
     let grant = out[mark..].iter().find_map(|e| match e.what {
-        What::Lock(LockEv::LockGrant {
+        What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::LockGrant {
             client,
             token,
             queued,
             ..
-        }) => Some((client, token, queued)),
+        })) => Some((client, token, queued)),
         _ => None,
     });
     assert_eq!(
@@ -122,26 +126,34 @@ fn commands_are_refused_with_the_reason() {
     assert!(err(&mut w, acquire("A", "a")).contains("not a client"));
     w.apply(&acquire("c1", "a"), &mut out).unwrap();
     assert!(err(&mut w, acquire("c1", "a")).contains("already using a"));
-    let rel = |c: &str, r: &str| Cmd::LockRelease {
-        client: c.into(),
-        resource: key(r),
+    let rel = |c: &str, r: &str| {
+        Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+            crate::sim::proto::locks::LockCmd::LockRelease {
+                client: c.into(),
+                resource: key(r),
+            },
+        ))
     };
     assert!(err(&mut w, rel("c2", "a")).contains("no lock on a"));
-    let job = Cmd::LockJob {
-        client: "c2".into(),
-        locks: vec![key("x")],
-        work_ms: 10,
-        write: Some(key("y")),
-        wait_ms: None,
-    };
+    let job = Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+        crate::sim::proto::locks::LockCmd::LockJob {
+            client: "c2".into(),
+            locks: vec![key("x")],
+            work_ms: 10,
+            write: Some(key("y")),
+            wait_ms: None,
+        },
+    ));
     assert!(err(&mut w, job).contains("write y"));
-    let long = Cmd::LockJob {
-        client: "c2".into(),
-        locks: vec![key("x")],
-        work_ms: 10_000_000,
-        write: None,
-        wait_ms: None,
-    };
+    let long = Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+        crate::sim::proto::locks::LockCmd::LockJob {
+            client: "c2".into(),
+            locks: vec![key("x")],
+            work_ms: 10_000_000,
+            write: None,
+            wait_ms: None,
+        },
+    ));
     assert!(err(&mut w, long).contains("work_ms"));
     w.apply(
         &Cmd::Pause {
@@ -166,14 +178,26 @@ fn commands_are_refused_with_the_reason() {
     })
     .unwrap();
     assert!(err(&mut plain, acquire("c1", "a")).contains("protocols.locks"));
-    assert!(err(&mut plain, Cmd::SetFencing { on: true }).contains("protocols.locks"));
+    assert!(err(
+        &mut plain,
+        Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+            crate::sim::proto::locks::LockCmd::SetFencing { on: true }
+        ))
+    )
+    .contains("protocols.locks"));
 }
 
 #[test]
 fn fencing_can_be_switched_at_run_time_and_survives_a_storage_restart() {
     let mut w = world(redis());
     let mut out = Vec::new();
-    w.apply(&Cmd::SetFencing { on: true }, &mut out).unwrap();
+    w.apply(
+        &Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+            crate::sim::proto::locks::LockCmd::SetFencing { on: true },
+        )),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(kinds(&out), ["fencing"]);
     w.apply(&Cmd::Crash { node: "db".into() }, &mut out)
         .unwrap();
@@ -234,13 +258,15 @@ fn clients_run_jobs_and_sequential_recipes_count_wakeups() {
         let mut out = Vec::new();
         for c in ["c1", "c2"] {
             w.apply(
-                &Cmd::LockJob {
-                    client: c.into(),
-                    locks: vec![key("sku:42")],
-                    work_ms: 100,
-                    write: Some(key("sku:42")),
-                    wait_ms: None,
-                },
+                &Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+                    crate::sim::proto::locks::LockCmd::LockJob {
+                        client: c.into(),
+                        locks: vec![key("sku:42")],
+                        work_ms: 100,
+                        write: Some(key("sku:42")),
+                        wait_ms: None,
+                    },
+                )),
                 &mut out,
             )
             .unwrap();
@@ -248,7 +274,15 @@ fn clients_run_jobs_and_sequential_recipes_count_wakeups() {
         w.advance_to(3_000, &mut out);
         let ends = out
             .iter()
-            .filter(|e| matches!(e.what, What::Lock(LockEv::JobEnd { ok: true, .. })))
+            .filter(|e| {
+                matches!(
+                    e.what,
+                    What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::JobEnd {
+                        ok: true,
+                        ..
+                    }))
+                )
+            })
             .count();
         assert_eq!(ends, 2, "{recipe:?}: {:?}", kinds(&out));
         assert_eq!(
@@ -279,13 +313,15 @@ fn time_travel_replays_lock_runs() {
     let mut tl = Timeline::new(w, 50);
     for (c, at) in [("c1", 0), ("c2", 30)] {
         tl.advance_to(at);
-        tl.apply(Cmd::LockJob {
-            client: c.into(),
-            locks: vec![key("sku:42")],
-            work_ms: 300,
-            write: Some(key("sku:42")),
-            wait_ms: None,
-        })
+        tl.apply(Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+            crate::sim::proto::locks::LockCmd::LockJob {
+                client: c.into(),
+                locks: vec![key("sku:42")],
+                work_ms: 300,
+                write: Some(key("sku:42")),
+                wait_ms: None,
+            },
+        )))
         .unwrap();
     }
     tl.advance_to(100);
@@ -305,9 +341,13 @@ fn time_travel_replays_lock_runs() {
     }
     tl.seek(Target::Time(1_200));
     assert!(tl.world().lock_stats().grants <= head.lock_stats().grants);
-    assert!(trace
-        .iter()
-        .any(|e| matches!(e.what, What::Lock(LockEv::StorageWrite { ok: false, .. }))));
+    assert!(trace.iter().any(|e| matches!(
+        e.what,
+        What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::StorageWrite {
+            ok: false,
+            ..
+        }))
+    )));
 }
 
 /// A waiter whose clock jumps a minute forward has still waited only a second: liveness and
@@ -318,11 +358,13 @@ fn liveness_is_judged_in_virtual_time() {
     tl.apply(acquire("c1", "sku:42")).unwrap();
     tl.advance_to(50);
     // Waiting forever: with a deadline, the jumped clock would make c2 give up at once.
-    tl.apply(Cmd::LockAcquire {
-        client: "c2".into(),
-        resource: key("sku:42"),
-        wait_ms: Some(0),
-    })
+    tl.apply(Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+        crate::sim::proto::locks::LockCmd::LockAcquire {
+            client: "c2".into(),
+            resource: key("sku:42"),
+            wait_ms: Some(0),
+        },
+    )))
     .unwrap();
     tl.advance_to(100);
     tl.apply(Cmd::ClockJump {
@@ -331,19 +373,21 @@ fn liveness_is_judged_in_virtual_time() {
     })
     .unwrap();
     tl.advance_to(1_050);
-    tl.apply(Cmd::LockRelease {
-        client: "c1".into(),
-        resource: key("sku:42"),
-    })
+    tl.apply(Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
+        crate::sim::proto::locks::LockCmd::LockRelease {
+            client: "c1".into(),
+            resource: key("sku:42"),
+        },
+    )))
     .unwrap();
     tl.advance_to(2_000);
     tl.finish();
     let waited = tl.trace().iter().find_map(|e| match e.what {
-        What::Lock(LockEv::LockAcquired {
+        What::Proto(crate::sim::proto::ProtoEv::Locks(LockEv::LockAcquired {
             queued: true,
             waited_ms,
             ..
-        }) => Some(waited_ms),
+        })) => Some(waited_ms),
         _ => None,
     });
     assert!(

@@ -2,75 +2,9 @@
 //! timers must be `Copy` (the engine keeps them in plain-value queues and events), so a
 //! resource name is stored inline as a short fixed-size key instead of a `String`.
 
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// A lockable resource (or a storage key: a lock fences the key with its own name), e.g.
-/// `sku:42`. At most [`ResKey::MAX_BYTES`] bytes of UTF-8 without control characters, so it
-/// fits inline in a message and the trace stays readable without a lookup table.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ResKey([u8; ResKey::MAX_BYTES]);
-
-impl ResKey {
-    /// Longest name in bytes.
-    pub const MAX_BYTES: usize = 16;
-
-    /// Checks and stores a name; the error says what is wrong with it.
-    pub fn new(name: &str) -> Result<Self, String> {
-        if name.is_empty() || name.len() > Self::MAX_BYTES {
-            return Err(format!(
-                "resource names are 1..={} bytes, got {} (\"{name}\")",
-                Self::MAX_BYTES,
-                name.len()
-            ));
-        }
-        if name.chars().any(|c| c.is_control()) {
-            return Err(format!(
-                "resource names cannot contain control characters: {name:?}"
-            ));
-        }
-        let mut b = [0u8; Self::MAX_BYTES];
-        b[..name.len()].copy_from_slice(name.as_bytes());
-        Ok(ResKey(b))
-    }
-
-    /// The name. Construction guarantees UTF-8 without NUL, so this never fails in practice.
-    pub fn as_str(&self) -> &str {
-        let end = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
-        std::str::from_utf8(&self.0[..end]).unwrap_or("?")
-    }
-
-    /// Position on the ring (the placement contract's hash of the name).
-    pub fn hash(&self) -> u64 {
-        crate::sim::hash::pos(self.as_str())
-    }
-}
-
-impl fmt::Display for ResKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for ResKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.as_str())
-    }
-}
-
-impl Serialize for ResKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ResKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ResKey::new(&s).map_err(serde::de::Error::custom)
-    }
-}
+pub use crate::sim::ids::ResKey;
 
 /// Wire messages. Client ↔ lock server (the `SET NX PX` family used by the Redis and
 /// Redlock recipes), lock server ↔ lock server (replication and ownership handoff),

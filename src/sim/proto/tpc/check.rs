@@ -43,7 +43,7 @@ pub fn invariants() -> Vec<Invariant> {
 
 fn tpc(e: &Event) -> Option<&TpcEv> {
     match &e.what {
-        What::Tpc(ev) => Some(ev),
+        What::Proto(crate::sim::proto::ProtoEv::Tpc(ev)) => Some(ev),
         _ => None,
     }
 }

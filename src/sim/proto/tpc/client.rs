@@ -9,7 +9,6 @@ use super::order::{route, Request};
 use super::vecmap::VecMap;
 use super::wire::{Msg, Timer, TxId};
 use super::{send, set_timer};
-use crate::sim::event::What;
 use crate::sim::proto::Ctx;
 use crate::sim::rng::Rng;
 
@@ -78,7 +77,7 @@ impl Client {
         };
         let (coord, shards, amount) = (order.coord, order.shards(), order.amount);
         ctx.tpc_book_mut().push(order);
-        ctx.emit(What::Tpc(TpcEv::OrderSubmit {
+        ctx.emit(super::ev(TpcEv::OrderSubmit {
             tx,
             coord,
             shards: shards.len() as u32,
@@ -95,7 +94,7 @@ impl Client {
         if let Msg::Done { tx, commit } = m {
             if !self.outcomes.contains_key(&tx) {
                 self.outcomes.insert(tx, commit);
-                ctx.emit(What::Tpc(TpcEv::OrderDone { tx, commit }));
+                ctx.emit(super::ev(TpcEv::OrderDone { tx, commit }));
             }
         }
     }

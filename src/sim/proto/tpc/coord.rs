@@ -6,8 +6,8 @@ use super::event::{DecidedBy, TpcEv};
 use super::shard::{CPhase, Coord, Shard};
 use super::wire::{Known, Msg, RecKind, Timer, TxId};
 use super::{send, set_timer, Variant};
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::Ctx;
-use crate::sim::world::NodeIx;
 
 impl Shard {
     /// BEGIN from the client: presumed commit forces `collecting` first; then PREPARE to

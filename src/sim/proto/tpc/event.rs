@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::vecmap::VecMap;
 use super::wire::{Known, RecKind, TxId};
+use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
-use crate::sim::world::NodeIx;
 
 /// Why a participant voted NO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ mod coord;
 pub mod event;
 pub mod order;
 mod part;
+mod protocol;
 pub mod shard;
 #[cfg(test)]
 mod tests;
@@ -26,11 +27,13 @@ pub use cfg::{Heuristic, Params, TpcCfg, Variant, Workload};
 pub use client::Client;
 pub use event::{DecidedBy, How, NoWhy, TpcEv, TpcStats};
 pub use order::{Book, Line, Order, Request};
+pub(crate) use protocol::ev;
+pub use protocol::{Item, Tpc, TpcCmd, TpcShared};
 pub use shard::{CPhase, Coord, Part, Phase, Shard};
 pub use wire::{Known, Msg, RecKind, TRec, Timer, TxId};
 
 use super::{Ctx, Payload, TimerKind};
-use crate::sim::world::{NodeIx, Role};
+use crate::sim::ids::{NodeIx, Role};
 
 /// A node's commit-protocol role and state.
 #[derive(Clone, Debug, PartialEq)]

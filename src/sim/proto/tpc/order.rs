@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use super::wire::TxId;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::locks::ResKey;
 use crate::sim::ring::Ring;
 use crate::sim::time::Time;
-use crate::sim::world::NodeIx;
 
 /// One line of an order: `qty` units of `sku`, held by `shard`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

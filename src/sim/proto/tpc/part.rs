@@ -7,8 +7,8 @@ use super::event::{DecidedBy, How, NoWhy, TpcEv};
 use super::shard::{Part, Phase, Shard};
 use super::wire::{Known, Msg, RecKind, Timer, TxId};
 use super::{send, set_timer, Heuristic, Variant};
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::Ctx;
-use crate::sim::world::NodeIx;
 
 impl Shard {
     /// The client's work reached this participant: it knows the order and starts the

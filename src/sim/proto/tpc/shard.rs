@@ -10,10 +10,9 @@ use super::order::Order;
 use super::vecmap::VecMap;
 use super::wire::{Known, Msg, RecKind, TRec, Timer, TxId};
 use super::{send, set_timer};
-use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::locks::ResKey;
 use crate::sim::proto::{Ctx, Record};
-use crate::sim::world::NodeIx;
 
 /// Where a participant stands on an open transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,7 +297,7 @@ impl Shard {
     }
 
     pub(super) fn emit(&self, ctx: &mut Ctx<'_>, ev: TpcEv) {
-        ctx.emit(What::Tpc(ev));
+        ctx.emit(super::ev(ev));
     }
 
     /// Appends a record: forced ones go to disk at once, with every lazy one before them

@@ -4,10 +4,11 @@
 
 use super::view::OrderOutcome;
 use super::{Heuristic, TpcCfg, Variant};
-use crate::sim::cmd::{Cmd, Item};
+use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
 use crate::sim::net::LinkCfg;
 use crate::sim::proto::locks::ResKey;
+use crate::sim::proto::tpc::Item;
 use crate::sim::proto::tpc::{NoWhy, TpcEv};
 use crate::sim::proto::ProtoCfg;
 use crate::sim::timeline::{Target, Timeline};
@@ -53,16 +54,18 @@ fn world(c: TpcCfg, seed: u64) -> World {
 }
 
 fn checkout(qty: u32, amount: i64) -> Cmd {
-    Cmd::Checkout {
-        client: "web".into(),
-        items: vec![Item {
-            sku: key("sku:4"),
-            qty,
-        }],
-        account: key("account:4"),
-        amount,
-        fail_payment: false,
-    }
+    Cmd::Proto(crate::sim::proto::ProtoCmd::Tpc(
+        crate::sim::proto::tpc::TpcCmd::Checkout {
+            client: "web".into(),
+            items: vec![Item {
+                sku: key("sku:4"),
+                qty,
+            }],
+            account: key("account:4"),
+            amount,
+            fail_payment: false,
+        },
+    ))
 }
 
 fn ix(w: &World, n: &str) -> u32 {
@@ -72,7 +75,7 @@ fn ix(w: &World, n: &str) -> u32 {
 fn tpc_events(out: &[Event]) -> Vec<&TpcEv> {
     out.iter()
         .filter_map(|e| match &e.what {
-            What::Tpc(ev) => Some(ev),
+            What::Proto(crate::sim::proto::ProtoEv::Tpc(ev)) => Some(ev),
             _ => None,
         })
         .collect()
@@ -178,7 +181,10 @@ fn a_no_vote_names_its_reason_and_aborts_everywhere() {
     )));
     assert_eq!(w.tpc_outcome(1), OrderOutcome::Aborted);
     let mut fail = checkout(1, 10);
-    if let Cmd::Checkout { fail_payment, .. } = &mut fail {
+    if let Cmd::Proto(crate::sim::proto::ProtoCmd::Tpc(
+        crate::sim::proto::tpc::TpcCmd::Checkout { fail_payment, .. },
+    )) = &mut fail
+    {
         *fail_payment = true;
     }
     out.clear();
@@ -306,7 +312,10 @@ fn bad_checkouts_are_refused_with_the_field() {
     let e = w.apply(&checkout(1, -1), &mut out).unwrap_err().to_string();
     assert!(e.starts_with("amount"), "{e}");
     let mut bad = checkout(1, 10);
-    if let Cmd::Checkout { client, .. } = &mut bad {
+    if let Cmd::Proto(crate::sim::proto::ProtoCmd::Tpc(
+        crate::sim::proto::tpc::TpcCmd::Checkout { client, .. },
+    )) = &mut bad
+    {
         *client = "A".into();
     }
     assert!(w

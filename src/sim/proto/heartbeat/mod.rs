@@ -3,11 +3,19 @@
 //! partition, a GC pause or a skewed clock produces false suspicions, the classic trap that
 //! lock sessions and leases must survive.
 
+mod check;
+
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Payload, Record, TimerKind};
-use crate::sim::event::What;
-use crate::sim::world::NodeIx;
+use super::{CmdCtx, Ctx, Never, Payload, Protocol, Record, TimerKind};
+use crate::sim::cmd::CmdError;
+use crate::sim::cmd_decode::Fields;
+use crate::sim::ids::NodeIx;
+use crate::sim::invariant::Invariant;
+use crate::sim::json_read::{uint, Obj, R};
+use crate::sim::time::fmt_ms;
 
 /// Settings of the detector (part of the scenario).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +68,138 @@ impl Timer {
             Timer::Tick => "heartbeat tick",
         }
     }
+}
+
+/// What the detector reports in the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Ev {
+    /// `node` now suspects `peer` of having failed, after `silent_ms` of silence (local clock).
+    Suspect {
+        /// The suspected peer.
+        peer: NodeIx,
+        /// How long it has been silent, by the suspecting node's clock.
+        silent_ms: u64,
+    },
+    /// `node` heard from `peer` again and stopped suspecting it.
+    Trust {
+        /// The peer trusted again.
+        peer: NodeIx,
+    },
+}
+
+/// The heartbeat failure detector as a protocol of the engine (runs on servers only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat;
+
+impl Protocol for Heartbeat {
+    const NAME: &'static str = "heartbeat";
+    const SINCE_VERSION: u64 = 1;
+    const OPS: &'static [&'static str] = &[];
+
+    type Cfg = HeartbeatCfg;
+    type Node = Node;
+    type Msg = Msg;
+    type Timer = Timer;
+    type Rec = Never;
+    type Ev = Ev;
+    type Cmd = Never;
+    type Shared = ();
+
+    fn read_cfg(mut h: Obj) -> R<HeartbeatCfg> {
+        let cfg = HeartbeatCfg {
+            interval_ms: uint(&h.at("interval_ms"), &h.req("interval_ms")?.1)?,
+            timeout_ms: uint(&h.at("timeout_ms"), &h.req("timeout_ms")?.1)?,
+        };
+        h.done("interval_ms, timeout_ms")?;
+        Ok(cfg)
+    }
+
+    fn check_cfg(cfg: &HeartbeatCfg, _: &[String], _: &[String]) -> Result<(), (String, String)> {
+        if cfg.interval_ms == 0 {
+            return Err(("interval_ms".into(), "must be at least 1".into()));
+        }
+        if cfg.timeout_ms == 0 {
+            return Err(("timeout_ms".into(), "must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    fn boot(cfg: &HeartbeatCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
+        (ctx.role() == crate::sim::ids::Role::Server).then(|| Node::boot(cfg, ctx))
+    }
+
+    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+        node.on_message(ctx, from, m);
+    }
+
+    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
+        node.on_timer(ctx, t);
+    }
+
+    fn read_cmd(_: &str, _: &mut Fields<'_>) -> Option<Result<Never, String>> {
+        None
+    }
+
+    fn cmd_op(c: &Never) -> &'static str {
+        match *c {}
+    }
+
+    fn cmd_nodes(c: &Never) -> Vec<&str> {
+        match *c {}
+    }
+
+    fn check_cmd(
+        c: &Never,
+        _: Option<&HeartbeatCfg>,
+        _: &BTreeSet<String>,
+    ) -> Result<(), (String, String)> {
+        match *c {}
+    }
+
+    fn on_command(c: &Never, _: &mut CmdCtx<'_>) -> Result<(), CmdError> {
+        match *c {}
+    }
+
+    fn invariants() -> Vec<Invariant> {
+        check::invariants()
+    }
+
+    fn msg_label(m: &Msg) -> String {
+        m.label()
+    }
+
+    fn timer_label(t: &Timer) -> &'static str {
+        t.label()
+    }
+
+    fn ev_kind(e: &Ev) -> &'static str {
+        match e {
+            Ev::Suspect { .. } => "suspect",
+            Ev::Trust { .. } => "trust",
+        }
+    }
+
+    fn ev_words(e: &Ev, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
+        match e {
+            Ev::Suspect { peer, silent_ms } => format!(
+                "node {at} suspects {} after {} of silence on its own clock",
+                name(*peer),
+                fmt_ms(*silent_ms)
+            ),
+            Ev::Trust { peer } => format!("node {at} heard from {} again", name(*peer)),
+        }
+    }
+
+    fn node_bytes(n: &Node) -> usize {
+        n.approx_bytes()
+    }
+}
+
+fn emit(ctx: &mut Ctx<'_>, ev: Ev) {
+    ctx.emit(crate::sim::event::What::Proto(super::ProtoEv::Heartbeat(
+        ev,
+    )));
 }
 
 /// Volatile detector state of one node (lost on crash).
@@ -140,7 +280,7 @@ impl Node {
         self.last_heard[i] = Some(now);
         if self.suspected[i] {
             self.suspected[i] = false;
-            ctx.emit(What::Trust { peer: from });
+            emit(ctx, Ev::Trust { peer: from });
         }
     }
 
@@ -170,10 +310,13 @@ impl Node {
             let silent = now.saturating_sub(last);
             if !self.suspected[i] && silent > self.timeout_ms as i64 {
                 self.suspected[i] = true;
-                ctx.emit(What::Suspect {
-                    peer: p,
-                    silent_ms: silent.max(0) as u64,
-                });
+                emit(
+                    ctx,
+                    Ev::Suspect {
+                        peer: p,
+                        silent_ms: silent.max(0) as u64,
+                    },
+                );
             }
         }
         for k in 0..ctx.members().len() {
