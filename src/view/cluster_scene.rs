@@ -12,6 +12,7 @@ use crate::sim::text::group_digits;
 use crate::sim::time::{fmt_ms, Time};
 use crate::sim::world::{NodeIx, Role, Status, World};
 use crate::view::geom::angle_of;
+use crate::view::layers::LAYERS;
 use crate::view::scene::{Align, Circle, DotBatch, Ink, Label, LineBatch, Scene, Swatch};
 
 /// Above this many nodes the wires between every pair would be a mesh of noise.
@@ -190,13 +191,13 @@ pub struct ClusterGeometry {
     pub node_r: f64,
 }
 
-/// The geometry of a frame: with locks, servers carry a third label line (their lock role,
-/// storage's cells), so the circle leaves more room.
+/// The geometry of a frame: protocol layers whose servers carry more label lines (the lock
+/// role, storage's cells) ask for more room around the circle.
 fn frame_geometry(f: &ClusterFrame<'_>, servers: usize) -> ClusterGeometry {
-    let margin = match f.world.lock_cfg() {
-        Some(c) => 90.0 + 7.0 * c.stock.len().min(4) as f64,
-        None => 64.0,
-    };
+    let margin = LAYERS
+        .iter()
+        .filter_map(|l| (l.margin)(f.world))
+        .fold(64.0, f64::max);
     ClusterGeometry::fit_with(f.width, f.height, servers, margin)
 }
 
@@ -377,8 +378,9 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     trails(f, &pos, &g, &mut scene);
     messages(f, &states, &pos, &g, &mut scene);
     nodes(f, &states, &pos, &g, &mut scene);
-    super::lock_scene::overlay(f, &states, &pos, &g, &mut scene);
-    super::tpc_scene::overlay(f, &states, &pos, &g, &mut scene);
+    for layer in LAYERS {
+        (layer.draw)(f, &states, &pos, &g, &mut scene);
+    }
     caption(f, &mut scene);
     scene
 }
@@ -821,21 +823,18 @@ pub fn describe(w: &World, now: f64) -> String {
         .map(|s| format!("{} {}", s.name, s.summary(&name)))
         .collect();
     let t = now.max(0.0).floor() as u64;
-    let mut locks = super::lock_view::describe_locks(w, t);
-    let tpc = super::tpc_view::describe_tpc(w);
-    if !tpc.is_empty() {
-        locks = if locks.is_empty() {
-            tpc
-        } else {
-            locks + "; " + &tpc
-        };
-    }
+    let layers: Vec<String> = LAYERS
+        .iter()
+        .map(|l| (l.describe)(w, t))
+        .filter(|s| !s.is_empty())
+        .collect();
     format!(
-        "Cluster at t={}: {}; {} messages in flight{}{locks}",
+        "Cluster at t={}: {}; {} messages in flight{}{}",
         fmt_ms(t),
         nodes.join(", "),
         w.net().in_flight_len(),
-        if locks.is_empty() { "" } else { "; " },
+        if layers.is_empty() { "" } else { "; " },
+        layers.join("; "),
     )
 }
 

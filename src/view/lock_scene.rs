@@ -18,7 +18,7 @@ use crate::sim::world::{NodeIx, Role, Status};
 /// How long (virtual ms) a storage verdict keeps flashing.
 pub const FLASH_MS: f64 = 600.0;
 
-type Pos = [Option<(f64, f64)>];
+use super::layers::{Layer, Pos};
 
 fn small(x: f64, y: f64, text: String, ink: Ink, bold: bool, align: Align) -> Label {
     Label {
@@ -31,6 +31,18 @@ fn small(x: f64, y: f64, text: String, ink: Ink, bold: bool, align: Align) -> La
         align,
     }
 }
+
+/// The layer as the cluster scene's list registers it.
+pub const LAYER: Layer = Layer {
+    name: "locks",
+    // With locks, servers carry a third label line (their lock role, storage's cells).
+    margin: |w| {
+        w.lock_cfg()
+            .map(|c| 90.0 + 7.0 * c.stock.len().min(4) as f64)
+    },
+    draw: overlay,
+    describe: super::lock_view::describe_locks,
+};
 
 /// Adds the lock layer to a cluster scene (nothing when the scenario has no locks).
 pub fn overlay(

@@ -7,6 +7,7 @@ pub mod geom;
 pub mod hit;
 pub mod input;
 pub mod keys;
+pub mod layers;
 pub mod link;
 pub mod lock_scene;
 pub mod lock_view;

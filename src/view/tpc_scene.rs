@@ -17,7 +17,7 @@ pub const DOUBT_HALF_MS: f64 = 1000.0;
 /// Most 2PC messages in flight that get a word (the oldest first).
 const MAX_WORDS: usize = 24;
 
-type Pos = [Option<(f64, f64)>];
+use super::layers::{Layer, Pos};
 
 /// The word a 2PC message carries on the canvas.
 pub fn word(m: &Msg) -> &'static str {
@@ -38,6 +38,15 @@ pub fn word(m: &Msg) -> &'static str {
         Msg::Done { .. } => "done",
     }
 }
+
+/// The layer as the cluster scene's list registers it.
+pub const LAYER: Layer = Layer {
+    name: "tpc",
+    // With locks, servers carry a third label line (their lock role, storage's cells).
+    margin: |_| None,
+    draw: overlay,
+    describe: |w, _| super::tpc_view::describe_tpc(w),
+};
 
 /// Adds the 2PC layer to a cluster scene (nothing when the scenario has no 2PC).
 pub fn overlay(

@@ -25,6 +25,7 @@ pub use keyboard::read as read_key;
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
+use super::protocol_panels::{PanelCtx, PANELS};
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
 use super::tour::{self, TourAction};
@@ -673,6 +674,8 @@ impl Component for ClusterLab {
                 self.tpc_compare = r;
             }
             Msg::Tour(a) => self.tour_action(a),
+            Msg::Run(cmd) => self.run(cmd),
+            Msg::LoadScenario(label, sc) => self.load(&label, *sc),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
             Msg::Verify(VerifyAction::Run) => {
@@ -713,6 +716,13 @@ impl Component for ClusterLab {
             sh.span_ms as u64
         );
         let (ondragover, ondrop) = export::drop_handlers(link);
+        let panel_ctx = PanelCtx {
+            session,
+            vt,
+            on_cmd: link.callback(Msg::Run),
+            on_load: link.callback(|(label, sc)| Msg::LoadScenario(label, Box::new(sc))),
+            cmd_error: self.cmd_error.as_deref(),
+        };
         html! {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
@@ -727,6 +737,7 @@ impl Component for ClusterLab {
                     </div>
                     { locks::view(session, &self.lock_form, vt, link) }
                     { tpc::view(session, &self.tpc_compare, link) }
+                    { for PANELS.iter().map(|p| (p.view)(&panel_ctx)) }
                     <div class="diagram-head">
                         <h2 id="diagram-h">{"Space-time diagram"}</h2>
                         { panels::diagram_controls(sh.span_ms, sh.layout, link) }

@@ -13,6 +13,7 @@
 //! - `tpc`: the 2PC panel: orders and their outcomes, counters, another variant;
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
 //! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
+//! - `protocol_panels`: the registered protocol panels (one line per protocol);
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
 
 pub mod commands;
@@ -22,6 +23,7 @@ pub mod gallery;
 pub mod locks;
 pub mod msg;
 pub mod panels;
+pub mod protocol_panels;
 pub mod state;
 pub mod timebar;
 pub mod tour;

@@ -155,6 +155,10 @@ pub enum Msg {
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.
     Tour(super::tour::TourAction),
+    /// A protocol panel runs a command at the playhead.
+    Run(crate::sim::cmd::Cmd),
+    /// A protocol panel loads another scenario (a variant of this one).
+    LoadScenario(String, Box<Result<crate::sim::scenario::Scenario, String>>),
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
