@@ -3,9 +3,36 @@
 //! every protocol's config reader share it, so each protocol reads its own section and an
 //! unknown field still fails with its full path.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
-use super::scenario::ScenarioError;
+/// A decoding or validation error: where (JSON path, maybe line/column) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// JSON path of the offending field ("schedule[2].at_ms"), or "" for the whole file.
+    pub path: String,
+    /// Line and column (1-based) when the JSON parser knows them.
+    pub line: Option<(usize, usize)>,
+    /// What is wrong and, when possible, how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() || self.path == "." {
+            "scenario"
+        } else {
+            &self.path
+        };
+        match self.line {
+            Some((l, c)) => write!(f, "{path} (line {l}, column {c}): {}", self.message),
+            None => write!(f, "{path}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
 
 /// A reader's result: the value, or where and why it is wrong.
 pub type R<T> = Result<T, ScenarioError>;

@@ -25,7 +25,7 @@ pub mod ring_lab;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
-mod scenario_read;
+pub mod scenario_read;
 pub mod text;
 pub mod time;
 pub mod timeline;

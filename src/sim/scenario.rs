@@ -4,7 +4,6 @@
 //! errors, the line and column. Sizes are capped so a file cannot exhaust memory.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -157,32 +156,7 @@ pub struct Expect {
     pub violate: Vec<String>,
 }
 
-/// A decoding or validation error: where (JSON path, maybe line/column) and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
-    /// JSON path of the offending field ("schedule[2].at_ms"), or "" for the whole file.
-    pub path: String,
-    /// Line and column (1-based) when the JSON parser knows them.
-    pub line: Option<(usize, usize)>,
-    /// What is wrong and, when possible, how to fix it.
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() || self.path == "." {
-            "scenario"
-        } else {
-            &self.path
-        };
-        match self.line {
-            Some((l, c)) => write!(f, "{path} (line {l}, column {c}): {}", self.message),
-            None => write!(f, "{path}: {}", self.message),
-        }
-    }
-}
-
-impl std::error::Error for ScenarioError {}
+pub use super::json_read::ScenarioError;
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
@@ -206,49 +180,6 @@ pub struct Verdict {
 }
 
 impl Scenario {
-    /// Decodes and validates a scenario file. Never panics, whatever the bytes.
-    pub fn decode(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(err(
-                "",
-                format!("file is {} bytes; at most {MAX_FILE_BYTES}", bytes.len()),
-            ));
-        }
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| ScenarioError {
-                path: String::new(),
-                line: Some((e.line(), e.column())),
-                message: format!("not valid JSON: {e}"),
-            })?;
-        let Some(obj) = value.as_object() else {
-            return Err(err("", "must be a JSON object"));
-        };
-        match obj.get("version") {
-            None => {
-                return Err(err(
-                    "version",
-                    format!(
-                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
-                ),
-                ))
-            }
-            Some(v)
-                if v.as_u64()
-                    .is_some_and(|v| (MIN_VERSION..=VERSION).contains(&v)) => {}
-            Some(v) => {
-                return Err(err(
-                    "version",
-                    format!(
-                    "unsupported version {v}; this build needs version {MIN_VERSION} to {VERSION}"
-                ),
-                ))
-            }
-        }
-        let s = super::scenario_read::read(value)?;
-        s.validate()?;
-        Ok(s)
-    }
-
     /// Encodes as pretty JSON (the same format [`Scenario::decode`] reads).
     pub fn encode(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()

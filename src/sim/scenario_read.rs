@@ -1,5 +1,6 @@
-//! Reads a scenario from parsed JSON by hand, field by field, with the exact JSON path of
-//! anything wrong ("protocols.locks.ttl_ms: expected a whole number ≥ 0, got -5").
+//! Decodes a scenario file: the JSON, its version, then every field by hand, with the exact
+//! JSON path of anything wrong ("protocols.locks.ttl_ms: expected a whole number ≥ 0, got
+//! -5"). Each protocol reads its own section (`proto::registry::read_cfg`).
 //!
 //! Why not serde's derive: its visitors for the dozen scenario types cost ~45 KB of the
 //! wasm bundle, and their errors only know a line and column. The derives stay on the types
@@ -15,8 +16,64 @@ use super::fault::{FaultBudget, Targets};
 use super::json_read::{fail, kind, names, small, text, uint, Obj, R};
 use super::net::LinkCfg;
 use super::proto::{registry, ProtoCfg};
-use super::scenario::{Ask, ClusterSpec, Expect, Narration, Scenario, Scheduled};
+use super::scenario::{
+    Ask, ClusterSpec, Expect, Narration, Scenario, ScenarioError, Scheduled, MAX_FILE_BYTES,
+    MIN_VERSION, VERSION,
+};
 use super::topology::KeyCfg;
+
+fn fail_at(path: &str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        path: path.to_string(),
+        line: None,
+        message: message.into(),
+    }
+}
+
+impl Scenario {
+    /// Decodes and validates a scenario file. Never panics, whatever the bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(fail_at(
+                "",
+                format!("file is {} bytes; at most {MAX_FILE_BYTES}", bytes.len()),
+            ));
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ScenarioError {
+                path: String::new(),
+                line: Some((e.line(), e.column())),
+                message: format!("not valid JSON: {e}"),
+            })?;
+        let Some(obj) = value.as_object() else {
+            return Err(fail_at("", "must be a JSON object"));
+        };
+        match obj.get("version") {
+            None => {
+                return Err(fail_at(
+                    "version",
+                    format!(
+                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
+                ),
+                ))
+            }
+            Some(v)
+                if v.as_u64()
+                    .is_some_and(|v| (MIN_VERSION..=VERSION).contains(&v)) => {}
+            Some(v) => {
+                return Err(fail_at(
+                    "version",
+                    format!(
+                    "unsupported version {v}; this build needs version {MIN_VERSION} to {VERSION}"
+                ),
+                ))
+            }
+        }
+        let s = read(value)?;
+        s.validate()?;
+        Ok(s)
+    }
+}
 
 /// Reads a whole scenario (the version was checked by the caller).
 pub fn read(v: Value) -> R<Scenario> {

@@ -3,6 +3,9 @@
 //! base64/flate crates, which would cost the bundle budget more than the whole feature.
 //! Every decoder here is total: any input gives `Ok` or a short error, never a panic.
 
+/// The link format this build writes and reads.
+pub const LINK_VERSION: u8 = 1;
+
 /// Why bytes could not be read back. The messages are what the page shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkError {
@@ -27,7 +30,7 @@ impl std::fmt::Display for LinkError {
             LinkError::Version(v) => write!(
                 f,
                 "unsupported link version {v}; this build reads {}",
-                super::share::LINK_VERSION
+                LINK_VERSION
             ),
             LinkError::Invalid(m) => write!(f, "link is invalid: {m}"),
         }

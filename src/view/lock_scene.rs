@@ -5,7 +5,9 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{
+    label_lines, message_xy, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos,
+};
 use super::lock_view::{lock_rows, LockRow};
 use super::scene::{Align, ArcBatch, Circle, Ink, Label, LineBatch, Scene};
 use crate::sim::event::What;
@@ -17,8 +19,6 @@ use crate::sim::world::{NodeIx, Role, Status};
 
 /// How long (virtual ms) a storage verdict keeps flashing.
 pub const FLASH_MS: f64 = 600.0;
-
-use super::layers::{Layer, Pos};
 
 fn small(x: f64, y: f64, text: String, ink: Ink, bold: bool, align: Align) -> Label {
     Label {

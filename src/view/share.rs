@@ -23,8 +23,7 @@ use crate::sim::time::Time;
 use crate::sim::timeline::{Fork, Input};
 use crate::view::session::Session;
 
-/// The link format this build writes and reads.
-pub const LINK_VERSION: u8 = 1;
+pub use super::link::LINK_VERSION;
 /// Fragment prefix that marks a state link (other fragments are left alone).
 pub const PREFIX: &str = "s=";
 /// Largest decoded body: a scenario at its size limit plus commands.

@@ -5,7 +5,9 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{
+    label_lines, message_xy, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos,
+};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use super::tpc_view::{node_rows, phase_text, rec_text};
 use crate::sim::proto::tpc::Msg;
@@ -16,8 +18,6 @@ use crate::sim::time::Time;
 pub const DOUBT_HALF_MS: f64 = 1000.0;
 /// Most 2PC messages in flight that get a word (the oldest first).
 const MAX_WORDS: usize = 24;
-
-use super::layers::{Layer, Pos};
 
 /// The word a 2PC message carries on the canvas.
 pub fn word(m: &Msg) -> &'static str {
