@@ -148,7 +148,10 @@ fi
 
 selected fmt && run_layer fmt check 600 cargo fmt --all -- --check --color never
 selected clippy-host && run_layer clippy-host check 1800 cargo clippy --all-targets -- -D warnings
-selected clippy-wasm && run_layer clippy-wasm check 1800 cargo clippy --all-targets --target "$WASM_TARGET" -- -D warnings
+# The wasm lint covers every page's feature set (each page compiles a different subset).
+selected clippy-wasm && run_layer clippy-wasm check 1800 bash -c "cargo clippy --all-targets --target $WASM_TARGET -- -D warnings \
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features ring-tab -- -D warnings \
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab -- -D warnings"
 selected test-native && run_layer test-native cargo-test 1800 cargo test
 
 if selected test-wasm; then
@@ -164,7 +167,7 @@ fi
 # release build (offline after cargo fetch, so Trunk never downloads a tool)
 
 if selected build; then
-  run_layer build check 1800 bash -c '{ cargo fetch || cargo fetch --offline; } && trunk build --release --offline=true'
+  run_layer build check 2400 bash -c '{ cargo fetch || cargo fetch --offline; } && bash scripts/build-pages.sh'
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ fn ring_state_round_trips_and_replays_to_the_same_lab() {
     let state = Shared {
         ring: Some(ring_state()),
         cluster: None,
+        ..Default::default()
     };
     let text = share::encode(&state);
     assert!(text
@@ -110,6 +111,7 @@ fn cluster_state_round_trips_and_restores_the_same_history() {
     let state = Shared {
         ring: None,
         cluster: Some(cap.clone()),
+        ..Default::default()
     };
     let text = share::encode(&state);
     let back = share::decode(&text).unwrap();
@@ -139,6 +141,7 @@ fn a_lock_scenario_at_its_start_round_trips() {
     let state = Shared {
         ring: Some(RingState::default()),
         cluster: Some(cap),
+        ..Default::default()
     };
     let back = share::decode(&share::encode(&state)).unwrap();
     assert_eq!(back, state);
@@ -159,6 +162,7 @@ fn damaged_links_say_how() {
     let text = share::encode(&Shared {
         ring: Some(ring_state()),
         cluster: None,
+        ..Default::default()
     });
     let msg = |t: &str| share::decode(t).unwrap_err().to_string();
     assert_eq!(
@@ -245,15 +249,18 @@ fn fuzz_link_decoder_never_panics_and_always_explains() {
     let ring = share::encode(&Shared {
         ring: Some(ring_state()),
         cluster: None,
+        ..Default::default()
     });
     let s = cluster_session();
     let cluster_body = share::body(&Shared {
         ring: Some(ring_state()),
         cluster: Some(ClusterState::capture(&s, 10.0, 1.0, false, 1000.0, Some(1))),
+        ..Default::default()
     });
     let ring_body = share::body(&Shared {
         ring: Some(ring_state()),
         cluster: None,
+        ..Default::default()
     });
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/*#";
     let mut ok = 0;
@@ -360,4 +367,27 @@ fn a_crafted_link_cannot_ask_for_an_endless_run() {
     });
     let e = c.restore().unwrap_err();
     assert!(e.contains("does not fit"), "{e}");
+}
+
+#[test]
+fn a_page_without_the_cluster_lab_keeps_its_section_verbatim() {
+    let s = cluster_session();
+    let full = Shared {
+        ring: Some(ring_state()),
+        cluster: Some(ClusterState::capture(&s, 10.0, 1.0, false, 1000.0, Some(1))),
+        ..Default::default()
+    };
+    let body = share::body(&full);
+    // The Hash ring page reads the ring part and keeps the cluster part as bytes.
+    let kept = share::parse_body_as(&body, false).expect("a valid body");
+    assert_eq!(kept.ring, full.ring);
+    assert!(kept.cluster.is_none());
+    assert!(!kept.kept.is_empty());
+    // Writing it back gives the very same body, so the Cluster page opens what was sent.
+    assert_eq!(share::body(&kept), body);
+    let back = share::parse_body_as(&share::body(&kept), true).expect("decodes");
+    assert_eq!(back.cluster, full.cluster);
+    // A damaged kept section is refused, not kept.
+    let cut = &body[..body.len() - 3];
+    assert!(share::parse_body_as(cut, false).is_err());
 }

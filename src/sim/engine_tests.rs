@@ -15,12 +15,9 @@ use super::event::{Event, What};
 use super::ids::{NodeIx, Role, Time};
 use super::invariant::{self, Class, Invariant, Verdict};
 use super::json_read::{uint, Obj, R};
-use super::net::LinkCfg;
-use super::proto::{
-    CmdCtx, Ctx, Payload, ProtoCfg, ProtoCmd, Protocol, Record, Registered, TimerKind,
-};
+use super::proto::{CmdCtx, Ctx, Payload, ProtoCmd, Protocol, Record, Registered, TimerKind};
 use super::scenario::Scenario;
-use super::world::{ServerSpec, World, WorldCfg};
+use super::world::World;
 
 /// The dummy protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,29 +266,12 @@ fn in_order(_: &World, trace: &[Event], i: usize) -> Verdict {
 }
 
 fn world(every_ms: u64) -> World {
-    let cfg = WorldCfg {
-        seed: 7,
-        servers: ["A", "B", "C"]
-            .iter()
-            .map(|n| ServerSpec {
-                name: n.to_string(),
-                weight: 1.0,
-            })
-            .collect(),
-        clients: vec!["web".into()],
-        net: LinkCfg {
-            base_ms: 5,
-            jitter_ms: 0,
-            loss: 0.0,
-            dup: 0.0,
-        },
-        protocols: ProtoCfg {
-            echo: Some(EchoCfg { every_ms }),
-            ..ProtoCfg::default()
-        },
-        ..WorldCfg::default()
-    };
-    World::new(&cfg).expect("a valid world")
+    super::testkit::cluster(&["A", "B", "C"])
+        .seed(7)
+        .clients(&["web"])
+        .latency(5, 0)
+        .protocols(|p| p.echo = Some(EchoCfg { every_ms }))
+        .world()
 }
 
 fn run(w: &mut World, until: Time) -> Vec<Event> {

@@ -26,6 +26,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod scenario_read;
+pub mod testkit;
 pub mod text;
 pub mod time;
 pub mod timeline;

@@ -211,9 +211,8 @@ impl World {
         registry::check_cfg(&cfg.protocols, None, &servers, &cfg.clients).map_err(
             |(field, reason)| {
                 let (section, rest) = field.split_once('.').unwrap_or((field.as_str(), ""));
-                let section = registry::NAMES
-                    .iter()
-                    .copied()
+                let section = registry::names()
+                    .into_iter()
                     .find(|n| *n == section)
                     .unwrap_or("protocols");
                 CmdError::BadValue {

@@ -2,30 +2,15 @@
 
 use super::cmd::Cmd;
 use super::event::{DropReason, Event, What};
-use super::proto::heartbeat::HeartbeatCfg;
-use super::proto::ProtoCfg;
-use super::world::{ServerSpec, Status, World, WorldCfg};
+use super::world::{Status, World, WorldCfg};
+use crate::sim::testkit::cluster;
 
 pub(crate) fn cfg(servers: &[&str], seed: u64) -> WorldCfg {
-    WorldCfg {
-        seed,
-        servers: servers
-            .iter()
-            .map(|n| ServerSpec {
-                name: n.to_string(),
-                weight: 1.0,
-            })
-            .collect(),
-        clients: vec!["web".into()],
-        protocols: ProtoCfg {
-            heartbeat: Some(HeartbeatCfg {
-                interval_ms: 100,
-                timeout_ms: 350,
-            }),
-            ..ProtoCfg::default()
-        },
-        ..WorldCfg::default()
-    }
+    cluster(servers)
+        .seed(seed)
+        .clients(&["web"])
+        .heartbeat(100, 350)
+        .cfg()
 }
 
 fn suspicions(trace: &[Event], w: &World) -> Vec<(String, String, u64)> {

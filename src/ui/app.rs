@@ -17,13 +17,12 @@ use crate::paint::css_theme;
 use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
-use crate::ui::cluster::ClusterLab;
 use crate::ui::frame_loop::FrameLoop;
+use crate::ui::shell::Header;
 use crate::ui::{panels, share, tabs};
-use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
-use crate::view::keys::{Shortcut, SHEET};
+use crate::view::keys::Shortcut;
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::share::RingState;
@@ -238,18 +237,10 @@ pub enum Msg {
     Compare,
     /// A header tab was chosen.
     Tab(Tab),
-    /// "Copy link" pressed.
-    CopyLink,
-    /// The clipboard answered (true: copied).
-    Copied(bool),
-    /// "Embed" pressed: show the iframe snippet.
-    ShowEmbed,
     /// Back/Forward moved to another state link.
     PopState,
     /// A shortcut key (`view::keys`); the Cluster tab handles its own.
     Key(Shortcut),
-    /// Show or hide the shortcut sheet.
-    ToggleKeys,
     /// "PNG" / "SVG" under the ring.
     Export(bool),
 }
@@ -276,16 +267,8 @@ pub struct App {
     cluster_seen: bool,
     /// Successful ring commands since the default lab: the Ring tab's share state.
     history: Vec<RingCmd>,
-    /// `?embed=1&…` options.
-    embed: EmbedOpts,
-    /// The link or snippet shown after Copy link / Embed, and what happened.
-    share_text: Option<(&'static str, String)>,
-    share_note: Option<&'static str>,
-    /// The field showing the link: selected when the clipboard refuses.
-    share_ref: NodeRef,
     popstate: Option<EventListener>,
     keys: Option<EventListener>,
-    show_keys: bool,
 }
 
 fn media_matches(query: &str) -> bool {
@@ -420,22 +403,6 @@ impl Component for App {
         let lab = RingLab::new();
         let metrics = RingMetrics::compute(lab.ring(), lab.view_owners());
         let form = form_for(&lab);
-        let embed = share::embed_opts();
-        if let Some(root) = gloo_utils::document().document_element() {
-            if embed.on {
-                let _ = root.set_attribute("data-embed", "1");
-                let _ = root.set_attribute("data-panels", &embed.panels.join(" "));
-                let controls = match embed.controls {
-                    crate::view::embed::Controls::Full => "full",
-                    crate::view::embed::Controls::Minimal => "minimal",
-                    crate::view::embed::Controls::None => "none",
-                };
-                let _ = root.set_attribute("data-controls", controls);
-            }
-            if !embed.theme.attr().is_empty() {
-                let _ = root.set_attribute("data-theme", embed.theme.attr());
-            }
-        }
         let opened = share::open();
         let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
@@ -463,16 +430,11 @@ impl Component for App {
             metrics,
             comparison: None,
             reduced_motion: media_matches("(prefers-reduced-motion: reduce)"),
-            tab: tabs::current(),
-            cluster_seen: tabs::current() == Tab::Cluster,
+            tab: tabs::initial(),
+            cluster_seen: tabs::initial() == Tab::Cluster,
             history: Vec::new(),
-            embed,
-            share_text: None,
-            share_note: None,
-            share_ref: NodeRef::default(),
             popstate: None,
             keys: None,
-            show_keys: false,
         };
         match opened {
             Ok(Some(r)) => {
@@ -602,34 +564,6 @@ impl Component for App {
                 tabs::remember(t);
                 self.kick();
             }
-            Msg::CopyLink => {
-                let url = share::url();
-                self.share_text = Some(("Link to this state", url.clone()));
-                self.share_note = None;
-                let link = ctx.link().clone();
-                yew::platform::spawn_local(async move {
-                    link.send_message(Msg::Copied(share::copy(&url).await));
-                });
-            }
-            Msg::Copied(ok) => {
-                // Fallback: the link is selected in its field, ready for Ctrl+C.
-                if let (false, Some(t)) =
-                    (ok, self.share_ref.cast::<web_sys::HtmlTextAreaElement>())
-                {
-                    let _ = t.focus();
-                    t.select();
-                }
-                self.share_note = Some(if ok {
-                    "Link copied."
-                } else {
-                    "Select the link and copy it (Ctrl+C)."
-                });
-            }
-            Msg::ShowEmbed => {
-                self.share_text = Some(("Embed snippet", share::embed_snippet()));
-                self.share_note = None;
-            }
-            Msg::ToggleKeys => self.show_keys = !self.show_keys,
             Msg::Export(svg) => {
                 if svg {
                     let text = self.shared.borrow().svg();
@@ -642,8 +576,6 @@ impl Component for App {
             Msg::Key(k) => {
                 let selected = self.shared.borrow().selected;
                 match (k, self.tab, selected) {
-                    (Shortcut::Help, _, _) => self.show_keys = !self.show_keys,
-                    (Shortcut::Close, _, _) => self.show_keys = false,
                     (Shortcut::AddNode, Tab::Ring, _) => {
                         return Component::update(self, ctx, Msg::AddNode)
                     }
@@ -684,30 +616,7 @@ impl Component for App {
         let hovered = self.hover.map(|k| panels::key_details(lab, k));
         html! {
             <>
-            if !self.embed.on {
-            <header class="app-header">
-                <h1>{"ring"}<span>{"lab"}</span></h1>
-                <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
-                { tabs::bar(self.tab, link.callback(Msg::Tab)) }
-                <div class="share-bar">
-                    <button onclick={link.callback(|_| Msg::CopyLink)}>{"Copy link"}</button>
-                    <button onclick={link.callback(|_| Msg::ShowEmbed)}>{"Embed"}</button>
-                    <button aria-keyshortcuts="?" aria-expanded={self.show_keys.to_string()}
-                        onclick={link.callback(|_| Msg::ToggleKeys)}>{"Shortcuts"}</button>
-                </div>
-                if let Some((label, text)) = &self.share_text {
-                    <div class="share-out">
-                        <textarea readonly=true rows="2" aria-label={*label} value={text.clone()} ref={self.share_ref.clone()}
-                            onfocus={Callback::from(|e: FocusEvent| {
-                                if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() { t.select(); }
-                            })} />
-                        if let Some(note) = self.share_note {
-                            <span role="status">{note}</span>
-                        }
-                    </div>
-                }
-            </header>
-            }
+            <Header tab={self.tab} on_tab={link.callback(Msg::Tab)} />
             <main class="layout" id="ring-view" hidden={self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
                     <div class="canvas-box" ref={self.box_ref.clone()}>
@@ -731,18 +640,8 @@ impl Component for App {
                 </aside>
                 { panels::log(lab.log()) }
             </main>
-            if self.show_keys {
-                <section class="panel keys-sheet" role="dialog" aria-label="Keyboard shortcuts">
-                    <h2>{"Keyboard shortcuts"}</h2>
-                    <table>
-                        { for SHEET.iter().map(|(k, what)| html! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }) }
-                    </table>
-                    <p class="muted small">{"Ignored while typing in a field. Every shortcut is also a button."}</p>
-                    <button onclick={link.callback(|_| Msg::ToggleKeys)}>{"Close"}</button>
-                </section>
-            }
             if self.cluster_seen {
-                <ClusterLab active={self.tab == Tab::Cluster} />
+                { cluster_lab(self.tab == Tab::Cluster) }
             }
             </>
         }
@@ -762,7 +661,7 @@ impl Component for App {
             self.keys = Some(EventListener::new(&w, "keydown", move |e| {
                 let key = e
                     .dyn_ref::<web_sys::KeyboardEvent>()
-                    .and_then(crate::ui::cluster::component::read_key);
+                    .and_then(crate::ui::keyboard::read);
                 if let Some(k) = key {
                     link.send_message(Msg::Key(k));
                 }
@@ -832,6 +731,18 @@ impl Component for App {
         // Dropping the loop cancels any scheduled frame.
         self.frame_loop = None;
     }
+}
+
+/// The Cluster tab's lab, on pages that carry it (the Hash ring page does not: its Cluster
+/// tab opens the Cluster page).
+#[cfg(feature = "cluster-tab")]
+fn cluster_lab(active: bool) -> Html {
+    html! { <crate::ui::cluster::ClusterLab {active} /> }
+}
+
+#[cfg(not(feature = "cluster-tab"))]
+fn cluster_lab(_active: bool) -> Html {
+    Html::default()
 }
 
 /// The side panel's fields as the lab stands.

@@ -1,11 +1,16 @@
 //! The Yew app: components, the frame loop and the browser glue. Only built for wasm32.
 
 pub mod app;
+#[cfg(feature = "cluster-tab")]
 pub mod cluster;
+#[cfg(feature = "cluster-tab")]
+pub mod cluster_page;
 pub mod export;
 pub mod frame_loop;
+pub mod keyboard;
 pub mod panels;
 pub mod share;
+pub mod shell;
 pub mod tabs;
 
 use wasm_bindgen::JsCast;
@@ -18,10 +23,30 @@ pub fn start() {
         .or_else(|| gloo_utils::document().body().map(|b| b.unchecked_into()));
     match root {
         Some(root) => {
-            yew::Renderer::<app::App>::with_root(root).render();
+            shell::mark_embed();
+            mount(root);
         }
         None => web_sys::console::error_1(&"ringlab: no #app element to mount into".into()),
     }
+}
+
+/// The page's root: the Hash ring lab (with the Cluster tab when this page carries it),
+/// or, on the Cluster page, the shell and the Cluster lab alone.
+#[cfg(feature = "ring-tab")]
+fn mount(root: web_sys::Element) {
+    yew::Renderer::<app::App>::with_root(root).render();
+}
+
+#[cfg(all(not(feature = "ring-tab"), feature = "cluster-tab"))]
+fn mount(root: web_sys::Element) {
+    yew::Renderer::<cluster_page::ClusterPage>::with_root(root).render();
+}
+
+#[cfg(not(any(feature = "ring-tab", feature = "cluster-tab")))]
+fn mount(_root: web_sys::Element) {
+    web_sys::console::error_1(
+        &"ringlab: built without a lab (enable ring-tab or cluster-tab)".into(),
+    );
 }
 
 /// A panic kills the wasm app, so it must at least say so: in the console (with the Rust

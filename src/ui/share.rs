@@ -69,6 +69,7 @@ fn part_bytes(ring: Option<&RingState>, cluster: Option<&ClusterState>) -> Vec<u
     share::body(&Shared {
         ring: ring.cloned(),
         cluster: cluster.cloned(),
+        ..Default::default()
     })
 }
 
@@ -153,11 +154,17 @@ pub fn url() -> String {
         .unwrap_or_default()
 }
 
-/// The iframe snippet for the current state (same page, `embed=1`, Cluster tab).
+/// The iframe snippet for the current state: the Cluster page (so the embedding tutorial
+/// downloads only the Cluster lab's code) beside this one, `embed=1`, with this state.
 pub fn embed_snippet() -> String {
     let href = url();
     let (base, frag) = href.split_once('#').unwrap_or((&href, ""));
     let base = base.split_once('?').map_or(base, |(b, _)| b);
+    let dir = base.rfind('/').map_or(base, |i| &base[..=i]);
+    let base = format!(
+        "{dir}{}",
+        crate::view::url::page_of(crate::view::url::Tab::Cluster)
+    );
     let frag = if frag.is_empty() {
         String::new()
     } else {

@@ -3,13 +3,48 @@
 
 use yew::prelude::*;
 
-use crate::view::url::{query_with_tab, tab_from_query, Tab};
+use crate::view::url::{page_of, query_with_tab, sibling, tab_from_query, Tab};
 
 /// The tab the page's URL asks for (the hash ring when it says nothing or nonsense).
 pub fn current() -> Tab {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .map_or(Tab::Ring, |s| tab_from_query(&s))
+}
+
+/// Whether this page carries the tab's lab (the everything page carries both; the Hash
+/// ring page and the Cluster page one each, chosen by cargo features).
+pub fn on_this_page(tab: Tab) -> bool {
+    match tab {
+        Tab::Ring => cfg!(feature = "ring-tab"),
+        Tab::Cluster => cfg!(feature = "cluster-tab"),
+    }
+}
+
+/// The tab this page opens on: the one the query asks for if this page carries it.
+pub fn initial() -> Tab {
+    let t = current();
+    if on_this_page(t) {
+        t
+    } else if on_this_page(Tab::Ring) {
+        Tab::Ring
+    } else {
+        Tab::Cluster
+    }
+}
+
+/// Opens the page that carries `tab`, with this page's link state (the fragment) along.
+pub fn go(tab: Tab) {
+    crate::ui::share::flush();
+    let Some(w) = web_sys::window() else {
+        return;
+    };
+    let loc = w.location();
+    let (Ok(path), Ok(search), Ok(hash)) = (loc.pathname(), loc.search(), loc.hash()) else {
+        return;
+    };
+    let url = sibling(&path, page_of(tab), &query_with_tab(&search, tab), &hash);
+    let _ = loc.assign(&url);
 }
 
 /// Writes `tab` into the address bar so reloading or sharing the link reopens it.

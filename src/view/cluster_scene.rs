@@ -482,32 +482,15 @@ mod tests {
     use super::*;
     use crate::sim::cmd::Cmd;
     use crate::sim::net::Message;
-    use crate::sim::proto::heartbeat::HeartbeatCfg;
-    use crate::sim::proto::ProtoCfg;
-    use crate::sim::world::{ServerSpec, WorldCfg};
+
     use crate::view::geom::angle_of;
 
     fn world(servers: &[&str]) -> World {
-        World::new(&WorldCfg {
-            seed: 1,
-            servers: servers
-                .iter()
-                .map(|n| ServerSpec {
-                    name: n.to_string(),
-                    weight: 1.0,
-                })
-                .collect(),
-            clients: vec!["web".into()],
-            protocols: ProtoCfg {
-                heartbeat: Some(HeartbeatCfg {
-                    interval_ms: 100,
-                    timeout_ms: 300,
-                }),
-                ..ProtoCfg::default()
-            },
-            ..WorldCfg::default()
-        })
-        .unwrap()
+        crate::sim::testkit::cluster(servers)
+            .seed(1)
+            .clients(&["web"])
+            .heartbeat(100, 300)
+            .world()
     }
 
     fn frame(w: &World, now: f64) -> ClusterFrame<'_> {

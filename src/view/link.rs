@@ -115,6 +115,11 @@ impl<'a> Reader<'a> {
         Reader { bytes, at: 0 }
     }
 
+    /// How many bytes have been read (to keep a section verbatim).
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
     /// True when every byte has been read.
     pub fn done(&self) -> bool {
         self.at >= self.bytes.len()

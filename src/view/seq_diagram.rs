@@ -779,31 +779,14 @@ pub fn hit(f: &DiagramFrame<'_>, x: f64, y: f64) -> Option<DiagramHit> {
 mod tests {
     use super::*;
     use crate::sim::cmd::Cmd;
-    use crate::sim::proto::heartbeat::HeartbeatCfg;
-    use crate::sim::proto::ProtoCfg;
+
     use crate::sim::timeline::{Target, Timeline};
-    use crate::sim::world::{ServerSpec, WorldCfg};
 
     fn timeline() -> Timeline {
-        let w = World::new(&WorldCfg {
-            seed: 4,
-            servers: ["A", "B", "C"]
-                .iter()
-                .map(|n| ServerSpec {
-                    name: n.to_string(),
-                    weight: 1.0,
-                })
-                .collect(),
-            protocols: ProtoCfg {
-                heartbeat: Some(HeartbeatCfg {
-                    interval_ms: 100,
-                    timeout_ms: 300,
-                }),
-                ..ProtoCfg::default()
-            },
-            ..WorldCfg::default()
-        })
-        .unwrap();
+        let w = crate::sim::testkit::cluster(&["A", "B", "C"])
+            .seed(4)
+            .heartbeat(100, 300)
+            .world();
         let mut tl = Timeline::new(w, 100);
         tl.advance_to(500);
         tl.apply(Cmd::Crash { node: "C".into() }).unwrap();
@@ -926,24 +909,14 @@ mod tests {
 
     #[test]
     fn dense_windows_draw_one_message_in_k_but_keep_the_selection() {
-        let w = World::new(&WorldCfg {
-            seed: 4,
-            servers: (0..10)
-                .map(|i| ServerSpec {
-                    name: format!("s{i}"),
-                    weight: 1.0,
-                })
-                .collect(),
-            protocols: ProtoCfg {
-                heartbeat: Some(HeartbeatCfg {
-                    interval_ms: 10,
-                    timeout_ms: 50,
-                }),
-                ..ProtoCfg::default()
-            },
-            ..WorldCfg::default()
-        })
-        .unwrap();
+        let w = {
+            let names: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            crate::sim::testkit::cluster(&names)
+                .seed(4)
+                .heartbeat(10, 50)
+                .world()
+        };
         let mut tl = Timeline::new(w, 1000);
         tl.advance_to(2000);
         let mut f = frame(&tl, 2000.0);

@@ -127,6 +127,38 @@ pub struct Shared {
     pub ring: Option<RingState>,
     /// The Cluster tab, if it was opened.
     pub cluster: Option<ClusterState>,
+    /// Sections this page does not decode, verbatim (the Hash ring page keeps the Cluster
+    /// tab's part as bytes, without the engine's code), written back unchanged so a link
+    /// survives a visit to another page.
+    pub kept: Vec<u8>,
+}
+
+/// Whether this build decodes the Cluster tab's section (pages without the Cluster lab keep
+/// it as bytes, so the engine's decoders stay out of their bundle).
+const DECODE_CLUSTER: bool = cfg!(feature = "cluster-tab");
+
+/// Reads past a cluster section without interpreting it (same layout as [`body`] writes).
+fn skip_cluster(r: &mut Reader) -> Result<(), LinkError> {
+    r.str()?;
+    for _ in 0..r.bounded(MAX_STEPS, "live commands")? {
+        r.varint()?;
+        r.varint()?;
+        r.str()?;
+    }
+    for _ in 0..r.bounded(MAX_STEPS, "forks")? {
+        for _ in 0..4 {
+            r.varint()?;
+        }
+    }
+    for _ in 0..3 {
+        r.varint()?;
+    }
+    r.f64()?;
+    r.f64()?;
+    r.byte()?;
+    r.f64()?;
+    read_opt_id(r)?;
+    Ok(())
 }
 
 fn put_f64(out: &mut Vec<u8>, v: f64) {
@@ -348,6 +380,8 @@ pub fn body(state: &Shared) -> Vec<u8> {
         out.push(c.ring_layout as u8);
         put_f64(&mut out, c.span_ms);
         put_opt_id(&mut out, c.selected);
+    } else {
+        out.extend_from_slice(&state.kept);
     }
     out.push(0);
     out
@@ -363,6 +397,22 @@ fn finite(v: f64, what: &str) -> Result<f64, LinkError> {
 
 /// Parses body bytes (after decompression and the checksum).
 pub fn parse_body(bytes: &[u8]) -> Result<Shared, LinkError> {
+    parse::<DECODE_CLUSTER>(bytes)
+}
+
+/// [`parse_body`], decoding the cluster section or keeping it as bytes in [`Shared::kept`].
+pub fn parse_body_as(bytes: &[u8], decode_cluster: bool) -> Result<Shared, LinkError> {
+    if decode_cluster {
+        parse::<true>(bytes)
+    } else {
+        parse::<false>(bytes)
+    }
+}
+
+/// The parser, compiled once per choice so a page that keeps the cluster section links no
+/// scenario decoder at all.
+fn parse<const DECODE_CLUSTER_PART: bool>(bytes: &[u8]) -> Result<Shared, LinkError> {
+    let decode_cluster = DECODE_CLUSTER_PART;
     let mut r = Reader::new(bytes);
     let mut state = Shared::default();
     loop {
@@ -381,6 +431,11 @@ pub fn parse_body(bytes: &[u8]) -> Result<Shared, LinkError> {
                     selected,
                     lookup,
                 });
+            }
+            2 if !decode_cluster && state.kept.is_empty() => {
+                let start = r.position() - 1;
+                skip_cluster(&mut r)?;
+                state.kept = bytes[start..r.position()].to_vec();
             }
             2 if state.cluster.is_none() => {
                 let json = r.str()?;

@@ -57,9 +57,41 @@ pub fn query_with_tab(search: &str, tab: Tab) -> String {
     }
 }
 
+/// The page that carries a tab's lab alone: what a tab missing from the current page
+/// navigates to, and where an embed of that lab points, so it downloads only that lab.
+pub fn page_of(tab: Tab) -> &'static str {
+    match tab {
+        Tab::Ring => "ring.html",
+        Tab::Cluster => "cluster.html",
+    }
+}
+
+/// The URL of `page` in the same folder as `pathname` (so any `--public-url` sub-path
+/// works), followed by `query` and `hash` as given.
+pub fn sibling(pathname: &str, page: &str, query: &str, hash: &str) -> String {
+    let dir = match pathname.rfind('/') {
+        Some(i) => &pathname[..=i],
+        None => "/",
+    };
+    format!("{dir}{page}{query}{hash}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sibling_pages_keep_the_folder_query_and_hash() {
+        assert_eq!(
+            sibling("/ringlab/", page_of(Tab::Cluster), "?tab=cluster", "#s=AB"),
+            "/ringlab/cluster.html?tab=cluster#s=AB"
+        );
+        assert_eq!(
+            sibling("/ringlab/cluster.html", page_of(Tab::Ring), "", ""),
+            "/ringlab/ring.html"
+        );
+        assert_eq!(sibling("", "ring.html", "", "#x"), "/ring.html#x");
+    }
 
     #[test]
     fn reads_the_tab_and_defaults_to_the_ring() {

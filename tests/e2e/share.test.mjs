@@ -130,7 +130,8 @@ test('a cluster link reproduces a forked run and its playhead; Back undoes a gal
     // The Embed button gives an iframe snippet for this very state.
     await page.getByRole('button', { name: 'Embed' }).click();
     const snippet = await page.getByRole('textbox', { name: 'Embed snippet' }).inputValue();
-    assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed=1&tab=cluster&controls=full#s=[A-Za-z0-9_-]+" title="ringlab simulation"/);
+    // It points at the Cluster page, so the embedding page downloads only the Cluster lab.
+    assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/cluster\.html\?embed=1&tab=cluster&controls=full#s=[A-Za-z0-9_-]+" title="ringlab simulation"/);
     assert.equal(snippet.split('#s=')[1].split('"')[0], url.split('#s=')[1]);
 
     // The gallery load pushed a history entry: Back returns to the default scenario.

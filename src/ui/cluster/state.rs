@@ -79,6 +79,10 @@ impl Shared {
             self.ready = true;
             if let Some(root) = gloo_utils::document().document_element() {
                 let _ = root.set_attribute("data-cluster-ready", "1");
+                // On the Cluster page nothing else paints: its first frame is the page's.
+                if !crate::ui::tabs::on_this_page(crate::view::url::Tab::Ring) {
+                    let _ = root.set_attribute("data-ready", "1");
+                }
             }
         }
         if let Some(root) = gloo_utils::document().document_element() {

@@ -5,7 +5,7 @@ use super::{LockCfg, Node, Recipe, ResKey};
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
 use crate::sim::proto::locks::event::LockEv;
-use crate::sim::proto::ProtoCfg;
+use crate::sim::testkit::cluster;
 use crate::sim::timeline::{Target, Timeline};
 use crate::sim::world::{ServerSpec, World, WorldCfg};
 
@@ -14,23 +14,11 @@ fn key(s: &str) -> ResKey {
 }
 
 fn world(cfg: LockCfg) -> World {
-    World::new(&WorldCfg {
-        seed: 5,
-        servers: ["A", "B", "C", "db"]
-            .iter()
-            .map(|n| ServerSpec {
-                name: n.to_string(),
-                weight: 1.0,
-            })
-            .collect(),
-        clients: vec!["c1".into(), "c2".into()],
-        protocols: ProtoCfg {
-            locks: Some(cfg),
-            ..ProtoCfg::default()
-        },
-        ..WorldCfg::default()
-    })
-    .unwrap()
+    cluster(&["A", "B", "C", "db"])
+        .seed(5)
+        .clients(&["c1", "c2"])
+        .protocols(|p| p.locks = Some(cfg))
+        .world()
 }
 
 fn redis() -> LockCfg {

@@ -6,11 +6,10 @@ use super::view::OrderOutcome;
 use super::{Heuristic, TpcCfg, Variant};
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
-use crate::sim::net::LinkCfg;
 use crate::sim::proto::locks::ResKey;
 use crate::sim::proto::tpc::Item;
 use crate::sim::proto::tpc::{NoWhy, TpcEv};
-use crate::sim::proto::ProtoCfg;
+use crate::sim::testkit::cluster;
 use crate::sim::timeline::{Target, Timeline};
 use crate::sim::world::{ServerSpec, World, WorldCfg};
 
@@ -29,28 +28,12 @@ fn cfg(variant: Variant) -> TpcCfg {
 }
 
 fn world(c: TpcCfg, seed: u64) -> World {
-    World::new(&WorldCfg {
-        seed,
-        servers: ["A", "B", "C", "D"]
-            .iter()
-            .map(|n| ServerSpec {
-                name: n.to_string(),
-                weight: 1.0,
-            })
-            .collect(),
-        clients: vec!["web".into()],
-        net: LinkCfg {
-            base_ms: 5,
-            jitter_ms: 2,
-            ..LinkCfg::default()
-        },
-        protocols: ProtoCfg {
-            tpc: Some(c),
-            ..ProtoCfg::default()
-        },
-        ..WorldCfg::default()
-    })
-    .unwrap()
+    cluster(&["A", "B", "C", "D"])
+        .seed(seed)
+        .clients(&["web"])
+        .latency(5, 2)
+        .protocols(|p| p.tpc = Some(c))
+        .world()
 }
 
 fn checkout(qty: u32, amount: i64) -> Cmd {

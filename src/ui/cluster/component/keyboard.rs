@@ -10,23 +10,10 @@ use yew::prelude::*;
 
 use super::{Action, ClusterLab, Msg};
 use crate::ui::cluster::state::Shared;
-use crate::view::keys::{self, Shortcut};
+use crate::view::keys::Shortcut;
 use crate::view::playback::{slider_for, speed_at};
 
-/// Reads a keydown as a shortcut: the key, the focused element, modifiers.
-pub fn read(e: &web_sys::KeyboardEvent) -> Option<Shortcut> {
-    let target = e
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
-    let tag = target.as_ref().map(|t| t.tag_name()).unwrap_or_default();
-    let editable = target.is_some_and(|t| t.is_content_editable());
-    keys::shortcut(
-        &e.key(),
-        &tag,
-        editable,
-        e.ctrl_key() || e.meta_key() || e.alt_key(),
-    )
-}
+pub use crate::ui::keyboard::read;
 
 /// Listens on the window while the component lives.
 pub(super) fn listen(

@@ -1,0 +1,83 @@
+//! The seeded test clusters that unit tests, integration tests and benchmarks build, in one
+//! place: named servers of weight 1, optional clients, a network and the protocols asked
+//! for. A builder, so each test states only what it changes.
+
+use super::net::LinkCfg;
+use super::proto::heartbeat::HeartbeatCfg;
+use super::proto::ProtoCfg;
+use super::world::{ServerSpec, World, WorldCfg};
+
+/// A test cluster being described.
+#[derive(Clone, Debug)]
+pub struct TestCluster {
+    cfg: WorldCfg,
+}
+
+/// Servers with these names (weight 1, in join order), seed 0, no clients, no protocol.
+pub fn cluster(servers: &[&str]) -> TestCluster {
+    TestCluster {
+        cfg: WorldCfg {
+            servers: servers
+                .iter()
+                .map(|n| ServerSpec {
+                    name: n.to_string(),
+                    weight: 1.0,
+                })
+                .collect(),
+            ..WorldCfg::default()
+        },
+    }
+}
+
+impl TestCluster {
+    /// The world's seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.cfg.seed = seed;
+        self
+    }
+
+    /// Clients with these names.
+    pub fn clients(mut self, names: &[&str]) -> Self {
+        self.cfg.clients = names.iter().map(|n| n.to_string()).collect();
+        self
+    }
+
+    /// Latency `base_ms` + up to `jitter_ms`, no loss, no duplication.
+    pub fn latency(mut self, base_ms: u64, jitter_ms: u64) -> Self {
+        self.cfg.net = LinkCfg {
+            base_ms,
+            jitter_ms,
+            ..LinkCfg::default()
+        };
+        self
+    }
+
+    /// The heartbeat failure detector on every server.
+    pub fn heartbeat(mut self, interval_ms: u64, timeout_ms: u64) -> Self {
+        self.cfg.protocols.heartbeat = Some(HeartbeatCfg {
+            interval_ms,
+            timeout_ms,
+        });
+        self
+    }
+
+    /// Sets the protocols' section as `f` says (locks, 2PC, …).
+    pub fn protocols(mut self, f: impl FnOnce(&mut ProtoCfg)) -> Self {
+        f(&mut self.cfg.protocols);
+        self
+    }
+
+    /// The configuration.
+    pub fn cfg(self) -> WorldCfg {
+        self.cfg
+    }
+
+    /// The world; a configuration the engine refuses is a bug in the test, said with the
+    /// engine's reason.
+    pub fn world(self) -> World {
+        match World::new(&self.cfg) {
+            Ok(w) => w,
+            Err(e) => panic!("test cluster refused: {e}"),
+        }
+    }
+}

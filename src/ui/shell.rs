@@ -1,0 +1,170 @@
+//! The page shell every lab page shares: the header (title, tabs, Copy link, Embed,
+//! Shortcuts), the shortcut sheet and its two keys (`?`, Esc). A page is the shell plus the
+//! lab components it carries; a tab whose lab another page carries navigates there, taking
+//! the link state along, so each page downloads only its own lab's code.
+
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::ui::{share, tabs};
+use crate::view::keys::{Shortcut, SHEET};
+use crate::view::url::Tab;
+
+/// What the shell needs from the page.
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    /// The open tab.
+    pub tab: Tab,
+    /// A tab carried by this page was chosen.
+    pub on_tab: Callback<Tab>,
+}
+
+/// Whether the shortcut sheet is open; `None` toggles it, `Some(b)` sets it. A reducer, so
+/// the window's key listener (made once) always acts on the current value.
+#[derive(Default, PartialEq)]
+struct Sheet(bool);
+
+impl Reducible for Sheet {
+    type Action = Option<bool>;
+
+    fn reduce(self: Rc<Self>, open: Option<bool>) -> Rc<Self> {
+        Rc::new(Sheet(open.unwrap_or(!self.0)))
+    }
+}
+
+/// The header and the shortcut sheet (nothing in embeds).
+#[function_component(Header)]
+pub fn header(props: &HeaderProps) -> Html {
+    let share_text = use_state(|| None::<(&'static str, String)>);
+    let share_note = use_state(|| None::<&'static str>);
+    let sheet = use_reducer(Sheet::default);
+    let share_ref = use_node_ref();
+    let embed = use_memo((), |_| share::embed_opts());
+
+    {
+        let sheet = sheet.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                EventListener::new(&w, "keydown", move |e| {
+                    let key = e
+                        .dyn_ref::<web_sys::KeyboardEvent>()
+                        .and_then(crate::ui::keyboard::read);
+                    match key {
+                        Some(Shortcut::Help) => sheet.dispatch(None),
+                        Some(Shortcut::Close) => sheet.dispatch(Some(false)),
+                        _ => {}
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    if embed.on {
+        return Html::default();
+    }
+    let copy_link = {
+        let (text, note, field) = (share_text.clone(), share_note.clone(), share_ref.clone());
+        Callback::from(move |_| {
+            let url = share::url();
+            text.set(Some(("Link to this state", url.clone())));
+            note.set(None);
+            let (note, field) = (note.clone(), field.clone());
+            yew::platform::spawn_local(async move {
+                let ok = share::copy(&url).await;
+                // Fallback: the link is selected in its field, ready for Ctrl+C.
+                if let (false, Some(t)) = (ok, field.cast::<web_sys::HtmlTextAreaElement>()) {
+                    let _ = t.focus();
+                    t.select();
+                }
+                note.set(Some(if ok {
+                    "Link copied."
+                } else {
+                    "Select the link and copy it (Ctrl+C)."
+                }));
+            });
+        })
+    };
+    let show_embed = {
+        let (text, note) = (share_text.clone(), share_note.clone());
+        Callback::from(move |_| {
+            text.set(Some(("Embed snippet", share::embed_snippet())));
+            note.set(None);
+        })
+    };
+    let toggle_keys = {
+        let sheet = sheet.dispatcher();
+        Callback::from(move |_| sheet.dispatch(None))
+    };
+    let on_tab = {
+        let on_tab = props.on_tab.clone();
+        Callback::from(move |t: Tab| {
+            if tabs::on_this_page(t) {
+                on_tab.emit(t);
+            } else {
+                tabs::go(t);
+            }
+        })
+    };
+    html! {
+        <>
+        <header class="app-header">
+            <h1>{"ring"}<span>{"lab"}</span></h1>
+            <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
+            { tabs::bar(props.tab, on_tab) }
+            <div class="share-bar">
+                <button onclick={copy_link}>{"Copy link"}</button>
+                <button onclick={show_embed}>{"Embed"}</button>
+                <button aria-keyshortcuts="?" aria-expanded={sheet.0.to_string()}
+                    onclick={toggle_keys.clone()}>{"Shortcuts"}</button>
+            </div>
+            if let Some((label, text)) = &*share_text {
+                <div class="share-out">
+                    <textarea readonly=true rows="2" aria-label={*label} value={text.clone()} ref={share_ref.clone()}
+                        onfocus={Callback::from(|e: FocusEvent| {
+                            if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() { t.select(); }
+                        })} />
+                    if let Some(note) = *share_note {
+                        <span role="status">{note}</span>
+                    }
+                </div>
+            }
+        </header>
+        if sheet.0 {
+            <section class="panel keys-sheet" role="dialog" aria-label="Keyboard shortcuts">
+                <h2>{"Keyboard shortcuts"}</h2>
+                <table>
+                    { for SHEET.iter().map(|(k, what)| html! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }) }
+                </table>
+                <p class="muted small">{"Ignored while typing in a field. Every shortcut is also a button."}</p>
+                <button onclick={toggle_keys}>{"Close"}</button>
+            </section>
+        }
+        </>
+    }
+}
+
+/// Marks the page's root element for embed mode (`data-embed`, `data-panels`,
+/// `data-controls`, `data-theme`), so the stylesheet drops the chrome before the first
+/// frame on every page.
+pub fn mark_embed() {
+    let embed = share::embed_opts();
+    if let Some(root) = gloo_utils::document().document_element() {
+        if embed.on {
+            let _ = root.set_attribute("data-embed", "1");
+            let _ = root.set_attribute("data-panels", &embed.panels.join(" "));
+            let controls = match embed.controls {
+                crate::view::embed::Controls::Full => "full",
+                crate::view::embed::Controls::Minimal => "minimal",
+                crate::view::embed::Controls::None => "none",
+            };
+            let _ = root.set_attribute("data-controls", controls);
+        }
+        if !embed.theme.attr().is_empty() {
+            let _ = root.set_attribute("data-theme", embed.theme.attr());
+        }
+    }
+}
