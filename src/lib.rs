@@ -7,8 +7,9 @@
 pub mod sim;
 pub mod view;
 
-/// The CLI's commands, as a library so they are unit-testable; only `ringlab-cli` uses them,
-/// so they never reach the browser bundle.
+/// The CLI's commands, as a library so they are unit-testable; native only, so none of it
+/// is even compiled for the browser.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 
 #[cfg(target_arch = "wasm32")]

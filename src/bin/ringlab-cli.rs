@@ -1,10 +1,19 @@
 //! ringlab-cli: the native, headless face of the same simulation engine.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use std::process::ExitCode;
 
+#[cfg(not(target_arch = "wasm32"))]
 use ringlab::cli::{self, CliError, HELP};
 
+/// The CLI is native: a wasm32 build of this binary (`--all-targets`) only says so.
+#[cfg(target_arch = "wasm32")]
+fn main() -> ExitCode {
+    ExitCode::from(2)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
@@ -63,6 +72,7 @@ fn main() -> ExitCode {
 }
 
 /// One line on stderr and the error's exit code, or success.
+#[cfg(not(target_arch = "wasm32"))]
 fn report(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,

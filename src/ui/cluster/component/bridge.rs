@@ -4,6 +4,7 @@
 //! only moves strings). Replies go to the sender's origin, never `*`.
 
 use gloo_events::EventListener;
+use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
@@ -46,9 +47,13 @@ impl Bridge {
     }
 }
 
-/// Posts `text` (JSON) as an object to `target` at `origin`.
+/// Posts `text` (JSON) as a plain object to `target` at `origin`; serde-wasm-bindgen builds
+/// the JavaScript value (maps as objects, as the host page reads them).
 fn post(target: &JsValue, text: &str, origin: &str) {
-    let Ok(data) = js_sys::JSON::parse(text) else {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let Ok(data) = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else {
         return;
     };
     let Ok(f) = js_sys::Reflect::get(target, &"postMessage".into()) else {
@@ -172,11 +177,12 @@ impl ClusterLab {
                         return;
                     };
                     let data = e.data();
+                    // A host may send JSON text or an object; serde-wasm-bindgen reads an
+                    // object into a JSON value, which the one validator then checks.
                     let text = match data.as_string() {
                         Some(s) => s,
-                        None => js_sys::JSON::stringify(&data)
-                            .ok()
-                            .and_then(|s| s.as_string())
+                        None => serde_wasm_bindgen::from_value::<serde_json::Value>(data)
+                            .map(|v| v.to_string())
                             .unwrap_or_default(),
                     };
                     let source: JsValue = e.source().map_or(JsValue::NULL, Into::into);
