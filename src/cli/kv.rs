@@ -144,7 +144,9 @@ pub fn run(opts: &Opts, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
             }
         }
         if let Some(m) = &opts.marker {
+            // A driver waits for the marker before sending the next line: flush it now.
             writeln!(out, "{m}").map_err(wr)?;
+            out.flush().map_err(wr)?;
         }
     }
     out.flush().map_err(wr)

@@ -1,6 +1,6 @@
 //! The subset of ZooKeeper 3.8 the lock recipe relies on, as a pure state machine: a tree of
-//! znodes with persistent, ephemeral and sequential nodes, the parent's `cversion` as the
-//! sequence number, zxids (every write request takes one, failed ones too), and `stat`.
+//! znodes with persistent, ephemeral and sequential nodes (numbered by the parent's count of
+//! children ever created), `cversion`, zxids (every write request takes one, failed ones too), and `stat`.
 //! Replies are printed as `zkCli.sh` prints them (stdout and stderr merged).
 //!
 //! One client session is modelled (`zkCli`'s own): its ephemeral nodes live as long as it
@@ -29,6 +29,9 @@ struct Node {
     mzxid: i64,
     pzxid: i64,
     cversion: i32,
+    /// Children ever created: the next sequence number. A real server shows deletes in
+    /// `cversion` but numbers sequential children by creates only (measured on 3.8.0).
+    creates: i32,
     version: i32,
     ephemeral: i64,
     children: BTreeSet<String>,
@@ -44,6 +47,7 @@ impl Node {
             mzxid: zxid,
             pzxid: zxid,
             cversion: 0,
+            creates: 0,
             version: 0,
             ephemeral,
             children: BTreeSet::new(),
@@ -162,11 +166,11 @@ impl Zk {
             },
             [] => String::new(),
             [cmd, ..] if ["create", "delete", "ls", "get", "stat"].contains(cmd) => {
-                USAGE.trim_end().to_string()
+                USAGE.trim_end_matches('\n').to_string()
             }
             [cmd, ..] => format!(
                 "{}\nCommand not found: Command not found {cmd}",
-                USAGE.trim_end()
+                USAGE.trim_end_matches('\n')
             ),
         }
     }
@@ -200,7 +204,7 @@ impl Zk {
             }
         }
         let Some(path) = pos.first().copied() else {
-            return USAGE.trim_end().to_string();
+            return USAGE.trim_end_matches('\n').to_string();
         };
         if let Err(e) = validate(path, seq) {
             return e;
@@ -218,7 +222,7 @@ impl Zk {
             return format!("Ephemerals cannot have children: {path}");
         }
         let actual = if seq {
-            format!("{path}{:010}", p.cversion)
+            format!("{path}{:010}", p.creates)
         } else {
             path.to_string()
         };
@@ -231,6 +235,7 @@ impl Zk {
         if let Some(p) = self.nodes.get_mut(&parent) {
             p.children.insert(name_of(&actual).to_string());
             p.cversion += 1;
+            p.creates += 1;
             p.pzxid = zxid;
         }
         format!("Created {actual}")
@@ -273,17 +278,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sequence_numbers_come_from_the_parents_cversion_which_deletes_bump_too() {
+    fn sequence_numbers_count_creates_while_cversion_counts_deletes_too() {
         let mut z = Zk::new();
         assert_eq!(z.exec("create /lk"), "Created /lk");
         assert_eq!(z.exec("create -e -s /lk/n- a"), "Created /lk/n-0000000000");
         assert_eq!(z.exec("delete /lk/n-0000000000"), "");
-        assert_eq!(z.exec("create -s -e /lk/n-"), "Created /lk/n-0000000002");
-        assert_eq!(z.exec("ls /lk"), "[n-0000000002]");
-        assert_eq!(z.exec("get /lk/n-0000000002"), "null");
+        assert_eq!(z.exec("create -s -e /lk/n-"), "Created /lk/n-0000000001");
+        assert_eq!(z.exec("ls /lk"), "[n-0000000001]");
+        assert_eq!(z.exec("get /lk/n-0000000001"), "null");
         assert_eq!(
-            z.exec("create /lk/n-0000000002/c"),
-            "Ephemerals cannot have children: /lk/n-0000000002/c"
+            z.exec("create /lk/n-0000000001/c"),
+            "Ephemerals cannot have children: /lk/n-0000000001/c"
         );
         assert_eq!(z.exec("delete /lk"), "Node not empty: /lk");
         let stat = z.exec("stat /lk");
