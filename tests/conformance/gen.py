@@ -3,7 +3,8 @@
 Untimed scripts never wait, so every expiry they set is far (>= 100 s) in the future, and
 no two of their TTLs are equal (a `PEXPIRE … GT` against an equal TTL would depend on the
 milliseconds that pass between commands on the real server). Timed
-scripts (`ADVANCE`) keep every deadline well away from every check: Redis TTLs are odd
+scripts (`ADVANCE`) keep every deadline well away from every check (an untimed etcd script
+revokes a short lease at once, since real time passes during the whole run): Redis TTLs are odd
 multiples of 500 ms and waits whole seconds (a 500 ms margin); etcd leases (2 s, reaped
 every 500 ms by the server) are checked 1 s after a grant or keep-alive, or 4 s later.
 """
@@ -122,7 +123,12 @@ def etcd_script(rng, sid, timed):
             lines.append(f"del {k}")
         elif r < 0.56:
             leases += 1
-            lines.append(f"lease grant {rng.choice([1, 5, 60, 600])}")
+            ttl = rng.choice([0, 1, 3600, 86400, 86400])
+            lines.append(f"lease grant {ttl}")
+            if ttl < 3600:
+                # A short lease would expire on the real server while the run goes on (the
+                # simulation's time stands still without ADVANCE): revoke it at once.
+                lines.append(f"lease revoke $L{leases}")
         elif r < 0.62 and leases:
             lines.append(f"lease revoke $L{rng.randint(1, leases)}")
         elif r < 0.68 and leases:

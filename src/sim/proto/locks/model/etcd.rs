@@ -296,18 +296,17 @@ impl Etcd {
                 }
             }
         }
-        for b in &branches {
-            for o in b {
-                if let Op::Put(_, _, l) = o {
-                    if *l != 0 && !self.leases.contains_key(l) {
-                        return err(NOT_FOUND);
-                    }
-                }
-            }
-        }
         let ok = cmps.iter().all(|c| self.compare(c));
         let [then, otherwise] = branches;
         let ops = if ok { then } else { otherwise };
+        // etcd checks the leases of the puts on the chosen branch only (`checkRequests` walks
+        // the compare path): a revoked lease in the other branch is no error.
+        let missing = ops
+            .iter()
+            .any(|o| matches!(o, Op::Put(_, _, l) if *l != 0 && !self.leases.contains_key(l)));
+        if missing {
+            return err(NOT_FOUND);
+        }
         let rev = bump(self.rev);
         let mut wrote = false;
         let mut lines = vec![String::from(if ok { "SUCCESS" } else { "FAILURE" })];
@@ -477,5 +476,19 @@ mod tests {
             .exec("frob")
             .starts_with("Error: unknown command \"frob\" for \"etcdctl\""));
         assert_eq!(e.exec("del a"), "0");
+        // A lease that does not exist matters only on the branch taken.
+        let gone = format!("{:x}", LEASE_ID_BASE + 99);
+        assert_eq!(
+            e.exec(&format!(
+                "txn create(\"a\") = \"0\" | put a 1 | put --lease={gone} a 2"
+            )),
+            "SUCCESS\n\nOK"
+        );
+        assert_eq!(
+            e.exec(&format!(
+                "txn create(\"a\") = \"0\" | put a 1 | put --lease={gone} a 2"
+            )),
+            "Error: etcdserver: requested lease not found"
+        );
     }
 }
