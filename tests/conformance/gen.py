@@ -176,7 +176,8 @@ def zk_script(rng, sid):
         elif r < 0.7:
             lines.append(rng.choice(["delete $LAST", f"delete {base}", f"delete {base}/{name}"]))
         elif r < 0.82:
-            lines.append(rng.choice(["stat $LAST", f"stat {base}"]))
+            lines.append(rng.choice(["stat $LAST", f"stat {base}", "stat -w $LAST", f"stat -w {base}/{name}",
+                                     f"ls -w {base}", "get -w $LAST"]))
         elif r < 0.9:
             lines.append(f"create {base}/{name}")
         elif r < 0.95:

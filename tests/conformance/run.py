@@ -235,7 +235,7 @@ class ZkReal:
     marker command (`ls /zookeeper`, which scripts never send)."""
 
     NOISE = re.compile(r"^(\d{4}-\d\d-\d\d |SLF4J|Connecting to |Welcome to ZooKeeper|JLine support|"
-                       r"WATCHER::|WatchedEvent )")
+                       r"WATCHER::|WatchedEvent state:SyncConnected type:None )")
 
     def __init__(self, port):
         self.p = subprocess.Popen([ZKCLI, "-server", f"127.0.0.1:{port}"], stdin=subprocess.PIPE,
@@ -253,18 +253,28 @@ class ZkReal:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
 
-    def run(self, line):
+    def run(self, line, events=0):
+        """The reply to `line`; waits up to 3 s more for `events` watch events, which zkCli's
+        event thread may print after the marker's reply."""
         self.p.stdin.write(line + "\nls /zookeeper\n")
         self.p.stdin.flush()
         out = []
+        marked = False
         while True:
-            got = self.lines.get(timeout=30)
+            try:
+                got = self.lines.get(timeout=3 if marked else 30)
+            except queue.Empty:
+                if marked:
+                    return "\n".join(out)
+                raise
             if got is None:
                 raise RuntimeError("zkCli.sh exited")
             if got == "[config, quota]":
-                return "\n".join(out)
-            if got.strip() and not self.NOISE.match(got):
+                marked = True
+            elif got.strip() and not self.NOISE.match(got):
                 out.append(got)
+            if marked and sum("WatchedEvent" in x for x in out) >= events:
+                return "\n".join(out)
 
     def close(self):
         try:
@@ -297,14 +307,19 @@ def same(flavor, cmd, real, sim):
 
 
 def zk_norm(text):
-    out = []
+    """Wall-clock times out, session ids as a class, watch events (printed by zkCli's event
+    thread, so in no fixed order with the reply) sorted after the reply."""
+    out, events = [], []
     for line in text.split("\n"):
-        if line.startswith(("ctime = ", "mtime = ")):
+        if line.startswith(("ctime = ", "mtime = ")) or not line.strip() or line == "WATCHER::":
+            continue
+        if line.startswith("WatchedEvent "):
+            events.append(line)
             continue
         if line.startswith("ephemeralOwner = ") and line != "ephemeralOwner = 0x0":
             line = "ephemeralOwner = <session>"
         out.append(line)
-    return "\n".join(out)
+    return "\n".join(out + sorted(events))
 
 
 class Side:
@@ -328,7 +343,7 @@ class Side:
         m = re.match(r"lease ([0-9a-f]{16}) granted", reply)
         if m:
             self.leases.append(m.group(1))
-        m = re.match(r"Created (\S+)", reply)
+        m = re.search(r"^Created (\S+)", reply, re.M)  # (a watch event may come first)
         if m:
             self.created.append(m.group(1))
 
@@ -379,8 +394,11 @@ def run_stepwise(flavor, real, sim, script, seed, idx, stats, save=True):
             time.sleep(int(line.split()[1]) / 1000.0)
             sim.run(line)
             continue
-        r = real(rs.subst(line))
         s = sim.run(ss.subst(line))
+        if flavor == "zookeeper":
+            r = real(rs.subst(line), s.count("WatchedEvent"))
+        else:
+            r = real(rs.subst(line))
         rs.learn(r)
         ss.learn(s)
         stats.commands += 1

@@ -4,7 +4,7 @@
 //! Replies are printed as `zkCli.sh` prints them (stdout and stderr merged).
 //!
 //! One client session is modelled (`zkCli`'s own): its ephemeral nodes live as long as it
-//! does. The lab's coordination server ([`super::super::seq`]) finds a waiter's predecessor
+//! does; its one-shot watches (`ls -w`, `get -w`, `stat -w`) print zkCli's `WATCHER::` lines. The lab's coordination server ([`super::super::seq`]) finds a waiter's predecessor
 //! with [`predecessor`], the rule this module's `ls` order makes visible.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,6 +62,10 @@ pub struct Zk {
     nodes: BTreeMap<String, Node>,
     zxid: i64,
     now: i64,
+    /// One-shot watches of the session (`get -w`/`stat -w` on a node, `stat -w` on a missing
+    /// path, `ls -w`): fired once by the next matching change, then gone.
+    data_watches: BTreeSet<String>,
+    child_watches: BTreeSet<String>,
 }
 
 impl Default for Zk {
@@ -117,6 +121,8 @@ impl Zk {
             nodes,
             zxid: 1,
             now: 0,
+            data_watches: BTreeSet::new(),
+            child_watches: BTreeSet::new(),
         }
     }
 
@@ -137,32 +143,66 @@ impl Zk {
         self.zxid
     }
 
-    /// Runs one command line in zkCli's syntax and returns what zkCli prints.
+    /// Runs one command line in zkCli's syntax and returns what zkCli prints, followed by
+    /// the watch events the command fired (zkCli's `WATCHER::` blocks).
     pub fn exec(&mut self, line: &str) -> String {
-        let args: Vec<&str> = line.split_whitespace().collect();
+        let mut events = Vec::new();
+        let mut out = self.exec_inner(line, &mut events);
+        for (kind, path) in events {
+            out.push_str(&format!(
+                "\n\nWATCHER::\n\nWatchedEvent state:SyncConnected type:{kind} path:{path}"
+            ));
+        }
+        out
+    }
+
+    fn exec_inner(&mut self, line: &str, events: &mut Vec<(&'static str, String)>) -> String {
+        let mut args: Vec<&str> = line.split_whitespace().collect();
+        let reader = matches!(args.first(), Some(&("ls" | "get" | "stat")));
+        let watch = reader && args.get(1) == Some(&"-w");
+        if watch {
+            args.remove(1);
+        }
         match args.as_slice() {
-            ["create", rest @ ..] => self.create(rest),
-            ["delete", path] => self.delete(path),
+            ["create", rest @ ..] => self.create(rest, events),
+            ["delete", path] => self.delete(path, events),
             ["ls", path] => match validate(path, false) {
                 Err(e) => e,
                 Ok(()) => match self.children(path) {
-                    Some(c) => format!("[{}]", c.join(", ")),
+                    Some(c) => {
+                        if watch {
+                            self.child_watches.insert(path.to_string());
+                        }
+                        format!("[{}]", c.join(", "))
+                    }
                     None => format!("Node does not exist: {path}"),
                 },
             },
             ["get", path] => match validate(path, false) {
                 Err(e) => e,
                 Ok(()) => match self.nodes.get(*path) {
-                    Some(n) => n.data.clone().unwrap_or_else(|| "null".into()),
+                    Some(n) => {
+                        let data = n.data.clone().unwrap_or_else(|| "null".into());
+                        if watch {
+                            self.data_watches.insert(path.to_string());
+                        }
+                        data
+                    }
                     None => format!("Node does not exist: {path}"),
                 },
             },
             ["stat", path] => match validate(path, false) {
                 Err(e) => e,
-                Ok(()) => match self.nodes.get(*path) {
-                    Some(n) => self.stat(n),
-                    None => format!("Node does not exist: {path}"),
-                },
+                Ok(()) => {
+                    // `exists` with a watch registers it even for a missing node.
+                    if watch {
+                        self.data_watches.insert(path.to_string());
+                    }
+                    match self.nodes.get(*path) {
+                        Some(n) => self.stat(n),
+                        None => format!("Node does not exist: {path}"),
+                    }
+                }
             },
             [] => String::new(),
             [cmd, ..] if ["create", "delete", "ls", "get", "stat"].contains(cmd) => {
@@ -193,7 +233,7 @@ impl Zk {
         .join("\n")
     }
 
-    fn create(&mut self, rest: &[&str]) -> String {
+    fn create(&mut self, rest: &[&str], events: &mut Vec<(&'static str, String)>) -> String {
         let (mut seq, mut eph) = (false, false);
         let mut pos = Vec::new();
         for a in rest {
@@ -238,10 +278,16 @@ impl Zk {
             p.creates += 1;
             p.pzxid = zxid;
         }
+        if self.data_watches.remove(&actual) {
+            events.push(("NodeCreated", actual.clone()));
+        }
+        if self.child_watches.remove(&parent) {
+            events.push(("NodeChildrenChanged", parent));
+        }
         format!("Created {actual}")
     }
 
-    fn delete(&mut self, path: &str) -> String {
+    fn delete(&mut self, path: &str, events: &mut Vec<(&'static str, String)>) -> String {
         if let Err(e) = validate(path, false) {
             return e;
         }
@@ -260,6 +306,15 @@ impl Zk {
             p.children.remove(name_of(path));
             p.cversion += 1;
             p.pzxid = zxid;
+        }
+        // One event per path and kind: every watch of this session shares zkCli's watcher.
+        let data = self.data_watches.remove(path);
+        if self.child_watches.remove(path) | data {
+            events.push(("NodeDeleted", path.to_string()));
+        }
+        let parent = parent_of(path).to_string();
+        if self.child_watches.remove(&parent) {
+            events.push(("NodeChildrenChanged", parent));
         }
         String::new()
     }
@@ -295,6 +350,17 @@ mod tests {
         assert!(stat.contains("cversion = 3\n"), "{stat}");
         assert!(stat.starts_with("cZxid = 0x2\n"), "{stat}");
         assert_eq!(predecessor([0, 2, 5], 5), Some(2));
+        // The predecessor watch: one event when the node ahead goes, none afterwards.
+        z.exec("create -e -s /lk/n- b");
+        assert!(z
+            .exec("stat -w /lk/n-0000000001")
+            .contains("numChildren = 0"));
+        let fired = z.exec("delete /lk/n-0000000001");
+        assert_eq!(
+            fired,
+            "\n\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDeleted path:/lk/n-0000000001"
+        );
+        assert_eq!(z.exec("create -e -s /lk/n- c"), "Created /lk/n-0000000003");
         assert_eq!(predecessor([0, 2, 5], 0), None);
     }
 }
