@@ -379,8 +379,11 @@ def fail(flavor, seed, idx, script, cmd, real, sim, save=True):
     if save:
         os.makedirs(FIXTURES, exist_ok=True)
         path = os.path.join(FIXTURES, name)
+        at = script.index(cmd)
         with open(path, "w") as f:
-            f.write(f"# {flavor}: found by seed {seed}, script {idx}; real {real!r}, simulated {sim!r}\n")
+            f.write(f"# {flavor}: found by seed {seed}, script {idx}; simulated then: {json.dumps(sim)}\n")
+            # tests/conformance_fixtures.rs checks the model now prints what the server did.
+            f.write(f"# line: {at + 1}\n# real: {json.dumps(real)}\n")
             f.write("\n".join(script) + "\n")
         print(f"  saved as regression fixture tests/fixtures/conformance/{name}")
     raise Mismatch()
