@@ -545,7 +545,7 @@ def main():
                 status = "DIFFER"
                 failed.append(f)
             secs = time.monotonic() - st.started
-            print(f"conformance: {f}: {st.scripts} scripts ({st.fixtures} fixtures), {st.commands} commands compared, "
+            print(f"conformance: {f}: {st.scripts} scripts (incl. {st.fixtures} fixtures), {st.commands} commands compared, "
                   f"seed {a.seed}, {secs:.1f} s: {status}", flush=True)
     if failed:
         print(f"conformance: FAILED for {', '.join(failed)}")
