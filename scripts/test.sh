@@ -9,7 +9,7 @@
 # Layers: fmt clippy-host clippy-wasm test-native conformance test-wasm build size e2e
 # Counting: every individual test of cargo test (native), cargo test --target wasm32 and the
 # Playwright e2e files counts one, every flavor of the conformance layer (redis, etcd,
-# zookeeper, recipes) counts one; every check layer (setup, fmt, clippy-host, clippy-wasm,
+# zookeeper, recipes, traces) counts one; every check layer (setup, fmt, clippy-host, clippy-wasm,
 # build, size) counts one. A test layer that fails without reporting a failed test (e.g. it
 # does not compile) counts one failure. Logs: target/test-logs/<layer>.log.
 set -uo pipefail

@@ -6,10 +6,11 @@ regression fixtures in tests/fixtures/conformance/, then generates seeded random
 scripts, runs each command against the real server (through its own client: redis-cli
 --no-raw, etcdctl, zkCli.sh) and against `ringlab-cli kv` (the lab's models), and stops at the
 first differing reply, printing the seed, the script and both replies, and saving the script
-as a new fixture. Then it replays the lock recipes' command sequences (recipes.py).
+as a new fixture. Then it replays the lock recipes' command sequences (recipes.py) and the
+lab's own Redis lock runs with their decisions (traces.py).
 
-    python3 tests/conformance/run.py [--flavor redis|etcd|zookeeper]... [--seed N]
-        [--scripts N] [--timed N] [--cli PATH]
+    python3 tests/conformance/run.py [--flavor redis|etcd|zookeeper|recipes|traces]...
+        [--seed N] [--scripts X] [--cli PATH]
 
 What is compared exactly and what only by class (timing):
 - Redis `PTTL`: both must be -2, both -1, or both >= 0 with the real value at most 1,000 ms
@@ -514,16 +515,17 @@ def conform_zk(servers, cli, seed, n, stats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--flavor", action="append", choices=["redis", "etcd", "zookeeper", "recipes"])
+    ap.add_argument("--flavor", action="append", choices=["redis", "etcd", "zookeeper", "recipes", "traces"])
     ap.add_argument("--seed", type=int, default=int(os.environ.get("CONFORMANCE_SEED", "1")))
     ap.add_argument("--scripts", type=float, default=float(os.environ.get("CONFORMANCE_SCALE", "1")),
                     help="multiplier of the default script counts")
     ap.add_argument("--cli", default=os.environ.get("RINGLAB_CLI", os.path.join(ROOT, "target", "debug", "ringlab-cli")))
     a = ap.parse_args()
-    flavors = a.flavor or ["redis", "etcd", "zookeeper", "recipes"]
+    flavors = a.flavor or ["redis", "etcd", "zookeeper", "recipes", "traces"]
     counts = {"redis": (3000, 6), "etcd": (2000, 2), "zookeeper": (2000, 0)}
     failed = []
     import recipes  # (imports this file as `run`: its Mismatch is a second class)
+    import traces
 
     with Servers() as servers:
         for f in flavors:
@@ -531,6 +533,8 @@ def main():
             try:
                 if f == "recipes":
                     recipes.run_all(servers, a.cli, st)
+                elif f == "traces":
+                    traces.run_all(servers, a.cli, st)
                 else:
                     n, t = counts[f]
                     n = max(1, int(n * a.scripts))
