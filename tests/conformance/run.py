@@ -36,6 +36,7 @@ import time
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True  # (no __pycache__ in the source tree)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "conformance")

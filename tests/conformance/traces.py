@@ -22,6 +22,16 @@ rest of the run by the wait; a step the lab decides while a lease lives must com
 50 ms before the real key's expiry, or the replay reports the scenario as too tight to
 replay. Scenarios with crashes, failover or clock jumps are not replayable on one real server
 (no clock or crash control), so only the single-server ones are listed.
+
+The ZooKeeper scenarios (`zk-queue`: predecessor watches, `zk-herd`: every waiter watches all
+children) replay the same way on one real ZooKeeper through one zkCli session: each create
+becomes `create -e -s …/lock- client`, whose number must be the lab's token minus one (the
+lab numbers a lock's nodes from 1, ZooKeeper from 0, both counting creates only); each check
+becomes `ls` of the lock (the lab's live nodes, in order) and, for a waiter, `stat -w` on the
+predecessor the lab named (`ls -w` on the lock in the herd); each delete (by release or
+session expiry) becomes `delete`, and must fire the watch events the lab fired: one
+`NodeDeleted` for the predecessor watch, one `NodeChildrenChanged` for the herd (all of the
+lab's herd watches share one session here, so their wake-ups count once per change).
 """
 
 import json
@@ -30,7 +40,7 @@ import threading
 import time
 
 import gen
-from run import Mismatch, RedisReal, Sim
+from run import Mismatch, RedisReal, Sim, ZkReal, zk_norm
 
 SCENARIOS = ["lock-gc-unfenced", "lock-gc-fenced", "release-blind", "lock-deadlock"]
 LOCK_REQ = ("acquire", "renew", "release")
@@ -168,3 +178,129 @@ def run_all(servers, cli, stats):
     stats.commands += sum(counts)
     if errors:
         raise Mismatch()
+    zk_run_all(servers, cli, stats)
+
+
+ZK_SCENARIOS = ["zk-queue", "zk-herd"]
+ZK_REQ = ("create", "check", "delete")
+
+
+def zk_steps(evs):
+    """Each coordination server step: a create/check/delete delivery or a session timer."""
+    out, cur = [], {}
+    for e in evs:
+        node, kind = e["node"], e["kind"]
+        p = e["fields"].get("payload", {}) if kind in ("deliver", "send") else {}
+        starts = (kind == "deliver" and p.get("type") in ZK_REQ) or (
+            kind == "timer" and e["fields"]["timer"].get("timer") == "session")
+        if starts:
+            cur[node] = {"t": e["t"], "head": e, "evs": []}
+            out.append(cur[node])
+        elif node in cur and e["t"] == cur[node]["t"] and kind in ("node_create", "node_delete", "send",
+                                                                     "session_expire"):
+            cur[node]["evs"].append(e)
+        elif node in cur and kind in ("deliver", "timer"):
+            del cur[node]
+    return out
+
+
+def zk_commands(evs, prefix):
+    """(command, expected normalised reply) pairs for one zk scenario's lab trace."""
+    base = f"/{prefix}"
+    live = {}  # res -> sorted live lab seqs
+    setup = [(f"create {base}", f"Created {base}")]
+    cmds = []
+
+    def path(res, seq):
+        return f"{base}/{res}/lock-{seq - 1:010d}"
+
+    watched_all = set()
+    for st in zk_steps(evs):
+        head = st["head"]
+        fired = [e["fields"]["payload"] for e in st["evs"]
+                 if e["kind"] == "send" and e["fields"]["payload"].get("type") == "fired"]
+        if head["kind"] == "timer":
+            for e in st["evs"]:
+                if e["kind"] == "node_delete":
+                    f = e["fields"]
+                    cmds.append(("delete", f["res"], f["seq"], fired))
+            continue
+        p = head["fields"]["payload"]
+        res = p["res"]
+        if res not in live:
+            live[res] = []
+            setup.append((f"create {base}/{res}", f"Created {base}/{res}"))
+        if p["type"] == "create":
+            made = [e["fields"] for e in st["evs"] if e["kind"] == "node_create"]
+            if made:
+                cmds.append(("create", res, made[0]["seq"], fired, head["fields"]["from"]))
+        elif p["type"] == "check":
+            ans = next(e["fields"]["payload"] for e in st["evs"]
+                       if e["kind"] == "send" and e["fields"]["payload"].get("type") == "standing")
+            cmds.append(("check", res, p["seq"], ans["pred"], p.get("all", False)))
+        elif p["type"] == "delete":
+            gone = [e["fields"] for e in st["evs"] if e["kind"] == "node_delete"]
+            cmds.append(("delete", res, p["seq"], fired) if gone else ("missing", res, p["seq"]))
+    # Turn the abstract steps into zkCli lines with the replies the lab implies.
+    out = list(setup)
+    for c in cmds:
+        kind, res = c[0], c[1]
+        if kind == "create":
+            seq, fired, who = c[2], c[3], c[4]
+            live[res].append(seq)
+            want = f"Created {path(res, seq)}"
+            if fired and res in watched_all:
+                want += f"\nWatchedEvent state:SyncConnected type:NodeChildrenChanged path:{base}/{res}"
+                watched_all.discard(res)
+            out.append((f"create -e -s {base}/{res}/lock- {who}", want))
+        elif kind == "check":
+            seq, pred, herd = c[2], c[3], c[4]
+            names = ", ".join(f"lock-{s - 1:010d}" for s in sorted(live[res]))
+            if pred and herd:
+                out.append((f"ls -w {base}/{res}", f"[{names}]"))
+                watched_all.add(res)
+            else:
+                out.append((f"ls {base}/{res}", f"[{names}]"))
+            below = [s for s in live[res] if s < seq]
+            if (max(below) if below and seq in live[res] else 0) != pred:
+                raise RuntimeError(f"lab predecessor {pred} of {seq} disagrees with its own live list")
+            if pred and not herd:
+                out.append((f"stat -w {path(res, pred)}", None))
+        elif kind == "delete":
+            seq, fired = c[2], c[3]
+            live[res].remove(seq)
+            ev = []
+            if any(f["gone"] == seq for f in fired) and not (res in watched_all):
+                ev.append(f"WatchedEvent state:SyncConnected type:NodeDeleted path:{path(res, seq)}")
+            if fired and res in watched_all:
+                ev.append(f"WatchedEvent state:SyncConnected type:NodeChildrenChanged path:{base}/{res}")
+                watched_all.discard(res)
+            out.append((f"delete {path(res, seq)}", "\n".join(sorted(ev))))
+        else:
+            out.append((f"delete {path(res, c[2])}", f"Node does not exist: {path(res, c[2])}"))
+    return out
+
+
+def zk_run_all(servers, cli, stats):
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    real = ZkReal(servers.zookeeper())
+    try:
+        for name in ZK_SCENARIOS:
+            evs = lab_events(cli, os.path.join(root, "static", "scenarios", f"{name}.json"))
+            sim = Sim(cli, "zookeeper")
+            try:
+                for line, want in zk_commands(evs, "tr-" + name):
+                    s = sim.run(line)
+                    r = real.run(line, s.count("WatchedEvent"))
+                    stats.commands += 1
+                    rn, sn = zk_norm(r), zk_norm(s)
+                    ok = rn == sn and (want is None and rn.startswith("cZxid") or rn == want)
+                    if not ok:
+                        print(f"\nconformance: trace {name}: {line!r}: lab {want!r}, real {rn!r}, model {sn!r}")
+                        raise Mismatch()
+            finally:
+                sim.close()
+            stats.scripts += 1
+    finally:
+        real.close()
