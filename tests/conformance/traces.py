@@ -21,7 +21,9 @@ out, the replay waits until the real key is at least 100 ms past its expiry and 
 rest of the run by the wait; a step the lab decides while a lease lives must come at least
 50 ms before the real key's expiry, or the replay reports the scenario as too tight to
 replay. Scenarios with crashes, failover or clock jumps are not replayable on one real server
-(no clock or crash control), so only the single-server ones are listed.
+(no clock or crash control), so only the single-server ones are listed. `etcd-partition`
+replays too: the partition only silences c1, which the replay renders by c1 never renewing
+its lease (see etcd_run_all).
 
 The ZooKeeper scenarios (`zk-queue`: predecessor watches, `zk-herd`: every waiter watches all
 children) replay the same way on one real ZooKeeper through one zkCli session: each create
@@ -40,7 +42,7 @@ import threading
 import time
 
 import gen
-from run import Mismatch, RedisReal, Sim, ZkReal, zk_norm
+from run import EtcdReal, Mismatch, RedisReal, Side, Sim, ZkReal, zk_norm
 
 SCENARIOS = ["lock-gc-unfenced", "lock-gc-fenced", "release-blind", "lock-deadlock"]
 LOCK_REQ = ("acquire", "renew", "release")
@@ -179,19 +181,20 @@ def run_all(servers, cli, stats):
     if errors:
         raise Mismatch()
     zk_run_all(servers, cli, stats)
+    etcd_run_all(servers, cli, stats)
 
 
 ZK_SCENARIOS = ["zk-queue", "zk-herd"]
 ZK_REQ = ("create", "check", "delete")
 
 
-def zk_steps(evs):
-    """Each coordination server step: a create/check/delete delivery or a session timer."""
+def zk_steps(evs, req=ZK_REQ):
+    """Each coordination server step: a delivery of one of `req` or a session timer."""
     out, cur = [], {}
     for e in evs:
         node, kind = e["node"], e["kind"]
         p = e["fields"].get("payload", {}) if kind in ("deliver", "send") else {}
-        starts = (kind == "deliver" and p.get("type") in ZK_REQ) or (
+        starts = (kind == "deliver" and p.get("type") in req) or (
             kind == "timer" and e["fields"]["timer"].get("timer") == "session")
         if starts:
             cur[node] = {"t": e["t"], "head": e, "evs": []}
@@ -304,3 +307,105 @@ def zk_run_all(servers, cli, stats):
             stats.scripts += 1
     finally:
         real.close()
+
+
+def etcd_run_all(servers, cli, stats):
+    """`etcd-partition` on a real etcd: sessions are leases (the lab's 1 s TTL becomes etcd's
+    2 s minimum), pings are `keep-alive --once`, a lock node is a key under the lock created
+    by a `create == 0` transaction with the session's lease, its token the create revision
+    (the lab's token + 1: a fresh etcd starts at revision 1, the lab at 0; both take one per
+    create and delete). Where the lab expires a session, the replay waits until the real lease
+    has surely gone (its TTL + 700 ms; etcd reaps every 500 ms), keeping the other sessions
+    alive meanwhile, and checks the key is gone."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    name = "etcd-partition"
+    evs = lab_events(cli, os.path.join(root, "static", "scenarios", f"{name}.json"))
+    real = EtcdReal(servers.etcd())
+    sim = Sim(cli, "etcd")
+    rs, ss = Side(), Side()
+    lease_of, keep_v, key_of = {}, {}, {}
+    ttl_ms = 2000
+    start = time.monotonic()
+    state = {"shift": 0, "sim_now": 0, "n": 0}
+
+    def do(vt, line, want):
+        target = start + vt / 1000.0
+        now = time.monotonic()
+        if target > now:
+            time.sleep(target - now)
+        sim.run(f"ADVANCE {max(0, vt - state['sim_now'])}")
+        state["sim_now"] = max(state["sim_now"], vt)
+        s_ = sim.run(ss.subst(line))
+        r = real.run(rs.subst(line))
+        rs.learn(r)
+        ss.learn(s_)
+        state["n"] += 1
+        rn, sn = rs.named(r), ss.named(s_)
+        if rn != sn or (want is not None and not rn.startswith(want)):
+            print(f"\nconformance: trace {name}: {line!r}: lab {want!r}, real {rn!r}, model {sn!r}")
+            raise Mismatch()
+        return rn
+
+    try:
+        for st in zk_steps(evs, ZK_REQ + ("open", "ping")):
+            head = st["head"]
+            t = st["t"]
+            vt = t + state["shift"]
+            if head["kind"] == "timer":
+                for e in st["evs"]:
+                    if e["kind"] != "node_delete":
+                        continue
+                    sid = next(x["fields"]["sid"] for x in st["evs"] if x["kind"] == "session_expire")
+                    until = keep_v[sid] + ttl_ms + 700
+                    # Keep the other sessions alive while the real lease runs out.
+                    while vt < until:
+                        vt = min(until, vt + 500)
+                        for other, lease in lease_of.items():
+                            if other != sid and other in keep_v:
+                                do(vt, f"lease keep-alive --once {lease}", "lease")
+                                keep_v[other] = vt
+                    state["shift"] = vt - t
+                    do(vt, f"get {key_of[(e['fields']['res'], e['fields']['seq'])]}", "")
+                    del keep_v[sid]
+                continue
+            p = head["fields"]["payload"]
+            sid = p.get("sid")
+            ans = [e["fields"]["payload"] for e in st["evs"] if e["kind"] == "send"]
+            if p["type"] == "open":
+                lease_of[sid] = f"$L{len(lease_of) + 1}"
+                do(vt, "lease grant 1", "lease")
+                keep_v[sid] = vt
+            elif p["type"] == "ping":
+                alive = any(a.get("type") == "pong" for a in ans)
+                do(vt, f"lease keep-alive --once {lease_of[sid]}", "lease" if alive else "Error")
+                if alive:
+                    keep_v[sid] = vt
+            elif p["type"] == "create":
+                made = [e["fields"] for e in st["evs"] if e["kind"] == "node_create"]
+                if made:
+                    key = f"tr/{p['res']}/{sid}"
+                    key_of[(p["res"], made[0]["seq"])] = key
+                    do(vt, f'txn create("{key}") = "0" | put --lease={lease_of[sid]} {key} {head["fields"]["from"]} | ',
+                       "SUCCESS")
+                    # The lab's token is the real create revision minus one.
+                    do(vt, f'txn create("{key}") = "{made[0]["seq"] + 1}" | get {key} | ', "SUCCESS")
+                keep_v[sid] = vt
+            elif p["type"] == "check":
+                standing = next(a for a in ans if a.get("type") == "standing")
+                pred = standing["pred"]
+                if pred:
+                    pkey = key_of[(p["res"], pred)]
+                    do(vt, f'txn create("{pkey}") = "{pred + 1}" | get {pkey} | ', "SUCCESS")
+                elif not standing.get("gone"):
+                    # The lowest node holds the lock: its key is there with the lab's token.
+                    mine = key_of[(p["res"], p["seq"])]
+                    do(vt, f'txn create("{mine}") = "{p["seq"] + 1}" | get {mine} | ', "SUCCESS")
+                keep_v[sid] = vt
+            elif p["type"] == "delete":
+                gone = any(e["kind"] == "node_delete" for e in st["evs"])
+                do(vt, f"del {key_of[(p['res'], p['seq'])]}", "1" if gone else "0")
+        stats.scripts += 1
+        stats.commands += state["n"]
+    finally:
+        sim.close()
