@@ -1,8 +1,8 @@
 """Seeded random command scripts for the conformance tests, one list of lines per script.
 
 Untimed scripts never wait, so every expiry they set is far (>= 100 s) in the future, and
-no two of their TTLs are equal (a `PEXPIRE … GT` against an equal TTL would depend on the
-milliseconds that pass between commands on the real server). Timed
+no two of their TTLs are within a second of each other (a `PEXPIRE … GT` against an equal
+TTL would depend on the milliseconds that pass between commands on the real server). Timed
 scripts (`ADVANCE`) keep every deadline well away from every check (an untimed etcd script
 revokes a short lease at once, since real time passes during the whole run): Redis TTLs are odd
 multiples of 500 ms and waits whole seconds (a 500 ms margin); etcd leases (2 s, reaped
@@ -18,7 +18,23 @@ def _word(rng, w):
     return w.lower() if rng.random() < 0.2 else w
 
 
-def redis_set(rng, k, v, timed):
+class Ttls:
+    """Distinct far TTLs for one untimed script: milliseconds end in 500, seconds are whole,
+    and each is 1 s from the others, so no `GT`/`LT` comparison can tie on either side."""
+
+    def __init__(self):
+        self.k = 0
+
+    def ms(self):
+        self.k += 1
+        return 100500 + 1000 * self.k
+
+    def secs(self):
+        self.k += 1
+        return 300 + self.k
+
+
+def redis_set(rng, k, v, timed, ttls):
     parts = [_word(rng, "SET"), k, v]
     opts = []
     c = rng.random()
@@ -34,9 +50,9 @@ def redis_set(rng, k, v, timed):
             opts.append(["EX", "100"])
     else:
         if e < 0.35:
-            opts.append(["PX", str(rng.choice([100000, 250000]))])
+            opts.append(["PX", str(ttls.ms())])
         elif e < 0.5:
-            opts.append(["EX", str(rng.choice([120, 1000]))])
+            opts.append(["EX", str(ttls.secs())])
         elif e < 0.55:
             opts.append(["KEEPTTL"])
     if rng.random() < 0.12:
@@ -47,7 +63,7 @@ def redis_set(rng, k, v, timed):
     elif bad < 0.06:
         opts.append(["PX", rng.choice(["0", "-5", "abc", "1.5", "007"])])
     elif bad < 0.08:
-        opts.append(["EX", "10"] if any(o[0] == "PX" for o in opts) else ["KEEPTTL", "PX", "100000"])
+        opts.append(["EX", "10"] if any(o[0] == "PX" for o in opts) else ["KEEPTTL", "PX", str(ttls.ms())])
     elif bad < 0.09:
         opts.append([rng.choice(["NXX", "PX"])])
     rng.shuffle(opts)
@@ -61,6 +77,7 @@ def redis_script(rng, sid, timed):
     vals = ["v1", "v2", "tok-3"]
     lines = []
     advances = 0
+    ttls = Ttls()
     for _ in range(rng.randint(3, 12 if not timed else 9)):
         k, v = rng.choice(keys), rng.choice(vals)
         r = rng.random()
@@ -69,7 +86,7 @@ def redis_script(rng, sid, timed):
             advances += 1
             continue
         if r < 0.3:
-            lines.append(redis_set(rng, k, v, timed))
+            lines.append(redis_set(rng, k, v, timed, ttls))
         elif r < 0.42:
             lines.append(f"{_word(rng, 'GET')} {k}")
         elif r < 0.5:
@@ -79,13 +96,13 @@ def redis_script(rng, sid, timed):
         elif r < 0.66:
             lines.append(f"{_word(rng, 'PTTL')} {k}")
         elif r < 0.76:
-            t = rng.choice([500, 1500]) if timed else rng.choice([150000, 300000, 0, -1])
+            t = rng.choice([500, 1500]) if timed else rng.choice([ttls.ms(), ttls.ms(), 0, -1])
             opt = rng.choice(["", "", " NX", " XX", " GT", " LT", " NX XX", " GT LT", " FOO"])
             lines.append(f"{_word(rng, 'PEXPIRE')} {k} {t}{opt}")
         elif r < 0.86:
             lines.append(f'EVAL "{RELEASE}" 1 {k} {v}')
         elif r < 0.93:
-            t = 1500 if timed else 200000
+            t = 1500 if timed else ttls.ms()
             lines.append(f'EVAL "{RENEW}" 1 {k} {v} {t}')
         elif r < 0.96:
             lines.append(rng.choice([f"LOCK {k}", "SETNXPX", f"GET {k} extra", "SET", f"EXISTS"]))

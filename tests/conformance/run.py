@@ -264,11 +264,11 @@ class ZkReal:
         marked = False
         while True:
             try:
-                got = self.lines.get(timeout=3 if marked else 30)
+                got = self.lines.get(timeout=3 if marked else 60)
             except queue.Empty:
                 if marked:
                     return "\n".join(out)
-                raise
+                raise RuntimeError(f"zkCli.sh printed no reply to {line!r} in 60 s (so far: {out!r})")
             if got is None:
                 raise RuntimeError("zkCli.sh exited")
             if got == "[config, quota]":
