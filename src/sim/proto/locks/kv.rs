@@ -396,7 +396,8 @@ impl KvServer {
         let e = self.table.entry_default(res);
         // `SET res value NX PX ttl`: refused while a live key exists (Redis's own rule).
         let live = e.holder.filter(|h| rules::live(Some(h.expires), now));
-        if let Some(h) = live.filter(|_| !rules::set_applies(Cond::Nx, live.is_some())) {
+        let refused = !rules::set_applies(Cond::Nx, live.is_some());
+        if let (true, Some(h)) = (refused, live) {
             if h.client == from && h.value == value {
                 // A retry: the grant (or its answer) may have been lost.
                 return self.answer(ctx, res, from, value, false);
