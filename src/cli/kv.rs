@@ -207,6 +207,85 @@ mod tests {
     }
 
     #[test]
+    fn seeded_random_lines_never_panic_any_model() {
+        let words = [
+            "SET",
+            "GET",
+            "DEL",
+            "EXISTS",
+            "PTTL",
+            "TTL",
+            "PEXPIRE",
+            "EXPIRE",
+            "EVAL",
+            "PING",
+            "NX",
+            "XX",
+            "GT",
+            "LT",
+            "PX",
+            "EX",
+            "EXAT",
+            "PXAT",
+            "KEEPTTL",
+            "k",
+            "v",
+            "-1",
+            "0",
+            "1",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "99999999999999999999",
+            "\"",
+            "'",
+            "put",
+            "get",
+            "del",
+            "lease",
+            "grant",
+            "revoke",
+            "keep-alive",
+            "--once",
+            "--lease=1",
+            "--lease=zz",
+            "txn",
+            "|",
+            ";",
+            "create(\"k\")",
+            "=",
+            "\"0\"",
+            "create",
+            "-e",
+            "-s",
+            "/",
+            "/a",
+            "/a/b",
+            "ls",
+            "-w",
+            "stat",
+            "delete",
+            "//",
+            "ADVANCE",
+            redis::RELEASE_SCRIPT,
+        ];
+        let mut rng = crate::sim::rng::Rng::new(16);
+        for flavor in [Flavor::Redis, Flavor::Etcd, Flavor::Zookeeper] {
+            let mut server = Server::new(flavor);
+            for _ in 0..3000 {
+                let n = 1 + rng.below(7) as usize;
+                let line: Vec<&str> = (0..n)
+                    .map(|_| words[rng.below(words.len() as u64) as usize])
+                    .collect();
+                let line = line.join(" ");
+                if rng.chance(0.05) {
+                    server.advance(rng.below(5000));
+                }
+                let _ = server.exec(&line);
+            }
+        }
+    }
+
+    #[test]
     fn markers_frame_multi_line_replies() {
         let args: Vec<String> = ["--flavor", "etcd", "--marker", "--"]
             .iter()

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 /// ticks (`minLeaseTTL = ceil(1.5 s)`): shorter grants are raised to it.
 pub const MIN_LEASE_TTL: i64 = 2;
 
+/// etcd's largest lease TTL in seconds (`MaxLeaseTTL`): larger grants are refused.
+pub const MAX_LEASE_TTL: i64 = 9_000_000_000;
+
 /// The high bits of the lease ids this model hands out (a real server derives them from its
 /// member id and the time; the conformance tests map both to `L1`, `L2`, …).
 pub const LEASE_ID_BASE: i64 = 0x7269_6e67_0000_0000;
@@ -144,6 +147,7 @@ impl Etcd {
             },
             ["lease", "grant", rest @ ..] => match rest {
                 [ttl] => match ttl.parse::<i64>() {
+                    Ok(t) if t > MAX_LEASE_TTL => err("etcdserver: too large lease TTL"),
                     Ok(t) if t >= 0 => {
                         let id = LEASE_ID_BASE + self.next_lease;
                         self.next_lease += 1;
