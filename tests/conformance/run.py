@@ -270,11 +270,18 @@ class ZkReal:
 
     def run(self, line, events=0):
         """The reply to `line`; waits up to 3 s more for `events` watch events, which zkCli's
-        event thread may print after the marker's reply."""
+        event thread may print after the marker's reply.
+
+        That thread prints `\\nWATCHER::\\n` and the event whenever the event arrives, even in
+        the middle of a line the main thread is printing (`[` … `config, quota]`): a line
+        directly followed by `WATCHER::` (no blank line between) is such a fragment, and is
+        joined with the next line that is not part of the event."""
         self.p.stdin.write(line + "\nls /zookeeper\n")
         self.p.stdin.flush()
         out = []
         marked = False
+        prev = ""  # the previous raw line
+        frag = None  # a line cut by a watch event
         while True:
             try:
                 got = self.lines.get(timeout=3 if marked else 60)
@@ -284,10 +291,22 @@ class ZkReal:
                 raise RuntimeError(f"zkCli.sh printed no reply to {line!r} in 60 s (so far: {out!r})")
             if got is None:
                 raise RuntimeError("zkCli.sh exited")
-            if got == "[config, quota]":
-                marked = True
-            elif got.strip() and not self.NOISE.match(got):
-                out.append(got)
+            raw, prev_raw = got, prev
+            prev = raw
+            if raw == "WATCHER::":
+                if prev_raw.strip() and out and out[-1] == prev_raw and not prev_raw.startswith("WatchedEvent"):
+                    frag = out.pop()
+                continue
+            if raw.startswith("WatchedEvent "):
+                if "type:None" not in raw:
+                    out.append(raw)
+            elif raw.strip() and not self.NOISE.match(raw):
+                if frag is not None:
+                    raw, frag = frag + raw, None
+                if raw == "[config, quota]":
+                    marked = True
+                else:
+                    out.append(raw)
             if marked and sum("WatchedEvent" in x for x in out) >= events:
                 return "\n".join(out)
 
