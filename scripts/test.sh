@@ -100,7 +100,7 @@ run_layer() {
     conformance)
       # "conformance: redis: 3006 scripts (…), 22254 commands compared, seed 1, 5.1 s: agree"
       read -r L_PASSED L_FAILED < <(awk '
-        /^conformance: [a-z]+: .*: agree$/ { p++ } /^conformance: [a-z]+: .*: DIFFER$/ { f++ }
+        /^conformance: [a-z]+: .*: agree$/ { p++ } /^conformance: [a-z]+: .*: (DIFFER|ERROR)$/ { f++ }
         END { print p + 0, f + 0 }' "$log")
       ;;
     node-test)

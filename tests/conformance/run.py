@@ -24,6 +24,7 @@ What is compared exactly and what only by class (timing):
 
 import argparse
 import base64
+import http.client
 import json
 import os
 import queue
@@ -32,8 +33,8 @@ import re
 import subprocess
 import sys
 import threading
-import http.client
 import time
+import traceback
 
 sys.dont_write_bytecode = True  # (no __pycache__ in the source tree)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,7 +43,7 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "conformance")
 sys.path.insert(0, HERE)
 
 import gen  # noqa: E402
-from servers import Servers, ZKCLI, etcd_env  # noqa: E402
+from servers import Servers, ZKCLI, etcd_env, missing_tools  # noqa: E402
 
 MARK = "<<ringlab-end>>"
 
@@ -556,6 +557,13 @@ def main():
     a = ap.parse_args()
     flavors = a.flavor or ["redis", "etcd", "zookeeper", "recipes", "traces"]
     counts = {"redis": (3000, 6), "etcd": (2000, 2), "zookeeper": (2000, 0)}
+    missing = missing_tools()
+    if missing:
+        print(f"conformance: missing {', '.join(missing)}: run scripts/setup.sh --for test")
+        return 1
+    if not os.access(a.cli, os.X_OK):
+        print(f"conformance: {a.cli} not found: run cargo build --bin ringlab-cli (or pass --cli)")
+        return 1
     failed = []
     import recipes  # (imports this file as `run`: its Mismatch is a second class)
     import traces
@@ -580,6 +588,10 @@ def main():
                 status = "agree"
             except (Mismatch, recipes.Mismatch):
                 status = "DIFFER"
+                failed.append(f)
+            except Exception:  # noqa: BLE001 (a broken run of one flavor must not hide the others)
+                traceback.print_exc()
+                status = "ERROR"
                 failed.append(f)
             secs = time.monotonic() - st.started
             print(f"conformance: {f}: {st.scripts} scripts (incl. {st.fixtures} fixtures), {st.commands} commands compared, "

@@ -19,6 +19,15 @@ ZK_CP = "/usr/share/java/*:/usr/share/zookeeper/*"
 ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
 
+def missing_tools():
+    """The programs the tests need that are not installed."""
+    need = ["redis-server", "redis-cli", "etcd", "etcdctl", "java"]
+    out = [t for t in need if shutil.which(t) is None]
+    if not os.path.exists(ZKCLI):
+        out.append(ZKCLI)
+    return out
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,8 +76,9 @@ class Servers:
 
     def _spawn(self, name, argv, d):
         log = open(os.path.join(d, f"{name}.log"), "wb")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             cwd=d, start_new_session=True)
+        # Same process group as the test: a runner's group kill (timeout, Ctrl-C) reaches the
+        # servers even if this process dies before close() runs.
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=d)
         log.close()
         self.procs.append(p)
         return p
