@@ -109,3 +109,46 @@ fn every_regression_fixture_now_gets_the_real_servers_reply() {
     }
     assert!(checked >= 3, "only {checked} fixtures found");
 }
+
+#[test]
+fn the_binary_runs_kv_scripts_from_stdin_and_refuses_bad_flavors() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |args: &[&str], script: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ringlab-cli"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ringlab-cli");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("write script");
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(
+        &["kv", "--flavor", "zookeeper"],
+        "create /lk\ncreate -e -s /lk/n- a\nls /lk\n",
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        "Created /lk\nCreated /lk/n-0000000000\n[n-0000000000]\n"
+    );
+    let (code, out) = run(
+        &["kv", "--flavor", "etcd"],
+        "put a 1\nget a\ndel a\nget a\n",
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "OK\na\n1\n1\n");
+    assert_eq!(run(&["kv", "--flavor", "mongo"], "").0, Some(2));
+    assert_eq!(run(&["kv"], "").0, Some(2));
+}
