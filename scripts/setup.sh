@@ -9,7 +9,8 @@
 # Pieces: rustup target wasm32-unknown-unknown; trunk (TRUNK_VERSION below);
 # wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock; node_modules from
 # package-lock.json (npm ci: binaryen's wasm-opt, playwright-core); for tests also the
-# rustfmt + clippy components and Debian's chromium + chromium-driver.
+# rustfmt + clippy components, Debian's chromium + chromium-driver, and the real servers of
+# the conformance layer (redis-server, etcd-server, etcd-client, zookeeper).
 # Logs of long steps go to target/setup-logs/. Exit status 1 names what could not be installed.
 set -uo pipefail
 
@@ -283,6 +284,47 @@ if [ "$PURPOSE" = test ]; then
     d_major="$(chromedriver --version 2>/dev/null | grep -oE '[0-9]+\.' | head -n1)"
     if [ "$c_major" != "$d_major" ]; then
       say "warning: chromium ${c_major%.} and chromedriver ${d_major%.} differ in major version"
+    fi
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Real servers for the conformance layer (Debian packages; the tests start and stop them)
+
+if [ "$PURPOSE" = test ]; then
+  srv_pkgs=(redis-server etcd-server etcd-client zookeeper)
+  srv_missing=()
+  for pkg in "${srv_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || srv_missing+=("$pkg")
+  done
+  if [ ${#srv_missing[@]} -eq 0 ]; then
+    say "redis-server + etcd + zookeeper: present ($(redis-server --version 2>/dev/null | grep -oE 'v=[0-9.]+' | head -n1), etcd $(version_of etcd))"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    fail "${srv_missing[*]}" "not a Debian system: install redis-server, etcd (server + etcdctl) and ZooKeeper 3.8 under /usr/share/zookeeper"
+  else
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then
+      if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+        fail "${srv_missing[*]}" "apt-get install needs root: run 'sudo apt-get install -y --no-install-recommends ${srv_missing[*]}'"
+        SUDO=skip
+      fi
+    fi
+    if [ "$SUDO" != skip ]; then
+      apt_log="$LOG_DIR/apt-servers.log"
+      : >"$apt_log"
+      updated=0
+      if [ "$(apt-cache policy "${srv_missing[@]}" 2>/dev/null | grep -c 'Candidate: [0-9]')" -lt ${#srv_missing[@]} ]; then
+        say "apt: package lists lack ${srv_missing[*]}; apt-get update…"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update >>"$apt_log" 2>&1 </dev/null && updated=1
+      fi
+      say "apt: installing ${srv_missing[*]} (≈15 s)…"
+      srv_install() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${srv_missing[@]}" >>"$apt_log" 2>&1 </dev/null; }
+      if srv_install || { [ "$updated" = 0 ] && say "apt: install failed; retrying after apt-get update…" \
+        && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update >>"$apt_log" 2>&1 </dev/null && srv_install; }; then
+        say "${srv_missing[*]}: installed"
+      else
+        fail "${srv_missing[*]}" "apt-get install failed"; tail_log "$apt_log"
+      fi
     fi
   fi
 fi

@@ -6,9 +6,10 @@
 #   scripts/test.sh fmt e2e          # setup + only the named layers (in the order below)
 #   SKIP_SETUP=1 scripts/test.sh …   # skip the setup check
 #
-# Layers: fmt clippy-host clippy-wasm test-native test-wasm build size e2e
+# Layers: fmt clippy-host clippy-wasm test-native conformance test-wasm build size e2e
 # Counting: every individual test of cargo test (native), cargo test --target wasm32 and the
-# Playwright e2e files counts one; every check layer (setup, fmt, clippy-host, clippy-wasm,
+# Playwright e2e files counts one, every flavor of the conformance layer (redis, etcd,
+# zookeeper, recipes, traces) counts one; every check layer (setup, fmt, clippy-host, clippy-wasm,
 # build, size) counts one. A test layer that fails without reporting a failed test (e.g. it
 # does not compile) counts one failure. Logs: target/test-logs/<layer>.log.
 set -uo pipefail
@@ -17,7 +18,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$RINGLAB_ROOT" || exit 1
 
-ALL_LAYERS=(fmt clippy-host clippy-wasm test-native test-wasm build size e2e)
+ALL_LAYERS=(fmt clippy-host clippy-wasm test-native conformance test-wasm build size e2e)
 WASM_TARGET=wasm32-unknown-unknown
 
 SELECTED=()
@@ -69,7 +70,7 @@ show_tail() {
   echo "----"
 }
 
-# Run one layer: run_layer NAME KIND TIMEOUT_S cmd...   KIND: check | cargo-test | node-test
+# Run one layer: run_layer NAME KIND TIMEOUT_S cmd...   KIND: check | cargo-test | node-test | conformance
 run_layer() {
   local name="$1" kind="$2" limit="$3"; shift 3
   local log="$LOG_DIR/$name.log" start=$SECONDS rc
@@ -94,6 +95,12 @@ run_layer() {
             if ($(i+1) ~ /^failed;?$/) f += $i
           }
         }
+        END { print p + 0, f + 0 }' "$log")
+      ;;
+    conformance)
+      # "conformance: redis: 3006 scripts (…), 22254 commands compared, seed 1, 5.1 s: agree"
+      read -r L_PASSED L_FAILED < <(awk '
+        /^conformance: [a-z]+: .*: agree$/ { p++ } /^conformance: [a-z]+: .*: (DIFFER|ERROR)$/ { f++ }
         END { print p + 0, f + 0 }' "$log")
       ;;
     node-test)
@@ -153,6 +160,11 @@ selected clippy-wasm && run_layer clippy-wasm check 1800 bash -c "cargo clippy -
   && cargo clippy --lib --target $WASM_TARGET --no-default-features --features ring-tab -- -D warnings \
   && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab -- -D warnings"
 selected test-native && run_layer test-native cargo-test 1800 cargo test
+if selected conformance; then
+  # Starts redis-server, etcd and ZooKeeper itself on free loopback ports and stops them by pid.
+  run_layer conformance conformance 900 bash -c 'cargo build --bin ringlab-cli && python3 tests/conformance/run.py'
+  grep '^conformance: ' "$LOG_DIR/conformance.log" | sed 's/^/  /'
+fi
 
 if selected test-wasm; then
   # wasm-bindgen-test-runner (the cargo runner in .cargo/config.toml) drives headless Chromium

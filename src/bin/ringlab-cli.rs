@@ -64,6 +64,18 @@ fn main() -> ExitCode {
             let code = cli::check::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
             ExitCode::from(code)
         }
+        Some("kv") => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let code = cli::kv::main(
+                &args[1..],
+                &mut stdin.lock(),
+                &mut out,
+                &mut std::io::stderr(),
+            );
+            ExitCode::from(code)
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)

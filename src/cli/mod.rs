@@ -6,6 +6,7 @@ use std::fmt;
 pub mod check;
 pub mod engine;
 pub mod explore;
+pub mod kv;
 pub mod place;
 pub mod run;
 
@@ -21,6 +22,7 @@ COMMANDS:
     run         run a scenario: trace as JSON lines, then a summary line
     explore     run many seeds with random faults from the scenario's fault budget
     check       explore every interleaving of an abstract protocol (2pc)
+    kv          run a Redis, etcd or ZooKeeper command script against the lab's models
     help        print this help
     version     print the version
 
@@ -63,6 +65,14 @@ CHECK:
     distinct states, transitions, depth, and each property's verdict with a shortest path.
     --out writes a failing property's counterexample; --replay re-runs one. Exit 0 if every
     property holds, 1 if one fails, 2 for bad input.
+
+KV:
+    ringlab-cli kv --flavor redis|etcd|zookeeper [--marker LINE] < SCRIPT
+
+    One command per line in the real client's syntax (redis-cli, etcdctl, zkCli.sh; etcd
+    transactions as `txn CMP; CMP | OP; OP | OP; OP`), replies printed as that client
+    prints them; `ADVANCE <ms>` moves virtual time. --marker prints LINE after every
+    reply. Exit 0, or 2 for bad arguments or a malformed ADVANCE.
 
 OPTIONS:
     -h, --help       print this help

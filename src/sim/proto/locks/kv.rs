@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe, Replication};
 use super::event::{HandoffHow, LockEv};
+use super::model::redis::{self as rules, Cond};
 use super::wire::{Holder, Msg, Rec, ResKey, Timer, NO_HOLDER};
 use super::{place, until};
 use crate::sim::ids::NodeIx;
@@ -390,8 +391,12 @@ impl KvServer {
             Gate::Busy => return,
             Gate::Ready => {}
         }
+        let now = ctx.now_local();
         let e = self.table.entry_default(res);
-        if let Some(h) = e.holder {
+        // `SET res value NX PX ttl`: refused while a live key exists (Redis's own rule).
+        let live = e.holder.filter(|h| rules::live(Some(h.expires), now));
+        let refused = !rules::set_applies(Cond::Nx, live.is_some());
+        if let (true, Some(h)) = (refused, live) {
             if h.client == from && h.value == value {
                 // A retry: the grant (or its answer) may have been lost.
                 return self.answer(ctx, res, from, value, false);
@@ -473,7 +478,8 @@ impl KvServer {
         let ttl = self.p.ttl as i64;
         let e = self.table.entry_default(res);
         match e.holder.as_mut() {
-            Some(h) if h.client == from && h.value == value => {
+            // The renewal script: compare the value, then PEXPIRE.
+            Some(h) if rules::script_matches(Some(&(h.client, h.value)), &(from, value), true) => {
                 h.expires = now.saturating_add(ttl);
                 self.changed(ctx, res);
                 self.answer(ctx, res, from, value, true);
@@ -489,8 +495,12 @@ impl KvServer {
         }
         let e = self.table.entry_default(res);
         e.queue.retain(|w| !(w.client == from && w.value == value));
+        // Compare-and-delete (the release script) or, unchecked, a blind `DEL`.
+        let mine = |h: &Holder, check| {
+            rules::script_matches(Some(&(h.client, h.value)), &(from, value), check)
+        };
         let ok = match e.holder {
-            Some(h) if h.client == from && h.value == value => {
+            Some(h) if mine(&h, true) => {
                 emit(
                     ctx,
                     LockEv::LockFree {
@@ -503,7 +513,7 @@ impl KvServer {
                 );
                 true
             }
-            Some(h) if !check => {
+            Some(h) if mine(&h, check) => {
                 emit(
                     ctx,
                     LockEv::LockFree {

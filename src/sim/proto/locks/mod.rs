@@ -11,6 +11,7 @@ mod client_kv;
 mod client_seq;
 pub mod event;
 mod kv;
+pub mod model;
 mod protocol;
 mod seq;
 mod storage;

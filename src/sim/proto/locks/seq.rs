@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe};
 use super::event::LockEv;
+use super::model::{etcd, zk};
 use super::until;
 use super::wire::{Msg, Rec, ResKey, Timer};
 use crate::sim::ids::NodeIx;
@@ -188,13 +189,7 @@ impl SeqServer {
                 }
                 let c = self.nodes.entry_default(res);
                 let mine = c.list.iter().any(|z| z.seq == seq && z.client == from);
-                let pred = c
-                    .list
-                    .iter()
-                    .map(|z| z.seq)
-                    .filter(|&s| s < seq)
-                    .max()
-                    .unwrap_or(0);
+                let pred = zk::predecessor(c.list.iter().map(|z| z.seq), seq).unwrap_or(0);
                 let pred = if mine { pred } else { 0 };
                 if pred != 0 {
                     c.watches.retain(|w| !(w.client == from && w.sid == sid));
@@ -290,7 +285,7 @@ impl SeqServer {
             return z.seq; // idempotent: a retried create returns the same node
         }
         let seq = if etcd {
-            self.revision += 1;
+            self.revision = etcd::bump(self.revision);
             self.revision
         } else {
             c.next += 1;
@@ -320,7 +315,7 @@ impl SeqServer {
         };
         let z = c.list.remove(i);
         if self.p.recipe == Recipe::Etcd {
-            self.revision += 1;
+            self.revision = etcd::bump(self.revision);
         }
         self.persist(ctx, Rec::Gone { res, seq });
         emit(
