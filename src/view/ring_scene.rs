@@ -184,15 +184,15 @@ fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let points = ring.points();
     let mut spans: HashMap<NodeId, Vec<(f64, f64)>> = HashMap::new();
     let live: Vec<usize> = (0..points.len())
-        .filter(|&i| ring.node(points[i].node).is_some_and(|n| n.up))
+        .filter(|&i| ring.node(points.at(i).node).is_some_and(|n| n.up))
         .collect();
     if let Some(&last) = live.last() {
-        let mut prev = angle_of(points[last].pos);
+        let mut prev = angle_of(points.at(last).pos);
         for &i in &live {
-            let a = angle_of(points[i].pos);
+            let a = angle_of(points.at(i).pos);
             let len = clockwise(prev, a);
             let len = if live.len() == 1 { TAU } else { len };
-            let list = spans.entry(points[i].node).or_default();
+            let list = spans.entry(points.at(i).node).or_default();
             match list.last_mut() {
                 // Consecutive points of one node: one longer span, fewer canvas calls.
                 Some(last_span) if (last_span.1 - prev).abs() < 1e-12 => last_span.1 = prev + len,
@@ -336,7 +336,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
             continue;
         }
         if let Some(target) = m.to.and_then(|_| ring.owner_index(h)) {
-            let target = angle_of(ring.points()[target].pos);
+            let target = angle_of(ring.point(target).pos);
             let along = a + clockwise(a, target) * eased;
             let (gx, gy) = polar(g.cx, g.cy, g.r, along);
             ghosts.entry(to).or_default().push((gx as f32, gy as f32));
@@ -476,7 +476,7 @@ pub fn replica_points(ring: &Ring, hash: u64, replicas: usize) -> Vec<usize> {
             break;
         }
         let i = (start + step) % points.len();
-        let p = points[i];
+        let p = points.at(i);
         if !ring.node(p.node).is_some_and(|n| n.up) || seen.contains(&p.node) {
             continue;
         }
@@ -494,7 +494,7 @@ fn probe_walk(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let a = angle_of(h);
     let walk = replica_points(ring, h, frame.replicas);
     if let Some(&last) = walk.last() {
-        let end = angle_of(ring.points()[last].pos);
+        let end = angle_of(ring.point(last).pos);
         scene.arcs.push(ArcBatch {
             ink: Ink::Accent,
             width: 3.0,
@@ -505,7 +505,7 @@ fn probe_walk(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         });
     }
     for (n, &i) in walk.iter().enumerate() {
-        let (x, y) = polar(g.cx, g.cy, g.r, angle_of(ring.points()[i].pos));
+        let (x, y) = polar(g.cx, g.cy, g.r, angle_of(ring.point(i).pos));
         scene.markers.push(Circle {
             cx: x,
             cy: y,
