@@ -9,7 +9,9 @@ use crate::sim::order::sort_by_u64;
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::text::group_digits;
 use crate::view::geom::{angle_of, clockwise, ease, polar};
+use crate::view::raster::{Band, Paint};
 use crate::view::scene::{Align, ArcBatch, Circle, DotBatch, Ink, Label, Scene, Swatch, TickBatch};
+use crate::view::theme::{Rgb, Theme};
 use crate::view::transition::Transition;
 
 /// Above this many points, ticks for every vnode would be a grey smear: only the selected
@@ -126,18 +128,108 @@ pub fn build_layers(frame: &RingFrame<'_>) -> Layers {
 }
 
 fn base_into(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
-    scene.circles.push(Circle {
-        cx: g.cx,
-        cy: g.cy,
-        r: g.r,
-        stroke: Some((Ink::Track, g.band)),
-        fill: None,
-    });
+    scene.circles.push(track(g));
     ownership_arcs(frame, g, scene);
     vnode_ticks(frame, g, scene);
     still_keys(frame, g, scene);
     node_labels(frame, g, scene);
     centre_caption(frame, g, scene);
+}
+
+/// Above this many points the ownership band is rasterised with the keys instead of stroked
+/// span by span: 100,000 sub-pixel arcs cost the canvas more than a frame.
+pub const DENSE_POINTS: usize = MAX_TICKS;
+
+/// Whether the ring is dense enough for its band to be drawn as pixels ([`band`]).
+pub fn is_dense(ring: &Ring) -> bool {
+    ring.points().len() > DENSE_POINTS
+}
+
+/// The base layer without the key dots (and, on a dense ring, without the track and the
+/// arcs): what the painter still draws as vectors over the [`raster`](crate::view::raster)
+/// of the rest. Dots never overlap the band, ticks, markers or labels, so drawing the raster
+/// first gives the picture [`build_base`] describes.
+pub fn build_base_vector(frame: &RingFrame<'_>) -> Scene {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    let mut scene = Scene::new(frame.width, frame.height);
+    if !is_dense(frame.ring) {
+        scene.circles.push(track(&g));
+        ownership_arcs(frame, &g, &mut scene);
+    }
+    vnode_ticks(frame, &g, &mut scene);
+    node_labels(frame, &g, &mut scene);
+    centre_caption(frame, &g, &mut scene);
+    scene
+}
+
+/// Radius of a still key's dot in CSS pixels.
+pub fn still_dot_radius(frame: &RingFrame<'_>) -> f64 {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    key_dot_radius(frame.keys.len()) * g.dot_scale()
+}
+
+/// How each key is painted in the base layer: the batch order and colour the display list's
+/// `still_keys` gives it, `None` for keys moving in the overlay.
+pub fn key_paints(frame: &RingFrame<'_>, theme: &Theme) -> Vec<Paint> {
+    let keys = frame.keys;
+    let mut paints: Vec<Paint> = Vec::with_capacity(keys.len());
+    // One swatch per node id, so the per-key work is two array reads.
+    let table: Vec<(u32, Rgb)> = (0..frame.ring.nodes().last().map_or(0, |(id, _)| id + 1))
+        .map(|id| {
+            let sw = swatch(frame.ring, Some(id));
+            (order(&sw) as u32, theme.swatch(sw))
+        })
+        .collect();
+    let down = (order(&Swatch::Down) as u32, theme.swatch(Swatch::Down));
+    for i in 0..keys.len() {
+        let owner = frame.owners.get(i).copied().flatten();
+        paints.push(Some(
+            owner
+                .and_then(|id| table.get(id as usize).copied())
+                .unwrap_or(down),
+        ));
+    }
+    if let Some(t) = frame.transition {
+        for m in &t.moved {
+            if let Some(p) = paints.get_mut(m.key as usize) {
+                *p = None;
+            }
+        }
+    }
+    paints
+}
+
+/// The ownership band of a dense ring in `bins` angular bins: the colour of the live owner at
+/// each bin's centre, wide for the selected node, as [`ownership_arcs`] would stroke it.
+pub fn band(frame: &RingFrame<'_>, theme: &Theme, bins: usize) -> Band {
+    let ring = frame.ring;
+    let mut out = Vec::with_capacity(bins);
+    let mut last: Option<(NodeId, (Rgb, bool))> = None;
+    for b in 0..bins {
+        let pos = ((b as f64 + 0.5) / bins as f64 * 18_446_744_073_709_551_616.0) as u64;
+        out.push(ring.owner_of(pos).map(|id| match last {
+            Some((prev, v)) if prev == id => v,
+            _ => {
+                let v = (theme.swatch(Swatch::Node(id)), frame.selected == Some(id));
+                last = Some((id, v));
+                v
+            }
+        }));
+    }
+    Band {
+        track: theme.track,
+        bins: out,
+    }
+}
+
+fn track(g: &RingGeometry) -> Circle {
+    Circle {
+        cx: g.cx,
+        cy: g.cy,
+        r: g.r,
+        stroke: Some((Ink::Track, g.band)),
+        fill: None,
+    }
 }
 
 /// Only the static layer: built when the cached one is stale.
