@@ -422,7 +422,7 @@ fn coalesce(pieces: impl IntoIterator<Item = Piece>) -> Change {
 /// The owner of each distinct live position, ascending: the ownership function of a ring.
 fn boundaries(points: Points<'_>, live: &[bool]) -> Vec<(u64, NodeId)> {
     let mut out: Vec<(u64, NodeId)> = Vec::new();
-    for p in points {
+    for p in points.iter() {
         if !live.get(p.node as usize).copied().unwrap_or(false) {
             continue;
         }
