@@ -369,3 +369,65 @@ fn the_cached_base_layer_is_constant_through_a_tween_and_the_overlay_is_cheap() 
     let moving: usize = overlay_end.dots.iter().map(|d| d.xy.len()).sum();
     assert_eq!(moving, report.moved.len());
 }
+
+#[test]
+fn the_base_raster_paints_the_keys_the_display_list_draws() {
+    use ringlab::view::theme::Theme;
+    let mut lab = RingLab::new();
+    let report = lab
+        .apply(RingCmd::AddNode {
+            name: None,
+            weight: 1.0,
+        })
+        .expect("add")
+        .clone();
+    let t = Transition::new(0.0, 1000.0, report.arcs.clone(), report.moved.clone());
+    let theme = Theme::light();
+    for transition in [None, Some(&t)] {
+        let frame = RingFrame {
+            ring: lab.ring(),
+            keys: lab.keys(),
+            owners: lab.view_owners(),
+            transition,
+            now_ms: 500.0,
+            selected: None,
+            probe: None,
+            replicas: 2,
+            width: 800.0,
+            height: 600.0,
+        };
+        // The SVG export's still keys and the raster's paints: same keys, same colours, same
+        // batch order.
+        let base = ring_scene::build_base(&frame);
+        let paints = ring_scene::key_paints(&frame, &theme);
+        let mut from_scene: Vec<(u32, (u8, u8, u8))> = Vec::new();
+        for batch in &base.dots {
+            let c = theme.resolve(batch.ink);
+            let order = match batch.ink {
+                Ink::Swatch(Swatch::Node(id)) => id + 1,
+                _ => 0,
+            };
+            from_scene.extend(batch.xy.iter().map(|_| (order, (c.0, c.1, c.2))));
+        }
+        let mut from_raster: Vec<(u32, (u8, u8, u8))> = paints
+            .iter()
+            .flatten()
+            .map(|&(o, c)| (o, (c.0, c.1, c.2)))
+            .collect();
+        from_raster.sort_unstable();
+        assert_eq!(from_scene, from_raster);
+        let hidden = paints.iter().filter(|p| p.is_none()).count();
+        assert_eq!(
+            hidden,
+            if transition.is_some() {
+                report.moved.len()
+            } else {
+                0
+            }
+        );
+        assert_eq!(
+            ring_scene::still_dot_radius(&frame),
+            base.dots.first().map_or(0.0, |d| d.radius)
+        );
+    }
+}

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use ringlab::sim::hash::pos;
-use ringlab::sim::ring::Ring;
+use ringlab::sim::ring::{Point, Ring};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -46,6 +46,34 @@ fn wasm_lookup_speed() {
     }
     sha.sort_by(f64::total_cmp);
     console_log!("wasm sha1 ns: {:.1} (checksum {x:x})", sha[sha.len() / 2]);
+    // The pieces without SHA-1: the search over the ring's own arrays (positions, then the
+    // owner), and the same search over 16-byte structs, the layout before.
+    let hashes: Vec<u64> = keys.iter().map(|k| pos(k)).collect();
+    let (positions, owners) = (ring.points().positions(), ring.points().owners());
+    let aos: Vec<Point> = ring.points().to_vec();
+    let (mut soa, mut old) = (Vec::new(), Vec::new());
+    let mut y = 0u64;
+    for _ in 0..7 {
+        let t = now();
+        for &h in &hashes {
+            let i = positions.partition_point(|&p| p < h);
+            y = y.wrapping_add(u64::from(owners[if i == positions.len() { 0 } else { i }]));
+        }
+        soa.push((now() - t) * 1e6 / keys.len() as f64);
+        let t = now();
+        for &h in &hashes {
+            let i = aos.partition_point(|p| p.pos < h);
+            y = y.wrapping_add(u64::from(aos[if i == aos.len() { 0 } else { i }].node));
+        }
+        old.push((now() - t) * 1e6 / keys.len() as f64);
+    }
+    soa.sort_by(f64::total_cmp);
+    old.sort_by(f64::total_cmp);
+    console_log!(
+        "wasm search ns: {:.1} (structs: {:.1}; checksum {y:x})",
+        soa[soa.len() / 2],
+        old[old.len() / 2]
+    );
     // Same ring, same keys: the owner of one key is the one native code computes.
     let owner = ring
         .owner_of(pos("user:42"))

@@ -3,16 +3,14 @@
 
 use std::f64::consts::TAU;
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::view::geom::polar;
+use crate::view::raster::{self, KeyRaster, SQUARE_BELOW};
+use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::scene::{Align, Circle, LineBatch, Scene};
 use crate::view::theme::Theme;
-
-/// Dots smaller than this are drawn as squares: indistinguishable at that size and far
-/// cheaper than arcs when there are 100,000 of them.
-const SQUARE_BELOW: f64 = 1.6;
 
 /// A canvas plus its 2D context, and an offscreen copy of the static layer.
 pub struct CanvasPainter {
@@ -20,6 +18,8 @@ pub struct CanvasPainter {
     ctx: CanvasRenderingContext2d,
     base: Option<(HtmlCanvasElement, CanvasRenderingContext2d)>,
     base_key: Option<u64>,
+    /// The ring's keys (and dense band) as pixels, updated in place between base layers.
+    raster: KeyRaster,
 }
 
 fn context_2d(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
@@ -39,6 +39,7 @@ impl CanvasPainter {
             ctx,
             base: None,
             base_key: None,
+            raster: KeyRaster::new(),
         })
     }
 
@@ -66,6 +67,79 @@ impl CanvasPainter {
         draw(&self.ctx, scene, theme, dpr, true)
     }
 
+    /// Draws a hash-ring frame: the cached base layer plus `overlay`. When `key` says the base
+    /// is stale, the keys (and on a dense ring the band) are brought up to date in the pixel
+    /// raster, which recomputes only what changed, put on the offscreen canvas in one call,
+    /// and the few vector items (ticks, labels, markers, sparse arcs) are drawn over it. This
+    /// keeps every base rebuild at 100,000 keys within a frame.
+    pub fn paint_ring(
+        &mut self,
+        key: u64,
+        frame: &RingFrame<'_>,
+        overlay: &Scene,
+        theme: &Theme,
+        dpr: f64,
+    ) -> Result<(), JsValue> {
+        let (w, h) = (self.canvas.width(), self.canvas.height());
+        self.ensure_layer(w, h)?;
+        let Some((layer, layer_ctx)) = &self.base else {
+            return Ok(());
+        };
+        if self.base_key != Some(key) {
+            let g = RingGeometry::fit(frame.width, frame.height);
+            let paints = ring_scene::key_paints(frame, theme);
+            let band = ring_scene::is_dense(frame.ring)
+                .then(|| ring_scene::band(frame, theme, raster::band_bins(&g, dpr)));
+            self.raster.update(&raster::Input {
+                width: w as usize,
+                height: h as usize,
+                dpr,
+                geometry: g,
+                hashes: frame.keys.hashes(),
+                radius: ring_scene::still_dot_radius(frame),
+                paints: &paints,
+                bg: theme.bg,
+                band,
+            });
+            let image =
+                ImageData::new_with_u8_clamped_array_and_sh(Clamped(self.raster.pixels()), w, h)?;
+            layer_ctx.put_image_data(&image, 0.0, 0.0)?;
+            draw(
+                layer_ctx,
+                &ring_scene::build_base_vector(frame),
+                theme,
+                dpr,
+                false,
+            )?;
+            self.base_key = Some(key);
+        }
+        self.ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+        self.ctx
+            .draw_image_with_html_canvas_element(layer, 0.0, 0.0)?;
+        draw(&self.ctx, overlay, theme, dpr, false)
+    }
+
+    /// Creates the offscreen layer on first use and keeps it at the canvas size.
+    fn ensure_layer(&mut self, w: u32, h: u32) -> Result<(), JsValue> {
+        if self.base.is_none() {
+            let doc = web_sys::window()
+                .and_then(|w| w.document())
+                .ok_or_else(|| JsValue::from_str("no document for the offscreen canvas"))?;
+            let c: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
+            let ctx = context_2d(&c)?;
+            self.base = Some((c, ctx));
+            self.base_key = None;
+        }
+        if let Some((layer, _)) = &self.base {
+            if layer.width() != w || layer.height() != h {
+                layer.set_width(w);
+                layer.set_height(h);
+                self.base_key = None;
+            }
+        }
+        Ok(())
+    }
+
     /// Draws a frame from a cached static layer plus a fresh overlay. `base` is only built
     /// and painted (offscreen) when `key` differs from the cached layer's; otherwise the frame
     /// is one image copy plus the overlay, which is what keeps large rings at 60 fps.
@@ -78,23 +152,10 @@ impl CanvasPainter {
         dpr: f64,
     ) -> Result<(), JsValue> {
         let (w, h) = (self.canvas.width(), self.canvas.height());
-        if self.base.is_none() {
-            let doc = web_sys::window()
-                .and_then(|w| w.document())
-                .ok_or_else(|| JsValue::from_str("no document for the offscreen canvas"))?;
-            let c: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
-            let ctx = context_2d(&c)?;
-            self.base = Some((c, ctx));
-            self.base_key = None;
-        }
+        self.ensure_layer(w, h)?;
         let Some((layer, layer_ctx)) = &self.base else {
             return Ok(());
         };
-        if layer.width() != w || layer.height() != h {
-            layer.set_width(w);
-            layer.set_height(h);
-            self.base_key = None;
-        }
         if self.base_key != Some(key) {
             draw(layer_ctx, &base(), theme, dpr, true)?;
             self.base_key = Some(key);

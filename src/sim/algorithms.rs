@@ -253,7 +253,7 @@ fn bounded_loads(ring: &Ring, hashes: &[u64], eps: f64) -> Vec<Option<usize>> {
         .map(|&h| {
             let start = ring.owner_index(h)?;
             (0..pts.len())
-                .map(|step| pts[(start + step) % pts.len()].node)
+                .map(|step| pts.at((start + step) % pts.len()).node)
                 .find(|&id: &NodeId| ring.is_live(id) && load[id as usize] < cap)
                 .map(|id| {
                     load[id as usize] += 1;

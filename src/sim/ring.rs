@@ -7,8 +7,10 @@
 //! - points are ordered by (position, node name, i);
 //! - a hash `h` belongs to the first live point whose position is ≥ `h`, wrapping past the top.
 //!
-//! Storage is one flat, sorted `Vec<Point>` (16 bytes per vnode, exact capacity). Every
-//! mutation is incremental: the affected node's points are computed, sorted among themselves and
+//! Storage is three parallel arrays sorted in contract order: positions, owners and vnode
+//! indices (16 bytes per vnode, exact capacity). Positions live apart from owners so a
+//! lookup's binary search reads 8 bytes per probe, half the memory of an array of structs,
+//! and only the final index touches the owner array. Every mutation is incremental: the affected node's points are computed, sorted among themselves and
 //! merged into (or cut out of) the array with block moves, and the arcs whose owner changed are
 //! reported as a [`Change`] so key sets can move only the keys inside them.
 
@@ -49,7 +51,8 @@ pub struct NodeInfo {
     pub vnodes: u32,
 }
 
-/// One virtual node on the circle. Kept at 16 bytes so 100,000 of them fit in 1.6 MB.
+/// One virtual node on the circle, as [`Ring::points`] hands it out (the ring itself stores
+/// the three fields in separate arrays; 16 bytes per vnode either way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Point {
     /// Position on the u64 circle: `pos("{name}#{idx}")`.
@@ -58,6 +61,97 @@ pub struct Point {
     pub node: NodeId,
     /// The vnode index `i` in the label `"{name}#{i}"`.
     pub idx: u32,
+}
+
+/// All points of a ring in contract order, read from its three parallel arrays: what
+/// `&[Point]` was before positions and owners were stored apart. Copy, cheap to pass around.
+#[derive(Clone, Copy)]
+pub struct Points<'a> {
+    pos: &'a [u64],
+    node: &'a [NodeId],
+    idx: &'a [u32],
+}
+
+impl<'a> Points<'a> {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.pos.len()
+    }
+
+    /// True for a ring without nodes.
+    pub fn is_empty(&self) -> bool {
+        self.pos.is_empty()
+    }
+
+    /// The point at index `i`, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<Point> {
+        Some(Point {
+            pos: *self.pos.get(i)?,
+            node: *self.node.get(i)?,
+            idx: *self.idx.get(i)?,
+        })
+    }
+
+    /// The point at index `i`; panics past the end, like indexing a slice.
+    pub fn at(&self, i: usize) -> Point {
+        Point {
+            pos: self.pos[i],
+            node: self.node[i],
+            idx: self.idx[i],
+        }
+    }
+
+    /// Positions alone, ascending: what a lookup binary-searches.
+    pub fn positions(&self) -> &'a [u64] {
+        self.pos
+    }
+
+    /// Owners alone, index for index with [`positions`](Self::positions).
+    pub fn owners(&self) -> &'a [NodeId] {
+        self.node
+    }
+
+    /// The points in order, by value.
+    pub fn iter(&self) -> impl Iterator<Item = Point> + 'a {
+        let (pos, node, idx) = (self.pos, self.node, self.idx);
+        (0..pos.len()).map(move |i| Point {
+            pos: pos[i],
+            node: node[i],
+            idx: idx[i],
+        })
+    }
+
+    /// The points copied out, e.g. to compare before and after a change.
+    pub fn to_vec(&self) -> Vec<Point> {
+        self.iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for Points<'a> {
+    type Item = Point;
+    type IntoIter = Box<dyn Iterator<Item = Point> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl PartialEq for Points<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pos == other.pos && self.node == other.node && self.idx == other.idx
+    }
+}
+
+impl PartialEq<&[Point]> for Points<'_> {
+    fn eq(&self, other: &&[Point]) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == *b)
+    }
+}
+
+impl fmt::Debug for Points<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// A stretch of the circle, `(start, end]`, wrapping past the top when `start > end`.
@@ -326,9 +420,9 @@ fn coalesce(pieces: impl IntoIterator<Item = Piece>) -> Change {
 }
 
 /// The owner of each distinct live position, ascending: the ownership function of a ring.
-fn boundaries(points: &[Point], live: &[bool]) -> Vec<(u64, NodeId)> {
+fn boundaries(points: Points<'_>, live: &[bool]) -> Vec<(u64, NodeId)> {
     let mut out: Vec<(u64, NodeId)> = Vec::new();
-    for p in points {
+    for p in points.iter() {
         if !live.get(p.node as usize).copied().unwrap_or(false) {
             continue;
         }
@@ -396,8 +490,8 @@ fn diff_boundaries(old: &[(u64, NodeId)], new: &[(u64, NodeId)]) -> Change {
 /// arc whose owner differs. The incremental operations are tested against it.
 pub fn diff(before: &Ring, after: &Ring) -> Change {
     diff_boundaries(
-        &boundaries(&before.points, &before.live),
-        &boundaries(&after.points, &after.live),
+        &boundaries(before.points(), &before.live),
+        &boundaries(after.points(), &after.live),
     )
 }
 
@@ -421,8 +515,13 @@ pub struct Ring {
     /// `live[id]`: present and up. Separate from `slots` so lookups touch one dense byte array.
     live: Vec<bool>,
     by_name: VecMap<String, NodeId>,
-    /// All points, live and down, in contract order; capacity kept equal to length.
-    points: Vec<Point>,
+    /// Positions of all points, live and down, in contract order; capacity kept equal to
+    /// length (as for the two arrays below).
+    pos: Vec<u64>,
+    /// Owner of the point at the same index.
+    owner: Vec<NodeId>,
+    /// Vnode index of the point at the same index.
+    vidx: Vec<u32>,
     live_nodes: usize,
     /// Where a vnode label lands; always `hash::pos` except in tests that force ties.
     position: fn(&str) -> u64,
@@ -447,7 +546,9 @@ impl Ring {
             slots: Vec::new(),
             live: Vec::new(),
             by_name: VecMap::default(),
-            points: Vec::new(),
+            pos: Vec::new(),
+            owner: Vec::new(),
+            vidx: Vec::new(),
             live_nodes: 0,
             position,
         })
@@ -466,7 +567,7 @@ impl Ring {
             return Err(RingError::DuplicateName(name.to_owned()));
         }
         let count = vnode_count(name, self.vnodes_per_node, weight)?;
-        let total = self.points.len() as u128 + count;
+        let total = self.pos.len() as u128 + count;
         if total > MAX_POINTS as u128 {
             return Err(RingError::TooManyPoints { requested: total });
         }
@@ -542,7 +643,7 @@ impl Ring {
         let info = self.info(id)?;
         let (name, up, old) = (info.name.clone(), info.up, info.vnodes);
         let new = vnode_count(&name, self.vnodes_per_node, weight)?;
-        let total = self.points.len() as u128 - u128::from(old) + new;
+        let total = self.pos.len() as u128 - u128::from(old) + new;
         if total > MAX_POINTS as u128 {
             return Err(RingError::TooManyPoints { requested: total });
         }
@@ -596,7 +697,7 @@ impl Ring {
         if total > MAX_POINTS as u128 {
             return Err(RingError::TooManyPoints { requested: total });
         }
-        let before = boundaries(&self.points, &self.live);
+        let before = boundaries(self.points(), &self.live);
         let mut points = Vec::with_capacity(total as usize);
         for &(id, c) in &counts {
             let name = name_in(&self.slots, id).to_owned();
@@ -605,11 +706,13 @@ impl Ring {
         }
         let slots = &self.slots;
         points.sort_unstable_by(|a, b| order(slots, a, b));
-        self.points = points;
+        self.pos = points.iter().map(|p| p.pos).collect();
+        self.owner = points.iter().map(|p| p.node).collect();
+        self.vidx = points.iter().map(|p| p.idx).collect();
         self.vnodes_per_node = v;
         Ok(diff_boundaries(
             &before,
-            &boundaries(&self.points, &self.live),
+            &boundaries(self.points(), &self.live),
         ))
     }
 
@@ -648,8 +751,23 @@ impl Ring {
     }
 
     /// Every point, live and down, in contract order, for painting and verification.
-    pub fn points(&self) -> &[Point] {
-        &self.points
+    pub fn points(&self) -> Points<'_> {
+        Points {
+            pos: &self.pos,
+            node: &self.owner,
+            idx: &self.vidx,
+        }
+    }
+
+    /// The point at index `i` of [`points`](Self::points); panics past the end, like
+    /// indexing a slice (callers pass indices the ring handed out).
+    #[inline]
+    pub fn point(&self, i: usize) -> Point {
+        Point {
+            pos: self.pos[i],
+            node: self.owner[i],
+            idx: self.vidx[i],
+        }
     }
 
     /// Index into [`points`](Self::points) of the live point that owns hash `h`: the first
@@ -660,13 +778,13 @@ impl Ring {
         if self.live_nodes == 0 {
             return None;
         }
-        let n = self.points.len();
-        let mut i = self.points.partition_point(|p| p.pos < h);
+        let n = self.pos.len();
+        let mut i = self.pos.partition_point(|&p| p < h);
         for _ in 0..n {
             if i == n {
                 i = 0;
             }
-            if self.live[self.points[i].node as usize] {
+            if self.live[self.owner[i] as usize] {
                 return Some(i);
             }
             i += 1;
@@ -677,7 +795,7 @@ impl Ring {
     /// The live node owning hash `h`; `None` when no node is live.
     #[inline]
     pub fn owner_of(&self, h: u64) -> Option<NodeId> {
-        self.owner_index(h).map(|i| self.points[i].node)
+        self.owner_index(h).map(|i| self.owner[i])
     }
 
     /// Up to `r` distinct live nodes for hash `h`, owner first, then clockwise: the nodes that
@@ -689,16 +807,16 @@ impl Ring {
             return out;
         };
         let mut seen = vec![false; self.slots.len()];
-        let n = self.points.len();
+        let n = self.pos.len();
         for step in 0..n {
             if out.len() >= want {
                 break;
             }
-            let p = self.points[(start + step) % n];
-            let id = p.node as usize;
+            let node = self.owner[(start + step) % n];
+            let id = node as usize;
             if self.live[id] && !seen[id] {
                 seen[id] = true;
-                out.push(p.node);
+                out.push(node);
             }
         }
         out
@@ -708,7 +826,7 @@ impl Ring {
     /// in id order; sums to 1 (up to float rounding) whenever a node is live.
     pub fn shares(&self) -> Vec<(NodeId, f64)> {
         let mut owned = vec![0u128; self.slots.len()];
-        let bounds = boundaries(&self.points, &self.live);
+        let bounds = boundaries(self.points(), &self.live);
         if bounds.len() == 1 {
             owned[bounds[0].1 as usize] = CIRCLE;
         } else {
@@ -733,8 +851,10 @@ impl Ring {
             .map(|n| 2 * n.name.capacity() + std::mem::size_of::<(String, NodeId)>())
             .sum();
         Footprint {
-            points: self.points.len(),
-            point_bytes: self.points.capacity() * std::mem::size_of::<Point>(),
+            points: self.pos.len(),
+            point_bytes: self.pos.capacity() * std::mem::size_of::<u64>()
+                + self.owner.capacity() * std::mem::size_of::<NodeId>()
+                + self.vidx.capacity() * std::mem::size_of::<u32>(),
             node_bytes: self.slots.capacity() * std::mem::size_of::<Option<NodeInfo>>()
                 + self.live.capacity()
                 + names,
@@ -791,32 +911,39 @@ impl Ring {
     fn insert_points(&mut self, mut fresh: Vec<Point>) -> Vec<usize> {
         let slots = &self.slots;
         fresh.sort_unstable_by(|a, b| order(slots, a, b));
-        let at: Vec<usize> = fresh
-            .iter()
-            .map(|p| {
-                self.points
-                    .partition_point(|q| order(slots, q, p) == Ordering::Less)
-            })
-            .collect();
-        let old_len = self.points.len();
+        let at: Vec<usize> = fresh.iter().map(|p| self.first_not_before(p)).collect();
+        let old_len = self.pos.len();
         let k = fresh.len();
-        self.points.reserve_exact(k);
-        self.points.resize(
-            old_len + k,
-            Point {
-                pos: 0,
-                node: 0,
-                idx: 0,
-            },
-        );
+        self.pos.reserve_exact(k);
+        self.owner.reserve_exact(k);
+        self.vidx.reserve_exact(k);
+        self.pos.resize(old_len + k, 0);
+        self.owner.resize(old_len + k, 0);
+        self.vidx.resize(old_len + k, 0);
         let mut src_end = old_len;
         for j in (0..k).rev() {
             let dst = at[j] + j;
-            self.points.copy_within(at[j]..src_end, dst + 1);
-            self.points[dst] = fresh[j];
+            self.pos.copy_within(at[j]..src_end, dst + 1);
+            self.owner.copy_within(at[j]..src_end, dst + 1);
+            self.vidx.copy_within(at[j]..src_end, dst + 1);
+            self.pos[dst] = fresh[j].pos;
+            self.owner[dst] = fresh[j].node;
+            self.vidx[dst] = fresh[j].idx;
             src_end = at[j];
         }
         at.iter().enumerate().map(|(j, &a)| a + j).collect()
+    }
+
+    /// Index of the first point not ordered before `p` (where `p` is or would be inserted):
+    /// a binary search on positions, then the contract's tie order among equal positions.
+    fn first_not_before(&self, p: &Point) -> usize {
+        let lo = self.pos.partition_point(|&q| q < p.pos);
+        let hi = lo + self.pos[lo..].partition_point(|&q| q == p.pos);
+        let mut i = lo;
+        while i < hi && order(&self.slots, &self.point(i), p) == Ordering::Less {
+            i += 1;
+        }
+        i
     }
 
     /// Sorted indices of node `id`'s points with vnode index in `range`, found by recomputing
@@ -825,25 +952,21 @@ impl Ring {
         let name = name_in(&self.slots, id);
         let mut found = Vec::with_capacity(range.len());
         for p in self.make_points(id, name, range.clone()) {
-            match self.points.binary_search_by(|q| order(&self.slots, q, &p)) {
-                Ok(i) => found.push(i),
-                Err(_) => {
-                    debug_assert!(false, "point {p:?} missing from the ring");
-                    return self
-                        .points
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, q)| q.node == id && range.contains(&q.idx))
-                        .map(|(i, _)| i)
-                        .collect();
-                }
+            let i = self.first_not_before(&p);
+            if i < self.pos.len() && self.point(i) == p {
+                found.push(i);
+            } else {
+                debug_assert!(false, "point {p:?} missing from the ring");
+                return (0..self.pos.len())
+                    .filter(|&i| self.owner[i] == id && range.contains(&self.vidx[i]))
+                    .collect();
             }
         }
         found.sort_unstable();
         found
     }
 
-    /// Cuts the points at sorted indices `at` out of the array with block moves and gives the
+    /// Cuts the points at sorted indices `at` out of the arrays with block moves and gives the
     /// spare capacity back.
     fn remove_at(&mut self, at: &[usize], id: NodeId, range: Range<u32>) {
         let Some(&first) = at.first() else {
@@ -851,16 +974,22 @@ impl Ring {
         };
         debug_assert!(at
             .iter()
-            .all(|&i| self.points[i].node == id && range.contains(&self.points[i].idx)));
-        let len = self.points.len();
+            .all(|&i| self.owner[i] == id && range.contains(&self.vidx[i])));
+        let len = self.pos.len();
         let mut write = first;
         for (t, &i) in at.iter().enumerate() {
             let next = at.get(t + 1).copied().unwrap_or(len);
-            self.points.copy_within(i + 1..next, write);
+            self.pos.copy_within(i + 1..next, write);
+            self.owner.copy_within(i + 1..next, write);
+            self.vidx.copy_within(i + 1..next, write);
             write += next - i - 1;
         }
-        self.points.truncate(write);
-        self.points.shrink_to_fit();
+        self.pos.truncate(write);
+        self.owner.truncate(write);
+        self.vidx.truncate(write);
+        self.pos.shrink_to_fit();
+        self.owner.shrink_to_fit();
+        self.vidx.shrink_to_fit();
     }
 
     /// The arcs that change owner when node `x`'s points with index in `range` (at sorted
@@ -870,10 +999,9 @@ impl Ring {
     /// the next live point that is not in the set. Pieces come out in circular order and are
     /// merged into maximal arcs.
     fn toggle_change(&self, at: &[usize], x: NodeId, range: Range<u32>, to_x: bool) -> Change {
-        let pts = &self.points;
-        let n = pts.len();
-        let in_set = |p: &Point| p.node == x && range.contains(&p.idx);
-        let live = |p: &Point| self.live[p.node as usize];
+        let n = self.pos.len();
+        let in_set = |i: usize| self.owner[i] == x && range.contains(&self.vidx[i]);
+        let live = |i: usize| self.live[self.owner[i] as usize];
         let x_count = self.node(x).map_or(0, |i| i.vnodes as usize);
         let others_live = self.live_nodes > 1 || x_count > at.len();
         let label = |other: Option<NodeId>| {
@@ -901,11 +1029,11 @@ impl Ring {
             let mut p = j;
             loop {
                 p = if p == 0 { n - 1 } else { p - 1 };
-                if live(&pts[p]) {
+                if live(p) {
                     break;
                 }
             }
-            let (start, end) = (pts[p].pos, pts[j].pos);
+            let (start, end) = (self.pos[p], self.pos[j]);
             // Reaching `p` by wrapping past the top makes (start, end] go all the way round:
             // with equal positions that is the whole circle, not an empty arc.
             let len = if p < j {
@@ -920,8 +1048,8 @@ impl Ring {
             let mut other = None;
             for _ in 0..n {
                 q = if q + 1 == n { 0 } else { q + 1 };
-                if live(&pts[q]) && !in_set(&pts[q]) {
-                    other = Some(pts[q].node);
+                if live(q) && !in_set(q) {
+                    other = Some(self.owner[q]);
                     break;
                 }
             }
@@ -944,7 +1072,7 @@ mod tests {
 
     /// Brute-force owner straight from the contract: first live point with pos ≥ h, wrapping.
     fn brute_owner(ring: &Ring, h: u64) -> Option<NodeId> {
-        let live: Vec<&Point> = ring
+        let live: Vec<Point> = ring
             .points()
             .iter()
             .filter(|p| ring.is_live(p.node))
@@ -957,13 +1085,15 @@ mod tests {
 
     /// Checks the array is sorted in contract order and matches the node table exactly.
     fn check_invariants(ring: &Ring) {
-        let pts = ring.points();
+        let pts = ring.points().to_vec();
         for w in pts.windows(2) {
             assert_eq!(order(&ring.slots, &w[0], &w[1]), Ordering::Less, "{w:?}");
         }
         let total: usize = ring.nodes().map(|(_, n)| n.vnodes as usize).sum();
         assert_eq!(total, pts.len());
-        assert_eq!(ring.points.capacity(), pts.len());
+        assert_eq!(ring.pos.capacity(), pts.len());
+        assert_eq!(ring.owner.capacity(), pts.len());
+        assert_eq!(ring.vidx.capacity(), pts.len());
         assert_eq!(
             ring.live_count(),
             ring.nodes().filter(|(_, n)| n.up).count()

@@ -95,13 +95,7 @@ impl Shared {
             height: h,
         };
         let overlay = ring_scene::build_overlay(&frame);
-        let painted = painter.paint_layered(
-            key,
-            || ring_scene::build_base(&frame),
-            &overlay,
-            &self.theme,
-            self.dpr,
-        );
+        let painted = painter.paint_ring(key, &frame, &overlay, &self.theme, self.dpr);
         if let Err(e) = painted {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
             return false;

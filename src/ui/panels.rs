@@ -11,10 +11,41 @@ use crate::sim::ring_lab::{LogEntry, Report, RingCmd, RingLab};
 use crate::sim::text::group_digits;
 use crate::ui::app::{App, Field, Form, Msg};
 use crate::view::input::{algorithm_value, lookup_hash, parse_algorithm};
-use crate::view::metrics::RingMetrics;
+use crate::view::metrics::{NodeRow, RingMetrics};
 
 /// How many log lines the page keeps in the DOM.
 const LOG_LINES: usize = 200;
+
+/// How many node rows the node list and the keys-per-node table show. At 1,000 nodes two
+/// lists of every node were 11,000 DOM nodes that every topology change re-rendered and
+/// re-laid out (a 200 ms stall on the click); past this many rows nobody reads them, the
+/// ring shows every node, and the summary figures cover all of them.
+const LIST_ROWS: usize = 100;
+
+/// The rows a list shows: the first [`LIST_ROWS`], plus the selected node if it is further
+/// down, and how many are left out.
+fn shown_rows(m: &RingMetrics, selected: Option<NodeId>) -> (Vec<&NodeRow>, usize) {
+    let mut rows: Vec<_> = m.rows.iter().take(LIST_ROWS).collect();
+    if let Some(sel) = m
+        .rows
+        .iter()
+        .skip(LIST_ROWS)
+        .find(|r| Some(r.id) == selected)
+    {
+        rows.push(sel);
+    }
+    let hidden = m.rows.len() - rows.len();
+    (rows, hidden)
+}
+
+fn more_note(hidden: usize) -> Html {
+    if hidden == 0 {
+        return html! {};
+    }
+    html! {
+        <p class="node-meta">{format!("… and {} more nodes: click one on the ring to open it.", group_digits(hidden as u64))}</p>
+    }
+}
 
 fn swatch_style(id: NodeId, up: bool) -> String {
     if up {
@@ -122,11 +153,12 @@ pub fn nodes(
             </div>
         }
     });
+    let (shown, hidden) = shown_rows(metrics, selected);
     html! {
         <section class="panel" aria-labelledby="nodes-h">
             <h2 id="nodes-h">{"Nodes"}</h2>
             <ul class="nodes" aria-label="Nodes">
-                { for metrics.rows.iter().map(|r| {
+                { for shown.iter().map(|r| {
                     let id = r.id;
                     let is_sel = selected == Some(id);
                     let onclick = link.callback(move |_| Msg::Select(if is_sel { None } else { Some(id) }));
@@ -146,6 +178,7 @@ pub fn nodes(
                     }
                 }) }
             </ul>
+            { more_note(hidden) }
             { for details }
         </section>
     }
@@ -245,6 +278,7 @@ pub fn metrics(m: &RingMetrics, lab: &RingLab, hovered: Option<Html>) -> Html {
     let view = lab.view_algorithm();
     let max_keys = m.rows.iter().map(|r| r.keys).max().unwrap_or(0).max(1) as f64;
     let mean_left = m.mean / max_keys * 100.0;
+    let (shown, hidden) = shown_rows(m, None);
     html! {
         <section class="panel" aria-label="Metrics">
             <h2>{"Metrics"}</h2>
@@ -269,7 +303,7 @@ pub fn metrics(m: &RingMetrics, lab: &RingLab, hovered: Option<Html>) -> Html {
             <table class="bars" aria-label="Keys per node">
                 <thead><tr><th>{"Node"}</th><th>{"Keys"}</th><th>{"Share"}</th><th>{"Load (dashed line: mean)"}</th></tr></thead>
                 <tbody>
-                { for m.rows.iter().map(|r| html! {
+                { for shown.iter().map(|r| html! {
                     <tr>
                         <td>{&r.name}{ if r.up { "" } else { " (down)" } }</td>
                         <td>{group_digits(r.keys as u64)}</td>
@@ -282,6 +316,7 @@ pub fn metrics(m: &RingMetrics, lab: &RingLab, hovered: Option<Html>) -> Html {
                 }) }
                 </tbody>
             </table>
+            { more_note(hidden) }
         </section>
     }
 }

@@ -1,8 +1,6 @@
 //! Numbers the metrics panel shows, computed once per change and readable as text, so
 //! screen readers and tests see exactly what the bars show.
 
-use std::collections::HashMap;
-
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::text::group_digits;
 
@@ -42,10 +40,19 @@ impl RingMetrics {
     /// Computes the table from the ring and each key's owner (the ring's own, or another
     /// scheme's when the lab colours keys by it).
     pub fn compute(ring: &Ring, owners: &[Option<NodeId>]) -> Self {
-        let shares: HashMap<NodeId, f64> = ring.shares().into_iter().collect();
-        let mut counts: HashMap<NodeId, usize> = HashMap::new();
+        // Indexed by node id (ids are slots): no hash map code in the bundle for this.
+        let slots = ring.nodes().last().map_or(0, |(id, _)| id as usize + 1);
+        let mut shares = vec![0.0f64; slots];
+        for (id, share) in ring.shares() {
+            if let Some(s) = shares.get_mut(id as usize) {
+                *s = share;
+            }
+        }
+        let mut counts = vec![0usize; slots];
         for o in owners.iter().flatten() {
-            *counts.entry(*o).or_default() += 1;
+            if let Some(c) = counts.get_mut(*o as usize) {
+                *c += 1;
+            }
         }
         let rows: Vec<NodeRow> = ring
             .nodes()
@@ -55,8 +62,8 @@ impl RingMetrics {
                 up: n.up,
                 vnodes: n.vnodes,
                 weight: n.weight,
-                share: shares.get(&id).copied().unwrap_or(0.0),
-                keys: counts.get(&id).copied().unwrap_or(0),
+                share: shares.get(id as usize).copied().unwrap_or(0.0),
+                keys: counts.get(id as usize).copied().unwrap_or(0),
             })
             .collect();
         let live: Vec<f64> = rows

@@ -14,6 +14,7 @@ pub mod lock_scene;
 pub mod lock_view;
 pub mod metrics;
 pub mod playback;
+pub mod raster;
 pub mod ring_scene;
 pub mod scene;
 pub mod seq_diagram;

@@ -1,7 +1,6 @@
 //! Builds the hash-ring frame: arcs in owner colours, vnode ticks, keys as dots, labels, the
 //! sweep of changed arcs and the glide of moved keys, and the walk of a looked-up key.
 
-use std::collections::HashMap;
 use std::f64::consts::TAU;
 
 use crate::sim::keys::KeySet;
@@ -9,7 +8,9 @@ use crate::sim::order::sort_by_u64;
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::text::group_digits;
 use crate::view::geom::{angle_of, clockwise, ease, polar};
+use crate::view::raster::{Band, Paint};
 use crate::view::scene::{Align, ArcBatch, Circle, DotBatch, Ink, Label, Scene, Swatch, TickBatch};
+use crate::view::theme::{Rgb, Theme};
 use crate::view::transition::Transition;
 
 /// Above this many points, ticks for every vnode would be a grey smear: only the selected
@@ -126,18 +127,108 @@ pub fn build_layers(frame: &RingFrame<'_>) -> Layers {
 }
 
 fn base_into(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
-    scene.circles.push(Circle {
-        cx: g.cx,
-        cy: g.cy,
-        r: g.r,
-        stroke: Some((Ink::Track, g.band)),
-        fill: None,
-    });
+    scene.circles.push(track(g));
     ownership_arcs(frame, g, scene);
     vnode_ticks(frame, g, scene);
     still_keys(frame, g, scene);
     node_labels(frame, g, scene);
     centre_caption(frame, g, scene);
+}
+
+/// Above this many points the ownership band is rasterised with the keys instead of stroked
+/// span by span: 100,000 sub-pixel arcs cost the canvas more than a frame.
+pub const DENSE_POINTS: usize = MAX_TICKS;
+
+/// Whether the ring is dense enough for its band to be drawn as pixels ([`band`]).
+pub fn is_dense(ring: &Ring) -> bool {
+    ring.points().len() > DENSE_POINTS
+}
+
+/// The base layer without the key dots (and, on a dense ring, without the track and the
+/// arcs): what the painter still draws as vectors over the [`raster`](crate::view::raster)
+/// of the rest. Dots never overlap the band, ticks, markers or labels, so drawing the raster
+/// first gives the picture [`build_base`] describes.
+pub fn build_base_vector(frame: &RingFrame<'_>) -> Scene {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    let mut scene = Scene::new(frame.width, frame.height);
+    if !is_dense(frame.ring) {
+        scene.circles.push(track(&g));
+        ownership_arcs(frame, &g, &mut scene);
+    }
+    vnode_ticks(frame, &g, &mut scene);
+    node_labels(frame, &g, &mut scene);
+    centre_caption(frame, &g, &mut scene);
+    scene
+}
+
+/// Radius of a still key's dot in CSS pixels.
+pub fn still_dot_radius(frame: &RingFrame<'_>) -> f64 {
+    let g = RingGeometry::fit(frame.width, frame.height);
+    key_dot_radius(frame.keys.len()) * g.dot_scale()
+}
+
+/// How each key is painted in the base layer: the batch order and colour the display list's
+/// `still_keys` gives it, `None` for keys moving in the overlay.
+pub fn key_paints(frame: &RingFrame<'_>, theme: &Theme) -> Vec<Paint> {
+    let keys = frame.keys;
+    let mut paints: Vec<Paint> = Vec::with_capacity(keys.len());
+    // One swatch per node id, so the per-key work is two array reads.
+    let table: Vec<(u32, Rgb)> = (0..frame.ring.nodes().last().map_or(0, |(id, _)| id + 1))
+        .map(|id| {
+            let sw = swatch(frame.ring, Some(id));
+            (order(&sw) as u32, theme.swatch(sw))
+        })
+        .collect();
+    let down = (order(&Swatch::Down) as u32, theme.swatch(Swatch::Down));
+    for i in 0..keys.len() {
+        let owner = frame.owners.get(i).copied().flatten();
+        paints.push(Some(
+            owner
+                .and_then(|id| table.get(id as usize).copied())
+                .unwrap_or(down),
+        ));
+    }
+    if let Some(t) = frame.transition {
+        for m in &t.moved {
+            if let Some(p) = paints.get_mut(m.key as usize) {
+                *p = None;
+            }
+        }
+    }
+    paints
+}
+
+/// The ownership band of a dense ring in `bins` angular bins: the colour of the live owner at
+/// each bin's centre, wide for the selected node, as [`ownership_arcs`] would stroke it.
+pub fn band(frame: &RingFrame<'_>, theme: &Theme, bins: usize) -> Band {
+    let ring = frame.ring;
+    let mut out = Vec::with_capacity(bins);
+    let mut last: Option<(NodeId, (Rgb, bool))> = None;
+    for b in 0..bins {
+        let pos = ((b as f64 + 0.5) / bins as f64 * 18_446_744_073_709_551_616.0) as u64;
+        out.push(ring.owner_of(pos).map(|id| match last {
+            Some((prev, v)) if prev == id => v,
+            _ => {
+                let v = (theme.swatch(Swatch::Node(id)), frame.selected == Some(id));
+                last = Some((id, v));
+                v
+            }
+        }));
+    }
+    Band {
+        track: theme.track,
+        bins: out,
+    }
+}
+
+fn track(g: &RingGeometry) -> Circle {
+    Circle {
+        cx: g.cx,
+        cy: g.cy,
+        r: g.r,
+        stroke: Some((Ink::Track, g.band)),
+        fill: None,
+    }
 }
 
 /// Only the static layer: built when the cached one is stale.
@@ -182,17 +273,22 @@ fn swatch(ring: &Ring, node: Option<NodeId>) -> Swatch {
 fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let ring = frame.ring;
     let points = ring.points();
-    let mut spans: HashMap<NodeId, Vec<(f64, f64)>> = HashMap::new();
+    // Spans per node id (ids are slots, so a vector indexes them).
+    let mut spans: Vec<Vec<(f64, f64)>> = Vec::new();
     let live: Vec<usize> = (0..points.len())
-        .filter(|&i| ring.node(points[i].node).is_some_and(|n| n.up))
+        .filter(|&i| ring.node(points.at(i).node).is_some_and(|n| n.up))
         .collect();
     if let Some(&last) = live.last() {
-        let mut prev = angle_of(points[last].pos);
+        let mut prev = angle_of(points.at(last).pos);
         for &i in &live {
-            let a = angle_of(points[i].pos);
+            let a = angle_of(points.at(i).pos);
             let len = clockwise(prev, a);
             let len = if live.len() == 1 { TAU } else { len };
-            let list = spans.entry(points[i].node).or_default();
+            let node = points.at(i).node as usize;
+            if spans.len() <= node {
+                spans.resize_with(node + 1, Vec::new);
+            }
+            let list = &mut spans[node];
             match list.last_mut() {
                 // Consecutive points of one node: one longer span, fewer canvas calls.
                 Some(last_span) if (last_span.1 - prev).abs() < 1e-12 => last_span.1 = prev + len,
@@ -201,9 +297,11 @@ fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             prev = a;
         }
     }
-    let mut ids: Vec<NodeId> = spans.keys().copied().collect();
-    ids.sort_unstable();
-    for id in ids {
+    for (id, list) in spans.into_iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        let id = id as NodeId;
         let width = if frame.selected == Some(id) {
             g.band * 1.5
         } else {
@@ -215,7 +313,7 @@ fn ownership_arcs(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             cx: g.cx,
             cy: g.cy,
             r: g.r,
-            spans: spans.remove(&id).unwrap_or_default(),
+            spans: list,
         });
     }
 }
@@ -224,21 +322,16 @@ fn vnode_ticks(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let ring = frame.ring;
     let points = ring.points();
     let dense = points.len() > MAX_TICKS;
-    let mut by_swatch: HashMap<Swatch, Vec<f64>> = HashMap::new();
-    for p in points {
+    let mut by_swatch: Vec<(u64, f64)> = Vec::new();
+    for p in points.iter() {
         if dense && frame.selected != Some(p.node) {
             continue;
         }
-        by_swatch
-            .entry(swatch(ring, Some(p.node)))
-            .or_default()
-            .push(angle_of(p.pos));
+        by_swatch.push((order(&swatch(ring, Some(p.node))), angle_of(p.pos)));
     }
-    let mut entries: Vec<(Swatch, Vec<f64>)> = by_swatch.into_iter().collect();
-    sort_by_u64(&mut entries, |(sw, _)| order(sw));
-    for (sw, angles) in entries {
+    for (sw, angles) in group(by_swatch) {
         scene.ticks.push(TickBatch {
-            ink: Ink::Swatch(sw),
+            ink: Ink::Swatch(swatch_of(sw)),
             width: if points.len() > 600 { 1.0 } else { 1.5 },
             cx: g.cx,
             cy: g.cy,
@@ -267,6 +360,29 @@ fn order(sw: &Swatch) -> u64 {
     }
 }
 
+/// The swatch [`order`] numbered (the inverse of `order` on its low 32 bits).
+fn swatch_of(order: u64) -> Swatch {
+    match order & 0xffff_ffff {
+        0 => Swatch::Down,
+        n => Swatch::Node((n - 1) as u32),
+    }
+}
+
+/// Groups `(key, item)` pairs by key, keys ascending, items in their original order: the
+/// batches of a scene. One shared sort instead of a hash map per batch type keeps the wasm
+/// small (each `HashMap<K, V>` type costs kilobytes of code).
+fn group<T>(mut items: Vec<(u64, T)>) -> Vec<(u64, Vec<T>)> {
+    sort_by_u64(&mut items, |(k, _)| *k);
+    let mut out: Vec<(u64, Vec<T>)> = Vec::new();
+    for (k, item) in items {
+        match out.last_mut() {
+            Some((last, list)) if *last == k => list.push(item),
+            _ => out.push((k, vec![item])),
+        }
+    }
+    out
+}
+
 /// Keys that are not moving, batched by owner colour (base layer).
 fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let keys = frame.keys;
@@ -281,7 +397,7 @@ fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
             }
         }
     }
-    let mut still: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    let mut still: Vec<(u64, (f32, f32))> = Vec::with_capacity(keys.len());
     for i in 0..keys.len() as u32 {
         if moving[i as usize] {
             continue;
@@ -289,16 +405,11 @@ fn still_keys(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         let h = keys.hash(i);
         let (x, y) = polar(g.cx, g.cy, g.key_radius(h), angle_of(h));
         let owner = frame.owners.get(i as usize).copied().flatten();
-        still
-            .entry(swatch(frame.ring, owner))
-            .or_default()
-            .push((x as f32, y as f32));
+        still.push((order(&swatch(frame.ring, owner)), (x as f32, y as f32)));
     }
-    let mut still: Vec<_> = still.into_iter().collect();
-    sort_by_u64(&mut still, |(sw, _)| order(sw));
-    for (sw, xy) in still {
+    for (sw, xy) in group(still) {
         scene.dots.push(DotBatch {
-            ink: Ink::Swatch(sw),
+            ink: Ink::Swatch(swatch_of(sw)),
             radius,
             xy,
         });
@@ -314,8 +425,8 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
     let ring = frame.ring;
     let keys = frame.keys;
     let radius = key_dot_radius(keys.len()) * g.dot_scale();
-    let mut blends: HashMap<(Swatch, Swatch), Vec<(f32, f32)>> = HashMap::new();
-    let mut ghosts: HashMap<Swatch, Vec<(f32, f32)>> = HashMap::new();
+    let mut blends: Vec<(u64, (f32, f32))> = Vec::new();
+    let mut ghosts: Vec<(u64, (f32, f32))> = Vec::new();
     for m in &t.moved {
         if m.key as usize >= keys.len() {
             continue;
@@ -328,36 +439,29 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
             Some(id) => Swatch::Node(id),
             None => Swatch::Down,
         };
-        blends
-            .entry((from, to))
-            .or_default()
-            .push((x as f32, y as f32));
+        blends.push(((order(&from) << 32) | order(&to), (x as f32, y as f32)));
         if eased >= 1.0 {
             continue;
         }
         if let Some(target) = m.to.and_then(|_| ring.owner_index(h)) {
-            let target = angle_of(ring.points()[target].pos);
+            let target = angle_of(ring.point(target).pos);
             let along = a + clockwise(a, target) * eased;
             let (gx, gy) = polar(g.cx, g.cy, g.r, along);
-            ghosts.entry(to).or_default().push((gx as f32, gy as f32));
+            ghosts.push((order(&to), (gx as f32, gy as f32)));
         }
     }
     // Moving keys pulse: largest half-way through the tween.
     let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
-    let mut blends: Vec<_> = blends.into_iter().collect();
-    sort_by_u64(&mut blends, |((a, b), _)| (order(a) << 32) | order(b));
-    for ((from, to), xy) in blends {
+    for (pair, xy) in group(blends) {
         overlay.dots.push(DotBatch {
-            ink: Ink::Blend(from, to, eased as f32),
+            ink: Ink::Blend(swatch_of(pair >> 32), swatch_of(pair), eased as f32),
             radius: radius * pulse,
             xy,
         });
     }
-    let mut ghosts: Vec<_> = ghosts.into_iter().collect();
-    sort_by_u64(&mut ghosts, |(sw, _)| order(sw));
-    for (sw, xy) in ghosts {
+    for (sw, xy) in group(ghosts) {
         overlay.dots.push(DotBatch {
-            ink: Ink::Swatch(sw),
+            ink: Ink::Swatch(swatch_of(sw)),
             radius: (radius * 0.9).max(1.2),
             xy,
         });
@@ -368,7 +472,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
 fn sweep(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, overlay: &mut Scene) {
     if let Some(t) = frame.transition {
         if eased < 1.0 {
-            let mut old: HashMap<Swatch, Vec<(f64, f64)>> = HashMap::new();
+            let mut old: Vec<(u64, (f64, f64))> = Vec::new();
             for arc in &t.arcs {
                 let a0 = angle_of(arc.start);
                 let full = arc.start == arc.end;
@@ -382,13 +486,11 @@ fn sweep(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, overlay: &mut Scen
                     Some(id) => Swatch::Node(id),
                     None => Swatch::Down,
                 };
-                old.entry(sw).or_default().push((from, a0 + len));
+                old.push((order(&sw), (from, a0 + len)));
             }
-            let mut entries: Vec<(Swatch, Vec<(f64, f64)>)> = old.into_iter().collect();
-            sort_by_u64(&mut entries, |(sw, _)| order(sw));
-            for (sw, spans) in entries {
+            for (sw, spans) in group(old) {
                 overlay.arcs.push(ArcBatch {
-                    ink: Ink::Swatch(sw),
+                    ink: Ink::Swatch(swatch_of(sw)),
                     width: g.band,
                     cx: g.cx,
                     cy: g.cy,
@@ -404,10 +506,14 @@ fn node_labels(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let ring = frame.ring;
     let many = ring.nodes().count() > MAX_LABELS;
     // Anchor each label at the node's vnode 0, where `{name}#0` hashes.
-    let mut anchors: HashMap<NodeId, u64> = HashMap::new();
-    for p in ring.points() {
+    let mut anchors: Vec<Option<u64>> = Vec::new();
+    for p in ring.points().iter() {
         if p.idx == 0 {
-            anchors.insert(p.node, p.pos);
+            let id = p.node as usize;
+            if anchors.len() <= id {
+                anchors.resize(id + 1, None);
+            }
+            anchors[id] = Some(p.pos);
         }
     }
     for (id, info) in ring.nodes() {
@@ -415,7 +521,7 @@ fn node_labels(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         if many && !selected {
             continue;
         }
-        let Some(&pos) = anchors.get(&id) else {
+        let Some(pos) = anchors.get(id as usize).copied().flatten() else {
             continue;
         };
         let a = angle_of(pos);
@@ -476,7 +582,7 @@ pub fn replica_points(ring: &Ring, hash: u64, replicas: usize) -> Vec<usize> {
             break;
         }
         let i = (start + step) % points.len();
-        let p = points[i];
+        let p = points.at(i);
         if !ring.node(p.node).is_some_and(|n| n.up) || seen.contains(&p.node) {
             continue;
         }
@@ -494,7 +600,7 @@ fn probe_walk(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
     let a = angle_of(h);
     let walk = replica_points(ring, h, frame.replicas);
     if let Some(&last) = walk.last() {
-        let end = angle_of(ring.points()[last].pos);
+        let end = angle_of(ring.point(last).pos);
         scene.arcs.push(ArcBatch {
             ink: Ink::Accent,
             width: 3.0,
@@ -505,7 +611,7 @@ fn probe_walk(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         });
     }
     for (n, &i) in walk.iter().enumerate() {
-        let (x, y) = polar(g.cx, g.cy, g.r, angle_of(ring.points()[i].pos));
+        let (x, y) = polar(g.cx, g.cy, g.r, angle_of(ring.point(i).pos));
         scene.markers.push(Circle {
             cx: x,
             cy: y,
