@@ -352,7 +352,9 @@ pub fn body(state: &Shared) -> Vec<u8> {
         put_opt_id(&mut out, ring.selected);
         put_str(&mut out, &ring.lookup);
     }
-    if let Some(c) = &state.cluster {
+    // A page without the Cluster lab never holds a decoded cluster part (only `kept`): the
+    // constant lets the compiler drop the scenario encoder from that page.
+    if let Some(c) = state.cluster.as_ref().filter(|_| DECODE_CLUSTER) {
         out.push(2);
         put_str(&mut out, &minify(&c.scenario.encode()));
         put_varint(&mut out, c.inputs.len() as u64);
@@ -437,7 +439,7 @@ fn parse<const DECODE_CLUSTER_PART: bool>(bytes: &[u8]) -> Result<Shared, LinkEr
                 skip_cluster(&mut r)?;
                 state.kept = bytes[start..r.position()].to_vec();
             }
-            2 if state.cluster.is_none() => {
+            2 if decode_cluster && state.cluster.is_none() => {
                 let json = r.str()?;
                 let scenario = Scenario::decode(json.as_bytes())
                     .map_err(|e| LinkError::Invalid(format!("{e}")))?;
