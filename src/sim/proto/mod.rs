@@ -8,6 +8,7 @@ pub mod heartbeat;
 pub mod locks;
 pub mod protocol;
 pub mod registry;
+pub mod stock;
 pub mod tpc;
 
 pub use protocol::{Never, Protocol};
