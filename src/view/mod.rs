@@ -18,6 +18,8 @@ pub mod scene;
 pub mod seq_diagram;
 pub mod session;
 pub mod share;
+pub mod stock_chart;
+pub mod stock_scene;
 pub mod svg;
 pub mod theme;
 pub mod tour;
