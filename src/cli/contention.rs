@@ -11,7 +11,7 @@ use crate::sim::proto::stock::Policy;
 
 /// Usage text of the subcommand.
 pub const USAGE: &str = "ringlab-cli contention [--clients 10,20,30,40,50] \
-[--policy none,expo,full-jitter,equal-jitter,decorrelated] [--runs 100] [--seed 1]";
+[--policy none,expo,full-jitter,equal-jitter,decorrelated] [--runs 100] [--seed 1] [--svg FILE]";
 
 /// Most clients in one point (buyers of one run).
 pub const MAX_CLIENTS: u64 = 1_000;
@@ -54,6 +54,7 @@ fn contention(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
     ];
     let mut runs = 100;
     let mut seed = 1;
+    let mut svg = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -90,11 +91,25 @@ fn contention(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
                 }
             }
             "--seed" => seed = number("--seed", it.next())?,
+            "--svg" => {
+                svg = Some(
+                    it.next()
+                        .ok_or_else(|| BadInput("--svg needs a file name".into()))?
+                        .clone(),
+                )
+            }
             other => return Err(BadInput(format!("unexpected argument \"{other}\""))),
         }
     }
     let points = experiment::run(&clients, &policies, runs as u32, seed).map_err(BadInput)?;
-    for p in points {
+    if let Some(file) = svg {
+        // The same display list the panel paints, in the light theme.
+        let charts = crate::view::stock_chart::contention(&points);
+        let scene = crate::view::stock_chart::scene(&charts, 2, 720.0, 300.0);
+        let text = crate::view::svg::to_svg(&scene, &crate::view::theme::Theme::light());
+        std::fs::write(&file, text).map_err(|e| BadInput(format!("--svg {file}: {e}")))?;
+    }
+    for p in &points {
         say(
             out,
             &json!({

@@ -68,11 +68,12 @@ CHECK:
 
 CONTENTION:
     ringlab-cli contention [--clients 10,20,30,40,50] [--policy none,expo,full-jitter,decorrelated]
-                           [--runs 100] [--seed 1]
+                           [--runs 100] [--seed 1] [--svg FILE]
 
     N clients update one row by compare-and-set, retrying on conflict under each policy
     (also equal-jitter); one-way delay |N(10 ms, 2 ms)|, base 5 ms, cap 2,000 ms. Prints
-    {\"clients\",\"policy\",\"calls\",\"ms\",\"runs\"} per point, averaged over the runs.
+    {\"clients\",\"policy\",\"calls\",\"ms\",\"runs\"} per point, averaged over the runs;
+    --svg writes the chart (calls and completion time per policy) as SVG.
 
 OPTIONS:
     -h, --help       print this help
