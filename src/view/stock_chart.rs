@@ -62,13 +62,13 @@ impl Chart {
     pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut head = vec![self.x_label.clone()];
         head.extend(self.lines.iter().map(|l| l.name.clone()));
-        let mut xs: Vec<f64> = self
+        // Every line of a chart shares its x values (time bins, client counts).
+        let xs: Vec<f64> = self
             .lines
             .iter()
-            .flat_map(|l| l.pts.iter().map(|p| p.0))
-            .collect();
-        xs.sort_by(f64::total_cmp);
-        xs.dedup();
+            .max_by_key(|l| l.pts.len())
+            .map(|l| l.pts.iter().map(|p| p.0).collect())
+            .unwrap_or_default();
         let rows = xs
             .iter()
             .map(|&x| {

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::protocol_panels::PanelCtx;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
-use crate::sim::proto::stock::{experiment, summary, Policy, Stock, StockCfg, Strategy};
+use crate::sim::proto::stock::{experiment, Policy, Stock, StockCfg, Strategy};
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
@@ -72,26 +72,31 @@ pub fn variant(s: &Scenario, i: usize) -> Result<Scenario, String> {
     Ok(v)
 }
 
-/// The counters shown, from the summary section (label, value).
+/// The counters shown (label, value), formatted directly (no JSON in the bundle).
 fn counters(cfg: &StockCfg, w: &crate::sim::world::World) -> Vec<(&'static str, String)> {
-    let v = summary(cfg, &w.shared::<Stock>().stats);
-    [
-        ("Sold", "sold"),
-        ("Oversold", "oversold"),
-        ("Left", "stock_left"),
-        ("Refused", "refused"),
-        ("Gave up", "gave_up"),
-        ("Requests", "requests"),
-        ("Calls", "calls"),
-        ("Retries", "retries"),
-        ("Conflicts", "conflicts"),
-        ("Lock wait (ms)", "lock_wait_ms"),
-        ("p50 (ms)", "p50_ms"),
-        ("p99 (ms)", "p99_ms"),
+    let s = &w.shared::<Stock>().stats;
+    if cfg.strategy == Strategy::LockManager {
+        let l = w.shared::<crate::sim::proto::locks::Locks>();
+        return vec![
+            ("Writes", l.writes.to_string()),
+            ("Unsafe writes", l.unsafe_writes.to_string()),
+            ("Lock wait (ms)", l.wait_ms.to_string()),
+        ];
+    }
+    vec![
+        ("Sold", s.sold.to_string()),
+        ("Oversold", (s.sold - cfg.stock).max(0).to_string()),
+        ("Left", s.stock_left().to_string()),
+        ("Refused", s.refused.to_string()),
+        ("Gave up", s.gave_up.to_string()),
+        ("Requests", s.requests.to_string()),
+        ("Calls", s.calls.to_string()),
+        ("Retries", s.retries.to_string()),
+        ("Conflicts", s.conflicts.to_string()),
+        ("Lock wait (ms)", s.lock_wait_ms.to_string()),
+        ("p50 (ms)", s.quantile(0.5).to_string()),
+        ("p99 (ms)", s.quantile(0.99).to_string()),
     ]
-    .into_iter()
-    .map(|(l, k)| (l, v.get(k).map_or_else(|| "–".into(), |x| x.to_string())))
-    .collect()
 }
 
 /// The panel (nothing when the scenario has no sale).
@@ -120,8 +125,9 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
     }
 }
 
-/// Properties of [`StockPanel`].
-#[derive(Properties, PartialEq)]
+/// Properties of [`StockPanel`] (compared by pointer for the scenario and the charts: a
+/// derived comparison of a whole scenario costs kilobytes of wasm).
+#[derive(Properties)]
 pub struct Props {
     /// The scenario loaded (variants and comparisons start from it).
     pub scenario: Rc<Scenario>,
@@ -135,12 +141,26 @@ pub struct Props {
     pub on_load: Callback<(String, Result<Scenario, String>)>,
 }
 
-type Rows = Result<Vec<Vec<String>>, String>;
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.scenario, &o.scenario)
+            && Rc::ptr_eq(&self.charts, &o.charts)
+            && self.current == o.current
+            && self.counters == o.counters
+    }
+}
+
+type Rows = Result<(Vec<&'static str>, Vec<Vec<String>>), String>;
 
 /// Every strategy on the same scenario and seed: one row of counters each.
 fn compare(s: &Scenario) -> Rows {
     let mut rows = Vec::new();
-    for (i, (label, ..)) in VARIANTS.iter().enumerate() {
+    let mut head = vec!["Strategy"];
+    for (i, (label, st, _)) in VARIANTS.iter().enumerate() {
+        // The lock manager's buyers are lock jobs with their own counters: not comparable.
+        if *st == Strategy::LockManager {
+            continue;
+        }
         let Ok(v) = variant(s, i) else { continue };
         let tl = runner::play(&v, None, v.until_ms)?;
         let w = tl.world();
@@ -154,7 +174,12 @@ fn compare(s: &Scenario) -> Rows {
             .map(|(inv, _)| inv.name)
             .collect::<Vec<_>>();
         let mut r = vec![label.to_string()];
-        r.extend(counters(cfg, w).into_iter().map(|(_, v)| v));
+        let c = counters(cfg, w);
+        if head.len() == 1 {
+            head.extend(c.iter().map(|x| x.0));
+            head.push("Broken");
+        }
+        r.extend(c.into_iter().map(|(_, v)| v));
         r.push(if broken.is_empty() {
             "none".into()
         } else {
@@ -162,7 +187,7 @@ fn compare(s: &Scenario) -> Rows {
         });
         rows.push(r);
     }
-    Ok(rows)
+    Ok((head, rows))
 }
 
 /// The panel's body: it keeps the comparison and the experiment's results.
@@ -221,12 +246,7 @@ pub fn stock_panel(p: &Props) -> Html {
             { match &*compared {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-                Some(Ok(rows)) => {
-                    let mut head = vec!["Strategy"];
-                    head.extend(p.counters.iter().map(|c| c.0));
-                    head.push("Broken");
-                    table("Strategies compared", &head, rows.clone(), "stock-compare")
-                }
+                Some(Ok((head, rows))) => table("Strategies compared", head, rows.clone(), "stock-compare"),
             } }
             <button onclick={on_contention}>{ format!("Run the contention experiment ({UI_RUNS} seeds per point)") }</button>
             { match &*contention {
