@@ -60,6 +60,7 @@ test('flash sale: no control oversells, the atomic decrement does not, strategie
     assert.match(label, /Stock remaining: left 9, K − promised -30/);
     assert.match(label, /Throughput \(units\/s\): sold\/s/);
     // The chart's table holds the same figures.
+    await panel(page).locator('figure[data-chart$="-live"] summary').click();
     const rows = panel(page).getByRole('table', { name: 'Stock remaining' }).locator('tbody tr');
     assert.ok((await rows.count()) >= 10);
     assert.match(await rows.last().innerText(), /9\s+-30/);
