@@ -76,6 +76,11 @@ fn main() -> ExitCode {
             );
             ExitCode::from(code)
         }
+        Some("contention") => {
+            let code =
+                cli::contention::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
+            ExitCode::from(code)
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)

@@ -4,6 +4,7 @@
 use std::fmt;
 
 pub mod check;
+pub mod contention;
 pub mod engine;
 pub mod explore;
 pub mod kv;
@@ -23,6 +24,7 @@ COMMANDS:
     explore     run many seeds with random faults from the scenario's fault budget
     check       explore every interleaving of an abstract protocol (2pc)
     kv          run a Redis, etcd or ZooKeeper command script against the lab's models
+    contention  the optimistic-concurrency backoff experiment (calls and time per policy)
     help        print this help
     version     print the version
 
@@ -73,6 +75,15 @@ KV:
     transactions as `txn CMP; CMP | OP; OP | OP; OP`), replies printed as that client
     prints them; `ADVANCE <ms>` moves virtual time. --marker prints LINE after every
     reply. Exit 0, or 2 for bad arguments or a malformed ADVANCE.
+
+CONTENTION:
+    ringlab-cli contention [--clients 10,20,30,40,50] [--policy none,expo,full-jitter,decorrelated]
+                           [--runs 100] [--seed 1] [--svg FILE]
+
+    N clients update one row by compare-and-set, retrying on conflict under each policy
+    (also equal-jitter); one-way delay |N(10 ms, 2 ms)|, base 5 ms, cap 2,000 ms. Prints
+    {\"clients\",\"policy\",\"calls\",\"ms\",\"runs\"} per point, averaged over the runs;
+    --svg writes the chart (calls and completion time per policy) as SVG.
 
 OPTIONS:
     -h, --help       print this help

@@ -53,7 +53,7 @@ impl Scenario {
                 return Err(fail_at(
                     "version",
                     format!(
-                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
+                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, 3 with two-phase commit, {VERSION} with the newest protocols)"
                 ),
                 ))
             }

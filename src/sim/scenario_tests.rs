@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 21] = [
+const BUILTIN: [(&str, &str); 28] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -90,6 +90,34 @@ const BUILTIN: [(&str, &str); 21] = [
         "tpc-heuristic",
         include_str!("../../static/scenarios/tpc-heuristic.json"),
     ),
+    (
+        "inventory-no-control",
+        include_str!("../../static/scenarios/inventory-no-control.json"),
+    ),
+    (
+        "inventory-pessimistic",
+        include_str!("../../static/scenarios/inventory-pessimistic.json"),
+    ),
+    (
+        "inventory-optimistic-no-backoff",
+        include_str!("../../static/scenarios/inventory-optimistic-no-backoff.json"),
+    ),
+    (
+        "inventory-optimistic-jitter",
+        include_str!("../../static/scenarios/inventory-optimistic-jitter.json"),
+    ),
+    (
+        "inventory-atomic",
+        include_str!("../../static/scenarios/inventory-atomic.json"),
+    ),
+    (
+        "inventory-lock-gc-pause",
+        include_str!("../../static/scenarios/inventory-lock-gc-pause.json"),
+    ),
+    (
+        "inventory-buckets",
+        include_str!("../../static/scenarios/inventory-buckets.json"),
+    ),
 ];
 
 const MINIMAL: &str =
@@ -144,8 +172,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":4"#));
-    assert!(e.contains("needs version 1 to 3"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":5"#));
+    assert!(e.contains("needs version 1 to 4"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }

@@ -7,4 +7,9 @@
 pub use super::cluster_frame::{Layer, Pos};
 
 /// Every layer, drawn in this order (later ones on top).
-pub const LAYERS: &[Layer] = &[super::lock_scene::LAYER, super::tpc_scene::LAYER];
+pub const LAYERS: &[Layer] = &[
+    super::lock_scene::LAYER,
+    super::tpc_scene::LAYER,
+    #[cfg(feature = "proto-stock")]
+    super::stock_scene::LAYER,
+];

@@ -20,6 +20,10 @@ pub mod scene;
 pub mod seq_diagram;
 pub mod session;
 pub mod share;
+#[cfg(feature = "proto-stock")]
+pub mod stock_chart;
+#[cfg(feature = "proto-stock")]
+pub mod stock_scene;
 pub mod svg;
 pub mod theme;
 pub mod tour;

@@ -8,6 +8,8 @@ pub mod heartbeat;
 pub mod locks;
 pub mod protocol;
 pub mod registry;
+#[cfg(feature = "proto-stock")]
+pub mod stock;
 pub mod tpc;
 
 pub use protocol::{Never, Protocol};

@@ -43,14 +43,14 @@ pub trait Registered: Protocol {
 }
 
 macro_rules! protocols {
-    ($( $(#[$cfg_attr:meta])* $field:ident : $V:ident => $P:ty $(where feature = $feat:literal)? ),* $(,)?) => {
+    ($( $(#[$cfg_attr:meta])* $field:ident : $V:ident => $P:ty $(where $when:meta)? ),* $(,)?) => {
         /// The body of a message on the wire, tagged with the protocol that understands it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(tag = "proto", rename_all = "snake_case")]
         pub enum Payload {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $V(<$P as Protocol>::Msg),
             )*
         }
@@ -59,14 +59,14 @@ macro_rules! protocols {
             /// Short human label for narration and the UI ("ping #3").
             pub fn label(&self) -> String {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? Payload::$V(m) => <$P as Protocol>::msg_label(m), )*
+                    $( $(#[cfg($when)])? Payload::$V(m) => <$P as Protocol>::msg_label(m), )*
                 }
             }
 
             /// The protocol this message belongs to (its section name).
             pub fn protocol(&self) -> &'static str {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? Payload::$V(_) => <$P as Protocol>::NAME, )*
+                    $( $(#[cfg($when)])? Payload::$V(_) => <$P as Protocol>::NAME, )*
                 }
             }
         }
@@ -77,7 +77,7 @@ macro_rules! protocols {
         pub enum TimerKind {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $V(<$P as Protocol>::Timer),
             )*
         }
@@ -86,7 +86,7 @@ macro_rules! protocols {
             /// Short human label ("heartbeat tick").
             pub fn label(&self) -> &'static str {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? TimerKind::$V(t) => <$P as Protocol>::timer_label(t), )*
+                    $( $(#[cfg($when)])? TimerKind::$V(t) => <$P as Protocol>::timer_label(t), )*
                 }
             }
         }
@@ -102,7 +102,7 @@ macro_rules! protocols {
             },
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $V(<$P as Protocol>::Rec),
             )*
         }
@@ -114,7 +114,7 @@ macro_rules! protocols {
         pub enum ProtoEv {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $V(<$P as Protocol>::Ev),
             )*
         }
@@ -123,14 +123,14 @@ macro_rules! protocols {
             /// The stable `kind` string.
             pub fn kind(&self) -> &'static str {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? ProtoEv::$V(e) => <$P as Protocol>::ev_kind(e), )*
+                    $( $(#[cfg($when)])? ProtoEv::$V(e) => <$P as Protocol>::ev_kind(e), )*
                 }
             }
 
             /// The event in words.
             pub fn words(&self, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? ProtoEv::$V(e) => <$P as Protocol>::ev_words(e, at, name), )*
+                    $( $(#[cfg($when)])? ProtoEv::$V(e) => <$P as Protocol>::ev_words(e, at, name), )*
                 }
             }
         }
@@ -141,7 +141,7 @@ macro_rules! protocols {
         pub enum ProtoCmd {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $V(<$P as Protocol>::Cmd),
             )*
         }
@@ -150,21 +150,21 @@ macro_rules! protocols {
             /// The stable `op` string.
             pub fn op(&self) -> &'static str {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? ProtoCmd::$V(c) => <$P as Protocol>::cmd_op(c), )*
+                    $( $(#[cfg($when)])? ProtoCmd::$V(c) => <$P as Protocol>::cmd_op(c), )*
                 }
             }
 
             /// The node names it refers to.
             pub fn node_names(&self) -> Vec<&str> {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? ProtoCmd::$V(c) => <$P as Protocol>::cmd_nodes(c), )*
+                    $( $(#[cfg($when)])? ProtoCmd::$V(c) => <$P as Protocol>::cmd_nodes(c), )*
                 }
             }
 
             /// The protocol it drives (its section name).
             pub fn protocol(&self) -> &'static str {
                 match self {
-                    $( $(#[cfg(feature = $feat)])? ProtoCmd::$V(_) => <$P as Protocol>::NAME, )*
+                    $( $(#[cfg($when)])? ProtoCmd::$V(_) => <$P as Protocol>::NAME, )*
                 }
             }
         }
@@ -175,7 +175,7 @@ macro_rules! protocols {
         pub struct ProtoCfg {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 $(#[$cfg_attr])*
                 pub $field: Option<<$P as Protocol>::Cfg>,
             )*
@@ -187,7 +187,7 @@ macro_rules! protocols {
         pub struct Procs {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 pub $field: Option<<$P as Protocol>::Node>,
             )*
         }
@@ -197,13 +197,13 @@ macro_rules! protocols {
         pub struct Shared {
             $(
                 #[allow(missing_docs)]
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 pub $field: <$P as Protocol>::Shared,
             )*
         }
 
         $(
-            $(#[cfg(feature = $feat)])?
+            $(#[cfg($when)])?
             impl Registered for $P {
                 fn cfg(c: &ProtoCfg) -> Option<&Self::Cfg> {
                     c.$field.as_ref()
@@ -255,14 +255,14 @@ macro_rules! protocols {
         #[allow(clippy::vec_init_then_push)] // entries come and go with cargo features
         pub fn names() -> Vec<&'static str> {
             let mut all = Vec::new();
-            $( $(#[cfg(feature = $feat)])? all.push(<$P as Protocol>::NAME); )*
+            $( $(#[cfg($when)])? all.push(<$P as Protocol>::NAME); )*
             all
         }
 
         /// Starts every enabled protocol a node runs, in registry order.
         pub(crate) fn boot(cfg: &ProtoCfg, ctx: &mut Ctx<'_>) -> Procs {
             Procs {
-                $( $(#[cfg(feature = $feat)])? $field: cfg.$field.as_ref().and_then(|c| <$P as Protocol>::boot(c, ctx)), )*
+                $( $(#[cfg($when)])? $field: cfg.$field.as_ref().and_then(|c| <$P as Protocol>::boot(c, ctx)), )*
             }
         }
 
@@ -270,7 +270,7 @@ macro_rules! protocols {
         pub(crate) fn on_message(p: &mut Procs, ctx: &mut Ctx<'_>, from: NodeIx, payload: Payload) {
             match payload {
                 $(
-                    $(#[cfg(feature = $feat)])?
+                    $(#[cfg($when)])?
                     Payload::$V(m) => {
                         if let Some(n) = p.$field.as_mut() {
                             <$P as Protocol>::on_message(n, ctx, from, m);
@@ -284,7 +284,7 @@ macro_rules! protocols {
         pub(crate) fn on_timer(p: &mut Procs, ctx: &mut Ctx<'_>, kind: TimerKind) {
             match kind {
                 $(
-                    $(#[cfg(feature = $feat)])?
+                    $(#[cfg($when)])?
                     TimerKind::$V(t) => {
                         if let Some(n) = p.$field.as_mut() {
                             <$P as Protocol>::on_timer(n, ctx, t);
@@ -297,7 +297,7 @@ macro_rules! protocols {
         /// Lets the sender's protocol count a message put on the wire.
         pub(crate) fn on_send(s: &mut Shared, payload: &Payload) {
             match payload {
-                $( $(#[cfg(feature = $feat)])? Payload::$V(m) => <$P as Protocol>::on_send(&mut s.$field, m), )*
+                $( $(#[cfg($when)])? Payload::$V(m) => <$P as Protocol>::on_send(&mut s.$field, m), )*
             }
         }
 
@@ -305,20 +305,20 @@ macro_rules! protocols {
         pub(crate) fn observe(s: &mut Shared, node: NodeIx, t: Time, what: &What) {
             if let What::Proto(ev) = what {
                 match ev {
-                    $( $(#[cfg(feature = $feat)])? ProtoEv::$V(e) => <$P as Protocol>::observe(&mut s.$field, node, t, e), )*
+                    $( $(#[cfg($when)])? ProtoEv::$V(e) => <$P as Protocol>::observe(&mut s.$field, node, t, e), )*
                 }
             }
         }
 
         /// Tells every protocol a node crashed.
         pub(crate) fn on_crash(s: &mut Shared, node: NodeIx) {
-            $( $(#[cfg(feature = $feat)])? <$P as Protocol>::on_crash(&mut s.$field, node); )*
+            $( $(#[cfg($when)])? <$P as Protocol>::on_crash(&mut s.$field, node); )*
         }
 
         /// Seeds what depends on the whole initial cluster, in registry order.
         pub(crate) fn on_built(cfg: &ProtoCfg, w: &mut CmdCtx<'_>) {
             $(
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 if let Some(c) = cfg.$field.as_ref() {
                     <$P as Protocol>::on_built(c, w);
                 }
@@ -327,27 +327,27 @@ macro_rules! protocols {
 
         /// Zeroes what building the initial cluster counted.
         pub(crate) fn reset_counters(s: &mut Shared) {
-            $( $(#[cfg(feature = $feat)])? <$P as Protocol>::reset_counters(&mut s.$field); )*
+            $( $(#[cfg($when)])? <$P as Protocol>::reset_counters(&mut s.$field); )*
         }
 
         /// Rough heap footprint of a node's protocol state.
         pub fn node_bytes(p: &Procs) -> usize {
             let mut n = std::mem::size_of::<Procs>();
-            $( $(#[cfg(feature = $feat)])? { n += p.$field.as_ref().map_or(0, <$P as Protocol>::node_bytes); } )*
+            $( $(#[cfg($when)])? { n += p.$field.as_ref().map_or(0, <$P as Protocol>::node_bytes); } )*
             n
         }
 
         /// Rough heap footprint of the world-wide protocol state.
         pub fn shared_bytes(s: &Shared) -> usize {
             let mut n = 0;
-            $( $(#[cfg(feature = $feat)])? { n += <$P as Protocol>::shared_bytes(&s.$field); } )*
+            $( $(#[cfg($when)])? { n += <$P as Protocol>::shared_bytes(&s.$field); } )*
             n
         }
 
         /// Every protocol's invariants, in registry order.
         pub fn invariants() -> Vec<Invariant> {
             let mut all = Vec::new();
-            $( $(#[cfg(feature = $feat)])? all.extend(<$P as Protocol>::invariants()); )*
+            $( $(#[cfg($when)])? all.extend(<$P as Protocol>::invariants()); )*
             all
         }
 
@@ -355,7 +355,7 @@ macro_rules! protocols {
         pub fn summaries(cfg: &ProtoCfg, s: &Shared, until: Time) -> Vec<(&'static str, Value)> {
             let mut out = Vec::new();
             $(
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 if let Some(c) = cfg.$field.as_ref() {
                     if let Some(v) = <$P as Protocol>::summary(c, &s.$field, until) {
                         out.push((<$P as Protocol>::NAME, v));
@@ -365,18 +365,31 @@ macro_rules! protocols {
             out
         }
 
+        /// Every registered protocol's section name, also those this build leaves out.
+        const ALL_NAMES: &[&str] = &[$( stringify!($field) ),*];
+
         /// Reads a scenario's `protocols` section: each protocol reads its own.
         pub(crate) fn read_cfg(mut o: Obj) -> R<ProtoCfg> {
             let cfg = ProtoCfg {
                 $(
-                    $(#[cfg(feature = $feat)])?
+                    $(#[cfg($when)])?
                     $field: match o.opt(<$P as Protocol>::NAME) {
                         None => None,
                         Some((p, v)) => Some(<$P as Protocol>::read_cfg(Obj::new(&p, v)?)?),
                     },
                 )*
             };
-            o.done(&names().join(", "))?;
+            let here = names();
+            if let Some(k) = o.m.keys().find(|k| ALL_NAMES.contains(&k.as_str()) && !here.contains(&k.as_str())) {
+                return Err(crate::sim::json_read::ScenarioError {
+                    path: o.at(k),
+                    line: None,
+                    message: format!(
+                        "this page does not carry the {k} protocol: open the scenario in the full lab (index.html)"
+                    ),
+                });
+            }
+            o.done(&here.join(", "))?;
             Ok(cfg)
         }
 
@@ -388,7 +401,7 @@ macro_rules! protocols {
             clients: &[String],
         ) -> Result<(), (String, String)> {
             $(
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 if let Some(c) = cfg.$field.as_ref() {
                     let name = <$P as Protocol>::NAME;
                     let since = <$P as Protocol>::SINCE_VERSION;
@@ -410,14 +423,14 @@ macro_rules! protocols {
         /// Every protocol command op, in registry order.
         pub fn ops() -> Vec<&'static str> {
             let mut all = Vec::new();
-            $( $(#[cfg(feature = $feat)])? all.extend_from_slice(<$P as Protocol>::OPS); )*
+            $( $(#[cfg($when)])? all.extend_from_slice(<$P as Protocol>::OPS); )*
             all
         }
 
         /// Reads a protocol command, or `None` if no protocol knows the op.
         pub(crate) fn read_cmd(op: &str, f: &mut Fields<'_>) -> Option<Result<ProtoCmd, String>> {
             $(
-                $(#[cfg(feature = $feat)])?
+                $(#[cfg($when)])?
                 if let Some(r) = <$P as Protocol>::read_cmd(op, f) {
                     return Some(r.map(ProtoCmd::$V));
                 }
@@ -435,7 +448,7 @@ macro_rules! protocols {
         ) -> Result<(), (String, String)> {
             match c {
                 $(
-                    $(#[cfg(feature = $feat)])?
+                    $(#[cfg($when)])?
                     ProtoCmd::$V(x) => {
                         let name = <$P as Protocol>::NAME;
                         let since = <$P as Protocol>::SINCE_VERSION;
@@ -455,25 +468,12 @@ macro_rules! protocols {
         /// Runs a protocol command.
         pub(crate) fn on_command(c: &ProtoCmd, w: &mut CmdCtx<'_>) -> Result<(), CmdError> {
             match c {
-                $( $(#[cfg(feature = $feat)])? ProtoCmd::$V(x) => <$P as Protocol>::on_command(x, w), )*
+                $( $(#[cfg($when)])? ProtoCmd::$V(x) => <$P as Protocol>::on_command(x, w), )*
             }
         }
     };
 }
 
-#[cfg(not(test))]
-protocols! {
-    #[serde(default)]
-    heartbeat: Heartbeat => super::heartbeat::Heartbeat,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    locks: Locks => super::locks::Locks,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::tpc::cfg::deserialize_opt")]
-    tpc: Tpc => super::tpc::Tpc,
-}
-
-// Tests add the engine's own dummy protocol (a ping counter), registered here and nowhere
-// else: the engine compiles and runs it without any other edit in `src/sim`.
-#[cfg(test)]
 protocols! {
     #[serde(default)]
     heartbeat: Heartbeat => super::heartbeat::Heartbeat,
@@ -482,5 +482,9 @@ protocols! {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::tpc::cfg::deserialize_opt")]
     tpc: Tpc => super::tpc::Tpc,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    echo: Echo => crate::sim::engine_tests::Echo,
+    stock: Stock => super::stock::Stock where feature = "proto-stock",
+    // The engine's own dummy protocol (a ping counter), in test builds only: the engine
+    // compiles and runs it without any other edit in `src/sim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    echo: Echo => crate::sim::engine_tests::Echo where test,
 }

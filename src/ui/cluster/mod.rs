@@ -13,6 +13,7 @@
 //! - `tpc`: the 2PC panel: orders and their outcomes, counters, another variant;
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
 //! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
+//! - `stock`: the flash-sale panel: counters, live charts, strategies compared, contention;
 //! - `protocol_panels`: the registered protocol panels (one line per protocol);
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
 
@@ -25,6 +26,8 @@ pub mod msg;
 pub mod panels;
 pub mod protocol_panels;
 pub mod state;
+#[cfg(feature = "proto-stock")]
+pub mod stock;
 pub mod timebar;
 pub mod tour;
 pub mod tpc;

@@ -33,4 +33,10 @@ pub struct Panel {
 }
 
 /// Every registered panel, shown in this order under the canvas.
-pub const PANELS: &[Panel] = &[];
+pub const PANELS: &[Panel] = &[
+    #[cfg(feature = "proto-stock")]
+    Panel {
+        name: "stock",
+        view: super::stock::view,
+    },
+];
