@@ -16,6 +16,7 @@ thread_local! {
     static PENDING: RefCell<Option<Timeout>> = const { RefCell::new(None) };
     static OPENED: RefCell<Option<ClusterState>> = const { RefCell::new(None) };
     static OPEN_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+    static EMBED_PAGE: std::cell::Cell<&'static str> = const { std::cell::Cell::new("cluster.html") };
 }
 
 /// Fragment writes wait this long for the next edit (wall ms).
@@ -154,6 +155,11 @@ pub fn url() -> String {
         .unwrap_or_default()
 }
 
+/// Records which page an embed of the loaded scenario needs (see `view::url::embed_page`).
+pub fn set_embed_page(page: &'static str) {
+    EMBED_PAGE.with(|p| p.set(page));
+}
+
 /// The iframe snippet for the current state: the Cluster page (so the embedding tutorial
 /// downloads only the Cluster lab's code) beside this one, `embed=1`, with this state.
 pub fn embed_snippet() -> String {
@@ -161,10 +167,7 @@ pub fn embed_snippet() -> String {
     let (base, frag) = href.split_once('#').unwrap_or((&href, ""));
     let base = base.split_once('?').map_or(base, |(b, _)| b);
     let dir = base.rfind('/').map_or(base, |i| &base[..=i]);
-    let base = format!(
-        "{dir}{}",
-        crate::view::url::page_of(crate::view::url::Tab::Cluster)
-    );
+    let base = format!("{dir}{}", EMBED_PAGE.with(|p| p.get()));
     let frag = if frag.is_empty() {
         String::new()
     } else {

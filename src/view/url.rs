@@ -66,6 +66,19 @@ pub fn page_of(tab: Tab) -> &'static str {
     }
 }
 
+/// The protocols the Cluster page carries (the others are in the everything page only).
+pub const CLUSTER_PAGE_PROTOCOLS: &[&str] = &["heartbeat", "locks", "tpc"];
+
+/// The page an embed of a scenario running `protocols` should load: the Cluster page when
+/// it carries them all, else the everything page.
+pub fn embed_page(protocols: &[&str]) -> &'static str {
+    if protocols.iter().all(|p| CLUSTER_PAGE_PROTOCOLS.contains(p)) {
+        page_of(Tab::Cluster)
+    } else {
+        "index.html"
+    }
+}
+
 /// The URL of `page` in the same folder as `pathname` (so any `--public-url` sub-path
 /// works), followed by `query` and `hash` as given.
 pub fn sibling(pathname: &str, page: &str, query: &str, hash: &str) -> String {
@@ -79,6 +92,13 @@ pub fn sibling(pathname: &str, page: &str, query: &str, hash: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_embed_loads_the_smallest_page_that_carries_its_protocols() {
+        assert_eq!(embed_page(&["heartbeat", "locks"]), "cluster.html");
+        assert_eq!(embed_page(&[]), "cluster.html");
+        assert_eq!(embed_page(&["tpc", "stock"]), "index.html");
+    }
 
     #[test]
     fn sibling_pages_keep_the_folder_query_and_hash() {

@@ -181,6 +181,21 @@ macro_rules! protocols {
             )*
         }
 
+        impl ProtoCfg {
+            /// The section names of the protocols these settings enable, in registry order.
+            #[allow(clippy::vec_init_then_push)] // entries come and go with cargo features
+            pub fn enabled(&self) -> Vec<&'static str> {
+                let mut on = Vec::new();
+                $(
+                    $(#[cfg($when)])?
+                    if self.$field.is_some() {
+                        on.push(<$P as Protocol>::NAME);
+                    }
+                )*
+                on
+            }
+        }
+
         /// A node's volatile protocol state: one slot per protocol, `None` when not running
         /// there. Dropped wholesale on crash; rebuilt from the durable log on recovery.
         #[derive(Clone, Debug, Default, PartialEq)]

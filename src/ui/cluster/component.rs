@@ -112,6 +112,9 @@ impl ClusterLab {
         let loaded = scenario.and_then(Session::load);
         match loaded {
             Ok(session) => {
+                crate::ui::share::set_embed_page(crate::view::url::embed_page(
+                    &session.scenario().protocols.enabled(),
+                ));
                 let mut sh = self.shared.borrow_mut();
                 sh.play.pause();
                 sh.play.set(0.0);

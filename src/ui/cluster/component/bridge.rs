@@ -128,6 +128,9 @@ impl ClusterLab {
             ..Default::default()
         };
         self.form.side = super::default_side(&session);
+        share::set_embed_page(crate::view::url::embed_page(
+            &session.scenario().protocols.enabled(),
+        ));
         sh.session = Some(session);
         drop(sh);
         self.import_error = None;
