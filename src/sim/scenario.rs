@@ -21,8 +21,9 @@ use super::world::{ServerSpec, World, WorldCfg};
 /// The newest scenario format version this build reads: 2 adds distributed locks
 /// (`protocols.locks`, lock commands, client faults in `fault_budget`); 3 adds two-phase
 /// commit (`protocols.tpc`, the `checkout` command). Older files still load; a file using
-/// a newer feature must say so in `"version"`.
-pub const VERSION: u64 = 3;
+/// a newer feature must say so in `"version"`. 4 adds the newer protocols (the replicated
+/// store, `protocols.kv`).
+pub const VERSION: u64 = 4;
 /// The oldest version still read.
 pub const MIN_VERSION: u64 = 1;
 /// Most servers in a scenario's initial cluster.
@@ -228,7 +229,7 @@ impl Scenario {
                 return Err(err(
                     "version",
                     format!(
-                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, {VERSION} with two-phase commit)"
+                    "missing; this file needs \"version\": {MIN_VERSION} (2 with locks, 3 with two-phase commit, {VERSION} with the replicated store)"
                 ),
                 ))
             }

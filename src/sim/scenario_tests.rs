@@ -144,8 +144,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":4"#));
-    assert!(e.contains("needs version 1 to 3"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":5"#));
+    assert!(e.contains("needs version 1 to 4"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }

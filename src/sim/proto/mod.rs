@@ -5,6 +5,7 @@
 //! `Clone + PartialEq` value for snapshots. See docs/engine.md, "Adding a protocol".
 
 pub mod heartbeat;
+pub mod kv;
 pub mod locks;
 pub mod protocol;
 pub mod registry;
