@@ -75,6 +75,9 @@ pub struct Failure {
     pub op: Op,
     /// The key's value after the longest linearizable prefix found.
     pub state: Val,
+    /// The already-ordered operation that last set that value (the write the blocked read
+    /// contradicts), if any.
+    pub because: Option<Op>,
     /// The operations not yet ordered at that point that overlap the blocked one, in invoke
     /// order, the blocked one included: the ones that cannot be ordered.
     pub window: Vec<Op>,
@@ -322,6 +325,16 @@ fn failure(ops: &[&Op], best: Option<(usize, usize, Vec<u64>, Val)>) -> KeyResul
     let b = ops[blocked];
     let done = |i: usize| lin[i / 64] & (1 << (i % 64)) != 0;
     let until = b.ret.unwrap_or(u64::MAX);
+    let because = ops
+        .iter()
+        .enumerate()
+        .filter(|&(i, o)| done(i) && o.f != F::Read && o.ret.is_some_and(|r| r <= until))
+        .filter(|(_, o)| match (&o.f, &o.value) {
+            (F::Cas, Val::List(l)) => l.get(1).is_some_and(|v| v.same(&state)),
+            _ => o.value.same(&state),
+        })
+        .max_by_key(|(_, o)| o.ret)
+        .map(|(_, o)| (*o).clone());
     let window: Vec<Op> = ops
         .iter()
         .enumerate()
@@ -332,6 +345,7 @@ fn failure(ops: &[&Op], best: Option<(usize, usize, Vec<u64>, Val)>) -> KeyResul
         key: b.key.clone(),
         op: b.clone(),
         state,
+        because,
         window,
         linearized: count,
     }))
@@ -405,6 +419,7 @@ mod tests {
         assert_eq!(f.op.value, v(1));
         assert_eq!(f.state, v(2));
         assert_eq!(f.linearized, 2);
+        assert_eq!(f.because.map(|o| o.value), Some(v(2)));
     }
 
     #[test]

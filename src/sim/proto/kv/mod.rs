@@ -690,6 +690,8 @@ pub struct KvShared {
     pub top_epoch: u32,
     /// Dynamo: values some replica stored as its own data (not only as a hint).
     pub applied: BTreeSet<i64>,
+    /// Dynamo: for a value some replica dropped, the values whose newer stamp beat it.
+    pub beaten_by: BTreeMap<i64, BTreeSet<i64>>,
     /// Reads (client, op) that returned a value older than an acknowledged write.
     pub stale: BTreeSet<(NodeIx, u32)>,
     /// Counters.
@@ -844,6 +846,17 @@ impl KvShared {
         })
     }
 
+    fn beaten_only_by_older(&self, v: i64, w: &WriteSeen) -> bool {
+        self.beaten_by.get(&v).is_none_or(|b| {
+            b.iter().all(|k| {
+                self.writes
+                    .get(k)
+                    .and_then(|x| x.acked)
+                    .is_some_and(|a| a < w.invoked)
+            })
+        })
+    }
+
     /// A primary of `epoch` accepted a client's write of `cell` over `prev`.
     pub(crate) fn note_write(&mut self, epoch: u32, key: u8, cell: Cell, prev: Option<i64>) {
         if let Some(v) = cell.val {
@@ -866,7 +879,8 @@ impl KvShared {
 
     /// Acknowledged writes no longer part of any key's surviving state, with their key:
     /// primary mode, writes not in the genealogy of the key's newest version; Dynamo,
-    /// writes no replica ever stored as its own data.
+    /// writes no replica ever stored, beaten only by versions acknowledged before they
+    /// began (so not a concurrent write winning, but a later write losing to a clock).
     pub fn lost(&self, dynamo: bool) -> Vec<(u8, i64)> {
         let mut survive = BTreeSet::new();
         if !dynamo {
@@ -885,7 +899,7 @@ impl KvShared {
             .filter(|(v, w)| {
                 w.acked.is_some()
                     && if dynamo {
-                        !self.applied.contains(v)
+                        !self.applied.contains(v) && self.beaten_only_by_older(**v, w)
                     } else {
                         !survive.contains(v)
                     }

@@ -409,6 +409,14 @@ impl Server {
         s.committed = s.cells;
         // A restarted replica catches up from its primary before it confirms reads.
         s.synced = s.cfg.mode == Mode::Dynamo || s.primary == Some(ctx.me());
+        let restarted = ctx.durable().iter().any(|r| Kv::rec(r).is_some());
+        if s.cfg.fencing && s.primary == Some(ctx.me()) && restarted {
+            // A fenced primary that restarts cannot tell its committed writes from the
+            // rest: it steps down and lets an election (which merges a majority) decide.
+            s.primary = None;
+            s.synced = false;
+            s.last_beat = ctx.now_local() - s.cfg.failover_ms as i64;
+        }
         s.seq = s.cells.iter().map(|c| c.ver.1).max().unwrap_or(0);
         s.voted = s.voted.max(s.epoch);
         match s.cfg.mode {
@@ -771,7 +779,8 @@ impl Server {
                 key,
                 cell,
             } => {
-                if epoch < self.epoch && fenced {
+                // Fenced: a vote for a newer epoch already refuses the old one (Raft's term).
+                if fenced && (epoch < self.epoch || epoch < self.voted) {
                     return self.refuse(ctx, from, epoch);
                 }
                 if epoch > self.epoch {
@@ -800,7 +809,7 @@ impl Server {
                 self.write_done(ctx, seq);
             }
             Msg::Confirm { epoch, rid } => {
-                if epoch < self.epoch {
+                if epoch < self.epoch || epoch < self.voted {
                     return self.refuse(ctx, from, epoch);
                 }
                 if epoch > self.epoch {
@@ -914,6 +923,13 @@ impl Server {
                 ctx.shared_mut::<Kv>().applied.insert(v);
             }
         } else if cell.val != mine.val && cell.ver != mine.ver {
+            if let (Some(v), Some(k)) = (cell.val, mine.val) {
+                ctx.shared_mut::<Kv>()
+                    .beaten_by
+                    .entry(v)
+                    .or_default()
+                    .insert(k);
+            }
             ctx.emit(ev(KvEv::KvLwwDrop {
                 key,
                 value: cell.val,
