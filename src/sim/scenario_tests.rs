@@ -114,6 +114,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "ha-long-partition-failover",
         include_str!("../../static/scenarios/ha-long-partition-failover.json"),
     ),
+    (
+        "ha-cart-divergence",
+        include_str!("../../static/scenarios/ha-cart-divergence.json"),
+    ),
 ];
 
 const MINIMAL: &str =

@@ -52,6 +52,9 @@ fn ack_of(trace: &[Event], value: i64) -> Option<usize> {
 
 fn no_lost_acked_write(w: &World, trace: &[Event]) -> Verdict {
     let dynamo = w.cfg::<Kv>().is_some_and(|c| c.mode == Mode::Dynamo);
+    if w.shared::<Kv>().cart {
+        return Ok(());
+    }
     let lost = w.shared::<Kv>().lost(dynamo);
     if lost.is_empty() {
         return Ok(());

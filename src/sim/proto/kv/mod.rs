@@ -101,6 +101,53 @@ pub struct KvCfg {
     pub hint_every_ms: u64,
     /// Dynamo: a read sends the newest version to the replicas that answered older ones.
     pub read_repair: bool,
+    /// Dynamo: `lww` (last writer wins by the coordinator's clock) or `vv` (version
+    /// vectors; concurrent versions kept as siblings and returned merged).
+    pub resolve: Resolve,
+    /// `register` (unique values) or `cart` (read-modify-write of an item set, Dynamo's
+    /// shopping cart: add or remove one item per update).
+    pub workload: Workload,
+}
+
+/// How Dynamo mode resolves concurrent versions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolve {
+    /// Last writer wins, by the coordinator's clock.
+    #[default]
+    Lww,
+    /// Version vectors and siblings.
+    Vv,
+}
+
+/// What the clients do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// Reads, writes of unique values, compare-and-set.
+    #[default]
+    Register,
+    /// Read the cart, add or remove one item, write it back with the read's context.
+    Cart,
+}
+
+/// Version-vector slots: servers in a `vv` scenario (at most this many).
+pub const MAX_VV: usize = 8;
+
+/// A version-vector sibling: a value and the vector of per-server counters it descends from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VCell {
+    /// Per-server counters (slot = the server's place among the members).
+    pub vv: [u32; MAX_VV],
+    /// The value (a cart: a bit per item).
+    pub val: Option<i64>,
+}
+
+impl VCell {
+    /// Every counter at least the other's: this version has seen that one.
+    pub fn dominates(&self, o: &VCell) -> bool {
+        self.vv.iter().zip(o.vv.iter()).all(|(a, b)| a >= b)
+    }
 }
 
 impl Default for KvCfg {
@@ -125,6 +172,8 @@ impl Default for KvCfg {
             hint_window_ms: 10_000,
             hint_every_ms: 500,
             read_repair: true,
+            resolve: Resolve::Lww,
+            workload: Workload::Register,
         }
     }
 }
@@ -142,11 +191,16 @@ impl KvCfg {
                 if self.fencing { " fenced" } else { "" }
             ),
             Mode::Dynamo => format!(
-                "dynamo N={} R={} W={} {}",
+                "dynamo N={} R={} W={} {}{}",
                 self.n,
                 self.r,
                 self.w,
-                if self.sloppy { "sloppy" } else { "strict" }
+                if self.sloppy { "sloppy" } else { "strict" },
+                if self.resolve == Resolve::Vv {
+                    " version-vectors"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -335,6 +389,46 @@ pub enum Msg {
         /// The version.
         cell: Cell,
     },
+    /// Dynamo with version vectors: write `val` descending from the read's context `ctx`.
+    VPut {
+        /// Client's operation number.
+        op: u32,
+        /// Key index.
+        key: u8,
+        /// The value.
+        val: i64,
+        /// The version vector of what the client read.
+        ctx: [u32; MAX_VV],
+    },
+    /// Dynamo with version vectors: store this sibling.
+    VStore {
+        /// Request id at the coordinator.
+        rid: u32,
+        /// Key index.
+        key: u8,
+        /// The sibling.
+        sib: VCell,
+    },
+    /// Dynamo with version vectors: one of my siblings (`last`: no more follow).
+    VFetchR {
+        /// Request id.
+        rid: u32,
+        /// A sibling (none: an empty vector and no value).
+        sib: VCell,
+        /// The last sibling of this reply.
+        last: bool,
+    },
+    /// Dynamo with version vectors: the merged read, with its context.
+    VResp {
+        /// Client's operation number.
+        op: u32,
+        /// The merged value (a cart: the union of the siblings).
+        val: Option<i64>,
+        /// The siblings merged.
+        siblings: u8,
+        /// Their version vectors' pointwise maximum (the context of the next write).
+        ctx: [u32; MAX_VV],
+    },
     /// Dynamo: the owner took it.
     HandoffAck {
         /// Key index.
@@ -379,6 +473,10 @@ impl Msg {
             Msg::FetchR { cell, .. } => format!("has {}", show(cell.val)),
             Msg::Handoff { key, .. } => format!("handoff k{key}"),
             Msg::HandoffAck { .. } => "handoff ok".into(),
+            Msg::VPut { key, val, .. } => format!("put k{key}={val} (ctx)"),
+            Msg::VStore { key, sib, .. } => format!("store k{key}={}", show(sib.val)),
+            Msg::VFetchR { sib, .. } => format!("has {}", show(sib.val)),
+            Msg::VResp { val, siblings, .. } => format!("ok {} ({siblings} siblings)", show(*val)),
         }
     }
 }
@@ -419,6 +517,13 @@ pub enum KvRec {
         key: u8,
         /// Its version.
         cell: Cell,
+    },
+    /// A sibling of `key` was added (dominated ones dropped).
+    Sib {
+        /// Key index.
+        key: u8,
+        /// The sibling.
+        sib: VCell,
     },
     /// Following `primary` in `epoch`.
     Epoch {
@@ -561,6 +666,20 @@ pub enum KvEv {
         /// The value kept.
         kept: Option<i64>,
     },
+    /// A read found concurrent versions and merged them.
+    KvSiblings {
+        /// Key index.
+        key: u8,
+        /// How many.
+        count: u8,
+    },
+    /// A cart read shows an item this client removed (and did not add back) again.
+    KvResurrect {
+        /// Key index.
+        key: u8,
+        /// The item.
+        item: u8,
+    },
     /// Read repair sent the newest version to a stale replica.
     KvRepair {
         /// Key index.
@@ -584,6 +703,8 @@ impl KvEv {
             KvEv::KvHintExpired { .. } => "kv_hint_expired",
             KvEv::KvLwwDrop { .. } => "kv_lww_drop",
             KvEv::KvRepair { .. } => "kv_repair",
+            KvEv::KvSiblings { .. } => "kv_siblings",
+            KvEv::KvResurrect { .. } => "kv_resurrect",
         }
     }
 
@@ -656,6 +777,12 @@ impl KvEv {
                 show(*kept)
             ),
             KvEv::KvRepair { key, to } => format!("{at} repairs k{key} on {}", name(*to)),
+            KvEv::KvSiblings { key, count } => {
+                format!("{at} finds {count} concurrent versions of k{key} and merges them")
+            }
+            KvEv::KvResurrect { key, item } => {
+                format!("{at} sees item {item} back in cart k{key} after removing it")
+            }
         }
     }
 }
@@ -696,6 +823,9 @@ pub struct KvShared {
     pub stale: BTreeSet<(NodeIx, u32)>,
     /// Counters.
     pub stats: KvStats,
+    /// The clients run the cart workload (values are item sets, not unique: lost writes and
+    /// stale reads are not judged).
+    pub cart: bool,
 }
 
 /// Counters in the run summary.
@@ -729,6 +859,10 @@ pub struct KvStats {
     pub repairs: u64,
     /// Writes dropped by last-writer-wins.
     pub lww_drops: u64,
+    /// Reads that merged more than one sibling.
+    pub siblings: u64,
+    /// Cart reads with a removed item back.
+    pub resurrected: u64,
 }
 
 /// The history key of key index `k`.
@@ -761,6 +895,8 @@ impl KvShared {
                 KvEv::KvHintExpired { .. } => s.hints_expired += 1,
                 KvEv::KvRepair { .. } => s.repairs += 1,
                 KvEv::KvLwwDrop { .. } => s.lww_drops += 1,
+                KvEv::KvSiblings { .. } => s.siblings += 1,
+                KvEv::KvResurrect { .. } => s.resurrected += 1,
                 _ => {}
             }
             return;
@@ -792,6 +928,9 @@ impl KvShared {
             value: hv,
             time: Some(t),
         });
+        if self.cart {
+            return;
+        }
         match (f, phase, value) {
             (OpF::Write | OpF::Cas, Phase::Invoke, Some(v)) => {
                 self.writes.insert(

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    Cell, KvCfg, KvEv, KvRec, Mode, Msg, OpF, Phase, Replication, Status, Timer, MAX_KEYS,
+    Cell, KvCfg, KvEv, KvRec, Mode, Msg, OpF, Phase, Replication, Resolve, Status, Timer, VCell,
+    Workload, MAX_KEYS, MAX_VV,
 };
 use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Role};
@@ -34,7 +35,7 @@ pub enum KvNode {
     /// A storage server.
     Server(Box<Server>),
     /// A client running the workload.
-    Client(Client),
+    Client(Box<Client>),
 }
 
 impl KvNode {
@@ -42,7 +43,7 @@ impl KvNode {
         let cfg = Arc::new(cfg.clone());
         match ctx.role() {
             Role::Server => KvNode::Server(Box::new(Server::boot(cfg, ctx))),
-            Role::Client => KvNode::Client(Client::boot(cfg, ctx)),
+            Role::Client => KvNode::Client(Box::new(Client::boot(cfg, ctx))),
         }
     }
 
@@ -97,12 +98,21 @@ pub struct Client {
     skip: u32,
     next_op: u32,
     last_read: [Option<i64>; MAX_KEYS],
+    /// Version-vector context of the last read of each key.
+    vctx: [[u32; MAX_VV]; MAX_KEYS],
+    /// Cart: the next update of this key writes back what was read.
+    have_read: [bool; MAX_KEYS],
+    /// Cart: items this client removed and has not added back, per key.
+    removed: [u64; MAX_KEYS],
 }
 
 impl Client {
     fn boot(cfg: Arc<KvCfg>, ctx: &mut Ctx<'_>) -> Client {
         let primary = initial_primary(&cfg, ctx);
         timer(ctx, cfg.op_every_ms, Timer::Op);
+        if cfg.workload == Workload::Cart {
+            ctx.shared_mut::<Kv>().cart = true;
+        }
         Client {
             cfg,
             pending: None,
@@ -110,6 +120,9 @@ impl Client {
             skip: 0,
             next_op: 0,
             last_read: [None; MAX_KEYS],
+            vctx: [[0; MAX_VV]; MAX_KEYS],
+            have_read: [false; MAX_KEYS],
+            removed: [0; MAX_KEYS],
         }
     }
 
@@ -153,7 +166,14 @@ impl Client {
         let c = &self.cfg;
         let key = ctx.random_below(c.keys.max(1) as u64) as u8;
         let roll = ctx.random_below(100) as u8;
-        let f = if roll < c.reads_pct {
+        let cart = c.workload == Workload::Cart;
+        let f = if cart {
+            if self.have_read[key as usize] {
+                OpF::Write
+            } else {
+                OpF::Read
+            }
+        } else if roll < c.reads_pct {
             OpF::Read
         } else if roll < c.reads_pct.saturating_add(c.cas_pct) {
             OpF::Cas
@@ -165,6 +185,15 @@ impl Client {
         };
         let val = if f == OpF::Read {
             0
+        } else if cart {
+            // Add one of 6 items, or (3 times in 10) remove one the cart holds.
+            let have = self.last_read[key as usize].unwrap_or(0);
+            let item = ctx.random_below(6) as i64;
+            if ctx.random_below(10) < 3 && have & (1 << item) != 0 {
+                have & !(1 << item)
+            } else {
+                have | (1 << item)
+            }
         } else {
             let s = ctx.shared_mut::<Kv>();
             s.next_value += 1;
@@ -192,22 +221,39 @@ impl Client {
             expect,
             to: Some(to),
         }));
-        send(
-            ctx,
-            to,
+        let vv = self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv;
+        let m = if vv && f == OpF::Write {
+            Msg::VPut {
+                op: p.op,
+                key,
+                val,
+                ctx: self.vctx[key as usize],
+            }
+        } else {
             Msg::Req {
                 op: p.op,
                 f,
                 key,
                 val,
                 expect,
-            },
-        );
+            }
+        };
+        send(ctx, to, m);
         timer(ctx, self.cfg.op_timeout_ms, Timer::OpTimeout { op: p.op });
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_>, p: Pending, phase: Phase, value: Option<i64>) {
         self.pending = None;
+        if p.f == OpF::Write {
+            if let Some(h) = self.have_read.get_mut(p.key as usize) {
+                *h = false;
+            }
+            if phase == Phase::Ok && self.cfg.workload == Workload::Cart {
+                let k = p.key as usize;
+                let before = self.last_read[k].unwrap_or(0);
+                self.removed[k] = (self.removed[k] | (before & !p.val) as u64) & !(p.val as u64);
+            }
+        }
         ctx.emit(ev(KvEv::KvOp {
             op: p.op,
             phase,
@@ -220,6 +266,24 @@ impl Client {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_>, _from: NodeIx, m: Msg) {
+        if let Msg::VResp {
+            op, val, ctx: vctx, ..
+        } = m
+        {
+            let Some(p) = self.pending.filter(|p| p.op == op && p.f == OpF::Read) else {
+                return;
+            };
+            let k = p.key as usize;
+            self.vctx[k] = vctx;
+            self.have_read[k] = true;
+            self.last_read[k] = val;
+            let back = val.unwrap_or(0) as u64 & self.removed[k];
+            for item in (0..6u8).filter(|i| back & (1 << i) != 0) {
+                ctx.emit(ev(KvEv::KvResurrect { key: p.key, item }));
+            }
+            self.removed[k] &= !back;
+            return self.finish(ctx, p, Phase::Ok, val);
+        }
         let Msg::Resp {
             op,
             status,
@@ -235,11 +299,15 @@ impl Client {
         match status {
             Status::Ok => {
                 let v = if p.f == OpF::Read { val } else { Some(p.val) };
+                self.finish(ctx, p, Phase::Ok, v);
                 if let Some(slot) = self.last_read.get_mut(p.key as usize) {
                     *slot = v;
                 }
-                self.finish(ctx, p, Phase::Ok, v);
-                self.skip = 0;
+                if p.f == OpF::Read {
+                    self.have_read[p.key as usize] = true;
+                }
+                // Dynamo clients stay with the coordinator that answers; they move on only
+                // after a timeout.
                 if self.cfg.mode == Mode::Primary {
                     self.primary = Some(p.to);
                 }
@@ -306,6 +374,24 @@ enum Job {
         key: u8,
         replies: Vec<(NodeIx, Cell)>,
     },
+    /// A version-vector read: siblings gathered, nodes done, answered yet.
+    VRead {
+        key: u8,
+        got: u128,
+        sibs: Vec<VCell>,
+        answered: bool,
+    },
+}
+
+/// Adds `sib` to an antichain of siblings unless one already has seen it; drops those it
+/// has seen. Whether it was added.
+fn add_sib(sibs: &mut Vec<VCell>, sib: VCell) -> bool {
+    if sibs.iter().any(|x| x.dominates(&sib)) {
+        return false;
+    }
+    sibs.retain(|x| !sib.dominates(x));
+    sibs.push(sib);
+    true
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -354,6 +440,8 @@ pub struct Server {
     next_rid: u32,
     /// Hints held for other nodes (Dynamo).
     pub hints: Vec<Hint>,
+    /// Siblings of every key (Dynamo with version vectors).
+    pub sibs: [Vec<VCell>; MAX_KEYS],
 }
 
 fn majority(ctx: &Ctx<'_>) -> u32 {
@@ -376,6 +464,7 @@ impl Server {
             jobs: BTreeMap::new(),
             next_rid: 0,
             hints: Vec::new(),
+            sibs: Default::default(),
             cfg,
         };
         for r in ctx.durable().iter().filter_map(Kv::rec) {
@@ -401,6 +490,11 @@ impl Server {
                     owner,
                     at,
                 }),
+                KvRec::Sib { key, sib } => {
+                    if let Some(v) = s.sibs.get_mut(key as usize) {
+                        add_sib(v, sib);
+                    }
+                }
                 KvRec::HintGone { key, cell, owner } => s
                     .hints
                     .retain(|h| !(h.key == key && h.cell == cell && h.owner == owner)),
@@ -911,6 +1005,224 @@ impl Server {
         }
     }
 
+    // ----- Dynamo with version vectors -----
+
+    fn store_sib(&mut self, ctx: &mut Ctx<'_>, key: u8, sib: VCell) -> bool {
+        let Some(v) = self.sibs.get_mut(key as usize) else {
+            return false;
+        };
+        let added = add_sib(v, sib);
+        if added {
+            ctx.persist(Record::Kv(KvRec::Sib { key, sib }));
+        }
+        added
+    }
+
+    fn vv_read(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, op: u32, key: u8) {
+        let me = ctx.me();
+        let pref = pref_list(ctx, key, self.cfg.n as usize);
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let mut asked = 0u128;
+        for &p in &pref {
+            asked |= bit(p);
+        }
+        let (got, sibs) = if pref.contains(&me) {
+            (bit(me), self.sibs[key as usize].clone())
+        } else {
+            (0, Vec::new())
+        };
+        for &p in pref.iter().filter(|&&p| p != me) {
+            send(ctx, p, Msg::Fetch { rid, key });
+        }
+        self.jobs.insert(
+            rid,
+            Coord {
+                client: from,
+                op,
+                job: Job::VRead {
+                    key,
+                    got,
+                    sibs,
+                    answered: false,
+                },
+                asked,
+            },
+        );
+        self.vv_progress(ctx, rid);
+    }
+
+    fn vv_progress(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
+        let r = self.cfg.r as u32;
+        let Some(c) = self.jobs.get_mut(&rid) else {
+            return;
+        };
+        let Job::VRead {
+            key,
+            got,
+            sibs,
+            answered,
+        } = &mut c.job
+        else {
+            return;
+        };
+        if *answered && *got & c.asked == c.asked {
+            // Answered, and everyone replied: nothing more to merge.
+            self.jobs.remove(&rid);
+            return;
+        }
+        if *answered || got.count_ones() < r {
+            return;
+        }
+        *answered = true;
+        let live: Vec<VCell> = sibs.iter().copied().filter(|x| x.val.is_some()).collect();
+        let val = live.iter().filter_map(|x| x.val).reduce(|a, b| a | b);
+        let mut vctx = [0u32; MAX_VV];
+        for x in sibs.iter() {
+            for (a, b) in vctx.iter_mut().zip(x.vv.iter()) {
+                *a = (*a).max(*b);
+            }
+        }
+        let (client, op, key, n) = (c.client, c.op, *key, live.len());
+        if n > 1 {
+            ctx.emit(ev(KvEv::KvSiblings {
+                key,
+                count: n.min(255) as u8,
+            }));
+        }
+        send(
+            ctx,
+            client,
+            Msg::VResp {
+                op,
+                val,
+                siblings: n.min(255) as u8,
+                ctx: vctx,
+            },
+        );
+    }
+
+    fn vv_put(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        from: NodeIx,
+        op: u32,
+        key: u8,
+        val: i64,
+        vctx: [u32; MAX_VV],
+    ) {
+        if key as usize >= MAX_KEYS {
+            return Self::reply(ctx, from, op, Status::Fail, None);
+        }
+        let me = ctx.me();
+        let slot = ctx.members().iter().position(|&m| m == me).unwrap_or(0) % MAX_VV;
+        let mut vv = vctx;
+        let mine = self.sibs[key as usize]
+            .iter()
+            .map(|x| x.vv[slot])
+            .max()
+            .unwrap_or(0);
+        vv[slot] = vv[slot].max(mine) + 1;
+        let sib = VCell { vv, val: Some(val) };
+        let pref = pref_list(ctx, key, self.cfg.n as usize);
+        let in_pref = pref.contains(&me);
+        if in_pref {
+            self.store_sib(ctx, key, sib);
+        }
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let mut asked = 0u128;
+        for &p in &pref {
+            asked |= bit(p);
+        }
+        for &p in pref.iter().filter(|&&p| p != me) {
+            send(ctx, p, Msg::VStore { rid, key, sib });
+        }
+        self.jobs.insert(
+            rid,
+            Coord {
+                client: from,
+                op,
+                job: Job::Write {
+                    key,
+                    cell: Cell::default(),
+                    acks: if in_pref { bit(me) } else { 0 },
+                },
+                asked,
+            },
+        );
+        self.dynamo_progress(ctx, rid);
+    }
+
+    /// Version-vector messages; false if `m` is not one.
+    fn on_vv_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) -> bool {
+        match m {
+            Msg::VPut {
+                op,
+                key,
+                val,
+                ctx: c,
+            } => self.vv_put(ctx, from, op, key, val, c),
+            Msg::VStore { rid, key, sib } => {
+                self.store_sib(ctx, key, sib);
+                send(ctx, from, Msg::StoreAck { rid });
+            }
+            Msg::Fetch { rid, key } => {
+                let sibs = self.sibs.get(key as usize).cloned().unwrap_or_default();
+                if sibs.is_empty() {
+                    send(
+                        ctx,
+                        from,
+                        Msg::VFetchR {
+                            rid,
+                            sib: VCell::default(),
+                            last: true,
+                        },
+                    );
+                }
+                let n = sibs.len();
+                for (i, sib) in sibs.into_iter().enumerate() {
+                    send(
+                        ctx,
+                        from,
+                        Msg::VFetchR {
+                            rid,
+                            sib,
+                            last: i + 1 == n,
+                        },
+                    );
+                }
+            }
+            Msg::VFetchR { rid, sib, last } => {
+                let repair = self.cfg.read_repair;
+                let mut key = None;
+                if let Some(Coord {
+                    job:
+                        Job::VRead {
+                            key: k, got, sibs, ..
+                        },
+                    ..
+                }) = self.jobs.get_mut(&rid)
+                {
+                    if sib.val.is_some() {
+                        add_sib(sibs, sib);
+                    }
+                    if last {
+                        *got |= bit(from);
+                    }
+                    key = Some(*k);
+                }
+                // Read repair: the coordinator keeps every sibling it learns of.
+                if let (Some(k), true, true) = (key, repair, sib.val.is_some()) {
+                    self.store_sib(ctx, k, sib);
+                }
+                self.vv_progress(ctx, rid);
+            }
+            _ => return false,
+        }
+        true
+    }
+
     // ----- Dynamo -----
 
     fn lww(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
@@ -1074,7 +1386,7 @@ impl Server {
         let (key, answered) = match &c.job {
             Job::Write { key, acks, .. } => (*key, *acks),
             Job::Read { key, replies } => (*key, replies.iter().fold(0, |a, x| a | bit(x.0))),
-            Job::Confirm { .. } => return,
+            Job::Confirm { .. } | Job::VRead { .. } => return,
         };
         let all = pref_list(ctx, key, ctx.members().len());
         let n = self.cfg.n as usize;
@@ -1241,6 +1553,9 @@ impl Server {
             expect,
         } = m
         {
+            if self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv && f == OpF::Read {
+                return self.vv_read(ctx, from, op, key);
+            }
             return match self.cfg.mode {
                 Mode::Primary => self.primary_req(
                     ctx,
@@ -1255,6 +1570,10 @@ impl Server {
                 ),
                 Mode::Dynamo => self.dynamo_req(ctx, from, op, f, key, val),
             };
+        }
+        let vv = self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv;
+        if vv && self.on_vv_msg(ctx, from, m) {
+            return;
         }
         match self.cfg.mode {
             Mode::Primary => self.on_primary_msg(ctx, from, m),

@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use super::{KvCfg, KvEv, KvNode, KvRec, KvShared, Mode, Msg, Replication, Timer, MAX_KEYS};
+use super::{
+    KvCfg, KvEv, KvNode, KvRec, KvShared, Mode, Msg, Replication, Resolve, Timer, Workload,
+    MAX_KEYS, MAX_VV,
+};
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_decode::Fields;
 use crate::sim::history::{self, linearizable};
@@ -19,7 +22,7 @@ use crate::sim::proto::{CmdCtx, Ctx, Never, Protocol};
 pub struct Kv;
 
 /// The fields of `protocols.kv`, for "unknown field" messages.
-const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair";
+const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
 
 /// Step budget of the checker inside a run (the CLI's `check history` allows more).
 pub const RUN_BUDGET: u64 = 2_000_000;
@@ -95,6 +98,14 @@ impl Protocol for Kv {
             hint_window_ms: o.u64_or("hint_window_ms", d.hint_window_ms)?,
             hint_every_ms: o.u64_or("hint_every_ms", d.hint_every_ms)?,
             read_repair: o.bool_or("read_repair", d.read_repair)?,
+            resolve: match o.pick("resolve", &["lww", "vv"])? {
+                Some(1) => Resolve::Vv,
+                _ => Resolve::Lww,
+            },
+            workload: match o.pick("workload", &["register", "cart"])? {
+                Some(1) => Workload::Cart,
+                _ => Workload::Register,
+            },
         };
         o.done(FIELDS)?;
         Ok(c)
@@ -131,6 +142,12 @@ impl Protocol for Kv {
                 return bad("primary", format!("\"{p}\" is not a server"));
             }
         }
+        if c.mode == Mode::Primary && c.resolve == Resolve::Vv {
+            return bad(
+                "resolve",
+                "version vectors are a Dynamo mode setting".into(),
+            );
+        }
         if c.mode == Mode::Dynamo {
             if c.cas_pct > 0 {
                 return bad("cas_pct", "Dynamo has no compare-and-set; use 0".into());
@@ -143,6 +160,12 @@ impl Protocol for Kv {
                         servers.len(),
                         c.n
                     ),
+                );
+            }
+            if c.resolve == Resolve::Vv && servers.len() > MAX_VV {
+                return bad(
+                    "resolve",
+                    format!("version vectors here have {MAX_VV} slots: at most {MAX_VV} servers, got {}", servers.len()),
                 );
             }
             for (f, v) in [("r", c.r), ("w", c.w)] {
@@ -201,6 +224,12 @@ impl Protocol for Kv {
         s.observe(node, t, ev);
     }
 
+    fn reset_counters(s: &mut KvShared) {
+        let cart = s.cart;
+        *s = KvShared::default();
+        s.cart = cart;
+    }
+
     fn invariants() -> Vec<Invariant> {
         super::check::invariants()
     }
@@ -218,7 +247,7 @@ impl Protocol for Kv {
             .map(|(k, v)| format!("{}={v}", super::key_name(*k)))
             .collect::<Vec<_>>());
         v["stale_reads"] = json!(s.stale.len());
-        v["siblings"] = json!(0);
+        v["siblings"] = json!(s.stats.siblings);
         v["checker"] = json!(report.verdict());
         v["checker_steps"] = json!(report.steps);
         if let linearizable::Outcome::NotLinearizable(f) = &report.outcome {
