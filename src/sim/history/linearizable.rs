@@ -242,7 +242,13 @@ fn check_key(model: Model, ops: &[&Op], budget: u64) -> (KeyResult, u64) {
     let mut lin = vec![0u64; words];
     let mut count = 0usize;
     let mut state = Val::Nil;
-    let mut cache: HashSet<(Vec<u64>, Val)> = HashSet::new();
+    // The memo holds 128-bit fingerprints of the linearized set (Zobrist: XOR of a random
+    // key per operation, updated in O(1)) with the model state, as TLC fingerprints states:
+    // no bitset is cloned or hashed per step. Two different sets collide with probability
+    // 2^-128 per pair; a collision could only skip a configuration.
+    let keys: Vec<u128> = (0..ops.len() as u64).map(zobrist).collect();
+    let mut fp: u128 = 0;
+    let mut cache: HashSet<(u128, Val)> = HashSet::new();
     let mut stack: Vec<(usize, Val)> = Vec::new();
     let mut best: Option<(usize, usize, Vec<u64>, Val)> = None;
     let mut steps = 0u64;
@@ -261,15 +267,15 @@ fn check_key(model: Model, ops: &[&Op], budget: u64) -> (KeyResult, u64) {
             let op = ops[e.op];
             let id = e.op;
             if let Some(next) = model.step(&state, op) {
-                lin[id / 64] |= 1 << (id % 64);
-                if cache.insert((lin.clone(), next.clone())) {
+                if cache.insert((fp ^ keys[id], next.clone())) {
+                    lin[id / 64] |= 1 << (id % 64);
+                    fp ^= keys[id];
                     stack.push((entry, std::mem::replace(&mut state, next)));
                     count += 1;
                     lift(&mut es, entry);
                     entry = es[0].next;
                     continue;
                 }
-                lin[id / 64] &= !(1 << (id % 64));
             }
             entry = es[entry].next;
         } else {
@@ -283,11 +289,30 @@ fn check_key(model: Model, ops: &[&Op], budget: u64) -> (KeyResult, u64) {
             count -= 1;
             let id = es[top].op;
             lin[id / 64] &= !(1 << (id % 64));
+            fp ^= keys[id];
             unlift(&mut es, top);
             entry = es[top].next;
         }
     }
     (KeyResult::Ok, steps)
+}
+
+/// A well-mixed 128-bit key for operation `i` (two SplitMix64 outputs).
+fn zobrist(i: u64) -> u128 {
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let a = mix(i
+        .wrapping_mul(2)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let b = mix(i
+        .wrapping_mul(2)
+        .wrapping_add(2)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    ((a as u128) << 64) | b as u128
 }
 
 fn lift(es: &mut [Entry], c: usize) {
@@ -328,12 +353,12 @@ fn failure(ops: &[&Op], best: Option<(usize, usize, Vec<u64>, Val)>) -> KeyResul
     let because = ops
         .iter()
         .enumerate()
-        .filter(|&(i, o)| done(i) && o.f != F::Read && o.ret.is_some_and(|r| r <= until))
+        .filter(|&(i, o)| done(i) && o.f != F::Read)
         .filter(|(_, o)| match (&o.f, &o.value) {
             (F::Cas, Val::List(l)) => l.get(1).is_some_and(|v| v.same(&state)),
             _ => o.value.same(&state),
         })
-        .max_by_key(|(_, o)| o.ret)
+        .max_by_key(|(_, o)| o.invoke)
         .map(|(_, o)| (*o).clone());
     let window: Vec<Op> = ops
         .iter()
