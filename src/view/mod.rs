@@ -4,9 +4,11 @@
 pub mod cluster_scene;
 pub mod embed;
 pub mod geom;
+pub mod history_scene;
 pub mod hit;
 pub mod input;
 pub mod keys;
+pub mod kv_scene;
 pub mod layers;
 pub mod link;
 pub mod lock_scene;
