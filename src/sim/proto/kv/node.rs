@@ -442,6 +442,8 @@ pub struct Server {
     pub hints: Vec<Hint>,
     /// Siblings of every key (Dynamo with version vectors).
     pub sibs: [Vec<VCell>; MAX_KEYS],
+    stamp_ms: i64,
+    stamp_n: u32,
 }
 
 fn majority(ctx: &Ctx<'_>) -> u32 {
@@ -465,6 +467,8 @@ impl Server {
             next_rid: 0,
             hints: Vec::new(),
             sibs: Default::default(),
+            stamp_ms: -1,
+            stamp_n: 0,
             cfg,
         };
         for r in ctx.durable().iter().filter_map(Kv::rec) {
@@ -1274,7 +1278,16 @@ impl Server {
             asked |= bit(p);
         }
         if f == OpF::Write {
-            let stamp = ctx.now_local().max(0) as u64;
+            // Microsecond-style stamps: the clock's ms and a counter within it, so two writes
+            // a coordinator stamps in the same ms are still ordered (a tie would drop one).
+            let now = ctx.now_local().max(0);
+            if now == self.stamp_ms {
+                self.stamp_n = (self.stamp_n + 1).min(999);
+            } else {
+                self.stamp_ms = now;
+                self.stamp_n = 0;
+            }
+            let stamp = now as u64 * 1000 + self.stamp_n as u64;
             let cell = Cell {
                 ver: (stamp, me),
                 val: Some(val),
