@@ -293,3 +293,50 @@ fn tpc_scenarios_demonstrate_what_their_titles_say() {
         );
     }
 }
+
+#[test]
+fn ha_scenarios_show_what_their_titles_say() {
+    // (file, counter, at least, at most)
+    let cases: [(&str, &str, u64, u64); 11] = [
+        (
+            "ha-sentinel-partition.json",
+            "lost_acked_writes",
+            1,
+            u64::MAX,
+        ),
+        ("ha-fenced-failover.json", "lost_acked_writes", 0, 0),
+        ("ha-fenced-failover.json", "stale_reads", 0, 0),
+        (
+            "ha-sloppy-quorum-stale-read.json",
+            "stale_reads",
+            1,
+            u64::MAX,
+        ),
+        ("ha-sloppy-quorum-stale-read.json", "hints", 1, u64::MAX),
+        ("ha-hinted-handoff.json", "handoffs", 1, u64::MAX),
+        ("ha-hinted-handoff.json", "hints_expired", 1, u64::MAX),
+        ("ha-lww-clock-skew.json", "lost_acked_writes", 1, u64::MAX),
+        ("ha-cart-divergence.json", "siblings", 1, u64::MAX),
+        ("ha-cart-divergence.json", "resurrected", 1, u64::MAX),
+        (
+            "ha-long-partition-failover.json",
+            "lost_acked_writes",
+            1,
+            u64::MAX,
+        ),
+    ];
+    for (file, counter, lo, hi) in cases {
+        let (code, out, err) = run_cli(&[format!("{}/{file}", dir())]);
+        assert_eq!(code, 0, "{file}: {err}");
+        let summary: serde_json::Value =
+            serde_json::from_str(out.lines().last().expect("summary")).expect("JSON");
+        let kv = &summary["summary"]["kv"];
+        let n = kv[counter]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{file}: {kv}"));
+        assert!(
+            (lo..=hi).contains(&n),
+            "{file}: {counter} = {n}, want {lo}..={hi}"
+        );
+    }
+}

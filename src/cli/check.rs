@@ -47,7 +47,7 @@ fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str, S
 fn parse(args: &[String]) -> Result<Args, String> {
     match args.first().map(String::as_str) {
         Some("2pc") => {}
-        Some(other) => return Err(format!("unknown model `{other}` (available: 2pc)")),
+        Some(other) => return Err(format!("unknown model `{other}` (available: 2pc, history)")),
         None => return Err("which model? usage: ringlab-cli check 2pc --rms N".into()),
     }
     let mut a = Args {
@@ -159,6 +159,9 @@ pub fn parse_action(s: &str, rms: usize) -> Option<Action> {
 /// Runs the command; returns the exit code (0 every property holds or a replay ran, 1 a
 /// property fails, 2 bad input).
 pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if args.first().map(String::as_str) == Some("history") {
+        return super::history::main(&args[1..], out, err);
+    }
     let a = match parse(args) {
         Ok(a) => a,
         Err(e) => {

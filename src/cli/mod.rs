@@ -7,6 +7,7 @@ pub mod check;
 pub mod contention;
 pub mod engine;
 pub mod explore;
+pub mod history;
 pub mod kv;
 pub mod place;
 pub mod run;
@@ -22,7 +23,8 @@ COMMANDS:
     place       place keys on a consistent-hash ring, one JSON object per key
     run         run a scenario: trace as JSON lines, then a summary line
     explore     run many seeds with random faults from the scenario's fault budget
-    check       explore every interleaving of an abstract protocol (2pc)
+    check       explore every interleaving of an abstract protocol (2pc), or check a
+                history for linearizability (history)
     kv          run a Redis, etcd or ZooKeeper command script against the lab's models
     contention  the optimistic-concurrency backoff experiment (calls and time per policy)
     help        print this help
@@ -67,6 +69,16 @@ CHECK:
     distinct states, transitions, depth, and each property's verdict with a shortest path.
     --out writes a failing property's counterexample; --replay re-runs one. Exit 0 if every
     property holds, 1 if one fails, 2 for bad input.
+
+    ringlab-cli check history FILE [--model register|cas-register|kv] [--budget STEPS]
+    ringlab-cli check history --scenario S.json [--seed N] [--export OUT] [--model ...]
+
+    Wing-Gong/Lowe linearizability check, per key. FILE is the project's history export
+    (JSON lines), Jepsen's EDN maps ({:process 0, :type :invoke, :f :read, ...}) or Jepsen
+    log lines (INFO jepsen.util - 3 :invoke :cas [1 4]). --scenario checks the history of
+    a run of the replicated store (--export writes it). Prints the verdict, the failing
+    window when not linearizable, then a JSON line. Exit 0 linearizable, 1 not (or the
+    budget ran out: unknown), 2 unreadable input (the line named).
 
 KV:
     ringlab-cli kv --flavor redis|etcd|zookeeper [--marker LINE] < SCRIPT

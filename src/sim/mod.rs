@@ -12,6 +12,7 @@ pub mod event;
 pub mod explore;
 pub mod fault;
 pub mod hash;
+pub mod history;
 pub mod ids;
 pub mod invariant;
 pub mod json_read;

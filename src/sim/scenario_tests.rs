@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 28] = [
+const BUILTIN: &[(&str, &str)] = &[
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -118,6 +118,34 @@ const BUILTIN: [(&str, &str); 28] = [
         "inventory-buckets",
         include_str!("../../static/scenarios/inventory-buckets.json"),
     ),
+    (
+        "ha-sentinel-partition",
+        include_str!("../../static/scenarios/ha-sentinel-partition.json"),
+    ),
+    (
+        "ha-fenced-failover",
+        include_str!("../../static/scenarios/ha-fenced-failover.json"),
+    ),
+    (
+        "ha-sloppy-quorum-stale-read",
+        include_str!("../../static/scenarios/ha-sloppy-quorum-stale-read.json"),
+    ),
+    (
+        "ha-hinted-handoff",
+        include_str!("../../static/scenarios/ha-hinted-handoff.json"),
+    ),
+    (
+        "ha-lww-clock-skew",
+        include_str!("../../static/scenarios/ha-lww-clock-skew.json"),
+    ),
+    (
+        "ha-long-partition-failover",
+        include_str!("../../static/scenarios/ha-long-partition-failover.json"),
+    ),
+    (
+        "ha-cart-divergence",
+        include_str!("../../static/scenarios/ha-cart-divergence.json"),
+    ),
 ];
 
 const MINIMAL: &str =
@@ -137,7 +165,7 @@ fn builtins_decode_and_are_indexed() {
         .iter()
         .map(|e| e["id"].as_str().unwrap())
         .collect();
-    for (id, text) in BUILTIN {
+    for &(id, text) in BUILTIN {
         let s = Scenario::decode(text.as_bytes()).unwrap();
         assert_eq!(s.id, id);
         assert!(ids.contains(&id), "{id} missing from index.json");

@@ -12,4 +12,6 @@ pub const LAYERS: &[Layer] = &[
     super::tpc_scene::LAYER,
     #[cfg(feature = "proto-stock")]
     super::stock_scene::LAYER,
+    #[cfg(feature = "proto-kv")]
+    super::kv_scene::LAYER,
 ];

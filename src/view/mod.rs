@@ -5,9 +5,13 @@ pub mod cluster_frame;
 pub mod cluster_scene;
 pub mod embed;
 pub mod geom;
+#[cfg(feature = "proto-kv")]
+pub mod history_scene;
 pub mod hit;
 pub mod input;
 pub mod keys;
+#[cfg(feature = "proto-kv")]
+pub mod kv_scene;
 pub mod layers;
 pub mod link;
 pub mod lock_scene;

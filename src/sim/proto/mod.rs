@@ -5,6 +5,8 @@
 //! `Clone + PartialEq` value for snapshots. See docs/engine.md, "Adding a protocol".
 
 pub mod heartbeat;
+#[cfg(feature = "proto-kv")]
+pub mod kv;
 pub mod locks;
 pub mod protocol;
 pub mod registry;

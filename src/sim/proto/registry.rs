@@ -498,6 +498,8 @@ protocols! {
     tpc: Tpc => super::tpc::Tpc,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stock: Stock => super::stock::Stock where feature = "proto-stock",
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kv: Kv => super::kv::Kv where feature = "proto-kv",
     // The engine's own dummy protocol (a ping counter), in test builds only: the engine
     // compiles and runs it without any other edit in `src/sim`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

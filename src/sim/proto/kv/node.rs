@@ -1,0 +1,1596 @@
+//! The store's servers (primary/replica and Dynamo roles in one state machine) and clients.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{
+    Cell, KvCfg, KvEv, KvRec, Mode, Msg, OpF, Phase, Replication, Resolve, Status, Timer, VCell,
+    Workload, MAX_KEYS, MAX_VV,
+};
+use crate::sim::event::What;
+use crate::sim::ids::{NodeIx, Role};
+use crate::sim::proto::{Ctx, Payload, ProtoEv, Record, Registered, TimerKind};
+
+use super::Kv;
+
+fn ev(e: KvEv) -> What {
+    What::Proto(ProtoEv::Kv(e))
+}
+
+fn send(ctx: &mut Ctx<'_>, to: NodeIx, m: Msg) {
+    ctx.send(to, Payload::Kv(m));
+}
+
+fn timer(ctx: &mut Ctx<'_>, after: u64, t: Timer) {
+    ctx.set_timer(after, TimerKind::Kv(t));
+}
+
+fn bit(n: NodeIx) -> u128 {
+    1u128 << (n.min(127))
+}
+
+/// A node's part in the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KvNode {
+    /// A storage server.
+    Server(Box<Server>),
+    /// A client running the workload.
+    Client(Box<Client>),
+}
+
+impl KvNode {
+    pub(crate) fn boot(cfg: &KvCfg, ctx: &mut Ctx<'_>) -> KvNode {
+        let cfg = Arc::new(cfg.clone());
+        match ctx.role() {
+            Role::Server => KvNode::Server(Box::new(Server::boot(cfg, ctx))),
+            Role::Client => KvNode::Client(Box::new(Client::boot(cfg, ctx))),
+        }
+    }
+
+    pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+        match self {
+            KvNode::Server(s) => s.on_message(ctx, from, m),
+            KvNode::Client(c) => c.on_message(ctx, from, m),
+        }
+    }
+
+    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
+        match self {
+            KvNode::Server(s) => s.on_timer(ctx, t),
+            KvNode::Client(c) => c.on_timer(ctx, t),
+        }
+    }
+
+    /// The server state, if this is a server.
+    pub fn server(&self) -> Option<&Server> {
+        match self {
+            KvNode::Server(s) => Some(s),
+            KvNode::Client(_) => None,
+        }
+    }
+}
+
+/// An operation a client is waiting on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// Its number.
+    pub op: u32,
+    /// What.
+    pub f: OpF,
+    /// Key index.
+    pub key: u8,
+    /// Value written.
+    pub val: i64,
+    /// CAS expectation.
+    pub expect: Option<i64>,
+    /// Server asked.
+    pub to: NodeIx,
+}
+
+/// A client: one operation at a time, a timeout per operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    cfg: Arc<KvCfg>,
+    /// The operation in flight.
+    pub pending: Option<Pending>,
+    /// Who the client believes is primary (primary mode).
+    pub primary: Option<NodeIx>,
+    skip: u32,
+    next_op: u32,
+    last_read: [Option<i64>; MAX_KEYS],
+    /// Version-vector context of the last read of each key.
+    vctx: [[u32; MAX_VV]; MAX_KEYS],
+    /// Cart: the next update of this key writes back what was read.
+    have_read: [bool; MAX_KEYS],
+    /// Cart: items this client removed and has not added back, per key.
+    removed: [u64; MAX_KEYS],
+}
+
+impl Client {
+    fn boot(cfg: Arc<KvCfg>, ctx: &mut Ctx<'_>) -> Client {
+        let primary = initial_primary(&cfg, ctx);
+        timer(ctx, cfg.op_every_ms, Timer::Op);
+        if cfg.workload == Workload::Cart {
+            ctx.shared_mut::<Kv>().cart = true;
+        }
+        Client {
+            cfg,
+            pending: None,
+            primary,
+            skip: 0,
+            next_op: 0,
+            last_read: [None; MAX_KEYS],
+            vctx: [[0; MAX_VV]; MAX_KEYS],
+            have_read: [false; MAX_KEYS],
+            removed: [0; MAX_KEYS],
+        }
+    }
+
+    fn target(&self, ctx: &Ctx<'_>, key: u8) -> Option<NodeIx> {
+        match self.cfg.mode {
+            Mode::Primary => self.primary.or_else(|| {
+                let m = ctx.members();
+                (!m.is_empty()).then(|| m[self.skip as usize % m.len()])
+            }),
+            Mode::Dynamo => {
+                let pref = pref_list(ctx, key, self.cfg.n as usize);
+                (!pref.is_empty()).then(|| pref[self.skip as usize % pref.len()])
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
+        match t {
+            Timer::Op => {
+                let stopped = self.cfg.stop_ms > 0 && ctx.virtual_now() >= self.cfg.stop_ms;
+                if stopped {
+                    return;
+                }
+                if self.pending.is_none() {
+                    self.start(ctx);
+                }
+                timer(ctx, self.cfg.op_every_ms, Timer::Op);
+            }
+            Timer::OpTimeout { op } => {
+                if let Some(p) = self.pending.filter(|p| p.op == op) {
+                    self.finish(ctx, p, Phase::Info, (p.f != OpF::Read).then_some(p.val));
+                    self.primary = None;
+                    self.skip += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<'_>) {
+        let c = &self.cfg;
+        let key = ctx.random_below(c.keys.max(1) as u64) as u8;
+        let roll = ctx.random_below(100) as u8;
+        let cart = c.workload == Workload::Cart;
+        let f = if cart {
+            if self.have_read[key as usize] {
+                OpF::Write
+            } else {
+                OpF::Read
+            }
+        } else if roll < c.reads_pct {
+            OpF::Read
+        } else if roll < c.reads_pct.saturating_add(c.cas_pct) {
+            OpF::Cas
+        } else {
+            OpF::Write
+        };
+        let Some(to) = self.target(ctx, key) else {
+            return;
+        };
+        let val = if f == OpF::Read {
+            0
+        } else if cart {
+            // Add one of 6 items, or (3 times in 10) remove one the cart holds.
+            let have = self.last_read[key as usize].unwrap_or(0);
+            let item = ctx.random_below(6) as i64;
+            if ctx.random_below(10) < 3 && have & (1 << item) != 0 {
+                have & !(1 << item)
+            } else {
+                have | (1 << item)
+            }
+        } else {
+            let s = ctx.shared_mut::<Kv>();
+            s.next_value += 1;
+            s.next_value
+        };
+        let expect = (f == OpF::Cas)
+            .then(|| self.last_read[key as usize])
+            .flatten();
+        self.next_op += 1;
+        let p = Pending {
+            op: self.next_op,
+            f,
+            key,
+            val,
+            expect,
+            to,
+        };
+        self.pending = Some(p);
+        ctx.emit(ev(KvEv::KvOp {
+            op: p.op,
+            phase: Phase::Invoke,
+            f,
+            key,
+            value: (f != OpF::Read).then_some(val),
+            expect,
+            to: Some(to),
+        }));
+        let vv = self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv;
+        let m = if vv && f == OpF::Write {
+            Msg::VPut {
+                op: p.op,
+                key,
+                val,
+                ctx: self.vctx[key as usize],
+            }
+        } else {
+            Msg::Req {
+                op: p.op,
+                f,
+                key,
+                val,
+                expect,
+            }
+        };
+        send(ctx, to, m);
+        timer(ctx, self.cfg.op_timeout_ms, Timer::OpTimeout { op: p.op });
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<'_>, p: Pending, phase: Phase, value: Option<i64>) {
+        self.pending = None;
+        if p.f == OpF::Write {
+            if let Some(h) = self.have_read.get_mut(p.key as usize) {
+                *h = false;
+            }
+            if phase == Phase::Ok && self.cfg.workload == Workload::Cart {
+                let k = p.key as usize;
+                let before = self.last_read[k].unwrap_or(0);
+                self.removed[k] = (self.removed[k] | (before & !p.val) as u64) & !(p.val as u64);
+            }
+        }
+        ctx.emit(ev(KvEv::KvOp {
+            op: p.op,
+            phase,
+            f: p.f,
+            key: p.key,
+            value,
+            expect: p.expect,
+            to: None,
+        }));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, _from: NodeIx, m: Msg) {
+        if let Msg::VResp {
+            op, val, ctx: vctx, ..
+        } = m
+        {
+            let Some(p) = self.pending.filter(|p| p.op == op && p.f == OpF::Read) else {
+                return;
+            };
+            let k = p.key as usize;
+            self.vctx[k] = vctx;
+            self.have_read[k] = true;
+            self.last_read[k] = val;
+            let back = val.unwrap_or(0) as u64 & self.removed[k];
+            for item in (0..6u8).filter(|i| back & (1 << i) != 0) {
+                ctx.emit(ev(KvEv::KvResurrect { key: p.key, item }));
+            }
+            self.removed[k] &= !back;
+            return self.finish(ctx, p, Phase::Ok, val);
+        }
+        let Msg::Resp {
+            op,
+            status,
+            val,
+            primary,
+        } = m
+        else {
+            return;
+        };
+        let Some(p) = self.pending.filter(|p| p.op == op) else {
+            return;
+        };
+        match status {
+            Status::Ok => {
+                let v = if p.f == OpF::Read { val } else { Some(p.val) };
+                self.finish(ctx, p, Phase::Ok, v);
+                if let Some(slot) = self.last_read.get_mut(p.key as usize) {
+                    *slot = v;
+                }
+                if p.f == OpF::Read {
+                    self.have_read[p.key as usize] = true;
+                }
+                // Dynamo clients stay with the coordinator that answers; they move on only
+                // after a timeout.
+                if self.cfg.mode == Mode::Primary {
+                    self.primary = Some(p.to);
+                }
+            }
+            Status::Fail => {
+                if p.f == OpF::Cas {
+                    if let Some(slot) = self.last_read.get_mut(p.key as usize) {
+                        *slot = val;
+                    }
+                }
+                self.finish(ctx, p, Phase::Fail, (p.f != OpF::Read).then_some(p.val));
+            }
+            Status::Redirect => {
+                self.finish(ctx, p, Phase::Fail, (p.f != OpF::Read).then_some(p.val));
+                self.primary = primary;
+                if primary.is_none() {
+                    self.skip += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The initial primary: `cfg.primary` or the first server.
+fn initial_primary(cfg: &KvCfg, ctx: &Ctx<'_>) -> Option<NodeIx> {
+    if cfg.mode != Mode::Primary {
+        return None;
+    }
+    match &cfg.primary {
+        Some(n) => ctx.node_ix(n),
+        None => ctx.members().first().copied(),
+    }
+}
+
+/// The ring's next `n` distinct live nodes for a key, owner first, as node indices.
+fn pref_list(ctx: &Ctx<'_>, key: u8, n: usize) -> Vec<NodeIx> {
+    let ring = ctx.ring();
+    ring.replicas(crate::sim::hash::pos(&super::key_name(key)), n)
+        .into_iter()
+        .filter_map(|id| ring.node(id).map(|i| i.name.clone()))
+        .filter_map(|name| ctx.node_ix(&name))
+        .collect()
+}
+
+/// A client's request, as a primary reads it.
+#[derive(Clone, Copy)]
+struct Req {
+    op: u32,
+    f: OpF,
+    key: u8,
+    val: i64,
+    expect: Option<i64>,
+}
+
+/// A request a server coordinates.
+#[derive(Clone, Debug, PartialEq)]
+enum Job {
+    /// A write waiting for acks.
+    Write { key: u8, cell: Cell, acks: u128 },
+    /// A fenced read waiting for confirmations.
+    Confirm { key: u8, acks: u128 },
+    /// A Dynamo read waiting for replies.
+    Read {
+        key: u8,
+        replies: Vec<(NodeIx, Cell)>,
+    },
+    /// A version-vector read: siblings gathered, nodes done, answered yet.
+    VRead {
+        key: u8,
+        got: u128,
+        sibs: Vec<VCell>,
+        answered: bool,
+    },
+}
+
+/// Adds `sib` to an antichain of siblings unless one already has seen it; drops those it
+/// has seen. Whether it was added.
+fn add_sib(sibs: &mut Vec<VCell>, sib: VCell) -> bool {
+    if sibs.iter().any(|x| x.dominates(&sib)) {
+        return false;
+    }
+    sibs.retain(|x| !sib.dominates(x));
+    sibs.push(sib);
+    true
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Coord {
+    client: NodeIx,
+    op: u32,
+    job: Job,
+    /// Nodes asked (for stand-in choice).
+    asked: u128,
+}
+
+/// A hinted version a stand-in holds for its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// Key index.
+    pub key: u8,
+    /// The version.
+    pub cell: Cell,
+    /// Its intended owner.
+    pub owner: NodeIx,
+    /// Local time stored.
+    pub at: i64,
+}
+
+/// A storage server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    cfg: Arc<KvCfg>,
+    /// Its version of every key.
+    pub cells: [Cell; MAX_KEYS],
+    /// Primary mode: versions a majority holds (what a fenced read returns).
+    pub committed: [Cell; MAX_KEYS],
+    /// The epoch it follows.
+    pub epoch: u32,
+    /// The primary it follows (itself when primary).
+    pub primary: Option<NodeIx>,
+    /// Has it received the whole state of its epoch's primary.
+    pub synced: bool,
+    /// Keys it accepted writes for as a primary that the new primary may not have.
+    diverged: u8,
+    seq: u32,
+    last_beat: i64,
+    voted: u32,
+    election: Option<(u32, u128, [Cell; MAX_KEYS], i64)>,
+    jobs: BTreeMap<u32, Coord>,
+    next_rid: u32,
+    /// Hints held for other nodes (Dynamo).
+    pub hints: Vec<Hint>,
+    /// Siblings of every key (Dynamo with version vectors).
+    pub sibs: [Vec<VCell>; MAX_KEYS],
+    stamp_ms: i64,
+    stamp_n: u32,
+}
+
+fn majority(ctx: &Ctx<'_>) -> u32 {
+    ctx.members().len() as u32 / 2 + 1
+}
+
+impl Server {
+    fn boot(cfg: Arc<KvCfg>, ctx: &mut Ctx<'_>) -> Server {
+        let mut s = Server {
+            cells: [Cell::default(); MAX_KEYS],
+            committed: [Cell::default(); MAX_KEYS],
+            epoch: 0,
+            primary: initial_primary(&cfg, ctx),
+            synced: true,
+            diverged: 0,
+            seq: 0,
+            last_beat: ctx.now_local(),
+            voted: 0,
+            election: None,
+            jobs: BTreeMap::new(),
+            next_rid: 0,
+            hints: Vec::new(),
+            sibs: Default::default(),
+            stamp_ms: -1,
+            stamp_n: 0,
+            cfg,
+        };
+        for r in ctx.durable().iter().filter_map(Kv::rec) {
+            match *r {
+                KvRec::Set { key, cell } => {
+                    if let Some(c) = s.cells.get_mut(key as usize) {
+                        *c = cell;
+                    }
+                }
+                KvRec::Epoch { epoch, primary } => {
+                    s.epoch = epoch;
+                    s.primary = Some(primary);
+                }
+                KvRec::Voted { epoch } => s.voted = s.voted.max(epoch),
+                KvRec::Hint {
+                    key,
+                    cell,
+                    owner,
+                    at,
+                } => s.hints.push(Hint {
+                    key,
+                    cell,
+                    owner,
+                    at,
+                }),
+                KvRec::Sib { key, sib } => {
+                    if let Some(v) = s.sibs.get_mut(key as usize) {
+                        add_sib(v, sib);
+                    }
+                }
+                KvRec::HintGone { key, cell, owner } => s
+                    .hints
+                    .retain(|h| !(h.key == key && h.cell == cell && h.owner == owner)),
+            }
+        }
+        s.committed = s.cells;
+        // A restarted replica catches up from its primary before it confirms reads.
+        s.synced = s.cfg.mode == Mode::Dynamo || s.primary == Some(ctx.me());
+        let restarted = ctx.durable().iter().any(|r| Kv::rec(r).is_some());
+        if s.cfg.fencing && s.primary == Some(ctx.me()) && restarted {
+            // A fenced primary that restarts cannot tell its committed writes from the
+            // rest: it steps down and lets an election (which merges a majority) decide.
+            s.primary = None;
+            s.synced = false;
+            s.last_beat = ctx.now_local() - s.cfg.failover_ms as i64;
+        }
+        s.seq = s.cells.iter().map(|c| c.ver.1).max().unwrap_or(0);
+        s.voted = s.voted.max(s.epoch);
+        match s.cfg.mode {
+            Mode::Primary => timer(ctx, s.cfg.beat_ms, Timer::Tick),
+            Mode::Dynamo => timer(ctx, s.cfg.hint_every_ms, Timer::Hints),
+        }
+        s
+    }
+
+    fn is_primary(&self, ctx: &Ctx<'_>) -> bool {
+        self.cfg.mode == Mode::Primary && self.primary == Some(ctx.me())
+    }
+
+    fn set(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
+        if let Some(c) = self.cells.get_mut(key as usize) {
+            *c = cell;
+            ctx.persist(Record::Kv(KvRec::Set { key, cell }));
+        }
+    }
+
+    /// Takes the primary's version of a key; a demoted primary's own version is discarded
+    /// (said once per key).
+    fn replace(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
+        let mine = self.cells[key as usize];
+        let mask = 1u8 << key;
+        if mine.val.is_some() && mine.val != cell.val && (self.diverged & mask != 0 || cell < mine)
+        {
+            ctx.emit(ev(KvEv::KvDiscard {
+                key,
+                lost: mine.val,
+                kept: cell.val,
+            }));
+        }
+        self.diverged &= !mask;
+        self.set(ctx, key, cell);
+    }
+
+    fn others(ctx: &Ctx<'_>) -> Vec<NodeIx> {
+        let me = ctx.me();
+        ctx.members().iter().copied().filter(|&m| m != me).collect()
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
+        match t {
+            Timer::Tick => {
+                self.tick(ctx);
+                timer(ctx, self.cfg.beat_ms, Timer::Tick);
+            }
+            Timer::Hints => {
+                self.hand_back(ctx);
+                timer(ctx, self.cfg.hint_every_ms, Timer::Hints);
+            }
+            Timer::Sloppy { rid } => self.sloppy(ctx, rid),
+            _ => {}
+        }
+    }
+
+    // ----- primary / replica -----
+
+    fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_local();
+        if self.is_primary(ctx) {
+            for o in Self::others(ctx) {
+                send(ctx, o, Msg::Beat { epoch: self.epoch });
+            }
+            return;
+        }
+        if !self.synced {
+            if let Some(p) = self.primary {
+                send(ctx, p, Msg::SyncReq { epoch: self.epoch });
+            }
+        }
+        if let Some((_, _, _, since)) = self.election {
+            if now - since > self.cfg.failover_ms as i64 {
+                self.election = None;
+            }
+        }
+        if self.election.is_some() {
+            return;
+        }
+        // Stagger candidates by their place after the primary, so one usually wins.
+        let members = ctx.members().to_vec();
+        let me = ctx.me();
+        let rank = match self
+            .primary
+            .and_then(|p| members.iter().position(|&m| m == p))
+        {
+            Some(pp) => {
+                let mp = members.iter().position(|&m| m == me).unwrap_or(0);
+                (mp + members.len() - pp) % members.len().max(1)
+            }
+            None => 1,
+        } as i64;
+        let wait = self.cfg.failover_ms as i64 + (rank - 1).max(0) * 3 * self.cfg.beat_ms as i64;
+        if now - self.last_beat > wait {
+            let epoch = self.voted.max(self.epoch) + 1;
+            self.voted = epoch;
+            ctx.persist(Record::Kv(KvRec::Voted { epoch }));
+            self.election = Some((epoch, bit(me), self.cells, now));
+            ctx.emit(ev(KvEv::KvElect { epoch }));
+            for o in Self::others(ctx) {
+                send(ctx, o, Msg::VoteReq { epoch });
+            }
+            self.maybe_win(ctx);
+        }
+    }
+
+    fn maybe_win(&mut self, ctx: &mut Ctx<'_>) {
+        let Some((epoch, votes, cells, _)) = self.election else {
+            return;
+        };
+        if votes.count_ones() < majority(ctx) {
+            return;
+        }
+        self.election = None;
+        self.epoch = epoch;
+        self.primary = Some(ctx.me());
+        ctx.persist(Record::Kv(KvRec::Epoch {
+            epoch,
+            primary: ctx.me(),
+        }));
+        if self.cfg.fencing {
+            for (k, c) in cells.iter().enumerate() {
+                if *c > self.cells[k] {
+                    self.set(ctx, k as u8, *c);
+                }
+            }
+        }
+        self.committed = self.cells;
+        self.synced = true;
+        self.jobs.clear();
+        let cells = self.cells;
+        ctx.shared_mut::<Kv>().note_promote(epoch, &cells);
+        ctx.emit(ev(KvEv::KvPromote {
+            epoch,
+            votes: votes.count_ones(),
+        }));
+        for o in Self::others(ctx) {
+            send(ctx, o, Msg::Beat { epoch });
+        }
+    }
+
+    /// Follows `primary` of a newer `epoch`: a demoted primary drops its pending work;
+    /// everyone asks the new primary for its state.
+    fn follow(&mut self, ctx: &mut Ctx<'_>, epoch: u32, primary: NodeIx) {
+        let was_primary = self.is_primary(ctx);
+        self.epoch = epoch;
+        self.voted = self.voted.max(epoch);
+        self.primary = Some(primary);
+        self.synced = false;
+        self.diverged = if was_primary { u8::MAX } else { 0 };
+        self.election = None;
+        self.last_beat = ctx.now_local();
+        self.jobs.clear();
+        ctx.persist(Record::Kv(KvRec::Epoch { epoch, primary }));
+        ctx.emit(ev(KvEv::KvFollow {
+            epoch,
+            primary,
+            was_primary,
+        }));
+        send(ctx, primary, Msg::SyncReq { epoch });
+    }
+
+    fn redirect(&self, ctx: &mut Ctx<'_>, client: NodeIx, op: u32) {
+        let primary = self.primary.filter(|&p| p != ctx.me());
+        send(
+            ctx,
+            client,
+            Msg::Resp {
+                op,
+                status: Status::Redirect,
+                val: None,
+                primary,
+            },
+        );
+    }
+
+    fn reply(ctx: &mut Ctx<'_>, client: NodeIx, op: u32, status: Status, val: Option<i64>) {
+        send(
+            ctx,
+            client,
+            Msg::Resp {
+                op,
+                status,
+                val,
+                primary: None,
+            },
+        );
+    }
+
+    fn primary_req(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, req: Req) {
+        let Req {
+            op,
+            f,
+            key,
+            val,
+            expect,
+        } = req;
+        if !self.is_primary(ctx) || key as usize >= MAX_KEYS {
+            return self.redirect(ctx, from, op);
+        }
+        let k = key as usize;
+        let quorum = self.cfg.fencing || self.cfg.replication == Replication::Sync;
+        if f == OpF::Read {
+            if !self.cfg.fencing {
+                return Self::reply(ctx, from, op, Status::Ok, self.cells[k].val);
+            }
+            self.next_rid += 1;
+            // Reads live beside writes (keyed by sequence number) in the job table.
+            let rid = (1 << 31) | self.next_rid;
+            self.jobs.insert(
+                rid,
+                Coord {
+                    client: from,
+                    op,
+                    job: Job::Confirm {
+                        key,
+                        acks: bit(ctx.me()),
+                    },
+                    asked: 0,
+                },
+            );
+            for o in Self::others(ctx) {
+                send(
+                    ctx,
+                    o,
+                    Msg::Confirm {
+                        epoch: self.epoch,
+                        rid,
+                    },
+                );
+            }
+            return self.confirm_done(ctx, rid);
+        }
+        if f == OpF::Cas && self.cells[k].val != expect {
+            return Self::reply(ctx, from, op, Status::Fail, self.cells[k].val);
+        }
+        self.seq += 1;
+        let cell = Cell {
+            ver: (self.epoch as u64, self.seq),
+            val: Some(val),
+        };
+        let prev = self.cells[k].val;
+        self.set(ctx, key, cell);
+        ctx.shared_mut::<Kv>()
+            .note_write(self.epoch, key, cell, prev);
+        for o in Self::others(ctx) {
+            send(
+                ctx,
+                o,
+                Msg::Repl {
+                    epoch: self.epoch,
+                    seq: self.seq,
+                    key,
+                    cell,
+                },
+            );
+        }
+        if !quorum {
+            self.committed[k] = cell;
+            return Self::reply(ctx, from, op, Status::Ok, None);
+        }
+        self.jobs.insert(
+            self.seq,
+            Coord {
+                client: from,
+                op,
+                job: Job::Write {
+                    key,
+                    cell,
+                    acks: bit(ctx.me()),
+                },
+                asked: 0,
+            },
+        );
+        self.write_done(ctx, self.seq);
+    }
+
+    fn write_done(&mut self, ctx: &mut Ctx<'_>, seq: u32) {
+        let need = majority(ctx);
+        let Some(c) = self.jobs.get(&seq) else { return };
+        let Job::Write { key, cell, acks } = c.job else {
+            return;
+        };
+        if acks.count_ones() < need {
+            return;
+        }
+        let (client, op) = (c.client, c.op);
+        self.jobs.remove(&seq);
+        let k = key as usize;
+        if cell > self.committed[k] {
+            self.committed[k] = cell;
+        }
+        Self::reply(ctx, client, op, Status::Ok, None);
+    }
+
+    fn confirm_done(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
+        let need = majority(ctx);
+        let Some(c) = self.jobs.get(&rid) else { return };
+        let Job::Confirm { key, acks } = c.job else {
+            return;
+        };
+        if acks.count_ones() < need {
+            return;
+        }
+        let (client, op) = (c.client, c.op);
+        self.jobs.remove(&rid);
+        let v = self.committed[key as usize].val;
+        Self::reply(ctx, client, op, Status::Ok, v);
+    }
+
+    /// An old epoch reached a fenced node: refuse it and name the newer primary.
+    fn refuse(&self, ctx: &mut Ctx<'_>, to: NodeIx, theirs: u32) {
+        ctx.emit(ev(KvEv::KvRefuse {
+            theirs,
+            mine: self.epoch,
+        }));
+        if let Some(p) = self.primary {
+            send(
+                ctx,
+                to,
+                Msg::Nack {
+                    epoch: self.epoch,
+                    primary: p,
+                },
+            );
+        }
+    }
+
+    fn on_primary_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+        let fenced = self.cfg.fencing;
+        match m {
+            Msg::Beat { epoch } => {
+                if epoch > self.epoch
+                    || (epoch == self.epoch && self.primary != Some(from) && !self.is_primary(ctx))
+                {
+                    self.follow(ctx, epoch, from);
+                } else if epoch == self.epoch && self.primary == Some(from) {
+                    self.last_beat = ctx.now_local();
+                } else if epoch < self.epoch {
+                    // A stale primary: tell it who leads now (Sentinel reconfigures it).
+                    if let Some(p) = self.primary {
+                        send(
+                            ctx,
+                            from,
+                            Msg::Nack {
+                                epoch: self.epoch,
+                                primary: p,
+                            },
+                        );
+                    }
+                }
+            }
+            Msg::Nack { epoch, primary } if epoch > self.epoch && primary != ctx.me() => {
+                self.follow(ctx, epoch, primary);
+            }
+            Msg::Repl {
+                epoch,
+                seq,
+                key,
+                cell,
+            } => {
+                // Fenced: a vote for a newer epoch already refuses the old one (Raft's term).
+                if fenced && (epoch < self.epoch || epoch < self.voted) {
+                    return self.refuse(ctx, from, epoch);
+                }
+                if epoch > self.epoch {
+                    self.follow(ctx, epoch, from);
+                }
+                if self.primary != Some(from) || key as usize >= MAX_KEYS {
+                    return;
+                }
+                if cell > self.cells[key as usize] {
+                    self.replace(ctx, key, cell);
+                }
+                self.last_beat = ctx.now_local();
+                send(ctx, from, Msg::ReplAck { epoch, seq });
+            }
+            Msg::ReplAck { epoch, seq } => {
+                if epoch != self.epoch || !self.is_primary(ctx) {
+                    return;
+                }
+                if let Some(Coord {
+                    job: Job::Write { acks, .. },
+                    ..
+                }) = self.jobs.get_mut(&seq)
+                {
+                    *acks |= bit(from);
+                }
+                self.write_done(ctx, seq);
+            }
+            Msg::Confirm { epoch, rid } => {
+                if epoch < self.epoch || epoch < self.voted {
+                    return self.refuse(ctx, from, epoch);
+                }
+                if epoch > self.epoch {
+                    self.follow(ctx, epoch, from);
+                }
+                if self.synced && self.primary == Some(from) {
+                    send(ctx, from, Msg::ConfirmAck { epoch, rid });
+                }
+            }
+            Msg::ConfirmAck { epoch, rid } => {
+                if epoch != self.epoch {
+                    return;
+                }
+                if let Some(Coord {
+                    job: Job::Confirm { acks, .. },
+                    ..
+                }) = self.jobs.get_mut(&rid)
+                {
+                    *acks |= bit(from);
+                }
+                self.confirm_done(ctx, rid);
+            }
+            Msg::VoteReq { epoch } => {
+                let silent = ctx.now_local() - self.last_beat > self.cfg.failover_ms as i64 / 2;
+                let granted = epoch > self.voted && !self.is_primary(ctx) && silent;
+                if granted {
+                    self.voted = epoch;
+                    ctx.persist(Record::Kv(KvRec::Voted { epoch }));
+                }
+                send(
+                    ctx,
+                    from,
+                    Msg::Vote {
+                        epoch,
+                        granted,
+                        cells: self.cells,
+                    },
+                );
+            }
+            Msg::Vote {
+                epoch,
+                granted,
+                cells,
+            } => {
+                if let Some((e, votes, merged, _)) = self.election.as_mut() {
+                    if *e == epoch && granted {
+                        *votes |= bit(from);
+                        for k in 0..MAX_KEYS {
+                            if cells[k] > merged[k] {
+                                merged[k] = cells[k];
+                            }
+                        }
+                    }
+                }
+                self.maybe_win(ctx);
+            }
+            Msg::SyncReq { epoch } => {
+                if !self.is_primary(ctx) {
+                    return;
+                }
+                if epoch < self.epoch && fenced {
+                    return self.refuse(ctx, from, epoch);
+                }
+                let n = self.cfg.keys.clamp(1, MAX_KEYS as u8);
+                for k in 0..n {
+                    send(
+                        ctx,
+                        from,
+                        Msg::Sync {
+                            epoch: self.epoch,
+                            key: k,
+                            cell: self.cells[k as usize],
+                            last: k + 1 == n,
+                        },
+                    );
+                }
+            }
+            Msg::Sync {
+                epoch,
+                key,
+                cell,
+                last,
+            } => {
+                if epoch != self.epoch || self.primary != Some(from) || key as usize >= MAX_KEYS {
+                    return;
+                }
+                let mine = self.cells[key as usize];
+                // A full resync: versions from an older epoch give way to the primary's.
+                if cell != mine && (mine.ver.0 < epoch as u64 || cell > mine) {
+                    self.replace(ctx, key, cell);
+                }
+                if last {
+                    self.synced = true;
+                    self.diverged = 0;
+                    self.committed = self.cells;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- Dynamo with version vectors -----
+
+    fn store_sib(&mut self, ctx: &mut Ctx<'_>, key: u8, sib: VCell) -> bool {
+        let Some(v) = self.sibs.get_mut(key as usize) else {
+            return false;
+        };
+        let added = add_sib(v, sib);
+        if added {
+            ctx.persist(Record::Kv(KvRec::Sib { key, sib }));
+        }
+        added
+    }
+
+    fn vv_read(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, op: u32, key: u8) {
+        let me = ctx.me();
+        let pref = pref_list(ctx, key, self.cfg.n as usize);
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let mut asked = 0u128;
+        for &p in &pref {
+            asked |= bit(p);
+        }
+        let (got, sibs) = if pref.contains(&me) {
+            (bit(me), self.sibs[key as usize].clone())
+        } else {
+            (0, Vec::new())
+        };
+        for &p in pref.iter().filter(|&&p| p != me) {
+            send(ctx, p, Msg::Fetch { rid, key });
+        }
+        self.jobs.insert(
+            rid,
+            Coord {
+                client: from,
+                op,
+                job: Job::VRead {
+                    key,
+                    got,
+                    sibs,
+                    answered: false,
+                },
+                asked,
+            },
+        );
+        self.vv_progress(ctx, rid);
+    }
+
+    fn vv_progress(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
+        let r = self.cfg.r as u32;
+        let Some(c) = self.jobs.get_mut(&rid) else {
+            return;
+        };
+        let Job::VRead {
+            key,
+            got,
+            sibs,
+            answered,
+        } = &mut c.job
+        else {
+            return;
+        };
+        if *answered && *got & c.asked == c.asked {
+            // Answered, and everyone replied: nothing more to merge.
+            self.jobs.remove(&rid);
+            return;
+        }
+        if *answered || got.count_ones() < r {
+            return;
+        }
+        *answered = true;
+        let live: Vec<VCell> = sibs.iter().copied().filter(|x| x.val.is_some()).collect();
+        let val = live.iter().filter_map(|x| x.val).reduce(|a, b| a | b);
+        let mut vctx = [0u32; MAX_VV];
+        for x in sibs.iter() {
+            for (a, b) in vctx.iter_mut().zip(x.vv.iter()) {
+                *a = (*a).max(*b);
+            }
+        }
+        let (client, op, key, n) = (c.client, c.op, *key, live.len());
+        if n > 1 {
+            ctx.emit(ev(KvEv::KvSiblings {
+                key,
+                count: n.min(255) as u8,
+            }));
+        }
+        send(
+            ctx,
+            client,
+            Msg::VResp {
+                op,
+                val,
+                siblings: n.min(255) as u8,
+                ctx: vctx,
+            },
+        );
+    }
+
+    fn vv_put(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        from: NodeIx,
+        op: u32,
+        key: u8,
+        val: i64,
+        vctx: [u32; MAX_VV],
+    ) {
+        if key as usize >= MAX_KEYS {
+            return Self::reply(ctx, from, op, Status::Fail, None);
+        }
+        let me = ctx.me();
+        let slot = ctx.members().iter().position(|&m| m == me).unwrap_or(0) % MAX_VV;
+        let mut vv = vctx;
+        let mine = self.sibs[key as usize]
+            .iter()
+            .map(|x| x.vv[slot])
+            .max()
+            .unwrap_or(0);
+        vv[slot] = vv[slot].max(mine) + 1;
+        let sib = VCell { vv, val: Some(val) };
+        let pref = pref_list(ctx, key, self.cfg.n as usize);
+        let in_pref = pref.contains(&me);
+        if in_pref {
+            self.store_sib(ctx, key, sib);
+        }
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let mut asked = 0u128;
+        for &p in &pref {
+            asked |= bit(p);
+        }
+        for &p in pref.iter().filter(|&&p| p != me) {
+            send(ctx, p, Msg::VStore { rid, key, sib });
+        }
+        self.jobs.insert(
+            rid,
+            Coord {
+                client: from,
+                op,
+                job: Job::Write {
+                    key,
+                    cell: Cell::default(),
+                    acks: if in_pref { bit(me) } else { 0 },
+                },
+                asked,
+            },
+        );
+        self.dynamo_progress(ctx, rid);
+    }
+
+    /// Version-vector messages; false if `m` is not one.
+    fn on_vv_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) -> bool {
+        match m {
+            Msg::VPut {
+                op,
+                key,
+                val,
+                ctx: c,
+            } => self.vv_put(ctx, from, op, key, val, c),
+            Msg::VStore { rid, key, sib } => {
+                self.store_sib(ctx, key, sib);
+                send(ctx, from, Msg::StoreAck { rid });
+            }
+            Msg::Fetch { rid, key } => {
+                let sibs = self.sibs.get(key as usize).cloned().unwrap_or_default();
+                if sibs.is_empty() {
+                    send(
+                        ctx,
+                        from,
+                        Msg::VFetchR {
+                            rid,
+                            sib: VCell::default(),
+                            last: true,
+                        },
+                    );
+                }
+                let n = sibs.len();
+                for (i, sib) in sibs.into_iter().enumerate() {
+                    send(
+                        ctx,
+                        from,
+                        Msg::VFetchR {
+                            rid,
+                            sib,
+                            last: i + 1 == n,
+                        },
+                    );
+                }
+            }
+            Msg::VFetchR { rid, sib, last } => {
+                let repair = self.cfg.read_repair;
+                let mut key = None;
+                if let Some(Coord {
+                    job:
+                        Job::VRead {
+                            key: k, got, sibs, ..
+                        },
+                    ..
+                }) = self.jobs.get_mut(&rid)
+                {
+                    if sib.val.is_some() {
+                        add_sib(sibs, sib);
+                    }
+                    if last {
+                        *got |= bit(from);
+                    }
+                    key = Some(*k);
+                }
+                // Read repair: the coordinator keeps every sibling it learns of.
+                if let (Some(k), true, true) = (key, repair, sib.val.is_some()) {
+                    self.store_sib(ctx, k, sib);
+                }
+                self.vv_progress(ctx, rid);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    // ----- Dynamo -----
+
+    fn lww(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
+        let Some(mine) = self.cells.get(key as usize).copied() else {
+            return;
+        };
+        if cell > mine {
+            self.set(ctx, key, cell);
+            if let Some(v) = cell.val {
+                ctx.shared_mut::<Kv>().applied.insert(v);
+            }
+        } else if cell.val != mine.val && cell.ver != mine.ver {
+            if let (Some(v), Some(k)) = (cell.val, mine.val) {
+                ctx.shared_mut::<Kv>()
+                    .beaten_by
+                    .entry(v)
+                    .or_default()
+                    .insert(k);
+            }
+            ctx.emit(ev(KvEv::KvLwwDrop {
+                key,
+                value: cell.val,
+                kept: mine.val,
+            }));
+        }
+    }
+
+    /// What this node can answer for a key: its own version or a newer hinted one.
+    fn held(&self, key: u8) -> Cell {
+        let own = self.cells.get(key as usize).copied().unwrap_or_default();
+        self.hints
+            .iter()
+            .filter(|h| h.key == key)
+            .map(|h| h.cell)
+            .fold(own, |a, b| a.max(b))
+    }
+
+    fn dynamo_req(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, op: u32, f: OpF, key: u8, val: i64) {
+        if key as usize >= MAX_KEYS || f == OpF::Cas {
+            return Self::reply(ctx, from, op, Status::Fail, None);
+        }
+        let me = ctx.me();
+        let pref = pref_list(ctx, key, self.cfg.n as usize);
+        let in_pref = pref.contains(&me);
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let mut asked = 0u128;
+        for &p in &pref {
+            asked |= bit(p);
+        }
+        if f == OpF::Write {
+            // Microsecond-style stamps: the clock's ms and a counter within it, so two writes
+            // a coordinator stamps in the same ms are still ordered (a tie would drop one).
+            let now = ctx.now_local().max(0);
+            if now == self.stamp_ms {
+                self.stamp_n = (self.stamp_n + 1).min(999);
+            } else {
+                self.stamp_ms = now;
+                self.stamp_n = 0;
+            }
+            let stamp = now as u64 * 1000 + self.stamp_n as u64;
+            let cell = Cell {
+                ver: (stamp, me),
+                val: Some(val),
+            };
+            if in_pref {
+                self.lww(ctx, key, cell);
+            }
+            for &p in pref.iter().filter(|&&p| p != me) {
+                send(
+                    ctx,
+                    p,
+                    Msg::Store {
+                        rid,
+                        key,
+                        cell,
+                        hint: None,
+                    },
+                );
+            }
+            self.jobs.insert(
+                rid,
+                Coord {
+                    client: from,
+                    op,
+                    job: Job::Write {
+                        key,
+                        cell,
+                        acks: if in_pref { bit(me) } else { 0 },
+                    },
+                    asked,
+                },
+            );
+        } else {
+            for &p in pref.iter().filter(|&&p| p != me) {
+                send(ctx, p, Msg::Fetch { rid, key });
+            }
+            let replies = if in_pref {
+                vec![(me, self.held(key))]
+            } else {
+                Vec::new()
+            };
+            self.jobs.insert(
+                rid,
+                Coord {
+                    client: from,
+                    op,
+                    job: Job::Read { key, replies },
+                    asked,
+                },
+            );
+        }
+        if self.cfg.sloppy {
+            timer(
+                ctx,
+                (self.cfg.op_timeout_ms / 3).max(1),
+                Timer::Sloppy { rid },
+            );
+        }
+        self.dynamo_progress(ctx, rid);
+    }
+
+    fn dynamo_progress(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
+        let (w, r) = (self.cfg.w as u32, self.cfg.r as usize);
+        let Some(c) = self.jobs.get(&rid) else {
+            return;
+        };
+        match &c.job {
+            Job::Write { acks, .. } if acks.count_ones() >= w => {
+                let (client, op) = (c.client, c.op);
+                self.jobs.remove(&rid);
+                Self::reply(ctx, client, op, Status::Ok, None);
+            }
+            Job::Read { key, replies } if replies.len() >= r => {
+                let (client, op, key) = (c.client, c.op, *key);
+                let best = replies.iter().map(|x| x.1).max().unwrap_or_default();
+                let stale: Vec<NodeIx> =
+                    replies.iter().filter(|x| x.1 < best).map(|x| x.0).collect();
+                self.jobs.remove(&rid);
+                Self::reply(ctx, client, op, Status::Ok, best.val);
+                if self.cfg.read_repair {
+                    for to in stale {
+                        ctx.emit(ev(KvEv::KvRepair { key, to }));
+                        if to == ctx.me() {
+                            self.lww(ctx, key, best);
+                        } else {
+                            send(
+                                ctx,
+                                to,
+                                Msg::Store {
+                                    rid: 0,
+                                    key,
+                                    cell: best,
+                                    hint: None,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sloppy quorum: the replicas that have not answered are replaced by the next nodes on
+    /// the ring, each holding a hint naming the one it stands in for.
+    fn sloppy(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
+        let Some(c) = self.jobs.get(&rid) else { return };
+        let me = ctx.me();
+        let (key, answered) = match &c.job {
+            Job::Write { key, acks, .. } => (*key, *acks),
+            Job::Read { key, replies } => (*key, replies.iter().fold(0, |a, x| a | bit(x.0))),
+            Job::Confirm { .. } | Job::VRead { .. } => return,
+        };
+        let all = pref_list(ctx, key, ctx.members().len());
+        let n = self.cfg.n as usize;
+        let missing: Vec<NodeIx> = all
+            .iter()
+            .take(n)
+            .copied()
+            .filter(|&p| answered & bit(p) == 0 && p != me)
+            .collect();
+        let mut spare = all
+            .iter()
+            .skip(n)
+            .copied()
+            .filter(|&p| c.asked & bit(p) == 0 && p != me);
+        let mut asked = c.asked;
+        let job = c.job.clone();
+        for owner in missing {
+            let Some(standin) = spare.next() else { break };
+            asked |= bit(standin);
+            match &job {
+                Job::Write { cell, .. } => send(
+                    ctx,
+                    standin,
+                    Msg::Store {
+                        rid,
+                        key,
+                        cell: *cell,
+                        hint: Some(owner),
+                    },
+                ),
+                _ => send(ctx, standin, Msg::Fetch { rid, key }),
+            }
+        }
+        if let Some(c) = self.jobs.get_mut(&rid) {
+            c.asked = asked;
+        }
+    }
+
+    fn hand_back(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_local();
+        let window = self.cfg.hint_window_ms as i64;
+        let (keep, expired): (Vec<Hint>, Vec<Hint>) =
+            self.hints.iter().partition(|h| now - h.at <= window);
+        self.hints = keep;
+        for h in expired {
+            ctx.persist(Record::Kv(KvRec::HintGone {
+                key: h.key,
+                cell: h.cell,
+                owner: h.owner,
+            }));
+            ctx.emit(ev(KvEv::KvHintExpired {
+                key: h.key,
+                owner: h.owner,
+                value: h.cell.val,
+            }));
+        }
+        for h in self.hints.clone() {
+            send(
+                ctx,
+                h.owner,
+                Msg::Handoff {
+                    key: h.key,
+                    cell: h.cell,
+                },
+            );
+        }
+    }
+
+    fn on_dynamo_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+        match m {
+            Msg::Store {
+                rid,
+                key,
+                cell,
+                hint,
+            } => {
+                match hint {
+                    Some(owner) if owner != ctx.me() => {
+                        let at = ctx.now_local();
+                        let h = Hint {
+                            key,
+                            cell,
+                            owner,
+                            at,
+                        };
+                        if !self.hints.contains(&h) {
+                            self.hints.push(h);
+                            ctx.persist(Record::Kv(KvRec::Hint {
+                                key,
+                                cell,
+                                owner,
+                                at,
+                            }));
+                            ctx.emit(ev(KvEv::KvHint { key, owner }));
+                        }
+                    }
+                    _ => self.lww(ctx, key, cell),
+                }
+                if rid != 0 {
+                    send(ctx, from, Msg::StoreAck { rid });
+                }
+            }
+            Msg::StoreAck { rid } => {
+                if let Some(Coord {
+                    job: Job::Write { acks, .. },
+                    ..
+                }) = self.jobs.get_mut(&rid)
+                {
+                    *acks |= bit(from);
+                }
+                self.dynamo_progress(ctx, rid);
+            }
+            Msg::Fetch { rid, key } => {
+                let cell = self.held(key);
+                send(ctx, from, Msg::FetchR { rid, cell });
+            }
+            Msg::FetchR { rid, cell } => {
+                if let Some(Coord {
+                    job: Job::Read { replies, .. },
+                    ..
+                }) = self.jobs.get_mut(&rid)
+                {
+                    if !replies.iter().any(|x| x.0 == from) {
+                        replies.push((from, cell));
+                    }
+                }
+                self.dynamo_progress(ctx, rid);
+            }
+            Msg::Handoff { key, cell } => {
+                self.lww(ctx, key, cell);
+                send(ctx, from, Msg::HandoffAck { key, cell });
+            }
+            Msg::HandoffAck { key, cell } => {
+                let before = self.hints.len();
+                let mut gone = Vec::new();
+                self.hints.retain(|h| {
+                    let hit = h.key == key && h.cell == cell && h.owner == from;
+                    if hit {
+                        gone.push(*h);
+                    }
+                    !hit
+                });
+                if self.hints.len() != before {
+                    for h in gone {
+                        ctx.persist(Record::Kv(KvRec::HintGone {
+                            key,
+                            cell,
+                            owner: h.owner,
+                        }));
+                    }
+                    ctx.emit(ev(KvEv::KvHandoff { key, owner: from }));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+        if let Msg::Req {
+            op,
+            f,
+            key,
+            val,
+            expect,
+        } = m
+        {
+            if self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv && f == OpF::Read {
+                return self.vv_read(ctx, from, op, key);
+            }
+            return match self.cfg.mode {
+                Mode::Primary => self.primary_req(
+                    ctx,
+                    from,
+                    Req {
+                        op,
+                        f,
+                        key,
+                        val,
+                        expect,
+                    },
+                ),
+                Mode::Dynamo => self.dynamo_req(ctx, from, op, f, key, val),
+            };
+        }
+        let vv = self.cfg.mode == Mode::Dynamo && self.cfg.resolve == Resolve::Vv;
+        if vv && self.on_vv_msg(ctx, from, m) {
+            return;
+        }
+        match self.cfg.mode {
+            Mode::Primary => self.on_primary_msg(ctx, from, m),
+            Mode::Dynamo => self.on_dynamo_msg(ctx, from, m),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The replicated store's layer of the cluster canvas: each server's role (primary with its
+//! epoch, replica, resyncing) and its replication lag, in primary mode; in Dynamo mode the
+//! preference list of `k0` lit (rank beside each replica), the hints a stand-in holds as
+//! small tags naming the owner they travel home to, and store messages in flight carrying
+//! their word. Pure, like the scene.
+
+use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::layers::{Layer, Pos};
+use super::scene::{Align, ArcBatch, Ink, Label, Scene};
+use crate::sim::proto::kv::{Kv, KvNode, Mode, Msg};
+use crate::sim::proto::{Payload, Registered};
+use crate::sim::world::World;
+
+/// Most store messages in flight that get a word.
+const MAX_WORDS: usize = 24;
+
+/// The layer as the cluster scene's list registers it.
+pub const LAYER: Layer = Layer {
+    name: "kv",
+    margin: |w| w.cfg::<Kv>().map(|_| 16.0),
+    draw: overlay,
+    describe,
+};
+
+/// One server as the layer shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Node index.
+    pub ix: u32,
+    /// Its line: "primary e1", "replica e1 · lag 2", "k0 #1 · hint→E ×3".
+    pub text: String,
+    /// Its ink.
+    pub ink: Ink,
+    /// On the key's preference list (Dynamo) or primary (primary mode): drawn lit.
+    pub lit: bool,
+}
+
+/// What each server shows, in node order.
+pub fn rows(w: &World) -> Vec<Row> {
+    let Some(cfg) = w.cfg::<Kv>() else {
+        return Vec::new();
+    };
+    let servers: Vec<(u32, &crate::sim::proto::kv::Server)> = w
+        .members()
+        .iter()
+        .filter_map(|&ix| {
+            w.procs(ix)
+                .and_then(Kv::node)
+                .and_then(KvNode::server)
+                .map(|s| (ix, s))
+        })
+        .collect();
+    match cfg.mode {
+        Mode::Primary => {
+            let top = servers
+                .iter()
+                .filter(|(ix, s)| s.primary == Some(*ix))
+                .map(|(_, s)| s)
+                .max_by_key(|s| s.epoch);
+            servers
+                .iter()
+                .map(|(ix, s)| {
+                    if s.primary == Some(*ix) {
+                        Row {
+                            ix: *ix,
+                            text: format!("primary e{}", s.epoch),
+                            ink: Ink::Ok,
+                            lit: true,
+                        }
+                    } else {
+                        let lag = top.map_or(0, |p| {
+                            p.cells
+                                .iter()
+                                .zip(s.cells.iter())
+                                .filter(|(a, b)| a > b)
+                                .count()
+                        });
+                        let mut text = format!("replica e{}", s.epoch);
+                        if !s.synced {
+                            text.push_str(" · resync");
+                        }
+                        if lag > 0 {
+                            text.push_str(&format!(" · lag {lag}"));
+                        }
+                        Row {
+                            ix: *ix,
+                            text,
+                            ink: if lag > 0 { Ink::Warn } else { Ink::Muted },
+                            lit: false,
+                        }
+                    }
+                })
+                .collect()
+        }
+        Mode::Dynamo => {
+            let ring = w.topology().ring();
+            let pref: Vec<u32> = ring
+                .replicas(crate::sim::hash::pos("k0"), cfg.n as usize)
+                .into_iter()
+                .filter_map(|id| ring.node(id).and_then(|n| w.node_ix(&n.name)))
+                .collect();
+            servers
+                .iter()
+                .filter_map(|(ix, s)| {
+                    let rank = pref.iter().position(|p| p == ix);
+                    let mut parts = Vec::new();
+                    if let Some(r) = rank {
+                        parts.push(format!("k0 #{}", r + 1));
+                    }
+                    let mut owners: Vec<u32> = s.hints.iter().map(|h| h.owner).collect();
+                    owners.sort_unstable();
+                    owners.dedup();
+                    for o in owners {
+                        let n = s.hints.iter().filter(|h| h.owner == o).count();
+                        parts.push(format!("hint→{} ×{n}", w.name(o)));
+                    }
+                    (!parts.is_empty()).then(|| Row {
+                        ix: *ix,
+                        text: parts.join(" · "),
+                        ink: if s.hints.is_empty() {
+                            Ink::Accent
+                        } else {
+                            Ink::Warn
+                        },
+                        lit: rank.is_some(),
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// The canvas sentence: who is primary (or k0's replicas) and the hints held.
+pub fn describe(w: &World, _t: u64) -> String {
+    let Some(cfg) = w.cfg::<Kv>() else {
+        return String::new();
+    };
+    let r = rows(w);
+    let parts: Vec<String> = r
+        .iter()
+        .map(|row| format!("{} {}", w.name(row.ix), row.text))
+        .collect();
+    format!("replicated store ({}): {}", cfg.variant(), parts.join(", "))
+}
+
+fn overlay(
+    f: &ClusterFrame<'_>,
+    states: &[NodeState],
+    pos: &Pos,
+    g: &ClusterGeometry,
+    scene: &mut Scene,
+) {
+    let w = f.world;
+    if w.cfg::<Kv>().is_none() {
+        return;
+    }
+    for row in rows(w) {
+        let Some(p) = pos.get(row.ix as usize).copied().flatten() else {
+            continue;
+        };
+        if row.lit {
+            scene.arcs.push(ArcBatch {
+                ink: row.ink,
+                width: 3.0,
+                cx: p.0,
+                cy: p.1,
+                r: g.node_r + 4.0,
+                spans: vec![(0.0, std::f64::consts::TAU)],
+            });
+        }
+        let (lx, ly, _, align) = label_lines(p, g.node_r, false, g);
+        let (x, y) = if align == Align::Center {
+            (lx, ly - 26.0)
+        } else {
+            (lx, ly + 26.0)
+        };
+        scene.labels.push(Label {
+            x,
+            y,
+            text: row.text,
+            ink: row.ink,
+            size: 11.0,
+            bold: row.lit,
+            align,
+        });
+    }
+    let kv = w.net().in_flight().filter_map(|m| match &m.payload {
+        Payload::Kv(k) => Some((m, k)),
+        _ => None,
+    });
+    for (m, k) in kv.take(MAX_WORDS) {
+        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
+            continue;
+        };
+        let ink = match k {
+            Msg::Store { hint: Some(_), .. } | Msg::Handoff { .. } => Ink::Warn,
+            Msg::Nack { .. } => Ink::Danger,
+            _ => Ink::Fg,
+        };
+        scene.labels.push(Label {
+            x: x + 7.0,
+            y: y - 8.0,
+            text: Payload::Kv(*k).label(),
+            ink,
+            size: 10.0,
+            bold: false,
+            align: Align::Left,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::runner;
+    use crate::sim::scenario::Scenario;
+
+    fn world(file: &str, until: u64) -> World {
+        let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+        let s = Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes");
+        runner::play_with(&s, None, until, |_| {})
+            .expect("runs")
+            .world()
+            .clone()
+    }
+
+    #[test]
+    fn primary_mode_names_the_primary_and_its_epoch() {
+        let w = world("ha-sentinel-partition.json", 5000);
+        let d = describe(&w, 5000);
+        // During the partition both sides have a primary: n1 (epoch 0) and n3 (epoch 1).
+        assert!(d.contains("n1 primary e0"), "{d}");
+        assert!(d.contains("n3 primary e1"), "{d}");
+    }
+
+    #[test]
+    fn dynamo_mode_lights_the_preference_list_and_tags_hints() {
+        let w = world("ha-hinted-handoff.json", 3000);
+        let r = rows(&w);
+        assert!(
+            r.iter().any(|x| x.lit && x.text.starts_with("k0 #1")),
+            "{r:?}"
+        );
+        assert!(r.iter().any(|x| x.text.contains("hint→")), "{r:?}");
+    }
+}
