@@ -6,6 +6,7 @@
 
 pub mod heartbeat;
 pub mod locks;
+pub mod log;
 pub mod protocol;
 pub mod registry;
 pub mod tpc;

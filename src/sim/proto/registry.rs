@@ -444,6 +444,8 @@ protocols! {
     locks: Locks => super::locks::Locks,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::tpc::cfg::deserialize_opt")]
     tpc: Tpc => super::tpc::Tpc,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mq: Mq => super::log::Mq,
 }
 
 // Tests add the engine's own dummy protocol (a ping counter), registered here and nowhere
@@ -456,6 +458,8 @@ protocols! {
     locks: Locks => super::locks::Locks,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::tpc::cfg::deserialize_opt")]
     tpc: Tpc => super::tpc::Tpc,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mq: Mq => super::log::Mq,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     echo: Echo => crate::sim::engine_tests::Echo,
 }
