@@ -531,7 +531,10 @@ impl Broker {
             return;
         }
         let g = &mut sh_mut(ctx).group;
-        if g.members.iter().any(|m| m.node == from && m.inc == inc) {
+        // Only a current member that holds (or is being given) the partition may commit it:
+        // a zombie's or a rejoined member's late commit is fenced.
+        let bit = 1 << p;
+        if g.members.iter().any(|m| m.node == from && m.inc == inc && (m.owned | m.target) & bit != 0) {
             g.offsets[p as usize] = off;
             emit(ctx, MqEv::MqCommit { p, off, by: from });
         } else {

@@ -76,24 +76,18 @@ impl ClientNode {
     pub(crate) fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> ClientNode {
         let me = ctx.me();
         let name = ctx.node_name(me).to_string();
-        let inc = ctx
-            .durable()
-            .iter()
-            .filter_map(|r| match r {
-                Record::Boot { incarnation } => Some(*incarnation),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(1);
+        let mut inc = 1;
         let mut on = cfg.consumers.contains(&name);
         let mut process_ms = cfg.process_ms;
         for r in ctx.durable().iter().filter_map(Mq::rec) {
             match *r {
                 MqRec::Member { on: o } => on = o,
                 MqRec::Slow { ms } => process_ms = ms,
+                MqRec::Incarnation { n } => inc = n + 1,
                 _ => {}
             }
         }
+        ctx.persist(Record::Mq(MqRec::Incarnation { n: inc }));
         let n = cfg.partitions as usize;
         let sent = sh(ctx).book.iter().filter(|m| m.producer == me && m.workload).count() as u32;
         let mut c = ClientNode {

@@ -156,6 +156,8 @@ pub enum MqRec {
     Member { on: bool },
     /// A client's processing time per message was set by command.
     Slow { ms: u64 },
+    /// A client (re)started: its producer id and group membership are new.
+    Incarnation { n: u64 },
 }
 
 /// The log's trace events.
