@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::scenario::{Scenario, MIN_VERSION};
 
-const BUILTIN: [(&str, &str); 21] = [
+const BUILTIN: [(&str, &str); 29] = [
     (
         "node-failure",
         include_str!("../../static/scenarios/node-failure.json"),
@@ -90,6 +90,38 @@ const BUILTIN: [(&str, &str); 21] = [
         "tpc-heuristic",
         include_str!("../../static/scenarios/tpc-heuristic.json"),
     ),
+    (
+        "mq-commit-before-crash",
+        include_str!("../../static/scenarios/mq-commit-before-crash.json"),
+    ),
+    (
+        "mq-commit-after-crash",
+        include_str!("../../static/scenarios/mq-commit-after-crash.json"),
+    ),
+    (
+        "mq-rebalance-eager-vs-cooperative",
+        include_str!("../../static/scenarios/mq-rebalance-eager-vs-cooperative.json"),
+    ),
+    (
+        "mq-min-isr",
+        include_str!("../../static/scenarios/mq-min-isr.json"),
+    ),
+    (
+        "mq-unclean-election",
+        include_str!("../../static/scenarios/mq-unclean-election.json"),
+    ),
+    (
+        "mq-idempotent-producer",
+        include_str!("../../static/scenarios/mq-idempotent-producer.json"),
+    ),
+    (
+        "mq-poison-dlq",
+        include_str!("../../static/scenarios/mq-poison-dlq.json"),
+    ),
+    (
+        "mq-slow-consumer",
+        include_str!("../../static/scenarios/mq-slow-consumer.json"),
+    ),
 ];
 
 const MINIMAL: &str =
@@ -144,8 +176,8 @@ fn wrong_type_names_the_field() {
 
 #[test]
 fn unknown_version_says_which_is_needed() {
-    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":4"#));
-    assert!(e.contains("needs version 1 to 3"), "{e}");
+    let e = decode_err(&MINIMAL.replace(r#""version":1"#, r#""version":5"#));
+    assert!(e.contains("needs version 1 to 4"), "{e}");
     let e = decode_err(&MINIMAL.replace(r#""version":1,"#, ""));
     assert!(e.contains("needs \"version\": 1"), "{e}");
 }

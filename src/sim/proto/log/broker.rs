@@ -85,8 +85,15 @@ impl Broker {
 
     /// Rough heap footprint.
     pub fn approx_bytes(&self) -> usize {
-        self.logs.iter().map(|l| l.capacity() * 4 + 24).sum::<usize>()
-            + self.followers.iter().map(|f| f.capacity() * 24).sum::<usize>()
+        self.logs
+            .iter()
+            .map(|l| l.capacity() * 4 + 24)
+            .sum::<usize>()
+            + self
+                .followers
+                .iter()
+                .map(|f| f.capacity() * 24)
+                .sum::<usize>()
             + self.hw.len() * 16
     }
 
@@ -132,7 +139,9 @@ impl Broker {
             MqMsg::Poll { p, off } => self.on_poll(ctx, from, p, off),
             MqMsg::Join { inc } => self.on_join(ctx, from, inc),
             MqMsg::Leave { inc } => self.on_leave(ctx, from, inc),
-            MqMsg::Heartbeat { inc, owned, epoch } => self.on_heartbeat(ctx, from, inc, owned, epoch),
+            MqMsg::Heartbeat { inc, owned, epoch } => {
+                self.on_heartbeat(ctx, from, inc, owned, epoch)
+            }
             MqMsg::Commit { inc, p, off } => self.on_commit(ctx, from, inc, p, off),
             MqMsg::OffsetFetch { p } => {
                 let off = sh(ctx).group.offsets.get(p as usize).copied().unwrap_or(0);
@@ -165,9 +174,10 @@ impl Broker {
         if self.cfg.idempotent {
             // The producer's state is rebuilt from the log itself, so a new leader knows it.
             let s = sh(ctx);
-            let mine = log.iter().enumerate().filter_map(|(o, &e)| {
-                s.msg(e).filter(|m| m.pid == pid).map(|m| (o as u64, m.seq))
-            });
+            let mine = log
+                .iter()
+                .enumerate()
+                .filter_map(|(o, &e)| s.msg(e).filter(|m| m.pid == pid).map(|m| (o as u64, m.seq)));
             let (mut last, mut at) = (0, None);
             for (o, sq) in mine {
                 last = last.max(sq);
@@ -195,11 +205,32 @@ impl Broker {
     fn answer_when_safe(&mut self, ctx: &mut Ctx<'_>, p: u32, off: u64, producer: NodeIx, id: u32) {
         match self.cfg.acks {
             Acks::Zero => {}
-            Acks::One => send(ctx, producer, MqMsg::ProduceResp { p, id, off, err: None }),
-            Acks::All if off < self.hw[p as usize] => {
-                send(ctx, producer, MqMsg::ProduceResp { p, id, off, err: None })
-            }
-            Acks::All => self.waiting.push(Waiting { p, off, producer, id }),
+            Acks::One => send(
+                ctx,
+                producer,
+                MqMsg::ProduceResp {
+                    p,
+                    id,
+                    off,
+                    err: None,
+                },
+            ),
+            Acks::All if off < self.hw[p as usize] => send(
+                ctx,
+                producer,
+                MqMsg::ProduceResp {
+                    p,
+                    id,
+                    off,
+                    err: None,
+                },
+            ),
+            Acks::All => self.waiting.push(Waiting {
+                p,
+                off,
+                producer,
+                id,
+            }),
         }
     }
 
@@ -227,7 +258,11 @@ impl Broker {
             self.followers[p as usize] = replicas
                 .into_iter()
                 .filter(|&n| n != me)
-                .map(|node| Follower { node, leo: 0, caught_up_at: now })
+                .map(|node| Follower {
+                    node,
+                    leo: 0,
+                    caught_up_at: now,
+                })
                 .collect();
             let len = self.logs[p as usize].len() as u64;
             self.hw[p as usize] = self.hw[p as usize].min(len);
@@ -239,7 +274,11 @@ impl Broker {
         let i = match fs.iter().position(|f| f.node == node) {
             Some(i) => i,
             None => {
-                fs.push(Follower { node, leo: 0, caught_up_at: now });
+                fs.push(Follower {
+                    node,
+                    leo: 0,
+                    caught_up_at: now,
+                });
                 fs.len() - 1
             }
         };
@@ -294,7 +333,16 @@ impl Broker {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn on_entries(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, p: u32, off: u64, n: u8, ids: [u32; 4], hw: u64) {
+    fn on_entries(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        from: NodeIx,
+        p: u32,
+        off: u64,
+        n: u8,
+        ids: [u32; 4],
+        hw: u64,
+    ) {
         let Some(log) = self.logs.get_mut(p as usize) else {
             return;
         };
@@ -324,7 +372,14 @@ impl Broker {
         log.truncate(to as usize);
         self.hw[p as usize] = self.hw[p as usize].min(to);
         ctx.persist(Record::Mq(MqRec::Truncate { p, to }));
-        emit(ctx, MqEv::MqTruncate { p, to, dropped: len - to });
+        emit(
+            ctx,
+            MqEv::MqTruncate {
+                p,
+                to,
+                dropped: len - to,
+            },
+        );
     }
 
     fn update_hw(&mut self, ctx: &mut Ctx<'_>, p: u32) {
@@ -336,7 +391,10 @@ impl Broker {
         let isr = &sh(ctx).meta[p as usize].isr;
         let mut hw = len;
         for &n in isr.iter().filter(|&&n| n != me) {
-            let leo = self.followers[p as usize].iter().find(|f| f.node == n).map_or(0, |f| f.leo);
+            let leo = self.followers[p as usize]
+                .iter()
+                .find(|f| f.node == n)
+                .map_or(0, |f| f.leo);
             hw = hw.min(leo);
         }
         let isr_len = isr.len() as u32;
@@ -352,7 +410,16 @@ impl Broker {
         for w in ready {
             // Kafka's NotEnoughReplicasAfterAppend: written, but not to enough replicas.
             let err = (isr_len < self.cfg.min_isr).then_some(ProduceErr::NotEnoughReplicas);
-            send(ctx, w.producer, MqMsg::ProduceResp { p, id: w.id, off: w.off, err });
+            send(
+                ctx,
+                w.producer,
+                MqMsg::ProduceResp {
+                    p,
+                    id: w.id,
+                    off: w.off,
+                    err,
+                },
+            );
         }
     }
 
@@ -361,7 +428,14 @@ impl Broker {
             return;
         }
         let hw = self.hw[p as usize];
-        let reply = |n, ids, reset| MqMsg::Records { p, off, n, ids, hw, reset };
+        let reply = |n, ids, reset| MqMsg::Records {
+            p,
+            off,
+            n,
+            ids,
+            hw,
+            reset,
+        };
         if !self.is_leader(ctx, p) {
             return send(ctx, from, reply(0, [0; 4], false));
         }
@@ -393,11 +467,15 @@ impl Broker {
                 let m = &mut sh_mut(ctx).meta[p as usize];
                 if now != m.replicas && !now.is_empty() {
                     m.replicas = now.clone();
-                    let keep: Vec<NodeIx> = m.isr.iter().copied().filter(|n| now.contains(n)).collect();
+                    let keep: Vec<NodeIx> =
+                        m.isr.iter().copied().filter(|n| now.contains(n)).collect();
                     if !keep.is_empty() {
                         m.isr = keep;
                     }
-                    let bits = now.iter().filter(|&&n| n < 64).fold(0u64, |b, &n| b | 1 << n);
+                    let bits = now
+                        .iter()
+                        .filter(|&&n| n < 64)
+                        .fold(0u64, |b, &n| b | 1 << n);
                     emit(ctx, MqEv::MqPlace { p, replicas: bits });
                 }
             }
@@ -413,8 +491,15 @@ impl Broker {
         let live = s.live.clone();
         let m = &s.meta[p as usize];
         let alive: Vec<NodeIx> = m.isr.iter().copied().filter(|n| live.contains(n)).collect();
-        let gone: Vec<NodeIx> = m.isr.iter().copied().filter(|n| !live.contains(n)).collect();
-        let leader_ok = m.leader.is_some_and(|l| live.contains(&l) && m.replicas.contains(&l) && m.isr.contains(&l));
+        let gone: Vec<NodeIx> = m
+            .isr
+            .iter()
+            .copied()
+            .filter(|n| !live.contains(n))
+            .collect();
+        let leader_ok = m
+            .leader
+            .is_some_and(|l| live.contains(&l) && m.replicas.contains(&l) && m.isr.contains(&l));
         if !alive.is_empty() && !gone.is_empty() {
             sh_mut(ctx).meta[p as usize].isr = alive.clone();
             for n in gone {
@@ -428,7 +513,12 @@ impl Broker {
         let clean = alive.iter().copied().find(|n| m.replicas.contains(n));
         let pick = match clean {
             Some(n) => Some((n, true)),
-            None if unclean => m.replicas.iter().copied().find(|n| live.contains(n)).map(|n| (n, false)),
+            None if unclean => m
+                .replicas
+                .iter()
+                .copied()
+                .find(|n| live.contains(n))
+                .map(|n| (n, false)),
             None => None,
         };
         let m = &mut sh_mut(ctx).meta[p as usize];
@@ -441,7 +531,15 @@ impl Broker {
                     m.isr = vec![n];
                 }
                 let epoch = m.epoch;
-                emit(ctx, MqEv::MqElect { p, node: n, epoch, clean });
+                emit(
+                    ctx,
+                    MqEv::MqElect {
+                        p,
+                        node: n,
+                        epoch,
+                        clean,
+                    },
+                );
             }
             None => {
                 m.leader = None;
@@ -479,7 +577,14 @@ impl Broker {
             self.remove_member(ctx, from, "rejoin");
         }
         let now = ctx.now_local();
-        sh_mut(ctx).group.members.push(Member { node: from, inc, last_hb: now, owned: 0, target: 0, epoch: 0 });
+        sh_mut(ctx).group.members.push(Member {
+            node: from,
+            inc,
+            last_hb: now,
+            owned: 0,
+            target: 0,
+            epoch: 0,
+        });
         emit(ctx, MqEv::MqJoin { peer: from });
         self.rebalance(ctx);
         self.answer(ctx, from);
@@ -491,22 +596,45 @@ impl Broker {
             return;
         };
         let m = g.members.remove(i);
-        emit(ctx, MqEv::MqMemberGone { peer: node, why: why.into(), owned: m.owned });
+        emit(
+            ctx,
+            MqEv::MqMemberGone {
+                peer: node,
+                why: why.into(),
+                owned: m.owned,
+            },
+        );
     }
 
     fn on_leave(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, inc: u64) {
         self.touch(ctx);
-        if sh(ctx).group.members.iter().any(|m| m.node == from && m.inc == inc) {
+        if sh(ctx)
+            .group
+            .members
+            .iter()
+            .any(|m| m.node == from && m.inc == inc)
+        {
             self.remove_member(ctx, from, "leave");
             self.rebalance(ctx);
         }
     }
 
-    fn on_heartbeat(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, inc: u64, owned: PartSet, epoch: u32) {
+    fn on_heartbeat(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        from: NodeIx,
+        inc: u64,
+        owned: PartSet,
+        epoch: u32,
+    ) {
         self.touch(ctx);
         let now = ctx.now_local();
         let g = &mut sh_mut(ctx).group;
-        let Some(m) = g.members.iter_mut().find(|m| m.node == from && m.inc == inc) else {
+        let Some(m) = g
+            .members
+            .iter_mut()
+            .find(|m| m.node == from && m.inc == inc)
+        else {
             return send(ctx, from, MqMsg::Fenced);
         };
         m.last_hb = now;
@@ -534,7 +662,10 @@ impl Broker {
         // Only a current member that holds (or is being given) the partition may commit it:
         // a zombie's or a rejoined member's late commit is fenced.
         let bit = 1 << p;
-        if g.members.iter().any(|m| m.node == from && m.inc == inc && (m.owned | m.target) & bit != 0) {
+        if g.members
+            .iter()
+            .any(|m| m.node == from && m.inc == inc && (m.owned | m.target) & bit != 0)
+        {
             g.offsets[p as usize] = off;
             emit(ctx, MqEv::MqCommit { p, off, by: from });
         } else {
@@ -568,8 +699,11 @@ impl Broker {
         let cfg = self.cfg.clone();
         let g = &mut sh_mut(ctx).group;
         g.gen += 1;
-        let mut members: Vec<(NodeIx, PartSet)> =
-            g.members.iter().map(|m| (m.node, m.owned | m.target)).collect();
+        let mut members: Vec<(NodeIx, PartSet)> = g
+            .members
+            .iter()
+            .map(|m| (m.node, m.owned | m.target))
+            .collect();
         members.sort_unstable();
         g.desired = assign(cfg.assignment, cfg.partitions, &members);
         if cfg.rebalance == Rebalance::Eager {
@@ -586,7 +720,8 @@ impl Broker {
     fn progress(&mut self, ctx: &mut Ctx<'_>) {
         let eager = self.cfg.rebalance == Rebalance::Eager;
         let g = &mut sh_mut(ctx).group;
-        let want = |n: NodeIx, d: &[(NodeIx, PartSet)]| d.iter().find(|x| x.0 == n).map_or(0, |x| x.1);
+        let want =
+            |n: NodeIx, d: &[(NodeIx, PartSet)]| d.iter().find(|x| x.0 == n).map_or(0, |x| x.1);
         if eager {
             if g.revoking && g.members.iter().all(|m| m.owned == 0) {
                 g.revoking = false;

@@ -167,7 +167,12 @@ impl MqCfg {
         let d = MqCfg::default();
         let acks = match o.opt("acks") {
             None => d.acks,
-            Some((p, v)) => match v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())).as_deref() {
+            Some((p, v)) => match v
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+                .as_deref()
+            {
                 Some("0") => Acks::Zero,
                 Some("1") => Acks::One,
                 Some("all") | Some("-1") => Acks::All,
@@ -238,16 +243,25 @@ impl MqCfg {
     pub fn validate(&self, clients: &[String]) -> Result<(), (String, String)> {
         let bad = |f: &str, r: String| Err((f.to_string(), r));
         if !(1..=MAX_PARTITIONS).contains(&self.partitions) {
-            return bad("partitions", format!("must be in 1..={MAX_PARTITIONS}, got {}", self.partitions));
+            return bad(
+                "partitions",
+                format!("must be in 1..={MAX_PARTITIONS}, got {}", self.partitions),
+            );
         }
         if !(1..=5).contains(&self.rf) {
             return bad("rf", format!("must be in 1..=5, got {}", self.rf));
         }
         if !(1..=self.rf).contains(&self.min_isr) {
-            return bad("min_isr", format!("must be in 1..=rf ({}), got {}", self.rf, self.min_isr));
+            return bad(
+                "min_isr",
+                format!("must be in 1..=rf ({}), got {}", self.rf, self.min_isr),
+            );
         }
         if !(1..=4).contains(&self.max_poll_records) {
-            return bad("max_poll_records", format!("must be in 1..=4, got {}", self.max_poll_records));
+            return bad(
+                "max_poll_records",
+                format!("must be in 1..=4, got {}", self.max_poll_records),
+            );
         }
         if !(1..=10_000).contains(&self.keys) {
             return bad("keys", format!("must be in 1..=10000, got {}", self.keys));
@@ -256,7 +270,10 @@ impl MqCfg {
             return bad("messages", format!("at most 100000, got {}", self.messages));
         }
         if !(1..=100).contains(&self.delivery_limit) {
-            return bad("delivery_limit", format!("must be in 1..=100, got {}", self.delivery_limit));
+            return bad(
+                "delivery_limit",
+                format!("must be in 1..=100, got {}", self.delivery_limit),
+            );
         }
         let ms = [
             ("produce_every_ms", self.produce_every_ms),
@@ -277,9 +294,15 @@ impl MqCfg {
             }
         }
         if self.start_ms > 3_600_000 {
-            return bad("start_ms", format!("at most 3600000, got {}", self.start_ms));
+            return bad(
+                "start_ms",
+                format!("at most 3600000, got {}", self.start_ms),
+            );
         }
-        for (f, list) in [("producers", &self.producers), ("consumers", &self.consumers)] {
+        for (f, list) in [
+            ("producers", &self.producers),
+            ("consumers", &self.consumers),
+        ] {
             if let Some(n) = list.iter().find(|n| !clients.contains(n)) {
                 return bad(f, format!("\"{n}\" is not a client"));
             }

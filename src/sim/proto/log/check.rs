@@ -8,9 +8,9 @@
 
 use serde::Serialize;
 
-use super::protocol::{MqShared, Mq};
-use super::wire::{MqEv, ProduceErr};
 use super::parts;
+use super::protocol::{Mq, MqShared};
+use super::wire::{MqEv, ProduceErr};
 use crate::sim::event::Event;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::{last_before, Class, Invariant, Verdict};
@@ -86,9 +86,17 @@ pub struct Anomalies {
 
 /// Ids processed more than once.
 pub fn duplicated(h: &[Delivery]) -> Vec<u32> {
-    let mut ids: Vec<u32> = h.iter().filter(|d| !d.dead && !d.resume).map(|d| d.id).collect();
+    let mut ids: Vec<u32> = h
+        .iter()
+        .filter(|d| !d.dead && !d.resume)
+        .map(|d| d.id)
+        .collect();
     ids.sort_unstable();
-    let mut out: Vec<u32> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let mut out: Vec<u32> = ids
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
     out.dedup();
     out
 }
@@ -97,7 +105,11 @@ pub fn duplicated(h: &[Delivery]) -> Vec<u32> {
 pub fn lost(acked: &[u32], h: &[Delivery]) -> Vec<u32> {
     let mut seen: Vec<u32> = h.iter().filter(|d| !d.resume).map(|d| d.id).collect();
     seen.sort_unstable();
-    acked.iter().copied().filter(|id| seen.binary_search(id).is_err()).collect()
+    acked
+        .iter()
+        .copied()
+        .filter(|id| seen.binary_search(id).is_err())
+        .collect()
 }
 
 /// Per delivery: (nonmonotonic, skipped), judged against the consumer's previous delivery
@@ -114,7 +126,8 @@ pub fn order_flags(h: &[Delivery]) -> Vec<(bool, bool)> {
                 }
                 return (false, false);
             }
-            let flags = match slot {
+
+            match slot {
                 Some(i) => {
                     let want = next[i].2;
                     next[i].2 = d.off + 1;
@@ -124,8 +137,7 @@ pub fn order_flags(h: &[Delivery]) -> Vec<(bool, bool)> {
                     next.push((d.consumer, d.p, d.off + 1));
                     (false, false)
                 }
-            };
-            flags
+            }
         })
         .collect()
 }
@@ -181,11 +193,18 @@ pub fn anomalies(s: &MqShared) -> Anomalies {
 
 /// Mean and max time from first send to first processing, ms (delivered messages).
 pub fn latency(s: &MqShared) -> (u64, u64) {
-    let l: Vec<u64> = s.book.iter().filter_map(|m| m.first_done.map(|d| d.saturating_sub(m.at))).collect();
+    let l: Vec<u64> = s
+        .book
+        .iter()
+        .filter_map(|m| m.first_done.map(|d| d.saturating_sub(m.at)))
+        .collect();
     if l.is_empty() {
         return (0, 0);
     }
-    (l.iter().sum::<u64>() / l.len() as u64, l.iter().copied().max().unwrap_or(0))
+    (
+        l.iter().sum::<u64>() / l.len() as u64,
+        l.iter().copied().max().unwrap_or(0),
+    )
 }
 
 /// Counts an event and records deliveries and stalls.
@@ -202,7 +221,10 @@ pub(crate) fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
                 m.acked.get_or_insert(t);
             }
         }
-        MqEv::MqProduceError { err: ProduceErr::NotEnoughReplicas, .. } => st.not_enough_replicas += 1,
+        MqEv::MqProduceError {
+            err: ProduceErr::NotEnoughReplicas,
+            ..
+        } => st.not_enough_replicas += 1,
         MqEv::MqProduceFailed { .. } => st.produce_failed += 1,
         MqEv::MqDupDropped { .. } => st.dup_dropped += 1,
         MqEv::MqElect { clean, .. } => {
@@ -225,7 +247,15 @@ pub(crate) fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
                 st.stall_ms += d;
                 st.max_stall_ms = st.max_stall_ms.max(d);
             }
-            s.hist.push(Delivery { consumer: node, p, off, id: 0, t, dead: false, resume: true });
+            s.hist.push(Delivery {
+                consumer: node,
+                p,
+                off,
+                id: 0,
+                t,
+                dead: false,
+                resume: true,
+            });
         }
         MqEv::MqProcess { p, off, id } | MqEv::MqDeadLetter { p, off, id } => {
             let dead = matches!(ev, MqEv::MqDeadLetter { .. });
@@ -237,7 +267,15 @@ pub(crate) fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
                     m.first_done.get_or_insert(t);
                 }
             }
-            s.hist.push(Delivery { consumer: node, p, off, id, t, dead, resume: false });
+            s.hist.push(Delivery {
+                consumer: node,
+                p,
+                off,
+                id,
+                t,
+                dead,
+                resume: false,
+            });
         }
         _ => {}
     }
@@ -295,7 +333,12 @@ fn process_of(e: &Event) -> Option<(u32, u64, u32)> {
 /// The index in the history of the delivery event `e` made (searched from the back).
 fn hist_ix(s: &MqShared, e: &Event, p: u32, off: u64, id: u32) -> Option<usize> {
     s.hist.iter().rposition(|d| {
-        !d.resume && d.t == e.t && Some(d.consumer) == e.node && d.p == p && d.off == off && d.id == id
+        !d.resume
+            && d.t == e.t
+            && Some(d.consumer) == e.node
+            && d.p == p
+            && d.off == off
+            && d.id == id
     })
 }
 
@@ -304,12 +347,20 @@ fn dup_check(w: &World, trace: &[Event], i: usize) -> Verdict {
         return Ok(());
     };
     let s = w.shared::<Mq>();
-    let n = s.hist.iter().filter(|d| !d.resume && !d.dead && d.id == *id).count();
+    let n = s
+        .hist
+        .iter()
+        .filter(|d| !d.resume && !d.dead && d.id == *id)
+        .count();
     if n < 2 {
         return Ok(());
     }
     let id = *id;
-    let earlier = last_before(trace, i, |e| matches!(Mq::ev(&e.what), Some(MqEv::MqProcess { id: x, .. }) if *x == id));
+    let earlier = last_before(
+        trace,
+        i,
+        |e| matches!(Mq::ev(&e.what), Some(MqEv::MqProcess { id: x, .. }) if *x == id),
+    );
     Err(std::iter::once(i).chain(earlier).collect())
 }
 
@@ -332,7 +383,9 @@ fn order_check(w: &World, trace: &[Event], i: usize, skip: bool) -> Verdict {
     let (nonmono, skipped) = flags.last().copied().unwrap_or((false, false));
     if (skip && skipped) || (!skip && nonmono) {
         let node = trace[i].node;
-        let prev = last_before(trace, i, |e| e.node == node && process_of(e).is_some_and(|x| x.0 == p));
+        let prev = last_before(trace, i, |e| {
+            e.node == node && process_of(e).is_some_and(|x| x.0 == p)
+        });
         return Err(std::iter::once(i).chain(prev).collect());
     }
     Ok(())
@@ -356,7 +409,11 @@ fn key_check(w: &World, trace: &[Event], i: usize) -> Verdict {
         None => Ok(()),
         Some((j, _)) => {
             let jid = j as u32 + 1;
-            let w = last_before(trace, i, |e| matches!(Mq::ev(&e.what), Some(MqEv::MqProcess { id: x, .. }) if *x == jid));
+            let w = last_before(
+                trace,
+                i,
+                |e| matches!(Mq::ev(&e.what), Some(MqEv::MqProcess { id: x, .. }) if *x == jid),
+            );
             Err(std::iter::once(i).chain(w).collect())
         }
     }
@@ -364,12 +421,16 @@ fn key_check(w: &World, trace: &[Event], i: usize) -> Verdict {
 
 fn lost_at_end(w: &World, trace: &[Event]) -> Verdict {
     let s = w.shared::<Mq>();
-    let acked: Vec<u32> = (1..=s.book.len() as u32).filter(|&id| s.msg(id).is_some_and(|m| m.acked.is_some())).collect();
+    let acked: Vec<u32> = (1..=s.book.len() as u32)
+        .filter(|&id| s.msg(id).is_some_and(|m| m.acked.is_some()))
+        .collect();
     let lost = lost(&acked, &s.hist);
     let Some(&first) = lost.first() else {
         return Ok(());
     };
-    let ack = trace.iter().rposition(|e| matches!(Mq::ev(&e.what), Some(MqEv::MqAck { id, .. }) if *id == first));
+    let ack = trace
+        .iter()
+        .rposition(|e| matches!(Mq::ev(&e.what), Some(MqEv::MqAck { id, .. }) if *id == first));
     match ack {
         Some(a) => Err(vec![a]),
         None => Err(vec![trace.len().saturating_sub(1)]),

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::cfg::{Acks, CommitMode, MqCfg};
-use super::protocol::{emit, send, sh, sh_mut, timer, MsgInfo, Mq};
+use super::protocol::{emit, send, sh, sh_mut, timer, Mq, MsgInfo};
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;
@@ -89,10 +89,19 @@ impl ClientNode {
         }
         ctx.persist(Record::Mq(MqRec::Incarnation { n: inc }));
         let n = cfg.partitions as usize;
-        let sent = sh(ctx).book.iter().filter(|m| m.producer == me && m.workload).count() as u32;
+        let sent = sh(ctx)
+            .book
+            .iter()
+            .filter(|m| m.producer == me && m.workload)
+            .count() as u32;
         let mut c = ClientNode {
             cfg: Arc::new(cfg.clone()),
-            prod: Producer { pid: (u64::from(me) << 32) | inc, seqs: vec![0; n], pending: Vec::new(), sent },
+            prod: Producer {
+                pid: (u64::from(me) << 32) | inc,
+                seqs: vec![0; n],
+                pending: Vec::new(),
+                sent,
+            },
             cons: Consumer {
                 on,
                 joined: false,
@@ -128,7 +137,10 @@ impl ClientNode {
 
     /// Rough heap footprint.
     pub fn approx_bytes(&self) -> usize {
-        self.prod.seqs.len() * 4 + self.prod.pending.capacity() * 8 + self.cons.pos.len() * 24 + self.cons.batch.len() * 16
+        self.prod.seqs.len() * 4
+            + self.prod.pending.capacity() * 8
+            + self.cons.pos.len() * 24
+            + self.cons.batch.len() * 16
     }
 
     fn start(&mut self, ctx: &mut Ctx<'_>) {
@@ -155,15 +167,17 @@ impl ClientNode {
                     timer(ctx, self.cfg.produce_every_ms, MqTimer::Produce);
                 }
             }
-            MqTimer::Timeout { id, attempt } => {
-                if self.prod.pending.iter().any(|p| p.id == id && p.attempt == attempt) {
-                    self.retry(ctx, id);
-                }
+            MqTimer::Timeout { id, attempt }
+                if self
+                    .prod
+                    .pending
+                    .iter()
+                    .any(|p| p.id == id && p.attempt == attempt) =>
+            {
+                self.retry(ctx, id);
             }
-            MqTimer::Retry { id } => {
-                if self.prod.pending.iter().any(|p| p.id == id) {
-                    self.send_req(ctx, id);
-                }
+            MqTimer::Retry { id } if self.prod.pending.iter().any(|p| p.id == id) => {
+                self.send_req(ctx, id);
             }
             MqTimer::Heartbeat => {
                 self.heartbeat(ctx);
@@ -175,16 +189,18 @@ impl ClientNode {
             }
             MqTimer::Poll { n } if n == self.cons.token => self.poll(ctx),
             MqTimer::Processed { n } if n == self.cons.token => self.processed(ctx),
-            MqTimer::AutoCommit => {
-                if self.cons.on {
-                    let before = self.cfg.commit == CommitMode::Before;
-                    for p in parts(self.cons.owned) {
-                        let off = if before { self.cons.pos[p as usize] } else { self.cons.done[p as usize] };
-                        self.commit(ctx, p, off);
-                    }
-                    if let Some(ms) = self.cfg.auto_commit_ms {
-                        timer(ctx, ms, MqTimer::AutoCommit);
-                    }
+            MqTimer::AutoCommit if self.cons.on => {
+                let before = self.cfg.commit == CommitMode::Before;
+                for p in parts(self.cons.owned) {
+                    let off = if before {
+                        self.cons.pos[p as usize]
+                    } else {
+                        self.cons.done[p as usize]
+                    };
+                    self.commit(ctx, p, off);
+                }
+                if let Some(ms) = self.cfg.auto_commit_ms {
+                    timer(ctx, ms, MqTimer::AutoCommit);
                 }
             }
             _ => {}
@@ -218,18 +234,18 @@ impl ClientNode {
                     self.apply(ctx);
                 }
             }
-            MqMsg::Fenced => {
-                if self.cons.on {
-                    self.cons.joined = false;
-                    self.cons.fenced = true;
-                    if !self.cons.processing && self.cons.outstanding == 0 {
-                        self.apply(ctx);
-                    }
+            MqMsg::Fenced if self.cons.on => {
+                self.cons.joined = false;
+                self.cons.fenced = true;
+                if !self.cons.processing && self.cons.outstanding == 0 {
+                    self.apply(ctx);
                 }
             }
             MqMsg::Offset { p, off } => {
                 let bit = 1 << p;
-                if self.cons.waiting_offset & bit == 0 || self.cons.target.is_some_and(|t| t & bit == 0) {
+                if self.cons.waiting_offset & bit == 0
+                    || self.cons.target.is_some_and(|t| t & bit == 0)
+                {
                     return;
                 }
                 self.cons.waiting_offset &= !bit;
@@ -239,7 +255,14 @@ impl ClientNode {
                 self.cons.committed[p as usize] = off;
                 emit(ctx, MqEv::MqResume { p, off });
             }
-            MqMsg::Records { p, off, n, ids, hw, reset } => self.on_records(ctx, p, off, n, ids, hw, reset),
+            MqMsg::Records {
+                p,
+                off,
+                n,
+                ids,
+                hw,
+                reset,
+            } => self.on_records(ctx, p, off, n, ids, hw, reset),
             _ => {}
         }
     }
@@ -264,7 +287,18 @@ impl ClientNode {
         let shared = sh_mut(ctx);
         let id = shared.book.len() as u32 + 1;
         let poison = poison || self.cfg.poison.contains(&id);
-        shared.book.push(MsgInfo { producer, pid, workload, key, p, seq, poison, at, acked: None, first_done: None });
+        shared.book.push(MsgInfo {
+            producer,
+            pid,
+            workload,
+            key,
+            p,
+            seq,
+            poison,
+            at,
+            acked: None,
+            first_done: None,
+        });
         emit(ctx, MqEv::MqProduce { id, key, p });
         self.prod.pending.push(Pending { id, attempt: 0 });
         self.send_req(ctx, id);
@@ -287,7 +321,11 @@ impl ClientNode {
             return;
         };
         let attempt = x.attempt;
-        timer(ctx, self.cfg.request_timeout_ms, MqTimer::Timeout { id, attempt });
+        timer(
+            ctx,
+            self.cfg.request_timeout_ms,
+            MqTimer::Timeout { id, attempt },
+        );
     }
 
     fn retry(&mut self, ctx: &mut Ctx<'_>, id: u32) {
@@ -412,7 +450,11 @@ impl ClientNode {
         let before = self.cfg.commit == CommitMode::Before;
         for p in parts(set) {
             if commit {
-                let off = if before { self.cons.pos[p as usize] } else { self.cons.done[p as usize] };
+                let off = if before {
+                    self.cons.pos[p as usize]
+                } else {
+                    self.cons.done[p as usize]
+                };
                 self.commit(ctx, p, off);
             }
             emit(ctx, MqEv::MqRevoke { p });
@@ -427,7 +469,15 @@ impl ClientNode {
         }
         self.cons.committed[p as usize] = off;
         if let Some(co) = sh(ctx).coordinator() {
-            send(ctx, co, MqMsg::Commit { inc: self.cons.inc, p, off });
+            send(
+                ctx,
+                co,
+                MqMsg::Commit {
+                    inc: self.cons.inc,
+                    p,
+                    off,
+                },
+            );
         }
     }
 
@@ -447,12 +497,25 @@ impl ClientNode {
         }
         self.cons.token += 1;
         // Unanswered fetches end the poll after a while.
-        let wait = if self.cons.outstanding > 0 { self.cfg.poll_ms.max(1) * 5 } else { self.cfg.poll_ms };
+        let wait = if self.cons.outstanding > 0 {
+            self.cfg.poll_ms.max(1) * 5
+        } else {
+            self.cfg.poll_ms
+        };
         timer(ctx, wait, MqTimer::Poll { n: self.cons.token });
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn on_records(&mut self, ctx: &mut Ctx<'_>, p: u32, off: u64, n: u8, ids: [u32; 4], hw: u64, reset: bool) {
+    fn on_records(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        p: u32,
+        off: u64,
+        n: u8,
+        ids: [u32; 4],
+        hw: u64,
+        reset: bool,
+    ) {
         let c = &mut self.cons;
         if c.outstanding == 0 || c.processing || p >= self.cfg.partitions {
             return;
@@ -461,7 +524,14 @@ impl ClientNode {
         if c.owned & (1 << p) != 0 && c.pos[p as usize] == off {
             if reset {
                 c.pos[p as usize] = hw;
-                emit(ctx, MqEv::MqOffsetReset { p, from: off, to: hw });
+                emit(
+                    ctx,
+                    MqEv::MqOffsetReset {
+                        p,
+                        from: off,
+                        to: hw,
+                    },
+                );
             } else {
                 for (k, &id) in ids[..n as usize].iter().enumerate() {
                     self.cons.batch.push_back((p, off + k as u64, id));
@@ -487,7 +557,11 @@ impl ClientNode {
             }
         }
         self.cons.processing = true;
-        timer(ctx, self.cons.process_ms, MqTimer::Processed { n: self.cons.token });
+        timer(
+            ctx,
+            self.cons.process_ms,
+            MqTimer::Processed { n: self.cons.token },
+        );
     }
 
     fn processed(&mut self, ctx: &mut Ctx<'_>) {
@@ -499,7 +573,15 @@ impl ClientNode {
         if poison {
             self.cons.attempts += 1;
             let attempt = self.cons.attempts;
-            emit(ctx, MqEv::MqProcessFail { p, off, id, attempt });
+            emit(
+                ctx,
+                MqEv::MqProcessFail {
+                    p,
+                    off,
+                    id,
+                    attempt,
+                },
+            );
             if attempt >= self.cfg.delivery_limit {
                 emit(ctx, MqEv::MqDeadLetter { p, off, id });
                 self.finish_one(p, off);
@@ -519,7 +601,11 @@ impl ClientNode {
             return self.poll(ctx);
         }
         self.cons.token += 1;
-        timer(ctx, self.cons.process_ms, MqTimer::Processed { n: self.cons.token });
+        timer(
+            ctx,
+            self.cons.process_ms,
+            MqTimer::Processed { n: self.cons.token },
+        );
     }
 
     fn finish_one(&mut self, p: u32, off: u64) {

@@ -227,7 +227,12 @@ pub(super) fn sh_mut<'a>(ctx: &'a mut Ctx<'_>) -> &'a mut MqShared {
 }
 
 /// Replicas of partition `p` on the ring now: the `rf` ring successors of `mq:p`.
-pub(super) fn placement(ring: &crate::sim::ring::Ring, p: u32, rf: u32, ix: &dyn Fn(&str) -> Option<NodeIx>) -> Vec<NodeIx> {
+pub(super) fn placement(
+    ring: &crate::sim::ring::Ring,
+    p: u32,
+    rf: u32,
+    ix: &dyn Fn(&str) -> Option<NodeIx>,
+) -> Vec<NodeIx> {
     ring.replicas(crate::sim::hash::pos(&format!("mq:{p}")), rf as usize)
         .into_iter()
         .filter_map(|id| ring.node(id).and_then(|n| ix(&n.name)))
@@ -319,8 +324,10 @@ impl Protocol for Mq {
                 let key = f.u64("key")?;
                 Ok(MqCmd::MqProduce {
                     client: f.string("client")?,
-                    key: u32::try_from(key).map_err(|_| "`mq_produce`.key: too large".to_string())?,
-                    count: u32::try_from(count).map_err(|_| "`mq_produce`.count: too large".to_string())?,
+                    key: u32::try_from(key)
+                        .map_err(|_| "`mq_produce`.key: too large".to_string())?,
+                    count: u32::try_from(count)
+                        .map_err(|_| "`mq_produce`.count: too large".to_string())?,
                     poison: f.opt(Fields::bool, "poison")?.unwrap_or(false),
                 })
             })(),
@@ -355,7 +362,11 @@ impl Protocol for Mq {
         }
     }
 
-    fn check_cmd(c: &MqCmd, _: Option<&MqCfg>, clients: &BTreeSet<String>) -> Result<(), (String, String)> {
+    fn check_cmd(
+        c: &MqCmd,
+        _: Option<&MqCfg>,
+        clients: &BTreeSet<String>,
+    ) -> Result<(), (String, String)> {
         let (MqCmd::MqProduce { client, .. }
         | MqCmd::MqJoin { client }
         | MqCmd::MqLeave { client }
@@ -367,9 +378,10 @@ impl Protocol for Mq {
             MqCmd::MqProduce { count, .. } if !(1..=1000).contains(count) => {
                 Err(("count".into(), format!("must be in 1..=1000, got {count}")))
             }
-            MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => {
-                Err(("process_ms".into(), format!("must be in 1..=3600000, got {process_ms}")))
-            }
+            MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => Err((
+                "process_ms".into(),
+                format!("must be in 1..=3600000, got {process_ms}"),
+            )),
             _ => Ok(()),
         }
     }
@@ -395,7 +407,9 @@ impl Protocol for Mq {
                 });
             };
             match c {
-                MqCmd::MqProduce { key, count, poison, .. } => {
+                MqCmd::MqProduce {
+                    key, count, poison, ..
+                } => {
                     for _ in 0..*count {
                         cl.produce(&cfg, ctx, *key, *poison);
                     }
@@ -500,10 +514,12 @@ fn check_cmd_values(c: &MqCmd) -> Result<(), CmdError> {
             field: "count",
             reason: format!("must be in 1..=1000, got {count}"),
         }),
-        MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => Err(CmdError::BadValue {
-            field: "process_ms",
-            reason: format!("must be in 1..=3600000, got {process_ms}"),
-        }),
+        MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => {
+            Err(CmdError::BadValue {
+                field: "process_ms",
+                reason: format!("must be in 1..=3600000, got {process_ms}"),
+            })
+        }
         _ => Ok(()),
     }
 }

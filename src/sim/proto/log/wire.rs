@@ -62,7 +62,11 @@ pub enum MqMsg {
     Leave { inc: u64 },
     /// Consumer → coordinator: I am alive and own `owned`, having applied the assignment
     /// of member epoch `epoch`.
-    Heartbeat { inc: u64, owned: PartSet, epoch: u32 },
+    Heartbeat {
+        inc: u64,
+        owned: PartSet,
+        epoch: u32,
+    },
     /// Coordinator → consumer: you may own `target` (member epoch `epoch`, KIP-848's: it
     /// grows with every change, so a late, older assignment is ignored).
     Assignment { epoch: u32, target: PartSet },
@@ -82,7 +86,9 @@ impl MqMsg {
         match self {
             MqMsg::Produce { p, id, .. } => format!("produce m{id} → p{p}"),
             MqMsg::ProduceResp { id, err: None, .. } => format!("ack m{id}"),
-            MqMsg::ProduceResp { id, err: Some(e), .. } => format!("m{id}: {e:?}"),
+            MqMsg::ProduceResp {
+                id, err: Some(e), ..
+            } => format!("m{id}: {e:?}"),
             MqMsg::Fetch { p, off, .. } => format!("fetch p{p}@{off}"),
             MqMsg::Entries { p, off, n, .. } => format!("p{p}@{off} ×{n}"),
             MqMsg::Truncate { p, to } => format!("truncate p{p} to {to}"),
@@ -91,7 +97,9 @@ impl MqMsg {
             MqMsg::Join { .. } => "join group".into(),
             MqMsg::Leave { .. } => "leave group".into(),
             MqMsg::Heartbeat { .. } => "group heartbeat".into(),
-            MqMsg::Assignment { epoch, target } => format!("assign #{epoch} {}", set_words(*target)),
+            MqMsg::Assignment { epoch, target } => {
+                format!("assign #{epoch} {}", set_words(*target))
+            }
             MqMsg::Fenced => "fenced".into(),
             MqMsg::Commit { p, off, .. } => format!("commit p{p}={off}"),
             MqMsg::OffsetFetch { p } => format!("offset? p{p}"),
@@ -167,7 +175,12 @@ pub enum MqEv {
     /// A producer sent message `id` (key `key`) for the first time.
     MqProduce { id: u32, key: u32, p: u32 },
     /// A leader appended `id` at `off` (`dup`: the same id is already in this log).
-    MqAppend { p: u32, off: u64, id: u32, dup: bool },
+    MqAppend {
+        p: u32,
+        off: u64,
+        id: u32,
+        dup: bool,
+    },
     /// An idempotent leader dropped a retried (producer, sequence) it already had.
     MqDupDropped { p: u32, id: u32 },
     /// A producer learned `id` is written (acks mode satisfied).
@@ -184,7 +197,12 @@ pub enum MqEv {
     MqIsrExpand { p: u32, node: NodeIx },
     /// The controller made `node` leader of `p` (epoch `epoch`); `clean: false` is an
     /// unclean election of an out-of-sync replica.
-    MqElect { p: u32, node: NodeIx, epoch: u32, clean: bool },
+    MqElect {
+        p: u32,
+        node: NodeIx,
+        epoch: u32,
+        clean: bool,
+    },
     /// No replica can lead `p` (offline until one returns).
     MqOffline { p: u32 },
     /// The ring changed: `p` is now placed on `replicas` (bit set of node indices < 64).
@@ -194,7 +212,11 @@ pub enum MqEv {
     /// The coordinator started rebalance generation `gen` with `members` members.
     MqRebalance { gen: u32, members: u32 },
     /// A member left the group (`why`: leave, session_timeout, rejoin) owning `owned`.
-    MqMemberGone { peer: NodeIx, why: String, owned: PartSet },
+    MqMemberGone {
+        peer: NodeIx,
+        why: String,
+        owned: PartSet,
+    },
     /// A member joined.
     MqJoin { peer: NodeIx },
     /// A consumer stopped consuming `p` (revoked in a rebalance).
@@ -204,7 +226,12 @@ pub enum MqEv {
     /// A consumer processed message `id` at `p`/`off`.
     MqProcess { p: u32, off: u64, id: u32 },
     /// Processing `id` failed (attempt `attempt` of the delivery limit).
-    MqProcessFail { p: u32, off: u64, id: u32, attempt: u32 },
+    MqProcessFail {
+        p: u32,
+        off: u64,
+        id: u32,
+        attempt: u32,
+    },
     /// `id` went to the dead-letter topic.
     MqDeadLetter { p: u32, off: u64, id: u32 },
     /// The coordinator stored offset `off` for `p`, committed by `by`.
@@ -266,8 +293,17 @@ impl MqEv {
             MqEv::MqHw { p, hw } => format!("p{p} high watermark {hw} on {at}"),
             MqEv::MqIsrShrink { p, node } => format!("{} leaves the ISR of p{p}", name(*node)),
             MqEv::MqIsrExpand { p, node } => format!("{} rejoins the ISR of p{p}", name(*node)),
-            MqEv::MqElect { p, node, epoch, clean } => {
-                let u = if *clean { "" } else { " (UNCLEAN: out of sync)" };
+            MqEv::MqElect {
+                p,
+                node,
+                epoch,
+                clean,
+            } => {
+                let u = if *clean {
+                    ""
+                } else {
+                    " (UNCLEAN: out of sync)"
+                };
                 format!("{} leads p{p}, epoch {epoch}{u}", name(*node))
             }
             MqEv::MqOffline { p } => format!("p{p} is offline: no replica can lead it"),
@@ -279,7 +315,11 @@ impl MqEv {
                 format!("group rebalance, generation {gen}, {members} members")
             }
             MqEv::MqMemberGone { peer, why, owned } => {
-                format!("{} leaves the group ({why}), owning {}", name(*peer), super::wire::set_words(*owned))
+                format!(
+                    "{} leaves the group ({why}), owning {}",
+                    name(*peer),
+                    super::wire::set_words(*owned)
+                )
             }
             MqEv::MqJoin { peer } => format!("{} joins the group", name(*peer)),
             MqEv::MqRevoke { p } => format!("{at} stops consuming p{p}"),
@@ -289,12 +329,16 @@ impl MqEv {
                 format!("{at} fails to process m{id} (attempt {attempt})")
             }
             MqEv::MqDeadLetter { id, .. } => format!("{at} moves m{id} to the dead-letter topic"),
-            MqEv::MqCommit { p, off, by } => format!("offset {off} committed for p{p} by {}", name(*by)),
+            MqEv::MqCommit { p, off, by } => {
+                format!("offset {off} committed for p{p} by {}", name(*by))
+            }
             MqEv::MqCommitRejected { p, off, by } => {
                 format!("commit p{p}={off} from {} refused: not a member", name(*by))
             }
             MqEv::MqPollTimeout { ms } => {
-                format!("{at} overran max.poll.interval ({ms} ms since its poll) and leaves its group")
+                format!(
+                    "{at} overran max.poll.interval ({ms} ms since its poll) and leaves its group"
+                )
             }
             MqEv::MqOffsetReset { p, from, to } => {
                 format!("{at}: offset {from} of p{p} is past the log end; reset to {to}")
