@@ -25,4 +25,8 @@ pub struct Layer {
 }
 
 /// Every layer, drawn in this order (later ones on top).
-pub const LAYERS: &[Layer] = &[super::lock_scene::LAYER, super::tpc_scene::LAYER];
+pub const LAYERS: &[Layer] = &[
+    super::lock_scene::LAYER,
+    super::tpc_scene::LAYER,
+    super::mq_scene::LAYER,
+];

@@ -12,6 +12,7 @@ pub mod link;
 pub mod lock_scene;
 pub mod lock_view;
 pub mod metrics;
+pub mod mq_scene;
 pub mod playback;
 pub mod ring_scene;
 pub mod scene;

@@ -21,6 +21,7 @@ pub mod component;
 pub mod explore;
 pub mod gallery;
 pub mod locks;
+pub mod mq;
 pub mod msg;
 pub mod panels;
 pub mod protocol_panels;

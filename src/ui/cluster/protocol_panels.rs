@@ -33,4 +33,7 @@ pub struct Panel {
 }
 
 /// Every registered panel, shown in this order under the canvas.
-pub const PANELS: &[Panel] = &[];
+pub const PANELS: &[Panel] = &[Panel {
+    name: "mq",
+    view: super::mq::view,
+}];
