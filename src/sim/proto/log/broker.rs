@@ -584,6 +584,7 @@ impl Broker {
             owned: 0,
             target: 0,
             epoch: 0,
+            granted: 0,
         });
         emit(ctx, MqEv::MqJoin { peer: from });
         self.rebalance(ctx);
@@ -641,6 +642,7 @@ impl Broker {
         // What a member owns is only believed once it has seen its latest assignment.
         if epoch == m.epoch {
             m.owned = owned;
+            m.granted = m.target | owned;
         }
         self.progress(ctx);
         self.answer(ctx, from);
@@ -723,7 +725,7 @@ impl Broker {
         let want =
             |n: NodeIx, d: &[(NodeIx, PartSet)]| d.iter().find(|x| x.0 == n).map_or(0, |x| x.1);
         if eager {
-            if g.revoking && g.members.iter().all(|m| m.owned == 0) {
+            if g.revoking && g.members.iter().all(|m| m.owned | m.granted == 0) {
                 g.revoking = false;
                 let d = g.desired.clone();
                 for m in &mut g.members {
@@ -745,7 +747,7 @@ impl Broker {
                 .members
                 .iter()
                 .filter(|x| x.node != me)
-                .fold(0, |a, x| a | x.owned | x.target);
+                .fold(0, |a, x| a | x.owned | x.target | x.granted);
             let t = g.members[i].target | (want(me, &d) & !others);
             set_target(&mut g.members[i], t);
         }
@@ -755,6 +757,7 @@ impl Broker {
 fn set_target(m: &mut Member, t: PartSet) {
     if m.target != t {
         m.target = t;
+        m.granted |= t;
         m.epoch += 1;
     }
 }

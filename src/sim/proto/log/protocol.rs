@@ -83,6 +83,8 @@ pub struct Member {
     pub target: PartSet,
     /// Member epoch: +1 whenever its target changes.
     pub epoch: u32,
+    /// Everything it may hold: its targets since it last confirmed the current epoch.
+    pub granted: PartSet,
 }
 
 /// The consumer group's state (one group).
