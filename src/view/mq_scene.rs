@@ -301,4 +301,15 @@ mod tests {
         let d = describe(&w);
         assert!(d.contains("p0 leader") && d.contains("lost 1"), "{d}");
     }
+
+    #[test]
+    fn a_session_runs_the_end_of_run_checks_so_the_browser_sees_the_lost_message() {
+        for file in ["mq-commit-before-crash.json", "mq-unclean-election.json"] {
+            let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+            let s = Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes");
+            let session = crate::view::session::Session::load(s).expect("loads");
+            let v = session.verdicts();
+            assert!(!v.is_empty() && v.iter().all(|x| x.ok), "{file}: {v:?}");
+        }
+    }
 }
