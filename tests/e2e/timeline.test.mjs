@@ -236,8 +236,8 @@ test('a bad scenario shows the decoder message and keeps the current scenario', 
       await page.getByLabel('Scenario JSON', { exact: true }).fill(typeof obj === 'string' ? obj : JSON.stringify(obj));
       await page.getByRole('button', { name: 'Load pasted JSON' }).click();
     };
-    await paste({ ...base, version: 4 });
-    await expectRefused(/version: unsupported version 4; this build needs version 1 to 3/);
+    await paste({ ...base, version: 5 });
+    await expectRefused(/version: unsupported version 5; this build needs version 1 to 4/);
     await paste({ ...base, cluster: { server_count: 1e9 } });
     await expectRefused(/cluster\.server_count: must be in 1\.\.=64, got 1000000000/);
     await paste({ ...base, schedule: [{ at_ms: -5, cmd: { op: 'heal' } }] });
