@@ -264,6 +264,10 @@ mod tests {
             r#"{"op":"lock_release","client":"c1","resource":"sku:1"}"#,
             r#"{"op":"set_fencing","on":true}"#,
             r#"{"op":"checkout","client":"web","items":[{"sku":"sku:1","qty":2},{"sku":"sku:2","qty":1}],"account":"account:7","amount":30,"fail_payment":true}"#,
+            r#"{"op":"mq_produce","client":"shop","key":7,"count":2,"poison":true}"#,
+            r#"{"op":"mq_join","client":"c3"}"#,
+            r#"{"op":"mq_leave","client":"c3"}"#,
+            r#"{"op":"mq_slow","client":"c1","process_ms":600}"#,
             // The engine tests' dummy protocol, registered in test builds.
             r#"{"op":"echo_now","node":"A"}"#,
         ];

@@ -21,7 +21,7 @@ use super::world::{ServerSpec, World, WorldCfg};
 /// (`protocols.locks`, lock commands, client faults in `fault_budget`); 3 adds two-phase
 /// commit (`protocols.tpc`, the `checkout` command). Older files still load; a file using
 /// a newer feature must say so in `"version"`. 4 adds the newer protocols (the replicated
-/// store `protocols.kv`, the flash sale `protocols.stock`, …).
+/// store `protocols.kv`, the flash sale `protocols.stock`, the message log `protocols.mq`).
 pub const VERSION: u64 = 4;
 /// The oldest version still read.
 pub const MIN_VERSION: u64 = 1;

@@ -146,6 +146,38 @@ const BUILTIN: &[(&str, &str)] = &[
         "ha-cart-divergence",
         include_str!("../../static/scenarios/ha-cart-divergence.json"),
     ),
+    (
+        "mq-commit-before-crash",
+        include_str!("../../static/scenarios/mq-commit-before-crash.json"),
+    ),
+    (
+        "mq-commit-after-crash",
+        include_str!("../../static/scenarios/mq-commit-after-crash.json"),
+    ),
+    (
+        "mq-rebalance-eager-vs-cooperative",
+        include_str!("../../static/scenarios/mq-rebalance-eager-vs-cooperative.json"),
+    ),
+    (
+        "mq-min-isr",
+        include_str!("../../static/scenarios/mq-min-isr.json"),
+    ),
+    (
+        "mq-unclean-election",
+        include_str!("../../static/scenarios/mq-unclean-election.json"),
+    ),
+    (
+        "mq-idempotent-producer",
+        include_str!("../../static/scenarios/mq-idempotent-producer.json"),
+    ),
+    (
+        "mq-poison-dlq",
+        include_str!("../../static/scenarios/mq-poison-dlq.json"),
+    ),
+    (
+        "mq-slow-consumer",
+        include_str!("../../static/scenarios/mq-slow-consumer.json"),
+    ),
 ];
 
 const MINIMAL: &str =

@@ -14,4 +14,6 @@ pub const LAYERS: &[Layer] = &[
     super::stock_scene::LAYER,
     #[cfg(feature = "proto-kv")]
     super::kv_scene::LAYER,
+    #[cfg(feature = "proto-log")]
+    super::mq_scene::LAYER,
 ];

@@ -17,6 +17,8 @@ pub mod link;
 pub mod lock_scene;
 pub mod lock_view;
 pub mod metrics;
+#[cfg(feature = "proto-log")]
+pub mod mq_scene;
 pub mod playback;
 pub mod raster;
 pub mod ring_scene;

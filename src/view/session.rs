@@ -205,6 +205,10 @@ impl Session {
                 break;
             }
         }
+        if s.notice.is_none() {
+            // The run is over: end-of-run checks (liveness, lost messages) as the CLI runs them.
+            s.tl.finish();
+        }
         s.reindex();
         s.tl.seek(Target::Time(0));
         Ok(s)

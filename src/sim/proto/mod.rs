@@ -8,6 +8,8 @@ pub mod heartbeat;
 #[cfg(feature = "proto-kv")]
 pub mod kv;
 pub mod locks;
+#[cfg(feature = "proto-log")]
+pub mod log;
 pub mod protocol;
 pub mod registry;
 #[cfg(feature = "proto-stock")]

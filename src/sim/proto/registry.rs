@@ -500,6 +500,8 @@ protocols! {
     stock: Stock => super::stock::Stock where feature = "proto-stock",
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kv: Kv => super::kv::Kv where feature = "proto-kv",
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mq: Mq => super::log::Mq where feature = "proto-log",
     // The engine's own dummy protocol (a ping counter), in test builds only: the engine
     // compiles and runs it without any other edit in `src/sim`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,8 @@ pub mod component;
 pub mod explore;
 pub mod gallery;
 pub mod locks;
+#[cfg(feature = "proto-log")]
+pub mod mq;
 pub mod msg;
 pub mod panels;
 pub mod protocol_panels;

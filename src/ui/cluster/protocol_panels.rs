@@ -39,4 +39,9 @@ pub const PANELS: &[Panel] = &[
         name: "stock",
         view: super::stock::view,
     },
+    #[cfg(feature = "proto-log")]
+    Panel {
+        name: "mq",
+        view: super::mq::view,
+    },
 ];

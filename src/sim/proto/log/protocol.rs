@@ -1,0 +1,534 @@
+//! The log's entry in the engine: its [`Protocol`] implementation, its commands, and the
+//! world-wide state it keeps: the message book (bodies by id), the partition metadata the
+//! controller maintains (replicas, leader, ISR, epoch: what ZooKeeper or KRaft holds in
+//! Kafka), the group's membership and committed offsets (Kafka's `__consumer_offsets`),
+//! and the delivery history the checkers read.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::broker::Broker;
+use super::cfg::MqCfg;
+use super::check::{self, Delivery, MqStats};
+use super::client::ClientNode;
+use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
+use super::PartSet;
+use crate::sim::cmd::CmdError;
+use crate::sim::cmd_decode::Fields;
+use crate::sim::event::What;
+use crate::sim::ids::{NodeIx, Role, Time};
+use crate::sim::invariant::Invariant;
+use crate::sim::json_read::Obj;
+use crate::sim::json_read::R;
+use crate::sim::proto::{CmdCtx, Ctx, Payload, ProtoEv, Protocol, TimerKind};
+
+/// The partitioned log as a protocol of the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mq;
+
+/// One message's body and fate, by id (ids are 1-based, in production order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MsgInfo {
+    /// The producing client.
+    pub producer: NodeIx,
+    /// Its producer id: node and incarnation (a restarted producer gets a new one).
+    pub pid: u64,
+    /// Sent by the configured workload (not by a command).
+    pub workload: bool,
+    /// The order id it is keyed by.
+    pub key: u32,
+    /// Its partition.
+    pub p: u32,
+    /// The producer's sequence number on that partition (idempotence).
+    pub seq: u32,
+    /// Processing it always fails.
+    pub poison: bool,
+    /// When it was first sent.
+    pub at: Time,
+    /// When the producer learned it was written.
+    pub acked: Option<Time>,
+    /// When it was first processed.
+    pub first_done: Option<Time>,
+}
+
+/// The controller's view of one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartMeta {
+    /// Assigned replicas: the partition key's ring successors, preferred leader first.
+    pub replicas: Vec<NodeIx>,
+    /// Current leader, if any replica can lead.
+    pub leader: Option<NodeIx>,
+    /// In-sync replicas (leader included).
+    pub isr: Vec<NodeIx>,
+    /// Leader epoch, +1 on every election.
+    pub epoch: u32,
+    /// Reported offline (no leader) and not yet back.
+    pub offline: bool,
+}
+
+/// One group member as the coordinator sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The consumer.
+    pub node: NodeIx,
+    /// Its incarnation (a restarted consumer is a new member).
+    pub inc: u64,
+    /// Last heartbeat, on the coordinator's clock.
+    pub last_hb: i64,
+    /// What it last said it owns.
+    pub owned: PartSet,
+    /// What it may own now.
+    pub target: PartSet,
+    /// Member epoch: +1 whenever its target changes.
+    pub epoch: u32,
+    /// Everything it may hold: its targets since it last confirmed the current epoch.
+    pub granted: PartSet,
+}
+
+/// The consumer group's state (one group).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    /// The broker acting as coordinator when the state was last touched.
+    pub coord: Option<NodeIx>,
+    /// Generation, +1 per rebalance.
+    pub gen: u32,
+    /// Members in join order.
+    pub members: Vec<Member>,
+    /// Eager rebalance: waiting for every member to revoke everything.
+    pub revoking: bool,
+    /// The assignor's answer for the current generation, by member.
+    pub desired: Vec<(NodeIx, PartSet)>,
+    /// Committed offset per partition.
+    pub offsets: Vec<u64>,
+}
+
+/// World-wide state of the log.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MqShared {
+    /// Message bodies and fates, id - 1.
+    pub book: Vec<MsgInfo>,
+    /// Partition metadata, by partition.
+    pub meta: Vec<PartMeta>,
+    /// Brokers that are up, sorted.
+    pub live: Vec<NodeIx>,
+    /// The ring epoch the placement was computed at.
+    pub ring_epoch: u64,
+    /// The consumer group.
+    pub group: Group,
+    /// Every processing and dead-lettering, in order.
+    pub hist: Vec<Delivery>,
+    /// When each partition stopped being consumed (a rebalance stall in progress).
+    pub stall_since: Vec<Option<Time>>,
+    /// Counters.
+    pub stats: MqStats,
+}
+
+impl MqShared {
+    /// The body of message `id`.
+    pub fn msg(&self, id: u32) -> Option<&MsgInfo> {
+        self.book.get((id as usize).wrapping_sub(1))
+    }
+
+    /// The broker coordinating the group: the first live broker (FindCoordinator).
+    pub fn coordinator(&self) -> Option<NodeIx> {
+        self.live.first().copied()
+    }
+
+    /// The leader of `p`, if any.
+    pub fn leader(&self, p: u32) -> Option<NodeIx> {
+        self.meta.get(p as usize).and_then(|m| m.leader)
+    }
+}
+
+/// The log's commands.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MqCmd {
+    /// `client` produces `count` messages keyed by order `key` (`poison`: they always fail).
+    MqProduce {
+        /// The producing client.
+        client: String,
+        /// Order id.
+        key: u32,
+        /// How many (1..=1000).
+        count: u32,
+        /// Processing them always fails.
+        #[serde(skip_serializing_if = "is_false")]
+        poison: bool,
+    },
+    /// `client` joins the consumer group.
+    MqJoin {
+        /// The consumer.
+        client: String,
+    },
+    /// `client` leaves the consumer group.
+    MqLeave {
+        /// The consumer.
+        client: String,
+    },
+    /// `client` now takes `process_ms` per message (a slow consumer).
+    MqSlow {
+        /// The consumer.
+        client: String,
+        /// Processing time per message.
+        process_ms: u64,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The log's node roles.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// A server: a broker holding partition replicas.
+    Broker(Box<Broker>),
+    /// A client: producer and/or group member.
+    Client(Box<ClientNode>),
+}
+
+impl Node {
+    /// The broker, if this is one.
+    pub fn broker(&self) -> Option<&Broker> {
+        match self {
+            Node::Broker(b) => Some(b),
+            Node::Client(_) => None,
+        }
+    }
+
+    /// The client, if this is one.
+    pub fn client(&self) -> Option<&ClientNode> {
+        match self {
+            Node::Client(c) => Some(c),
+            Node::Broker(_) => None,
+        }
+    }
+}
+
+pub(super) fn send(ctx: &mut Ctx<'_>, to: NodeIx, m: MqMsg) {
+    ctx.send(to, Payload::Mq(m));
+}
+
+pub(super) fn timer(ctx: &mut Ctx<'_>, after: u64, t: MqTimer) {
+    ctx.set_timer(after, TimerKind::Mq(t));
+}
+
+pub(super) fn emit(ctx: &mut Ctx<'_>, e: MqEv) {
+    ctx.emit(What::Proto(ProtoEv::Mq(e)));
+}
+
+pub(super) fn sh<'a>(ctx: &'a Ctx<'_>) -> &'a MqShared {
+    ctx.shared::<Mq>()
+}
+
+pub(super) fn sh_mut<'a>(ctx: &'a mut Ctx<'_>) -> &'a mut MqShared {
+    ctx.shared_mut::<Mq>()
+}
+
+/// Replicas of partition `p` on the ring now: the `rf` ring successors of `mq:p`.
+pub(super) fn placement(
+    ring: &crate::sim::ring::Ring,
+    p: u32,
+    rf: u32,
+    ix: &dyn Fn(&str) -> Option<NodeIx>,
+) -> Vec<NodeIx> {
+    ring.replicas(crate::sim::hash::pos(&format!("mq:{p}")), rf as usize)
+        .into_iter()
+        .filter_map(|id| ring.node(id).and_then(|n| ix(&n.name)))
+        .collect()
+}
+
+impl Protocol for Mq {
+    const NAME: &'static str = "mq";
+    const SINCE_VERSION: u64 = 4;
+    const OPS: &'static [&'static str] = &["mq_produce", "mq_join", "mq_leave", "mq_slow"];
+
+    type Cfg = MqCfg;
+    type Node = Node;
+    type Msg = MqMsg;
+    type Timer = MqTimer;
+    type Rec = MqRec;
+    type Ev = MqEv;
+    type Cmd = MqCmd;
+    type Shared = MqShared;
+
+    fn read_cfg(o: Obj) -> R<MqCfg> {
+        MqCfg::read(o)
+    }
+
+    fn check_cfg(cfg: &MqCfg, _: &[String], clients: &[String]) -> Result<(), (String, String)> {
+        cfg.validate(clients)
+    }
+
+    fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
+        Some(match ctx.role() {
+            Role::Server => Node::Broker(Box::new(Broker::boot(cfg, ctx))),
+            Role::Client => Node::Client(Box::new(ClientNode::boot(cfg, ctx))),
+        })
+    }
+
+    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: MqMsg) {
+        match node {
+            Node::Broker(b) => b.on_message(ctx, from, m),
+            Node::Client(c) => c.on_message(ctx, from, m),
+        }
+    }
+
+    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: MqTimer) {
+        match node {
+            Node::Broker(b) => b.on_timer(ctx, t),
+            Node::Client(c) => c.on_timer(ctx, t),
+        }
+    }
+
+    fn on_crash(s: &mut MqShared, node: NodeIx) {
+        // The broker's session with the controller ends (ZooKeeper/KRaft notices it).
+        s.live.retain(|&n| n != node);
+    }
+
+    /// Places every partition on its ring successors, the preferred replica leading.
+    fn on_built(cfg: &MqCfg, w: &mut CmdCtx<'_>) {
+        let world = w.world();
+        let ring = world.topology().ring();
+        let epoch = world.topology().epoch();
+        let meta: Vec<PartMeta> = (0..cfg.partitions)
+            .map(|p| {
+                let replicas = placement(ring, p, cfg.rf, &|n| world.node_ix(n));
+                PartMeta {
+                    leader: replicas.first().copied(),
+                    isr: replicas.clone(),
+                    replicas,
+                    epoch: 1,
+                    offline: false,
+                }
+            })
+            .collect();
+        let n = cfg.partitions as usize;
+        let ix = world.members().first().copied();
+        if let Some(ix) = ix {
+            w.on_node::<Mq, _>(ix, |_, ctx| {
+                let s = sh_mut(ctx);
+                s.meta = meta;
+                s.ring_epoch = epoch;
+                s.group.offsets = vec![0; n];
+                s.stall_since = vec![None; n];
+            });
+        }
+    }
+
+    fn read_cmd(op: &str, f: &mut Fields<'_>) -> Option<Result<MqCmd, String>> {
+        let r = match op {
+            "mq_produce" => (|| {
+                let count = f.opt(Fields::u64, "count")?.unwrap_or(1);
+                let key = f.u64("key")?;
+                Ok(MqCmd::MqProduce {
+                    client: f.string("client")?,
+                    key: u32::try_from(key)
+                        .map_err(|_| "`mq_produce`.key: too large".to_string())?,
+                    count: u32::try_from(count)
+                        .map_err(|_| "`mq_produce`.count: too large".to_string())?,
+                    poison: f.opt(Fields::bool, "poison")?.unwrap_or(false),
+                })
+            })(),
+            "mq_join" => f.string("client").map(|client| MqCmd::MqJoin { client }),
+            "mq_leave" => f.string("client").map(|client| MqCmd::MqLeave { client }),
+            "mq_slow" => (|| {
+                Ok(MqCmd::MqSlow {
+                    client: f.string("client")?,
+                    process_ms: f.u64("process_ms")?,
+                })
+            })(),
+            _ => return None,
+        };
+        Some(r)
+    }
+
+    fn cmd_op(c: &MqCmd) -> &'static str {
+        match c {
+            MqCmd::MqProduce { .. } => "mq_produce",
+            MqCmd::MqJoin { .. } => "mq_join",
+            MqCmd::MqLeave { .. } => "mq_leave",
+            MqCmd::MqSlow { .. } => "mq_slow",
+        }
+    }
+
+    fn cmd_nodes(c: &MqCmd) -> Vec<&str> {
+        match c {
+            MqCmd::MqProduce { client, .. }
+            | MqCmd::MqJoin { client }
+            | MqCmd::MqLeave { client }
+            | MqCmd::MqSlow { client, .. } => vec![client.as_str()],
+        }
+    }
+
+    fn check_cmd(
+        c: &MqCmd,
+        _: Option<&MqCfg>,
+        clients: &BTreeSet<String>,
+    ) -> Result<(), (String, String)> {
+        let (MqCmd::MqProduce { client, .. }
+        | MqCmd::MqJoin { client }
+        | MqCmd::MqLeave { client }
+        | MqCmd::MqSlow { client, .. }) = c;
+        if !clients.contains(client) {
+            return Err(("client".into(), format!("\"{client}\" is not a client")));
+        }
+        match c {
+            MqCmd::MqProduce { count, .. } if !(1..=1000).contains(count) => {
+                Err(("count".into(), format!("must be in 1..=1000, got {count}")))
+            }
+            MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => Err((
+                "process_ms".into(),
+                format!("must be in 1..=3600000, got {process_ms}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn on_command(c: &MqCmd, w: &mut CmdCtx<'_>) -> Result<(), CmdError> {
+        check_cmd_values(c)?;
+        let (MqCmd::MqProduce { client, .. }
+        | MqCmd::MqJoin { client }
+        | MqCmd::MqLeave { client }
+        | MqCmd::MqSlow { client, .. }) = c;
+        let ix = w.active_client(client)?;
+        let Some(cfg) = w.cfg::<Mq>().cloned() else {
+            return Err(CmdError::BadValue {
+                field: "protocols.mq",
+                reason: "the message log is not configured".into(),
+            });
+        };
+        w.on_node::<Mq, _>(ix, |n, ctx| {
+            let Some(Node::Client(cl)) = n else {
+                return Err(CmdError::WrongRole {
+                    node: client.clone(),
+                    needs: "client",
+                });
+            };
+            match c {
+                MqCmd::MqProduce {
+                    key, count, poison, ..
+                } => {
+                    for _ in 0..*count {
+                        cl.produce(&cfg, ctx, *key, *poison);
+                    }
+                }
+                MqCmd::MqJoin { .. } => cl.join(&cfg, ctx),
+                MqCmd::MqLeave { .. } => cl.leave(ctx),
+                MqCmd::MqSlow { process_ms, .. } => cl.slow(ctx, *process_ms),
+            }
+            Ok(())
+        })
+    }
+
+    fn on_send(s: &mut MqShared, _: &MqMsg) {
+        s.stats.messages += 1;
+    }
+
+    fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
+        check::observe(s, node, t, ev);
+    }
+
+    fn reset_counters(s: &mut MqShared) {
+        s.stats = MqStats::default();
+    }
+
+    fn invariants() -> Vec<Invariant> {
+        check::invariants()
+    }
+
+    fn summary(cfg: &MqCfg, s: &MqShared, _until: Time) -> Option<Value> {
+        let a = check::anomalies(s);
+        let st = &s.stats;
+        let lat = check::latency(s);
+        Some(json!({
+            "acks": cfg.acks_name(),
+            "min_isr": cfg.min_isr,
+            "idempotent": cfg.idempotent,
+            "unclean": cfg.unclean,
+            "commit": match cfg.commit { super::CommitMode::Before => "before", super::CommitMode::After => "after" },
+            "rebalance": match cfg.rebalance { super::Rebalance::Eager => "eager", super::Rebalance::Cooperative => "cooperative" },
+            "assignment": match cfg.assignment { super::Assign::Range => "range", super::Assign::Sticky => "sticky" },
+            "produced": s.book.len(),
+            "acknowledged": s.book.iter().filter(|m| m.acked.is_some()).count(),
+            "delivered": s.book.iter().filter(|m| m.first_done.is_some()).count(),
+            "processed": st.processed,
+            "dead_lettered": st.dead_lettered,
+            "lost": a.lost.len(),
+            "duplicated": a.duplicated.len(),
+            "nonmonotonic": a.nonmonotonic,
+            "skipped": a.skipped,
+            "key_order": a.key_order,
+            "not_enough_replicas": st.not_enough_replicas,
+            "produce_failed": st.produce_failed,
+            "dup_dropped": st.dup_dropped,
+            "elections": st.elections,
+            "unclean_elections": st.unclean_elections,
+            "truncated": st.truncated,
+            "rebalances": st.rebalances,
+            "stalled_partitions": st.stalled_partitions,
+            "stall_ms": st.stall_ms,
+            "max_stall_ms": st.max_stall_ms,
+            "commits_rejected": st.commits_rejected,
+            "messages": st.messages,
+            "latency_ms_mean": lat.0,
+            "latency_ms_max": lat.1,
+        }))
+    }
+
+    fn msg_label(m: &MqMsg) -> String {
+        m.label()
+    }
+
+    fn timer_label(t: &MqTimer) -> &'static str {
+        t.label()
+    }
+
+    fn ev_kind(e: &MqEv) -> &'static str {
+        e.kind()
+    }
+
+    fn ev_words(e: &MqEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
+        e.describe(at, name)
+    }
+
+    fn node_bytes(n: &Node) -> usize {
+        std::mem::size_of::<Node>()
+            + match n {
+                Node::Broker(b) => b.approx_bytes(),
+                Node::Client(c) => c.approx_bytes(),
+            }
+    }
+
+    fn shared_bytes(s: &MqShared) -> usize {
+        s.book.capacity() * std::mem::size_of::<MsgInfo>()
+            + s.hist.capacity() * std::mem::size_of::<Delivery>()
+            + s.meta.len() * 64
+    }
+}
+
+fn check_cmd_values(c: &MqCmd) -> Result<(), CmdError> {
+    match c {
+        MqCmd::MqProduce { count, .. } if !(1..=1000).contains(count) => Err(CmdError::BadValue {
+            field: "count",
+            reason: format!("must be in 1..=1000, got {count}"),
+        }),
+        MqCmd::MqSlow { process_ms, .. } if !(1..=3_600_000).contains(process_ms) => {
+            Err(CmdError::BadValue {
+                field: "process_ms",
+                reason: format!("must be in 1..=3600000, got {process_ms}"),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+impl crate::sim::world::World {
+    /// The message log's world-wide state (metadata, group, book, history, counters).
+    pub fn mq(&self) -> &MqShared {
+        self.shared::<Mq>()
+    }
+}

@@ -1,0 +1,330 @@
+//! The message-log panel: the run's counters and anomalies at the playhead, the group's
+//! members with what they own, buttons to produce, add, crash or slow a consumer (commands
+//! at the playhead, forking the past), switches for acks, min ISR, idempotence, unclean
+//! election, commit mode, assignment and rebalance protocol (each loads the scenario
+//! variant), and a comparison of settings on the same seed and faults side by side.
+
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::protocol_panels::PanelCtx;
+use crate::sim::cmd::Cmd;
+use crate::sim::proto::log::check::{anomalies, latency};
+use crate::sim::proto::log::Mq;
+use crate::sim::proto::log::{parts, Acks, Assign, CommitMode, MqCfg, MqCmd, MqNode, Rebalance};
+use crate::sim::proto::ProtoCmd;
+use crate::sim::scenario::Scenario;
+use crate::sim::world::World;
+
+/// A setting the panel switches: its label, its choices, which is current, how to apply one.
+struct Switch {
+    label: &'static str,
+    choices: &'static [&'static str],
+    current: fn(&MqCfg) -> usize,
+    set: fn(&mut MqCfg, usize),
+}
+
+const SWITCHES: &[Switch] = &[
+    Switch {
+        label: "acks",
+        choices: &["0", "1", "all"],
+        current: |c| match c.acks {
+            Acks::Zero => 0,
+            Acks::One => 1,
+            Acks::All => 2,
+        },
+        set: |c, i| c.acks = [Acks::Zero, Acks::One, Acks::All][i.min(2)],
+    },
+    Switch {
+        label: "min ISR",
+        choices: &["1", "2", "3"],
+        current: |c| c.min_isr.saturating_sub(1) as usize,
+        set: |c, i| c.min_isr = (i as u32 + 1).min(c.rf),
+    },
+    Switch {
+        label: "producer",
+        choices: &["plain", "idempotent"],
+        current: |c| usize::from(c.idempotent),
+        set: |c, i| c.idempotent = i == 1,
+    },
+    Switch {
+        label: "unclean election",
+        choices: &["off", "on"],
+        current: |c| usize::from(c.unclean),
+        set: |c, i| c.unclean = i == 1,
+    },
+    Switch {
+        label: "commit",
+        choices: &["before processing", "after processing"],
+        current: |c| usize::from(c.commit == CommitMode::After),
+        set: |c, i| {
+            c.commit = if i == 0 {
+                CommitMode::Before
+            } else {
+                CommitMode::After
+            }
+        },
+    },
+    Switch {
+        label: "assignment",
+        choices: &["range", "sticky"],
+        current: |c| usize::from(c.assignment == Assign::Sticky),
+        set: |c, i| {
+            c.assignment = if i == 0 {
+                Assign::Range
+            } else {
+                Assign::Sticky
+            }
+        },
+    },
+    Switch {
+        label: "rebalance",
+        choices: &["eager", "cooperative"],
+        current: |c| usize::from(c.rebalance == Rebalance::Cooperative),
+        set: |c, i| {
+            c.rebalance = if i == 0 {
+                Rebalance::Eager
+            } else {
+                Rebalance::Cooperative
+            }
+        },
+    },
+];
+
+/// The scenario with one setting changed.
+pub fn variant(s: &Scenario, f: impl FnOnce(&mut MqCfg)) -> Result<Scenario, String> {
+    let mut v = s.clone();
+    match v.protocols.mq.as_mut() {
+        Some(c) => f(c),
+        None => return Err("this scenario has no message log".into()),
+    }
+    v.validate().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+/// The counters shown for a world: (heading, value).
+pub fn counters(w: &World) -> Vec<(&'static str, String)> {
+    let s = w.mq();
+    let a = anomalies(s);
+    let (mean, _) = latency(s);
+    vec![
+        ("produced", s.book.len().to_string()),
+        (
+            "acknowledged",
+            s.book
+                .iter()
+                .filter(|m| m.acked.is_some())
+                .count()
+                .to_string(),
+        ),
+        (
+            "delivered",
+            s.book
+                .iter()
+                .filter(|m| m.first_done.is_some())
+                .count()
+                .to_string(),
+        ),
+        ("dead-lettered", s.stats.dead_lettered.to_string()),
+        ("lost", a.lost.len().to_string()),
+        ("duplicated", a.duplicated.len().to_string()),
+        ("nonmonotonic", a.nonmonotonic.to_string()),
+        ("skipped", a.skipped.to_string()),
+        ("rebalances", s.stats.rebalances.to_string()),
+        ("stall (ms)", s.stats.stall_ms.to_string()),
+        ("latency (ms)", mean.to_string()),
+        ("messages", s.stats.messages.to_string()),
+    ]
+}
+
+fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>) -> Html {
+    html! {
+        <table class="lock-table" aria-label={label}>
+            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
+            <tbody>
+                { for rows.into_iter().map(|cells| html! {
+                    <tr>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The panel (nothing when the scenario has no message log).
+pub fn view(ctx: &PanelCtx<'_>) -> Html {
+    let w = ctx.session.world();
+    let Some(cfg) = w.cfg::<Mq>() else {
+        return Html::default();
+    };
+    let scenario = ctx.session.scenario().clone();
+    let (head, values): (Vec<&str>, Vec<String>) = counters(w).into_iter().unzip();
+    let a = anomalies(w.mq());
+    let cmd = |c: Cmd| {
+        let on = ctx.on_cmd.clone();
+        Callback::from(move |_: MouseEvent| on.emit(c.clone()))
+    };
+    let proto = |c: MqCmd| Cmd::Proto(ProtoCmd::Mq(c));
+    let clients: Vec<(String, bool, String)> = w
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter_map(|(ix, n)| {
+            let c = w
+                .procs(ix as u32)
+                .and_then(|p| p.mq.as_ref())
+                .and_then(MqNode::client)?;
+            let owned: Vec<String> = parts(c.cons.owned).map(|p| format!("p{p}")).collect();
+            Some((n.name.clone(), c.cons.on, owned.join(" ")))
+        })
+        .collect();
+    let producer = cfg
+        .producers
+        .first()
+        .cloned()
+        .or_else(|| clients.first().map(|c| c.0.clone()));
+    let joinable = clients
+        .iter()
+        .find(|c| !c.1 && Some(&c.0) != producer.as_ref())
+        .map(|c| c.0.clone());
+    let flagged = |v: &[u32]| {
+        v.iter()
+            .take(12)
+            .map(|i| format!("m{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    html! {
+        <section class="panel mq" aria-labelledby="mq-h">
+            <h2 id="mq-h">{"Message log"}</h2>
+            { table("Log counters", &head, vec![values]) }
+            if !a.lost.is_empty() {
+                <p class="error" role="status" data-anomaly="lost">{ format!("lost: {}", flagged(&a.lost)) }</p>
+            }
+            if !a.duplicated.is_empty() {
+                <p class="error" role="status" data-anomaly="duplicated">{ format!("reprocessed (duplicated): {}", flagged(&a.duplicated)) }</p>
+            }
+            <div class="row">
+                if let Some(p) = producer.clone() {
+                    <button onclick={cmd(proto(MqCmd::MqProduce { client: p, key: 1, count: 1, poison: false }))}>{"Produce (order 1)"}</button>
+                }
+                if let Some(j) = joinable {
+                    <button onclick={cmd(proto(MqCmd::MqJoin { client: j.clone() }))}>{ format!("Add consumer {j}") }</button>
+                }
+            </div>
+            <table class="lock-table" aria-label="Group members">
+                <thead><tr><th>{"Consumer"}</th><th>{"Owns"}</th><th></th></tr></thead>
+                <tbody>
+                    { for clients.iter().filter(|c| c.1).map(|(n, _, owned)| html! {
+                        <tr>
+                            <td>{ n.clone() }</td>
+                            <td>{ owned.clone() }</td>
+                            <td>
+                                <button onclick={cmd(Cmd::Crash { node: n.clone() })}>{"Crash"}</button>
+                                <button onclick={cmd(proto(MqCmd::MqSlow { client: n.clone(), process_ms: 600 }))}>{"Slow"}</button>
+                            </td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            <div class="row">
+                { for SWITCHES.iter().map(|sw| {
+                    let on_load = ctx.on_load.clone();
+                    let s = scenario.clone();
+                    let set = sw.set;
+                    let label = sw.label;
+                    let onchange = Callback::from(move |e: Event| {
+                        let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
+                        on_load.emit((format!("{label} switched"), variant(&s, |c| set(c, i))));
+                    });
+                    let cur = (sw.current)(cfg);
+                    html! {
+                        <label>{ sw.label }{" "}
+                            <select aria-label={sw.label} {onchange}>
+                                { for sw.choices.iter().enumerate().map(|(i, c)| html! {
+                                    <option value={i.to_string()} selected={i == cur}>{ *c }</option>
+                                }) }
+                            </select>
+                        </label>
+                    }
+                }) }
+            </div>
+            <Compare scenario={scenario} />
+        </section>
+    }
+}
+
+/// The comparison's props: the scenario as loaded.
+#[derive(Properties, PartialEq)]
+pub struct CompareProps {
+    /// The loaded scenario.
+    pub scenario: Scenario,
+}
+
+/// A change to the log's settings.
+type Tweak = fn(&mut MqCfg);
+
+/// The settings the comparison runs against the loaded one, on the same seed and faults.
+const COMPARED: &[(&str, Tweak)] = &[
+    ("as loaded", |_| {}),
+    ("rebalance eager", |c| c.rebalance = Rebalance::Eager),
+    ("rebalance cooperative", |c| {
+        c.rebalance = Rebalance::Cooperative
+    }),
+    ("commit before", |c| c.commit = CommitMode::Before),
+    ("commit after", |c| c.commit = CommitMode::After),
+    ("plain producer", |c| c.idempotent = false),
+    ("unclean election", |c| c.unclean = true),
+];
+
+/// Runs every compared setting to the end: one row of cells each.
+pub fn compare(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
+    COMPARED
+        .iter()
+        .map(|(label, f)| {
+            let v = variant(s, f)?;
+            let tl = crate::sim::runner::play(&v, None, v.until_ms)?;
+            let w = tl.world();
+            let m = w.mq();
+            let a = anomalies(m);
+            Ok(vec![
+                (*label).to_string(),
+                m.stats.messages.to_string(),
+                latency(m).0.to_string(),
+                m.stats.stall_ms.to_string(),
+                a.lost.len().to_string(),
+                a.duplicated.len().to_string(),
+                a.nonmonotonic.to_string(),
+                a.skipped.to_string(),
+            ])
+        })
+        .collect()
+}
+
+/// "Compare settings": runs on a click, keeps its table until the scenario changes.
+#[function_component(Compare)]
+pub fn compare_view(p: &CompareProps) -> Html {
+    let rows = use_state(|| None::<Result<Vec<Vec<String>>, String>>);
+    {
+        let rows = rows.clone();
+        use_effect_with(p.scenario.clone(), move |_| rows.set(None));
+    }
+    let onclick = {
+        let rows = rows.clone();
+        let s = p.scenario.clone();
+        Callback::from(move |_: MouseEvent| rows.set(Some(compare(&s))))
+    };
+    html! {
+        <div class="mq-compare">
+            <button {onclick}>{"Compare settings"}</button>
+            { match &*rows {
+                None => Html::default(),
+                Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
+                Some(Ok(r)) => table(
+                    "Settings compared",
+                    &["Setting", "Messages", "Latency (ms)", "Stall (ms)", "Lost", "Duplicated", "Nonmonotonic", "Skipped"],
+                    r.clone(),
+                ),
+            } }
+        </div>
+    }
+}
