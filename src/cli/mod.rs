@@ -6,6 +6,7 @@ use std::fmt;
 pub mod check;
 pub mod engine;
 pub mod explore;
+pub mod list;
 pub mod place;
 pub mod run;
 
@@ -21,6 +22,7 @@ COMMANDS:
     run         run a scenario: trace as JSON lines, then a summary line
     explore     run many seeds with random faults from the scenario's fault budget
     check       explore every interleaving of an abstract protocol (2pc)
+    list        list the bundled scenarios: id, mechanism, title (--json for more)
     help        print this help
     version     print the version
 
@@ -63,6 +65,12 @@ CHECK:
     distinct states, transitions, depth, and each property's verdict with a shortest path.
     --out writes a failing property's counterexample; --replay re-runs one. Exit 0 if every
     property holds, 1 if one fails, 2 for bad input.
+
+LIST:
+    ringlab-cli list [--json]
+
+    Prints `id<TAB>mechanism<TAB>title` per bundled scenario (the gallery's index);
+    --json prints one object per line with its faults and whether it ends in a violation.
 
 OPTIONS:
     -h, --help       print this help

@@ -17,9 +17,12 @@ use crate::paint::css_theme;
 use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
+use crate::ui::cluster::component::Open;
 use crate::ui::cluster::ClusterLab;
 use crate::ui::frame_loop::FrameLoop;
-use crate::ui::{panels, share, tabs};
+use crate::ui::start::StartPage;
+use crate::ui::{panels, share, store, tabs};
+use crate::view::catalog::MECHANISMS;
 use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
@@ -252,6 +255,12 @@ pub enum Msg {
     ToggleKeys,
     /// "PNG" / "SVG" under the ring.
     Export(bool),
+    /// The header's "Start": show the start page.
+    ShowStart,
+    /// "Take the tour" on start card i (`catalog::MECHANISMS[i]`).
+    StartTour(usize),
+    /// "Open the lab" on start card i.
+    StartLab(usize),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -286,7 +295,83 @@ pub struct App {
     popstate: Option<EventListener>,
     keys: Option<EventListener>,
     show_keys: bool,
+    /// The start page is showing instead of a lab.
+    start: bool,
+    /// The last thing the start page asked the Cluster tab to open.
+    open: Option<Open>,
+    /// Remembers where the visitor was when the page goes away.
+    pagehide: Option<EventListener>,
 }
+
+/// Local-storage keys: set once the visitor has gone past the start page; the query and
+/// fragment they were at when they left.
+const SEEN: &str = "ringlab.seen";
+const LAST: &str = "ringlab.last";
+
+/// Whether to open on the start page. Links (`?tab=`, `#s=`, `?embed=1`) open what they say;
+/// a bare URL shows the start page to a first-time visitor and takes a returning one back to
+/// where they were (by putting their last query and fragment back in the address bar before
+/// anything reads it).
+fn landing(embed: bool) -> bool {
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    let loc = w.location();
+    let (search, hash) = (
+        loc.search().unwrap_or_default(),
+        loc.hash().unwrap_or_default(),
+    );
+    if embed || !search.is_empty() || !hash.is_empty() {
+        return false;
+    }
+    if store::get(SEEN).is_none() {
+        return true;
+    }
+    if let (Some(last), Ok(path)) = (store::get(LAST), loc.pathname()) {
+        // Only our own query and fragment: never a URL with another origin or path.
+        if (last.starts_with('?') || last.starts_with('#')) && !last.contains(['\\', '\n']) {
+            if let Ok(h) = w.history() {
+                let _ = h.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&format!("{path}{last}")),
+                );
+            }
+        }
+    }
+    false
+}
+
+/// `?scenario=<id>` (the docs page's list links to it): the gallery scenario to open, unless a
+/// state link in the fragment says more.
+fn scenario_query() -> Option<Open> {
+    let loc = web_sys::window()?.location();
+    if loc.hash().unwrap_or_default().starts_with("#s=") {
+        return None;
+    }
+    let search = loc.search().ok()?;
+    let id = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|p| p.strip_prefix("scenario="))?;
+    // Ids are plain words with dashes; anything else is not one of ours.
+    let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    ok.then(|| Open {
+        id: id.to_string(),
+        tour: false,
+        nonce: 1,
+    })
+}
+
+/// The page's title for what is showing (the Cluster tab sets its own, with the scenario).
+fn set_title(title: &str) {
+    if gloo_utils::document().title() != title {
+        gloo_utils::document().set_title(title);
+    }
+}
+
+/// The title of the start page and the default one.
+pub const START_TITLE: &str = "ringlab: consistent hashing, locks and 2PC, step by step";
 
 fn media_matches(query: &str) -> bool {
     web_sys::window()
@@ -436,6 +521,7 @@ impl Component for App {
                 let _ = root.set_attribute("data-theme", embed.theme.attr());
             }
         }
+        let start = landing(embed.on);
         let opened = share::open();
         let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
@@ -473,6 +559,9 @@ impl Component for App {
             popstate: None,
             keys: None,
             show_keys: false,
+            start,
+            open: scenario_query(),
+            pagehide: None,
         };
         match opened {
             Ok(Some(r)) => {
@@ -596,7 +685,32 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
+            Msg::ShowStart => {
+                self.start = true;
+                self.shared.borrow_mut().selected = None;
+            }
+            Msg::StartTour(i) | Msg::StartLab(i) => {
+                let tour = matches!(msg, Msg::StartTour(_));
+                let Some(m) = MECHANISMS.get(i) else {
+                    return false;
+                };
+                self.start = false;
+                store::set(SEEN, "1");
+                let id = if tour { Some(m.tour) } else { m.lab };
+                let Some(id) = id else {
+                    return Component::update(self, ctx, Msg::Tab(Tab::Ring));
+                };
+                let nonce = self.open.as_ref().map_or(1, |o| o.nonce + 1);
+                self.open = Some(Open {
+                    id: id.to_string(),
+                    tour,
+                    nonce,
+                });
+                return Component::update(self, ctx, Msg::Tab(Tab::Cluster));
+            }
             Msg::Tab(t) => {
+                self.start = false;
+                store::set(SEEN, "1");
                 self.tab = t;
                 self.cluster_seen |= t == Tab::Cluster;
                 tabs::remember(t);
@@ -640,6 +754,9 @@ impl Component for App {
                 return false;
             }
             Msg::Key(k) => {
+                if self.start && !matches!(k, Shortcut::Help | Shortcut::Close) {
+                    return false;
+                }
                 let selected = self.shared.borrow().selected;
                 match (k, self.tab, selected) {
                     (Shortcut::Help, _, _) => self.show_keys = !self.show_keys,
@@ -688,6 +805,8 @@ impl Component for App {
             <header class="app-header">
                 <h1>{"ring"}<span>{"lab"}</span></h1>
                 <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
+                <button class="link start-link" aria-current={self.start.then_some("page")}
+                    onclick={link.callback(|_| Msg::ShowStart)}>{"Start"}</button>
                 { tabs::bar(self.tab, link.callback(Msg::Tab)) }
                 <div class="share-bar">
                     <button onclick={link.callback(|_| Msg::CopyLink)}>{"Copy link"}</button>
@@ -708,7 +827,10 @@ impl Component for App {
                 }
             </header>
             }
-            <main class="layout" id="ring-view" hidden={self.tab != Tab::Ring}>
+            if self.start {
+                <StartPage on_tour={link.callback(Msg::StartTour)} on_lab={link.callback(Msg::StartLab)} />
+            }
+            <main class="layout" id="ring-view" hidden={self.start || self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
@@ -742,7 +864,7 @@ impl Component for App {
                 </section>
             }
             if self.cluster_seen {
-                <ClusterLab active={self.tab == Tab::Cluster} />
+                <ClusterLab active={!self.start && self.tab == Tab::Cluster} open={self.open.clone()} />
             }
             </>
         }
@@ -750,8 +872,32 @@ impl Component for App {
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         share::set_ring(self.ring_state());
+        if self.start {
+            set_title(START_TITLE);
+        } else if self.tab == Tab::Ring {
+            set_title("Hash ring · ringlab");
+        }
         if !first_render {
             return;
+        }
+        if let Some(w) = web_sys::window() {
+            // Where the visitor was, for their next bare visit (not an embed's state).
+            if !self.embed.on {
+                if !self.start {
+                    store::set(SEEN, "1");
+                }
+                self.pagehide = Some(EventListener::new(&w, "pagehide", move |_| {
+                    let loc = gloo_utils::window().location();
+                    let last = format!(
+                        "{}{}",
+                        loc.search().unwrap_or_default(),
+                        loc.hash().unwrap_or_default()
+                    );
+                    if store::get(SEEN).is_some() {
+                        store::set(LAST, &last);
+                    }
+                }));
+            }
         }
         if let Some(w) = web_sys::window() {
             let link = ctx.link().clone();
@@ -829,6 +975,7 @@ impl Component for App {
         self.theme_listener = None;
         self.popstate = None;
         self.keys = None;
+        self.pagehide = None;
         // Dropping the loop cancels any scheduled frame.
         self.frame_loop = None;
     }

@@ -6,6 +6,8 @@ pub mod export;
 pub mod frame_loop;
 pub mod panels;
 pub mod share;
+pub mod start;
+pub mod store;
 pub mod tabs;
 
 use wasm_bindgen::JsCast;

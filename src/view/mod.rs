@@ -1,6 +1,7 @@
 //! Pure geometry between the simulation and the painter: a world plus animation progress in,
 //! a display list out. No browser crates, so all of it is tested natively.
 
+pub mod catalog;
 pub mod cluster_scene;
 pub mod embed;
 pub mod geom;

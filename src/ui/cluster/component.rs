@@ -24,7 +24,8 @@ pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
-pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
+pub use super::msg::{Action, CmdForm, FormField, Msg, Open, Props};
+use super::sections::fold;
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
 use super::tour::{self, TourAction};
@@ -84,6 +85,12 @@ pub struct ClusterLab {
     verify: VerifyForm,
     tour: Tour,
     tpc_compare: tpc::Compared,
+    /// The gallery's filter text and chip.
+    filter: gallery::Filter,
+    /// Start the tour when the scenario being fetched arrives (the start page asked).
+    tour_pending: bool,
+    /// Which workspace sections are open (remembered in local storage).
+    sections: super::sections::Sections,
 }
 
 fn now_ms() -> f64 {
@@ -122,8 +129,13 @@ impl ClusterLab {
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
+                drop(sh);
+                if std::mem::take(&mut self.tour_pending) {
+                    self.tour_action(TourAction::Start);
+                }
             }
             Err(e) => {
+                self.tour_pending = false;
                 self.import_error = Some(format!(
                     "Could not load {source}: {e}. The current scenario is kept."
                 ))
@@ -436,15 +448,26 @@ impl Component for ClusterLab {
             verify: VerifyForm::default(),
             tour: Tour::default(),
             tpc_compare: None,
+            filter: gallery::Filter::default(),
+            tour_pending: false,
+            sections: super::sections::Sections::load(),
             bridge: bridge::Bridge::new(),
             keys: None,
         };
+        if let Some(o) = ctx.props().open.clone() {
+            ctx.link().send_message(Msg::Open(o));
+        }
         lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
         lab.open_link(ctx);
         lab
     }
 
-    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+    fn changed(&mut self, ctx: &Context<Self>, old: &Self::Properties) -> bool {
+        if ctx.props().open != old.open {
+            if let Some(o) = ctx.props().open.clone() {
+                ctx.link().send_message(Msg::Open(o));
+            }
+        }
         let active = ctx.props().active;
         let mut sh = self.shared.borrow_mut();
         sh.active = active;
@@ -593,6 +616,31 @@ impl Component for ClusterLab {
             }
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
+            Msg::GalleryText(t) => self.filter.text = t,
+            Msg::GalleryChip(c) => self.filter.chip = c,
+            Msg::Section(key, open) => {
+                self.sections.set(key, open);
+                // A <details> already shows its new state; the holding invariants are ours.
+                return key == "holding";
+            }
+            Msg::Open(o) => {
+                let mech = crate::view::catalog::parse_index(crate::view::catalog::INDEX_JSON)
+                    .ok()
+                    .and_then(|l| l.into_iter().find(|e| e.id == o.id));
+                let Some(entry) = mech else {
+                    return false;
+                };
+                self.filter = gallery::Filter {
+                    text: String::new(),
+                    chip: Some(entry.mechanism.clone()),
+                };
+                self.tour_pending = o.tour;
+                return Component::update(
+                    self,
+                    ctx,
+                    Msg::LoadBuiltin(entry.file.clone(), entry.title.clone()),
+                );
+            }
             Msg::LoadBuiltin(file, title) => {
                 crate::ui::share::flush();
                 self.bridge.gallery_loading = true;
@@ -707,6 +755,7 @@ impl Component for ClusterLab {
             sh.span_ms as u64
         );
         let (ondragover, ondrop) = export::drop_handlers(link);
+        let secs = &self.sections;
         html! {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
@@ -721,29 +770,48 @@ impl Component for ClusterLab {
                     </div>
                     { locks::view(session, &self.lock_form, vt, link) }
                     { tpc::view(session, &self.tpc_compare, link) }
-                    <div class="diagram-head">
-                        <h2 id="diagram-h">{"Space-time diagram"}</h2>
-                        { panels::diagram_controls(sh.span_ms, sh.layout, link) }
-                    </div>
-                    <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
-                        <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
-                    </div>
-                    { panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link) }
+                    { fold("diagram", "Space-time diagram", secs, link, html! {
+                        <>
+                        <div class="diagram-head">
+                            <h2 id="diagram-h">{"Space-time diagram"}</h2>
+                            { panels::diagram_controls(sh.span_ms, sh.layout, link) }
+                        </div>
+                        <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
+                            <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
+                        </div>
+                        </>
+                    }) }
+                    { fold("log", "Events", secs, link, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link)) }
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">
-                    { gallery::view(session, self.gallery.as_ref(), self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link) }
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), link) }
-                    { panels::invariants(session, link) }
-                    { panels::narration(session, link) }
-                    { explore::view(session, &self.explore, link) }
-                    { verify::view(&self.verify, link) }
+                    { fold("invariants", "Invariants", secs, link, panels::invariants(session, secs.is_open("holding"), link)) }
+                    { fold("scenario", "Scenarios", secs, link, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
+                    if !session.scenario().narration.is_empty() {
+                        { fold("narration", "Narration", secs, link, panels::narration(session, link)) }
+                    }
+                    { fold("explore", "Explore", secs, link, explore::view(session, &self.explore, link)) }
+                    { fold("verify", "Verify 2PC", secs, link, verify::view(&self.verify, link)) }
                 </aside>
             </section>
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         self.after_render();
+        // The title follows the lab and the scenario (tabs, bookmarks, history).
+        if ctx.props().active {
+            let title = self
+                .shared
+                .borrow()
+                .session
+                .as_ref()
+                .map(|s| format!("{} · Cluster · ringlab", s.scenario().title));
+            let doc = gloo_utils::document();
+            if let Some(t) = title.filter(|t| *t != doc.title()) {
+                doc.set_title(&t);
+            }
+        }
         // Newest last: keep the log scrolled to its end whenever the playhead moved.
         let tail = self
             .shared

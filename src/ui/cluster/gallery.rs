@@ -3,7 +3,6 @@
 //! through `Scenario::decode`; a bad file shows the decoder's message and keeps the current
 //! scenario.
 
-use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -12,21 +11,12 @@ use yew::prelude::*;
 
 use super::component::{ClusterLab, ExportKind, Msg};
 use crate::sim::scenario::MAX_FILE_BYTES;
+use crate::view::catalog::{self, MECHANISMS};
 use crate::view::session::Session;
 
-/// One entry of `scenarios/index.json`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Entry {
-    /// Scenario id.
-    pub id: String,
-    /// File name next to the index.
-    pub file: String,
-    /// Human title.
-    pub title: String,
-    /// One line for the list.
-    #[serde(default)]
-    pub summary: String,
-}
+/// One entry of `scenarios/index.json` (the catalogue owns the type, so the CLI and the
+/// start page read the same fields).
+pub use crate::view::catalog::Entry;
 
 fn js_error(e: JsValue) -> String {
     e.as_string()
@@ -58,7 +48,7 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 /// Fetches and parses the gallery index.
 pub async fn fetch_index() -> Result<Vec<Entry>, String> {
     let text = fetch_text("scenarios/index.json").await?;
-    serde_json::from_str(&text).map_err(|e| format!("scenarios/index.json: {e}"))
+    catalog::parse_index(&text)
 }
 
 /// Fetches one built-in scenario by the file name its index entry gives.
@@ -83,10 +73,153 @@ pub async fn read_file(file: web_sys::File) -> Result<String, String> {
         .ok_or_else(|| "the file is not text".to_string())
 }
 
+/// What the gallery's filter shows: the text typed and the mechanism chip pressed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    /// Words that must all appear (see `Entry::matches`).
+    pub text: String,
+    /// Mechanism key, or None for all.
+    pub chip: Option<String>,
+}
+
+/// Moves focus between the gallery's buttons with ↑ ↓ Home End (Tab still walks them all).
+fn on_list_key(e: KeyboardEvent) {
+    let step: i32 = match e.key().as_str() {
+        "ArrowDown" => 1,
+        "ArrowUp" => -1,
+        "Home" => i32::MIN,
+        "End" => i32::MAX,
+        _ => return,
+    };
+    let Some(list) = e
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Ok(items) = list.query_selector_all("button.gallery-item") else {
+        return;
+    };
+    let n = items.length() as i32;
+    if n == 0 {
+        return;
+    }
+    let active = gloo_utils::document().active_element();
+    let at = (0..n).find(|&i| {
+        items
+            .item(i as u32)
+            .zip(active.as_ref())
+            .is_some_and(|(it, a)| it.is_same_node(Some(a)))
+    });
+    let to = match (step, at) {
+        (i32::MIN, _) => 0,
+        (i32::MAX, _) => n - 1,
+        (_, None) => 0,
+        (d, Some(i)) => (i + d).clamp(0, n - 1),
+    };
+    if let Some(el) = items
+        .item(to as u32)
+        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        e.prevent_default();
+        let _ = el.focus();
+    }
+}
+
+/// The filter box and the mechanism chips above the list.
+fn filter_view(f: &Filter, shown: usize, total: usize, link: &Scope<ClusterLab>) -> Html {
+    let on_text = link.callback(|e: InputEvent| {
+        Msg::GalleryText(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
+    // ↓ from the box goes to the first result.
+    let on_key = Callback::from(|e: KeyboardEvent| {
+        if e.key() == "ArrowDown" {
+            let first = gloo_utils::document()
+                .query_selector("ul.gallery button.gallery-item")
+                .ok()
+                .flatten()
+                .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(b) = first {
+                e.prevent_default();
+                let _ = b.focus();
+            }
+        }
+    });
+    let chip = |key: Option<&'static str>, label: &'static str| {
+        let on = f.chip.as_deref() == key;
+        html! {
+            <button class="chip" aria-pressed={on.to_string()}
+                onclick={link.callback(move |_| Msg::GalleryChip(key.map(String::from)))}>{label}</button>
+        }
+    };
+    html! {
+        <div class="gallery-tools">
+            <input type="search" aria-label="Filter scenarios" placeholder="Filter: pause, crash, Redlock…"
+                value={f.text.clone()} oninput={on_text} onkeydown={on_key} />
+            <div class="chips" role="group" aria-label="Mechanism">
+                { chip(None, "All") }
+                { for MECHANISMS.iter().filter(|m| m.lab.is_some()).map(|m| chip(Some(m.key), m.name)) }
+            </div>
+            <p class="muted small" role="status">{ format!("{shown} of {total} scenarios") }</p>
+        </div>
+    }
+}
+
+/// One scenario's button: title, line, faults and its outcome in words.
+fn item(en: &Entry, current: bool, link: &Scope<ClusterLab>) -> Html {
+    let (file, title) = (en.file.clone(), en.title.clone());
+    let faults = if en.faults.is_empty() {
+        "no injected fault".to_string()
+    } else {
+        format!("faults: {}", en.faults.join(", "))
+    };
+    html! {
+        <li>
+            <button class={classes!("gallery-item", current.then_some("current"))}
+                aria-label={format!("Load {}", en.title)} aria-current={current.then_some("true")}
+                onclick={link.callback(move |_| Msg::LoadBuiltin(file.clone(), title.clone()))}>
+                <strong>{ en.title.clone() }</strong>
+                <span>{ en.summary.clone() }</span>
+                <span class="meta">
+                    <span class={classes!("outcome", en.violation.then_some("bad"))}>{ en.outcome() }</span>
+                    <span>{ faults }</span>
+                    if current { <span class="now">{"● loaded"}</span> }
+                </span>
+            </button>
+        </li>
+    }
+}
+
+/// The gallery: filter, chips and the matching scenarios grouped by mechanism.
+fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>) -> Html {
+    let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
+    let shown = groups.iter().map(|(_, g)| g.len()).sum();
+    html! {
+        <>
+            { filter_view(f, shown, list.len(), link) }
+            <ul class="gallery" aria-label="Scenarios" onkeydown={Callback::from(on_list_key)}>
+                { for groups.into_iter().map(|(key, items)| html! {
+                    <li class="gallery-group">
+                        <h4>{ catalog::mechanism_name(key) }</h4>
+                        <ul aria-label={catalog::mechanism_name(key).to_string()}>
+                            { for items.into_iter().map(|en| item(en, en.id == current, link)) }
+                        </ul>
+                    </li>
+                }) }
+            </ul>
+            if shown == 0 {
+                <p class="muted small">{"No scenario matches. Clear the filter or pick All."}</p>
+            }
+        </>
+    }
+}
+
 /// The scenario panel: what is loaded, the gallery, and the two ways to import.
+#[allow(clippy::too_many_arguments)]
 pub fn view(
     s: &Session,
     entries: Option<&Result<Vec<Entry>, String>>,
+    filter: &Filter,
     loading: Option<&str>,
     error: Option<&str>,
     paste: &str,
@@ -128,24 +261,7 @@ pub fn view(
             { match entries {
                 None => html! { <p class="muted small">{"Loading the gallery…"}</p> },
                 Some(Err(e)) => html! { <p class="error">{ format!("The gallery could not be loaded: {e}") }</p> },
-                Some(Ok(list)) => html! {
-                    <ul class="gallery" aria-label="Scenarios">
-                        { for list.iter().map(|en| {
-                            let (file, title) = (en.file.clone(), en.title.clone());
-                            let current = en.id == sc.id;
-                            html! {
-                                <li>
-                                    <button class={classes!("gallery-item", current.then_some("current"))}
-                                        aria-label={format!("Load {}", en.title)}
-                                        onclick={link.callback(move |_| Msg::LoadBuiltin(file.clone(), title.clone()))}>
-                                        <strong>{ en.title.clone() }</strong>
-                                        <span>{ en.summary.clone() }</span>
-                                    </button>
-                                </li>
-                            }
-                        }) }
-                    </ul>
-                },
+                Some(Ok(list)) => list_view(list, &sc.id, filter, link),
             } }
             if let Some(what) = loading {
                 <p class="muted small" role="status">{ format!("Loading {what}…") }</p>

@@ -22,6 +22,7 @@ pub mod gallery;
 pub mod locks;
 pub mod msg;
 pub mod panels;
+pub mod sections;
 pub mod state;
 pub mod timebar;
 pub mod tour;

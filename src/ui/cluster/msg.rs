@@ -155,6 +155,25 @@ pub enum Msg {
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.
     Tour(super::tour::TourAction),
+    /// The gallery's filter text changed.
+    GalleryText(String),
+    /// A mechanism chip was pressed (None: all).
+    GalleryChip(Option<String>),
+    /// The start page asked for a scenario (and maybe its tour).
+    Open(Open),
+    /// A workspace section was opened or closed: (section key, open).
+    Section(&'static str, bool),
+}
+
+/// What the start page asks the tab to show: a gallery scenario, with its tour or not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Open {
+    /// Scenario id (its file is `{id}.json` next to the index).
+    pub id: String,
+    /// Start the guided tour once it has loaded.
+    pub tour: bool,
+    /// Bumped on every request, so asking twice for the same thing still acts.
+    pub nonce: u32,
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
@@ -162,4 +181,7 @@ pub enum Msg {
 pub struct Props {
     /// True while the Cluster tab is the open one.
     pub active: bool,
+    /// The last request from the start page, if any.
+    #[prop_or_default]
+    pub open: Option<Open>,
 }
