@@ -27,6 +27,7 @@ use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
 use crate::view::keys::{Shortcut, SHEET};
+use crate::view::legend;
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::share::RingState;
@@ -54,6 +55,12 @@ pub struct Shared {
     ready: bool,
     /// Last value written to `data-animating`.
     animating: Option<bool>,
+    /// The legend canvas, whether it shows, the rows read off the cached base layer, and the
+    /// rows last painted.
+    legend: Option<CanvasPainter>,
+    legend_on: bool,
+    legend_base: Vec<legend::Entry>,
+    legend_shown: Vec<legend::Entry>,
 }
 
 impl Shared {
@@ -71,6 +78,8 @@ impl Shared {
         self.css_size.0.to_bits().hash(&mut h);
         self.css_size.1.to_bits().hash(&mut h);
         self.dpr.to_bits().hash(&mut h);
+        // Turning the legend on rebuilds the base once, so its rows can be read off it.
+        self.legend_on.hash(&mut h);
         h.finish()
     }
 
@@ -99,9 +108,17 @@ impl Shared {
             height: h,
         };
         let overlay = ring_scene::build_overlay(&frame);
+        let want_legend = self.legend_on;
+        let mut base_rows = None;
         let painted = painter.paint_layered(
             key,
-            || ring_scene::build_base(&frame),
+            || {
+                let base = ring_scene::build_base(&frame);
+                if want_legend {
+                    base_rows = Some(legend::entries(&base, legend::Lab::Ring));
+                }
+                base
+            },
             &overlay,
             &self.theme,
             self.dpr,
@@ -109,6 +126,29 @@ impl Shared {
         if let Err(e) = painted {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
             return false;
+        }
+        if let Some(rows) = base_rows {
+            self.legend_base = rows;
+        }
+        let mut rows = Vec::new();
+        if self.legend_on {
+            rows.clone_from(&self.legend_base);
+            for e in legend::entries(&overlay, legend::Lab::Ring) {
+                if !rows.iter().any(|r: &legend::Entry| r.text == e.text) {
+                    rows.push(e);
+                }
+            }
+        }
+        if rows != self.legend_shown {
+            self.legend_shown = rows;
+            if let Some(p) = &mut self.legend {
+                crate::ui::cluster::state::paint_legend_on(
+                    p,
+                    &self.legend_shown,
+                    &self.theme,
+                    self.dpr,
+                );
+            }
         }
         record_frame_cost(now_ms() - started);
         if !self.ready {
@@ -257,6 +297,8 @@ pub enum Msg {
     Export(bool),
     /// The header's "Start": show the start page.
     ShowStart,
+    /// The ring canvas's legend toggle.
+    Legend,
     /// "Take the tour" on start card i (`catalog::MECHANISMS[i]`).
     StartTour(usize),
     /// "Open the lab" on start card i.
@@ -270,6 +312,7 @@ type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
 pub struct App {
     shared: Rc<RefCell<Shared>>,
     canvas_ref: NodeRef,
+    legend_ref: NodeRef,
     box_ref: NodeRef,
     frame_loop: Option<FrameLoop>,
     resize: Option<(ResizeObserver, ResizeCallback)>,
@@ -359,6 +402,7 @@ fn scenario_query() -> Option<Open> {
     ok.then(|| Open {
         id: id.to_string(),
         tour: false,
+        chip: None,
         nonce: 1,
     })
 }
@@ -537,8 +581,13 @@ impl Component for App {
                 dpr: 1.0,
                 ready: false,
                 animating: None,
+                legend: None,
+                legend_on: store::legend_wanted(),
+                legend_base: Vec::new(),
+                legend_shown: Vec::new(),
             })),
             canvas_ref: NodeRef::default(),
+            legend_ref: NodeRef::default(),
             box_ref: NodeRef::default(),
             frame_loop: None,
             resize: None,
@@ -685,6 +734,13 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
+            Msg::Legend => {
+                let mut sh = self.shared.borrow_mut();
+                sh.legend_on = !sh.legend_on;
+                store::set_legend(sh.legend_on);
+                drop(sh);
+                self.kick();
+            }
             Msg::ShowStart => {
                 self.start = true;
                 self.shared.borrow_mut().selected = None;
@@ -704,6 +760,8 @@ impl Component for App {
                 self.open = Some(Open {
                     id: id.to_string(),
                     tour,
+                    // The ring has no scenarios of its own: its tour shows the whole gallery.
+                    chip: m.lab.map(|_| m.key),
                     nonce,
                 });
                 return Component::update(self, ctx, Msg::Tab(Tab::Cluster));
@@ -835,6 +893,9 @@ impl Component for App {
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
                             {onclick} {onmousemove} {onmouseleave}></canvas>
+                        <canvas class="legend" ref={self.legend_ref.clone()} aria-hidden="true" hidden=true></canvas>
+                        <button class="legend-toggle" aria-pressed={shared.legend_on.to_string()}
+                            onclick={link.callback(|_| Msg::Legend)}>{"Legend"}</button>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
                     </div>
                     <div class="row export" role="group" aria-label="Export the ring">
@@ -922,6 +983,10 @@ impl Component for App {
                 let mut shared = self.shared.borrow_mut();
                 shared.theme = css_theme::read(&canvas);
                 shared.painter = Some(p);
+                shared.legend = self
+                    .legend_ref
+                    .cast::<HtmlCanvasElement>()
+                    .and_then(|c| CanvasPainter::new(c).ok());
             }
             Err(e) => {
                 web_sys::console::error_2(&"ringlab: no canvas".into(), &e);
@@ -960,6 +1025,7 @@ impl Component for App {
                 let mut s = shared.borrow_mut();
                 s.theme = css_theme::read(&canvas);
                 s.theme_version += 1;
+                s.legend_shown.clear();
                 drop(s);
                 kicker();
             }));

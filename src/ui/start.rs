@@ -9,27 +9,20 @@ use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::ring_lab::RingLab;
 use crate::sim::scenario::Scenario;
+use crate::ui::cluster::gallery::fetch_scenario;
 use crate::view::catalog::MECHANISMS;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
 use crate::view::ring_scene::{self, RingFrame};
 use crate::view::scene::Scene;
 use crate::view::session::Session;
 
-/// The scenario each cluster card pictures, at its n-th narration step.
+/// The gallery file each cluster card pictures, at its n-th narration step (fetched, not
+/// bundled: the wasm is near its size ceiling). The ring card draws the default ring.
 const PREVIEWS: [Option<(&str, usize)>; 4] = [
     None,
-    Some((
-        include_str!("../../static/scenarios/partition-false-suspicion.json"),
-        2,
-    )),
-    Some((
-        include_str!("../../static/scenarios/lock-gc-unfenced.json"),
-        2,
-    )),
-    Some((
-        include_str!("../../static/scenarios/tpc-coordinator-crash.json"),
-        2,
-    )),
+    Some(("partition-false-suspicion.json", 2)),
+    Some(("lock-gc-unfenced.json", 2)),
+    Some(("tpc-coordinator-crash.json", 2)),
 ];
 
 /// Properties: what the two buttons of card `i` (an index into `MECHANISMS`) ask for.
@@ -46,10 +39,11 @@ pub struct StartPage {
     canvases: [NodeRef; 4],
 }
 
-/// The picture for card `i` at `w`×`h` CSS px (None when its scenario will not load, which
-/// would be a bug in a bundled file: the card then simply has no picture).
-fn preview(i: usize, w: f64, h: f64) -> Option<Scene> {
-    match PREVIEWS.get(i).copied().flatten() {
+/// The picture for a card at `w`×`h` CSS px from its scenario's text and step (None: the
+/// ring); None when the scenario will not load, which would be a bug in a bundled file: the
+/// card then simply has no picture.
+fn preview(json: Option<(&str, usize)>, w: f64, h: f64) -> Option<Scene> {
+    match json {
         None => {
             let lab = RingLab::new();
             Some(ring_scene::build(&RingFrame {
@@ -139,29 +133,44 @@ impl Component for StartPage {
         if !first_render {
             return;
         }
-        let dpr = web_sys::window()
-            .map_or(1.0, |w| w.device_pixel_ratio())
-            .max(1.0);
-        for (i, r) in self.canvases.iter().enumerate() {
-            let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else {
-                continue;
-            };
-            let rect = canvas.get_bounding_client_rect();
-            let (w, h) = if rect.width() >= 1.0 && rect.height() >= 1.0 {
-                (rect.width(), rect.height())
-            } else {
-                (280.0, 170.0)
-            };
-            let Ok(mut painter) = CanvasPainter::new(canvas.clone()) else {
-                continue;
-            };
-            painter.resize(w, h, dpr);
-            let theme = css_theme::read(&canvas);
-            if let Some(scene) = preview(i, w, h) {
-                if let Err(e) = painter.paint(&scene, &theme, dpr) {
-                    web_sys::console::error_2(&"ringlab: painting a preview failed".into(), &e);
-                }
+        for (r, which) in self.canvases.iter().zip(PREVIEWS) {
+            let r = r.clone();
+            match which {
+                None => paint(&r, None),
+                Some((file, step)) => yew::platform::spawn_local(async move {
+                    match fetch_scenario(file).await {
+                        Ok(text) => paint(&r, Some((&text, step))),
+                        Err(e) => web_sys::console::warn_1(&e.into()),
+                    }
+                }),
             }
         }
     }
+}
+
+/// Paints one card's canvas (if it is still on the page) and marks it `data-painted`.
+fn paint(r: &NodeRef, json: Option<(&str, usize)>) {
+    let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else {
+        return;
+    };
+    let dpr = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let rect = canvas.get_bounding_client_rect();
+    let (w, h) = if rect.width() >= 1.0 && rect.height() >= 1.0 {
+        (rect.width(), rect.height())
+    } else {
+        (280.0, 170.0)
+    };
+    let Ok(mut painter) = CanvasPainter::new(canvas.clone()) else {
+        return;
+    };
+    painter.resize(w, h, dpr);
+    let theme = css_theme::read(&canvas);
+    if let Some(scene) = preview(json, w, h) {
+        if let Err(e) = painter.paint(&scene, &theme, dpr) {
+            web_sys::console::error_2(&"ringlab: painting a preview failed".into(), &e);
+        }
+    }
+    let _ = canvas.set_attribute("data-painted", "1");
 }

@@ -122,23 +122,24 @@ pub fn parse_index(text: &str) -> Result<Vec<Entry>, String> {
     serde_json::from_str(text).map_err(|e| format!("scenarios/index.json: {e}"))
 }
 
-/// The entries grouped by mechanism in [`MECHANISMS`] order (unknown mechanisms last, in
-/// index order), keeping only those that match.
+/// The entries grouped by mechanism in [`MECHANISMS`] order (entries of an unknown mechanism
+/// are left out: the native test keeps the index free of them), keeping only those that match.
 pub fn grouped<'a>(
     entries: &'a [Entry],
     text: &str,
     chip: Option<&str>,
-) -> Vec<(&'a str, Vec<&'a Entry>)> {
-    let mut groups: Vec<(&str, Vec<&Entry>)> = Vec::new();
-    for e in entries.iter().filter(|e| e.matches(text, chip)) {
-        match groups.iter_mut().find(|(k, _)| *k == e.mechanism) {
-            Some((_, list)) => list.push(e),
-            None => groups.push((e.mechanism.as_str(), vec![e])),
-        }
-    }
-    let rank = |k: &str| MECHANISMS.iter().position(|m| m.key == k).unwrap_or(99);
-    groups.sort_by_key(|(k, _)| rank(k));
-    groups
+) -> Vec<(&'static str, Vec<&'a Entry>)> {
+    MECHANISMS
+        .iter()
+        .map(|m| {
+            let list: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| e.mechanism == m.key && e.matches(text, chip))
+                .collect();
+            (m.key, list)
+        })
+        .filter(|(_, l)| !l.is_empty())
+        .collect()
 }
 
 /// Human name of a mechanism key (the key itself when unknown).

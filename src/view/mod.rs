@@ -8,6 +8,7 @@ pub mod geom;
 pub mod hit;
 pub mod input;
 pub mod keys;
+pub mod legend;
 pub mod link;
 pub mod lock_scene;
 pub mod lock_view;

@@ -62,6 +62,7 @@ pub struct ClusterLab {
     cluster_box: NodeRef,
     diagram_ref: NodeRef,
     diagram_box: NodeRef,
+    legend_ref: NodeRef,
     log_ref: NodeRef,
     /// Newest log line shown at the last render: the log follows it to the bottom.
     log_tail: Option<usize>,
@@ -419,6 +420,9 @@ impl Component for ClusterLab {
             notify: Some(ctx.link().callback(|_| Msg::Tick)),
             last_dom: 0.0,
             ready: false,
+            legend: Surface::default(),
+            legend_on: crate::ui::store::legend_wanted(),
+            legend_shown: Vec::new(),
         };
         let link = ctx.link().clone();
         yew::platform::spawn_local(async move {
@@ -430,6 +434,7 @@ impl Component for ClusterLab {
             cluster_box: NodeRef::default(),
             diagram_ref: NodeRef::default(),
             diagram_box: NodeRef::default(),
+            legend_ref: NodeRef::default(),
             log_ref: NodeRef::default(),
             log_tail: None,
             frame_loop: None,
@@ -617,6 +622,13 @@ impl Component for ClusterLab {
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
             Msg::GalleryText(t) => self.filter.text = t,
+            Msg::Legend => {
+                let mut sh = self.shared.borrow_mut();
+                sh.legend_on = !sh.legend_on;
+                crate::ui::store::set_legend(sh.legend_on);
+                drop(sh);
+                self.kick();
+            }
             Msg::GalleryChip(c) => self.filter.chip = c,
             Msg::Section(key, open) => {
                 self.sections.set(key, open);
@@ -624,21 +636,22 @@ impl Component for ClusterLab {
                 return key == "holding";
             }
             Msg::Open(o) => {
-                let mech = crate::view::catalog::parse_index(crate::view::catalog::INDEX_JSON)
-                    .ok()
-                    .and_then(|l| l.into_iter().find(|e| e.id == o.id));
-                let Some(entry) = mech else {
-                    return false;
+                // Gallery files are named after their id; the title comes from the index when
+                // it has arrived (it only labels "Loading …").
+                let title = match &self.gallery {
+                    Some(Ok(list)) => list.iter().find(|e| e.id == o.id).map(|e| e.title.clone()),
+                    _ => None,
                 };
                 self.filter = gallery::Filter {
                     text: String::new(),
-                    chip: Some(entry.mechanism.clone()),
+                    chip: o.chip.map(String::from),
                 };
                 self.tour_pending = o.tour;
+                let title = title.unwrap_or_else(|| o.id.clone());
                 return Component::update(
                     self,
                     ctx,
-                    Msg::LoadBuiltin(entry.file.clone(), entry.title.clone()),
+                    Msg::LoadBuiltin(format!("{}.json", o.id), title),
                 );
             }
             Msg::LoadBuiltin(file, title) => {
@@ -764,6 +777,9 @@ impl Component for ClusterLab {
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
+                            <canvas class="legend" ref={self.legend_ref.clone()} aria-hidden="true" hidden=true></canvas>
+                            <button class="legend-toggle" aria-pressed={sh.legend_on.to_string()}
+                                onclick={link.callback(|_| Msg::Legend)}>{"Legend"}</button>
                             <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
@@ -841,6 +857,10 @@ impl Component for ClusterLab {
                     sh.cluster.painter = Some(a);
                     sh.diagram.painter = Some(b);
                     sh.theme = css_theme::read(&cc);
+                    sh.legend.painter = self
+                        .legend_ref
+                        .cast::<HtmlCanvasElement>()
+                        .and_then(|c| CanvasPainter::new(c).ok());
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     web_sys::console::error_2(&"ringlab: no canvas for the cluster".into(), &e);
@@ -879,7 +899,11 @@ impl Component for ClusterLab {
             let shared = Rc::clone(&self.shared);
             let handle = frame_loop.handle();
             self.theme_listener = Some(EventListener::new(&mql, "change", move |_| {
-                shared.borrow_mut().theme = css_theme::read(&cc);
+                let mut sh = shared.borrow_mut();
+                sh.theme = css_theme::read(&cc);
+                // Repainted in the new theme on the next frame.
+                sh.legend_shown.clear();
+                drop(sh);
                 handle.kick();
             }));
         }

@@ -155,6 +155,8 @@ pub enum Msg {
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.
     Tour(super::tour::TourAction),
+    /// The canvas legend's toggle.
+    Legend,
     /// The gallery's filter text changed.
     GalleryText(String),
     /// A mechanism chip was pressed (None: all).
@@ -172,6 +174,8 @@ pub struct Open {
     pub id: String,
     /// Start the guided tour once it has loaded.
     pub tour: bool,
+    /// The gallery chip to press (the card's mechanism), if any.
+    pub chip: Option<&'static str>,
     /// Bumped on every request, so asking twice for the same thing still acts.
     pub nonce: u32,
 }
