@@ -20,7 +20,6 @@ use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::ui::cluster::component::Open;
 use crate::ui::cluster::ClusterLab;
 use crate::ui::frame_loop::FrameLoop;
-use crate::ui::start::StartPage;
 use crate::ui::{panels, share, store, tabs};
 use crate::view::catalog::MECHANISMS;
 use crate::view::embed::EmbedOpts;
@@ -340,8 +339,8 @@ pub struct App {
     show_keys: bool,
     /// The start page is showing instead of a lab.
     start: bool,
-    /// The last thing the start page asked the Cluster tab to open.
-    open: Option<Open>,
+    /// Whether its preview canvases still need painting (they are new each time it shows).
+    previews_due: bool,
     /// Remembers where the visitor was when the page goes away.
     pagehide: Option<EventListener>,
 }
@@ -403,7 +402,6 @@ fn scenario_query() -> Option<Open> {
         id: id.to_string(),
         tour: false,
         chip: None,
-        nonce: 1,
     })
 }
 
@@ -566,6 +564,11 @@ impl Component for App {
             }
         }
         let start = landing(embed.on);
+        if tabs::current() == Tab::Cluster {
+            if let Some(o) = scenario_query() {
+                crate::ui::cluster::component::request(o);
+            }
+        }
         let opened = share::open();
         let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
@@ -609,7 +612,7 @@ impl Component for App {
             keys: None,
             show_keys: false,
             start,
-            open: scenario_query(),
+            previews_due: start,
             pagehide: None,
         };
         match opened {
@@ -742,6 +745,7 @@ impl Component for App {
                 self.kick();
             }
             Msg::ShowStart => {
+                self.previews_due |= !self.start;
                 self.start = true;
                 self.shared.borrow_mut().selected = None;
             }
@@ -756,13 +760,11 @@ impl Component for App {
                 let Some(id) = id else {
                     return Component::update(self, ctx, Msg::Tab(Tab::Ring));
                 };
-                let nonce = self.open.as_ref().map_or(1, |o| o.nonce + 1);
-                self.open = Some(Open {
+                crate::ui::cluster::component::request(Open {
                     id: id.to_string(),
                     tour,
                     // The ring has no scenarios of its own: its tour shows the whole gallery.
                     chip: m.lab.map(|_| m.key),
-                    nonce,
                 });
                 return Component::update(self, ctx, Msg::Tab(Tab::Cluster));
             }
@@ -886,7 +888,7 @@ impl Component for App {
             </header>
             }
             if self.start {
-                <StartPage on_tour={link.callback(Msg::StartTour)} on_lab={link.callback(Msg::StartLab)} />
+                { crate::ui::start::view(&link.callback(|(i, tour)| if tour { Msg::StartTour(i) } else { Msg::StartLab(i) })) }
             }
             <main class="layout" id="ring-view" hidden={self.start || self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
@@ -925,7 +927,7 @@ impl Component for App {
                 </section>
             }
             if self.cluster_seen {
-                <ClusterLab active={!self.start && self.tab == Tab::Cluster} open={self.open.clone()} />
+                <ClusterLab active={!self.start && self.tab == Tab::Cluster} />
             }
             </>
         }
@@ -935,6 +937,9 @@ impl Component for App {
         share::set_ring(self.ring_state());
         if self.start {
             set_title(START_TITLE);
+            if std::mem::take(&mut self.previews_due) {
+                crate::ui::start::paint_previews();
+            }
         } else if self.tab == Tab::Ring {
             set_title("Hash ring · ringlab");
         }

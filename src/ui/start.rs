@@ -3,6 +3,7 @@
 //! `view::cluster_scene`), "Take the tour" and "Open the lab". First-time visitors land here;
 //! the header's "Start" shows it again.
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::paint::canvas::CanvasPainter;
@@ -25,20 +26,6 @@ const PREVIEWS: [Option<(&str, usize)>; 4] = [
     Some(("tpc-coordinator-crash.json", 2)),
 ];
 
-/// Properties: what the two buttons of card `i` (an index into `MECHANISMS`) ask for.
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    /// "Take the tour" on card i.
-    pub on_tour: Callback<usize>,
-    /// "Open the lab" on card i.
-    pub on_lab: Callback<usize>,
-}
-
-/// The start page component: it only owns the preview canvases.
-pub struct StartPage {
-    canvases: [NodeRef; 4],
-}
-
 /// The picture for a card at `w`×`h` CSS px from its scenario's text and step (None: the
 /// ring); None when the scenario will not load, which would be a bug in a bundled file: the
 /// card then simply has no picture.
@@ -46,7 +33,8 @@ fn preview(json: Option<(&str, usize)>, w: f64, h: f64) -> Option<Scene> {
     match json {
         None => {
             let lab = RingLab::new();
-            Some(ring_scene::build(&RingFrame {
+            // No tween, probe or selection: the base layer is the whole picture.
+            Some(ring_scene::build_base(&RingFrame {
                 ring: lab.ring(),
                 keys: lab.keys(),
                 owners: lab.view_owners(),
@@ -69,7 +57,7 @@ fn preview(json: Option<(&str, usize)>, w: f64, h: f64) -> Option<Scene> {
                 + 40;
             let mut s = Session::load(sc).ok()?;
             s.seek_time(at);
-            Some(cluster_scene::build(&ClusterFrame {
+            let mut scene = cluster_scene::build(&ClusterFrame {
                 world: s.world(),
                 now: at as f64,
                 recent: s.timeline().trace(),
@@ -80,77 +68,91 @@ fn preview(json: Option<(&str, usize)>, w: f64, h: f64) -> Option<Scene> {
                 layout: Layout::Even,
                 width: w,
                 height: h,
-            }))
+            });
+            // At card size the words would pile up: the picture alone says enough.
+            scene.labels.clear();
+            Some(scene)
         }
     }
 }
 
-impl Component for StartPage {
-    type Message = ();
-    type Properties = Props;
+/// Escapes text for the page's HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
 
-    fn create(_ctx: &Context<Self>) -> Self {
-        StartPage {
-            canvases: Default::default(),
-        }
+/// The page. `on_card(i, tour)`: a button of card i (an index into `MECHANISMS`), "Take the
+/// tour" when `tour`. The cards are one HTML string under one delegated click listener: the
+/// page is static text, and per-element virtual DOM would cost the bundle several KB.
+pub fn view(on_card: &Callback<(usize, bool)>) -> Html {
+    let mut cards = String::new();
+    for (i, m) in MECHANISMS.iter().enumerate() {
+        cards.push_str(&format!(
+            "<li class=\"card\" aria-labelledby=\"card-{key}\">\
+             <canvas data-card=\"{i}\" role=\"img\" aria-label=\"Preview of the {lower} lab\"></canvas>\
+             <h3 id=\"card-{key}\">{name}</h3><p>{sentence}</p><div class=\"row\">\
+             <button class=\"primary\" data-card=\"{i}\" data-tour=\"1\" aria-label=\"Take the tour: {name}\">Take the tour</button>\
+             <button data-card=\"{i}\" aria-label=\"Open the lab: {name}\">Open the lab</button></div></li>",
+            key = m.key,
+            lower = m.name.to_ascii_lowercase(),
+            name = esc(m.name),
+            sentence = esc(m.sentence),
+        ));
     }
-
-    fn view(&self, ctx: &Context<Self>) -> Html {
-        let p = ctx.props();
-        html! {
-            <main id="start-view" class="start" aria-labelledby="start-h">
-                <h2 id="start-h" class="start-lead">
-                    {"Four mechanisms that keep a sharded shop correct, on one simulated cluster you can pause, break and rewind."}
-                </h2>
-                <ul class="cards" aria-label="Mechanisms">
-                    { for MECHANISMS.iter().enumerate().map(|(i, m)| {
-                        let (tour, lab) = (p.on_tour.clone(), p.on_lab.clone());
-                        html! {
-                            <li class="card" aria-labelledby={format!("card-{}", m.key)}>
-                                <canvas ref={self.canvases[i].clone()} role="img"
-                                    aria-label={format!("{}: a picture of the lab", m.name)}></canvas>
-                                <h3 id={format!("card-{}", m.key)}>{ m.name }</h3>
-                                <p>{ m.sentence }</p>
-                                <div class="row">
-                                    <button class="primary" aria-label={format!("Take the tour: {}", m.name)}
-                                        onclick={Callback::from(move |_| tour.emit(i))}>{"Take the tour"}</button>
-                                    <button aria-label={format!("Open the lab: {}", m.name)}
-                                        onclick={Callback::from(move |_| lab.emit(i))}>{"Open the lab"}</button>
-                                </div>
-                            </li>
-                        }
-                    }) }
-                </ul>
-                <p class="muted small start-foot">
-                    {"Everything is deterministic: a scenario and a seed replay the same on every run, every state is a link, and "}
-                    <a href="docs.html">{"the docs"}</a>{" explain the engine, the formats and the embed API."}
-                </p>
-            </main>
-        }
-    }
-
-    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
-        if !first_render {
-            return;
-        }
-        for (r, which) in self.canvases.iter().zip(PREVIEWS) {
-            let r = r.clone();
-            match which {
-                None => paint(&r, None),
-                Some((file, step)) => yew::platform::spawn_local(async move {
-                    match fetch_scenario(file).await {
-                        Ok(text) => paint(&r, Some((&text, step))),
-                        Err(e) => web_sys::console::warn_1(&e.into()),
-                    }
-                }),
+    let html = format!(
+        "<h2 id=\"start-h\" class=\"start-lead\">Four mechanisms that keep a sharded shop correct, on one \
+         simulated cluster you can pause, break and rewind.</h2>\
+         <ul class=\"cards\" aria-label=\"Mechanisms\">{cards}</ul>\
+         <p class=\"muted small start-foot\">Everything is deterministic: a scenario and a seed replay the \
+         same on every run, every state is a link, and <a href=\"docs.html\">the docs</a> explain the \
+         engine, the formats and the embed API.</p>"
+    );
+    let on_card = on_card.clone();
+    let onclick = Callback::from(move |e: MouseEvent| {
+        let button = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button[data-card]").ok().flatten());
+        if let Some(b) = button {
+            let i = b.get_attribute("data-card").and_then(|v| v.parse().ok());
+            if let Some(i) = i {
+                on_card.emit((i, b.has_attribute("data-tour")));
             }
         }
+    });
+    html! {
+        <main id="start-view" class="start" aria-labelledby="start-h" {onclick}>
+            { Html::from_html_unchecked(html.into()) }
+        </main>
     }
 }
 
-/// Paints one card's canvas (if it is still on the page) and marks it `data-painted`.
-fn paint(r: &NodeRef, json: Option<(&str, usize)>) {
-    let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else {
+/// Paints every card's preview; three fetch their scenario first.
+pub fn paint_previews() {
+    for (i, which) in PREVIEWS.into_iter().enumerate() {
+        match which {
+            None => paint(i, None),
+            Some((file, step)) => yew::platform::spawn_local(async move {
+                match fetch_scenario(file).await {
+                    Ok(text) => paint(i, Some((&text, step))),
+                    Err(e) => web_sys::console::warn_1(&e.into()),
+                }
+            }),
+        }
+    }
+}
+
+/// Paints card i's canvas (if it is still on the page) and marks it `data-painted`.
+fn paint(i: usize, json: Option<(&str, usize)>) {
+    let canvas = gloo_utils::document()
+        .query_selector(&format!("#start-view canvas[data-card=\"{i}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlCanvasElement>().ok());
+    let Some(canvas) = canvas else {
         return;
     };
     let dpr = web_sys::window()

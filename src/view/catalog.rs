@@ -111,9 +111,10 @@ impl Entry {
             mech,
             self.outcome()
         )
-        .to_lowercase();
+        .to_ascii_lowercase();
+        // ASCII folding: the index is English, and Unicode case tables would cost the bundle.
         text.split_whitespace()
-            .all(|w| hay.contains(&w.to_lowercase()))
+            .all(|w| hay.contains(&w.to_ascii_lowercase()))
     }
 }
 

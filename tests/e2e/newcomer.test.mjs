@@ -150,7 +150,7 @@ test('the gallery filters by text and by mechanism chip, grouped, with the curre
     assert.match(await current.innerText(), new RegExp(byId['gc-pause'].title));
     assert.match(await current.innerText(), /ends in a violation/);
     // Groups in mechanism order, named.
-    const groups = await gallery(page).locator('.gallery-group > h4').allInnerTexts();
+    const groups = await gallery(page).locator('.gallery-group > h4').allTextContents();
     assert.deepEqual(groups, ['Failure detection', 'Distributed locks', 'Two-phase commit']);
 
     const filter = page.getByRole('searchbox', { name: 'Filter scenarios' });
@@ -185,6 +185,7 @@ test('the gallery filters by text and by mechanism chip, grouped, with the curre
 });
 
 test('at 1280×800 the canvas and the Commands panel stay in view after selecting a node and loading a scenario', async (t) => {
+  // As a newcomer: nothing stored, and the folds' state survives the reload below.
   await withPage(context, t.name, async (page) => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await gotoReady(page, '?tab=cluster');
@@ -214,15 +215,16 @@ test('at 1280×800 the canvas and the Commands panel stay in view after selectin
 
     // Folds remember their state across a reload.
     const logFold = page.locator('details.fold-log');
-    assert.equal(await logFold.getAttribute('open'), '');
+    const isOpen = () => page.locator('details.fold-log').evaluate((d) => d.open);
+    assert.equal(await isOpen(), true);
     await logFold.locator('summary').click();
-    assert.equal(await logFold.getAttribute('open'), null);
+    assert.equal(await isOpen(), false);
     await page.reload();
     await page.locator('details.fold-log').waitFor({ state: 'attached' });
-    assert.equal(await page.locator('details.fold-log').getAttribute('open'), null, 'the closed fold came back open');
+    assert.equal(await isOpen(), false, 'the closed fold came back open');
     await page.locator('details.fold-log summary').click();
-    assert.equal(await page.locator('details.fold-log').getAttribute('open'), '');
-  });
+    assert.equal(await isOpen(), true);
+  }, { newcomer: true });
 });
 
 test('keyboard only: start page, two tours, the gallery filter and a scenario', async (t) => {

@@ -94,6 +94,26 @@ pub struct ClusterLab {
     sections: super::sections::Sections,
 }
 
+thread_local! {
+    /// The mounted tab's scope, and a request made before it mounted. A mailbox rather than a
+    /// prop or a context: the start page's requests are events, and a context provider would be
+    /// one more component in a bundle at its size ceiling.
+    static MAILBOX: RefCell<(Option<yew::html::Scope<ClusterLab>>, Option<Open>)> =
+        const { RefCell::new((None, None)) };
+}
+
+/// Asks the Cluster tab to open a gallery scenario (and maybe its tour): now if it is mounted,
+/// else as soon as it mounts.
+pub fn request(o: Open) {
+    MAILBOX.with(|m| {
+        let mut m = m.borrow_mut();
+        match &m.0 {
+            Some(scope) => scope.send_message(Msg::Open(Some(o))),
+            None => m.1 = Some(o),
+        }
+    });
+}
+
 fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
@@ -459,20 +479,21 @@ impl Component for ClusterLab {
             bridge: bridge::Bridge::new(),
             keys: None,
         };
-        if let Some(o) = ctx.props().open.clone() {
-            ctx.link().send_message(Msg::Open(o));
+        // The start page's requests: one that came before this tab existed, then the rest.
+        let pending = MAILBOX.with(|m| {
+            let mut m = m.borrow_mut();
+            m.0 = Some(ctx.link().clone());
+            m.1.take()
+        });
+        if let Some(o) = pending {
+            ctx.link().send_message(Msg::Open(Some(o)));
         }
         lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
         lab.open_link(ctx);
         lab
     }
 
-    fn changed(&mut self, ctx: &Context<Self>, old: &Self::Properties) -> bool {
-        if ctx.props().open != old.open {
-            if let Some(o) = ctx.props().open.clone() {
-                ctx.link().send_message(Msg::Open(o));
-            }
-        }
+    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
         let active = ctx.props().active;
         let mut sh = self.shared.borrow_mut();
         sh.active = active;
@@ -635,7 +656,8 @@ impl Component for ClusterLab {
                 // A <details> already shows its new state; the holding invariants are ours.
                 return key == "holding";
             }
-            Msg::Open(o) => {
+            Msg::Open(None) => return false,
+            Msg::Open(Some(o)) => {
                 // Gallery files are named after their id; the title comes from the index when
                 // it has arrived (it only labels "Loading …").
                 let title = match &self.gallery {
@@ -772,6 +794,8 @@ impl Component for ClusterLab {
         html! {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
+                    // Timeline, tour and canvas fill the first screen together (style.css).
+                    <div class="cluster-top">
                     { timebar::view(session, &sh.play, link) }
                     { tour::view(session, &self.tour, link) }
                     <div class="cluster-stage">
@@ -783,6 +807,7 @@ impl Component for ClusterLab {
                             <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
+                    </div>
                     </div>
                     { locks::view(session, &self.lock_form, vt, link) }
                     { tpc::view(session, &self.tpc_compare, link) }
@@ -919,6 +944,7 @@ impl Component for ClusterLab {
         self.explore_timer = None;
         self.shared.borrow_mut().notify = None;
         self.frame_loop = None;
+        MAILBOX.with(|m| m.borrow_mut().0 = None);
     }
 }
 

@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use super::component::{ClusterLab, ExportKind, Msg};
 use crate::sim::scenario::MAX_FILE_BYTES;
+use crate::ui::start::esc;
 use crate::view::catalog::{self, MECHANISMS};
 use crate::view::session::Session;
 
@@ -165,47 +166,62 @@ fn filter_view(f: &Filter, shown: usize, total: usize, link: &Scope<ClusterLab>)
     }
 }
 
-/// One scenario's button: title, line, faults and its outcome in words.
-fn item(en: &Entry, current: bool, link: &Scope<ClusterLab>) -> Html {
-    let (file, title) = (en.file.clone(), en.title.clone());
+/// One scenario's button as HTML: title, line, faults and its outcome in words.
+fn item(out: &mut String, en: &Entry, current: bool) {
     let faults = if en.faults.is_empty() {
         "no injected fault".to_string()
     } else {
         format!("faults: {}", en.faults.join(", "))
     };
-    html! {
-        <li>
-            <button class={classes!("gallery-item", current.then_some("current"))}
-                aria-label={format!("Load {}", en.title)} aria-current={current.then_some("true")}
-                onclick={link.callback(move |_| Msg::LoadBuiltin(file.clone(), title.clone()))}>
-                <strong>{ en.title.clone() }</strong>
-                <span>{ en.summary.clone() }</span>
-                <span class="meta">
-                    <span class={classes!("outcome", en.violation.then_some("bad"))}>{ en.outcome() }</span>
-                    <span>{ faults }</span>
-                    if current { <span class="now">{"● loaded"}</span> }
-                </span>
-            </button>
-        </li>
-    }
+    let title = esc(&en.title);
+    out.push_str(&format!(
+        "<li><button class=\"gallery-item{cur}\" data-file=\"{file}\" data-title=\"{title}\" \
+         aria-label=\"Load {title}\"{aria}><strong>{title}</strong><span>{summary}</span>\
+         <span class=\"meta\"><span class=\"outcome{bad}\">{outcome}</span><span>{faults}</span>{now}</span>\
+         </button></li>",
+        cur = if current { " current" } else { "" },
+        file = esc(&en.file),
+        aria = if current { " aria-current=\"true\"" } else { "" },
+        summary = esc(&en.summary),
+        bad = if en.violation { " bad" } else { "" },
+        outcome = en.outcome(),
+        faults = esc(&faults),
+        now = if current { "<span class=\"now\">● loaded</span>" } else { "" },
+    ));
 }
 
-/// The gallery: filter, chips and the matching scenarios grouped by mechanism.
+/// The gallery: filter, chips and the matching scenarios grouped by mechanism. The list is
+/// one HTML string under delegated listeners (a click loads, ↑ ↓ Home End move): with fifty
+/// scenarios coming, per-item virtual DOM would cost the bundle more than the whole feature.
 fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>) -> Html {
     let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
     let shown = groups.iter().map(|(_, g)| g.len()).sum();
+    let mut html = String::new();
+    for (key, items) in groups {
+        let name = esc(catalog::mechanism_name(key));
+        html.push_str(&format!(
+            "<li class=\"gallery-group\"><h4>{name}</h4><ul aria-label=\"{name}\">"
+        ));
+        for en in items {
+            item(&mut html, en, en.id == current);
+        }
+        html.push_str("</ul></li>");
+    }
+    let onclick = link.batch_callback(|e: MouseEvent| {
+        let b = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button.gallery-item").ok().flatten())?;
+        Some(Msg::LoadBuiltin(
+            b.get_attribute("data-file")?,
+            b.get_attribute("data-title")?,
+        ))
+    });
     html! {
         <>
             { filter_view(f, shown, list.len(), link) }
-            <ul class="gallery" aria-label="Scenarios" onkeydown={Callback::from(on_list_key)}>
-                { for groups.into_iter().map(|(key, items)| html! {
-                    <li class="gallery-group">
-                        <h4>{ catalog::mechanism_name(key) }</h4>
-                        <ul aria-label={catalog::mechanism_name(key).to_string()}>
-                            { for items.into_iter().map(|en| item(en, en.id == current, link)) }
-                        </ul>
-                    </li>
-                }) }
+            <ul class="gallery" aria-label="Scenarios" {onclick} onkeydown={Callback::from(on_list_key)}>
+                { Html::from_html_unchecked(html.into()) }
             </ul>
             if shown == 0 {
                 <p class="muted small">{"No scenario matches. Clear the filter or pick All."}</p>

@@ -161,8 +161,8 @@ pub enum Msg {
     GalleryText(String),
     /// A mechanism chip was pressed (None: all).
     GalleryChip(Option<String>),
-    /// The start page asked for a scenario (and maybe its tour).
-    Open(Open),
+    /// The start page asked for a scenario (and maybe its tour), through `component::request`.
+    Open(Option<Open>),
     /// A workspace section was opened or closed: (section key, open).
     Section(&'static str, bool),
 }
@@ -176,8 +176,6 @@ pub struct Open {
     pub tour: bool,
     /// The gallery chip to press (the card's mechanism), if any.
     pub chip: Option<&'static str>,
-    /// Bumped on every request, so asking twice for the same thing still acts.
-    pub nonce: u32,
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).
@@ -185,7 +183,4 @@ pub struct Open {
 pub struct Props {
     /// True while the Cluster tab is the open one.
     pub active: bool,
-    /// The last request from the start page, if any.
-    #[prop_or_default]
-    pub open: Option<Open>,
 }
