@@ -92,3 +92,45 @@ fn cli_list_prints_id_mechanism_and_title_per_scenario() {
     let err = list::run(&["--bogus".to_string()], &mut Vec::new()).expect_err("bad option");
     assert_eq!(err.exit_code(), 2);
 }
+
+#[test]
+fn the_start_page_template_matches_the_mechanisms() {
+    use ringlab::view::catalog::MECHANISMS;
+    let path = format!("{}/index.html", env!("CARGO_MANIFEST_DIR"));
+    let html = std::fs::read_to_string(&path).expect("index.html");
+    let start = html
+        .find("<template id=\"start-page\">")
+        .expect("the start page template");
+    let tpl = &html[start..html[start..].find("</template>").expect("closed") + start];
+    for (i, m) in MECHANISMS.iter().enumerate() {
+        for needle in [
+            format!("<h3 id=\"card-{}\">{}</h3>", m.key, m.name),
+            format!("<p>{}</p>", m.sentence),
+            format!(
+                "data-card=\"{i}\" data-tour=\"1\" aria-label=\"Take the tour: {}\"",
+                m.name
+            ),
+            format!("data-card=\"{i}\" aria-label=\"Open the lab: {}\"", m.name),
+            format!("<canvas data-card=\"{i}\""),
+        ] {
+            assert!(
+                tpl.contains(&needle),
+                "index.html's start page lacks {needle}"
+            );
+        }
+    }
+    assert_eq!(tpl.matches("class=\"card\"").count(), MECHANISMS.len());
+}
+
+#[test]
+fn the_index_holds_no_html_special_characters() {
+    // The gallery writes the index's text into its HTML as is (ui::cluster::gallery::item).
+    for e in parse_index(INDEX_JSON).expect("index parses") {
+        let all = [&e.id, &e.file, &e.title, &e.summary, &e.mechanism]
+            .into_iter()
+            .chain(e.faults.iter());
+        for text in all {
+            assert!(!text.contains(['&', '<', '>', '"']), "{}: {text:?}", e.id);
+        }
+    }
+}

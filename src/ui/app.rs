@@ -26,7 +26,6 @@ use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
 use crate::view::keys::{Shortcut, SHEET};
-use crate::view::legend;
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::share::RingState;
@@ -54,12 +53,6 @@ pub struct Shared {
     ready: bool,
     /// Last value written to `data-animating`.
     animating: Option<bool>,
-    /// The legend canvas, whether it shows, the rows read off the cached base layer, and the
-    /// rows last painted.
-    legend: Option<CanvasPainter>,
-    legend_on: bool,
-    legend_base: Vec<legend::Entry>,
-    legend_shown: Vec<legend::Entry>,
 }
 
 impl Shared {
@@ -77,8 +70,6 @@ impl Shared {
         self.css_size.0.to_bits().hash(&mut h);
         self.css_size.1.to_bits().hash(&mut h);
         self.dpr.to_bits().hash(&mut h);
-        // Turning the legend on rebuilds the base once, so its rows can be read off it.
-        self.legend_on.hash(&mut h);
         h.finish()
     }
 
@@ -107,17 +98,9 @@ impl Shared {
             height: h,
         };
         let overlay = ring_scene::build_overlay(&frame);
-        let want_legend = self.legend_on;
-        let mut base_rows = None;
         let painted = painter.paint_layered(
             key,
-            || {
-                let base = ring_scene::build_base(&frame);
-                if want_legend {
-                    base_rows = Some(legend::entries(&base, legend::Lab::Ring));
-                }
-                base
-            },
+            || ring_scene::build_base(&frame),
             &overlay,
             &self.theme,
             self.dpr,
@@ -126,29 +109,7 @@ impl Shared {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
             return false;
         }
-        if let Some(rows) = base_rows {
-            self.legend_base = rows;
-        }
-        let mut rows = Vec::new();
-        if self.legend_on {
-            rows.clone_from(&self.legend_base);
-            for e in legend::entries(&overlay, legend::Lab::Ring) {
-                if !rows.iter().any(|r: &legend::Entry| r.text == e.text) {
-                    rows.push(e);
-                }
-            }
-        }
-        if rows != self.legend_shown {
-            self.legend_shown = rows;
-            if let Some(p) = &mut self.legend {
-                crate::ui::cluster::state::paint_legend_on(
-                    p,
-                    &self.legend_shown,
-                    &self.theme,
-                    self.dpr,
-                );
-            }
-        }
+
         record_frame_cost(now_ms() - started);
         if !self.ready {
             self.ready = true;
@@ -296,8 +257,6 @@ pub enum Msg {
     Export(bool),
     /// The header's "Start": show the start page.
     ShowStart,
-    /// The ring canvas's legend toggle.
-    Legend,
     /// "Take the tour" on start card i (`catalog::MECHANISMS[i]`).
     StartTour(usize),
     /// "Open the lab" on start card i.
@@ -311,7 +270,6 @@ type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
 pub struct App {
     shared: Rc<RefCell<Shared>>,
     canvas_ref: NodeRef,
-    legend_ref: NodeRef,
     box_ref: NodeRef,
     frame_loop: Option<FrameLoop>,
     resize: Option<(ResizeObserver, ResizeCallback)>,
@@ -384,32 +342,25 @@ fn landing(embed: bool) -> bool {
     false
 }
 
-/// `?scenario=<id>` (the docs page's list links to it): the gallery scenario to open, unless a
-/// state link in the fragment says more.
-fn scenario_query() -> Option<Open> {
-    let loc = web_sys::window()?.location();
-    if loc.hash().unwrap_or_default().starts_with("#s=") {
-        return None;
-    }
-    let search = loc.search().ok()?;
-    let id = search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|p| p.strip_prefix("scenario="))?;
-    // Ids are plain words with dashes; anything else is not one of ours.
-    let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    ok.then(|| Open {
-        id: id.to_string(),
-        tour: false,
-        chip: None,
-    })
+/// A plain button sending one message: one copy of the code for all of them.
+#[inline(never)]
+fn msg_button(link: &yew::html::Scope<App>, label: &'static str, msg: fn() -> Msg) -> Html {
+    html! { <button onclick={link.callback(move |_| msg())}>{ label }</button> }
 }
 
 /// The page's title for what is showing (the Cluster tab sets its own, with the scenario).
-fn set_title(title: &str) {
-    if gloo_utils::document().title() != title {
-        gloo_utils::document().set_title(title);
+pub fn set_title(title: &str) {
+    thread_local! {
+        /// The title last set: compared here rather than read back from the page.
+        static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
+    SHOWN.with(|s| {
+        let mut s = s.borrow_mut();
+        if *s != title {
+            title.clone_into(&mut s);
+            gloo_utils::document().set_title(title);
+        }
+    });
 }
 
 /// The title of the start page and the default one.
@@ -564,11 +515,6 @@ impl Component for App {
             }
         }
         let start = landing(embed.on);
-        if tabs::current() == Tab::Cluster {
-            if let Some(o) = scenario_query() {
-                crate::ui::cluster::component::request(o);
-            }
-        }
         let opened = share::open();
         let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
@@ -584,13 +530,8 @@ impl Component for App {
                 dpr: 1.0,
                 ready: false,
                 animating: None,
-                legend: None,
-                legend_on: store::legend_wanted(),
-                legend_base: Vec::new(),
-                legend_shown: Vec::new(),
             })),
             canvas_ref: NodeRef::default(),
-            legend_ref: NodeRef::default(),
             box_ref: NodeRef::default(),
             frame_loop: None,
             resize: None,
@@ -737,13 +678,6 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
-            Msg::Legend => {
-                let mut sh = self.shared.borrow_mut();
-                sh.legend_on = !sh.legend_on;
-                store::set_legend(sh.legend_on);
-                drop(sh);
-                self.kick();
-            }
             Msg::ShowStart => {
                 self.previews_due |= !self.start;
                 self.start = true;
@@ -866,11 +800,11 @@ impl Component for App {
                 <h1>{"ring"}<span>{"lab"}</span></h1>
                 <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
                 <button class="link start-link" aria-current={self.start.then_some("page")}
-                    onclick={link.callback(|_| Msg::ShowStart)}>{"Start"}</button>
+                    onclick={link.callback(|_: MouseEvent| Msg::ShowStart)}>{"Start"}</button>
                 { tabs::bar(self.tab, link.callback(Msg::Tab)) }
                 <div class="share-bar">
-                    <button onclick={link.callback(|_| Msg::CopyLink)}>{"Copy link"}</button>
-                    <button onclick={link.callback(|_| Msg::ShowEmbed)}>{"Embed"}</button>
+                    { msg_button(link, "Copy link", || Msg::CopyLink) }
+                    { msg_button(link, "Embed", || Msg::ShowEmbed) }
                     <button aria-keyshortcuts="?" aria-expanded={self.show_keys.to_string()}
                         onclick={link.callback(|_| Msg::ToggleKeys)}>{"Shortcuts"}</button>
                 </div>
@@ -895,15 +829,12 @@ impl Component for App {
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
                             {onclick} {onmousemove} {onmouseleave}></canvas>
-                        <canvas class="legend" ref={self.legend_ref.clone()} aria-hidden="true" hidden=true></canvas>
-                        <button class="legend-toggle" aria-pressed={shared.legend_on.to_string()}
-                            onclick={link.callback(|_| Msg::Legend)}>{"Legend"}</button>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
                     </div>
                     <div class="row export" role="group" aria-label="Export the ring">
                         <span class="muted small">{"Export"}</span>
-                        <button onclick={link.callback(|_| Msg::Export(false))}>{"PNG"}</button>
-                        <button onclick={link.callback(|_| Msg::Export(true))}>{"SVG"}</button>
+                        { msg_button(link, "PNG", || Msg::Export(false)) }
+                        { msg_button(link, "SVG", || Msg::Export(true)) }
                     </div>
                     { panels::metrics(&self.metrics, lab, hovered) }
                     { panels::compare(lab, self.comparison.as_ref(), link) }
@@ -923,7 +854,7 @@ impl Component for App {
                         { for SHEET.iter().map(|(k, what)| html! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }) }
                     </table>
                     <p class="muted small">{"Ignored while typing in a field. Every shortcut is also a button."}</p>
-                    <button onclick={link.callback(|_| Msg::ToggleKeys)}>{"Close"}</button>
+                    { msg_button(link, "Close", || Msg::ToggleKeys) }
                 </section>
             }
             if self.cluster_seen {
@@ -988,10 +919,6 @@ impl Component for App {
                 let mut shared = self.shared.borrow_mut();
                 shared.theme = css_theme::read(&canvas);
                 shared.painter = Some(p);
-                shared.legend = self
-                    .legend_ref
-                    .cast::<HtmlCanvasElement>()
-                    .and_then(|c| CanvasPainter::new(c).ok());
             }
             Err(e) => {
                 web_sys::console::error_2(&"ringlab: no canvas".into(), &e);
@@ -1030,7 +957,6 @@ impl Component for App {
                 let mut s = shared.borrow_mut();
                 s.theme = css_theme::read(&canvas);
                 s.theme_version += 1;
-                s.legend_shown.clear();
                 drop(s);
                 kicker();
             }));

@@ -11,7 +11,6 @@ use crate::paint::css_theme;
 use crate::sim::ring_lab::RingLab;
 use crate::sim::scenario::Scenario;
 use crate::ui::cluster::gallery::fetch_scenario;
-use crate::view::catalog::MECHANISMS;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
 use crate::view::ring_scene::{self, RingFrame};
 use crate::view::scene::Scene;
@@ -76,40 +75,14 @@ fn preview(json: Option<(&str, usize)>, w: f64, h: f64) -> Option<Scene> {
     }
 }
 
-/// Escapes text for the page's HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The page. `on_card(i, tour)`: a button of card i (an index into `MECHANISMS`), "Take the
-/// tour" when `tour`. The cards are one HTML string under one delegated click listener: the
-/// page is static text, and per-element virtual DOM would cost the bundle several KB.
+/// tour" when `tour`. Its text is index.html's `<template id="start-page">` under one
+/// delegated click listener: static text costs the wasm bundle nothing there.
 pub fn view(on_card: &Callback<(usize, bool)>) -> Html {
-    let mut cards = String::new();
-    for (i, m) in MECHANISMS.iter().enumerate() {
-        cards.push_str(&format!(
-            "<li class=\"card\" aria-labelledby=\"card-{key}\">\
-             <canvas data-card=\"{i}\" role=\"img\" aria-label=\"Preview of the {lower} lab\"></canvas>\
-             <h3 id=\"card-{key}\">{name}</h3><p>{sentence}</p><div class=\"row\">\
-             <button class=\"primary\" data-card=\"{i}\" data-tour=\"1\" aria-label=\"Take the tour: {name}\">Take the tour</button>\
-             <button data-card=\"{i}\" aria-label=\"Open the lab: {name}\">Open the lab</button></div></li>",
-            key = m.key,
-            lower = m.name.to_ascii_lowercase(),
-            name = esc(m.name),
-            sentence = esc(m.sentence),
-        ));
-    }
-    let html = format!(
-        "<h2 id=\"start-h\" class=\"start-lead\">Four mechanisms that keep a sharded shop correct, on one \
-         simulated cluster you can pause, break and rewind.</h2>\
-         <ul class=\"cards\" aria-label=\"Mechanisms\">{cards}</ul>\
-         <p class=\"muted small start-foot\">Everything is deterministic: a scenario and a seed replay the \
-         same on every run, every state is a link, and <a href=\"docs.html\">the docs</a> explain the \
-         engine, the formats and the embed API.</p>"
-    );
+    let html = gloo_utils::document()
+        .get_element_by_id("start-page")
+        .map(|t| t.inner_html())
+        .unwrap_or_default();
     let on_card = on_card.clone();
     let onclick = Callback::from(move |e: MouseEvent| {
         let button = e
@@ -119,7 +92,7 @@ pub fn view(on_card: &Callback<(usize, bool)>) -> Html {
         if let Some(b) = button {
             let i = b.get_attribute("data-card").and_then(|v| v.parse().ok());
             if let Some(i) = i {
-                on_card.emit((i, b.has_attribute("data-tour")));
+                on_card.emit((i, b.get_attribute("data-tour").is_some()));
             }
         }
     });
@@ -148,9 +121,7 @@ pub fn paint_previews() {
 /// Paints card i's canvas (if it is still on the page) and marks it `data-painted`.
 fn paint(i: usize, json: Option<(&str, usize)>) {
     let canvas = gloo_utils::document()
-        .query_selector(&format!("#start-view canvas[data-card=\"{i}\"]"))
-        .ok()
-        .flatten()
+        .get_element_by_id(&format!("preview-{i}"))
         .and_then(|el| el.dyn_into::<web_sys::HtmlCanvasElement>().ok());
     let Some(canvas) = canvas else {
         return;

@@ -178,7 +178,7 @@ export async function openPage(context, { newcomer = false } = {}) {
       try {
         localStorage.setItem('ringlab.seen', '1');
         localStorage.removeItem('ringlab.last');
-        localStorage.removeItem('ringlab.sections');
+        localStorage.removeItem('ringlab.closed');
       } catch {
         // Storage refused (e.g. about:blank): nothing to set.
       }

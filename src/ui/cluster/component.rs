@@ -62,7 +62,6 @@ pub struct ClusterLab {
     cluster_box: NodeRef,
     diagram_ref: NodeRef,
     diagram_box: NodeRef,
-    legend_ref: NodeRef,
     log_ref: NodeRef,
     /// Newest log line shown at the last render: the log follows it to the bottom.
     log_tail: Option<usize>,
@@ -92,6 +91,8 @@ pub struct ClusterLab {
     tour_pending: bool,
     /// Which workspace sections are open (remembered in local storage).
     sections: super::sections::Sections,
+    /// The invariants that hold are listed too (they start folded under their count).
+    show_holding: bool,
 }
 
 thread_local! {
@@ -440,9 +441,6 @@ impl Component for ClusterLab {
             notify: Some(ctx.link().callback(|_| Msg::Tick)),
             last_dom: 0.0,
             ready: false,
-            legend: Surface::default(),
-            legend_on: crate::ui::store::legend_wanted(),
-            legend_shown: Vec::new(),
         };
         let link = ctx.link().clone();
         yew::platform::spawn_local(async move {
@@ -454,7 +452,6 @@ impl Component for ClusterLab {
             cluster_box: NodeRef::default(),
             diagram_ref: NodeRef::default(),
             diagram_box: NodeRef::default(),
-            legend_ref: NodeRef::default(),
             log_ref: NodeRef::default(),
             log_tail: None,
             frame_loop: None,
@@ -476,6 +473,7 @@ impl Component for ClusterLab {
             filter: gallery::Filter::default(),
             tour_pending: false,
             sections: super::sections::Sections::load(),
+            show_holding: false,
             bridge: bridge::Bridge::new(),
             keys: None,
         };
@@ -643,18 +641,15 @@ impl Component for ClusterLab {
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
             Msg::GalleryText(t) => self.filter.text = t,
-            Msg::Legend => {
-                let mut sh = self.shared.borrow_mut();
-                sh.legend_on = !sh.legend_on;
-                crate::ui::store::set_legend(sh.legend_on);
-                drop(sh);
-                self.kick();
-            }
             Msg::GalleryChip(c) => self.filter.chip = c,
             Msg::Section(key, open) => {
-                self.sections.set(key, open);
                 // A <details> already shows its new state; the holding invariants are ours.
-                return key == "holding";
+                if key == "holding" {
+                    self.show_holding = open;
+                    return true;
+                }
+                self.sections.set(key, open);
+                return false;
             }
             Msg::Open(None) => return false,
             Msg::Open(Some(o)) => {
@@ -801,9 +796,6 @@ impl Component for ClusterLab {
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
-                            <canvas class="legend" ref={self.legend_ref.clone()} aria-hidden="true" hidden=true></canvas>
-                            <button class="legend-toggle" aria-pressed={sh.legend_on.to_string()}
-                                onclick={link.callback(|_| Msg::Legend)}>{"Legend"}</button>
                             <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
@@ -826,7 +818,7 @@ impl Component for ClusterLab {
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), link) }
-                    { fold("invariants", "Invariants", secs, link, panels::invariants(session, secs.is_open("holding"), link)) }
+                    { fold("invariants", "Invariants", secs, link, panels::invariants(session, self.show_holding, link)) }
                     { fold("scenario", "Scenarios", secs, link, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
                     if !session.scenario().narration.is_empty() {
                         { fold("narration", "Narration", secs, link, panels::narration(session, link)) }
@@ -848,9 +840,8 @@ impl Component for ClusterLab {
                 .session
                 .as_ref()
                 .map(|s| format!("{} · Cluster · ringlab", s.scenario().title));
-            let doc = gloo_utils::document();
-            if let Some(t) = title.filter(|t| *t != doc.title()) {
-                doc.set_title(&t);
+            if let Some(t) = title {
+                crate::ui::app::set_title(&t);
             }
         }
         // Newest last: keep the log scrolled to its end whenever the playhead moved.
@@ -882,10 +873,6 @@ impl Component for ClusterLab {
                     sh.cluster.painter = Some(a);
                     sh.diagram.painter = Some(b);
                     sh.theme = css_theme::read(&cc);
-                    sh.legend.painter = self
-                        .legend_ref
-                        .cast::<HtmlCanvasElement>()
-                        .and_then(|c| CanvasPainter::new(c).ok());
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     web_sys::console::error_2(&"ringlab: no canvas for the cluster".into(), &e);
@@ -924,11 +911,7 @@ impl Component for ClusterLab {
             let shared = Rc::clone(&self.shared);
             let handle = frame_loop.handle();
             self.theme_listener = Some(EventListener::new(&mql, "change", move |_| {
-                let mut sh = shared.borrow_mut();
-                sh.theme = css_theme::read(&cc);
-                // Repainted in the new theme on the next frame.
-                sh.legend_shown.clear();
-                drop(sh);
+                shared.borrow_mut().theme = css_theme::read(&cc);
                 handle.kick();
             }));
         }

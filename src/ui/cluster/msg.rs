@@ -155,8 +155,6 @@ pub enum Msg {
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.
     Tour(super::tour::TourAction),
-    /// The canvas legend's toggle.
-    Legend,
     /// The gallery's filter text changed.
     GalleryText(String),
     /// A mechanism chip was pressed (None: all).

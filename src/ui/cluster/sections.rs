@@ -1,7 +1,6 @@
 //! The Cluster workspace's collapsible sections (`<details>`): which are open, remembered in
 //! local storage so a returning visitor finds the workspace as they left it. Everything is
-//! open until closed (so nothing a tutorial points at starts out of sight), except the
-//! invariants that hold, which start folded under "14 holding · 1 broken". In an embed every
+//! open until closed, so nothing a tutorial points at starts out of sight. In an embed every
 //! section is open: the host's `panels=` decides what shows.
 
 use wasm_bindgen::JsCast;
@@ -11,16 +10,13 @@ use yew::prelude::*;
 use super::component::{ClusterLab, Msg};
 use crate::ui::store;
 
-/// Local-storage key: the toggled sections, space-separated, as `+key` (open) or `-key`.
-const KEY: &str = "ringlab.sections";
+/// Local-storage key: the closed sections' keys, space-separated.
+const KEY: &str = "ringlab.closed";
 
-/// Sections that start closed.
-const CLOSED_BY_DEFAULT: [&str; 1] = ["holding"];
-
-/// The sections toggled away from their default.
+/// The closed sections (all others are open).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sections {
-    toggled: Vec<String>,
+    closed: String,
     embed: bool,
 }
 
@@ -29,34 +25,16 @@ impl Sections {
     pub fn load() -> Self {
         let embed = gloo_utils::document()
             .document_element()
-            .is_some_and(|r| r.has_attribute("data-embed"));
-        let toggled = store::get(KEY)
-            .map(|s| s.split_whitespace().map(String::from).collect())
-            .unwrap_or_default();
-        Sections { toggled, embed }
+            .is_some_and(|r| r.get_attribute("data-embed").is_some());
+        Sections {
+            closed: store::get(KEY).unwrap_or_default(),
+            embed,
+        }
     }
 
     /// Whether `key` is open.
     pub fn is_open(&self, key: &str) -> bool {
-        if self.embed {
-            return true;
-        }
-        let default = !CLOSED_BY_DEFAULT.contains(&key);
-        if self
-            .toggled
-            .iter()
-            .any(|k| k.strip_prefix('+') == Some(key))
-        {
-            true
-        } else if self
-            .toggled
-            .iter()
-            .any(|k| k.strip_prefix('-') == Some(key))
-        {
-            false
-        } else {
-            default
-        }
+        self.embed || !self.closed.split(' ').any(|k| k == key)
     }
 
     /// Records a toggle and stores it (never in an embed: the host page owns that layout).
@@ -64,10 +42,16 @@ impl Sections {
         if self.embed {
             return;
         }
-        self.toggled.retain(|k| k.get(1..) != Some(key));
-        self.toggled
-            .push(format!("{}{key}", if open { '+' } else { '-' }));
-        store::set(KEY, &self.toggled.join(" "));
+        let mut keys: Vec<&str> = self
+            .closed
+            .split(' ')
+            .filter(|k| !k.is_empty() && *k != key)
+            .collect();
+        if !open {
+            keys.push(key);
+        }
+        self.closed = keys.join(" ");
+        store::set(KEY, &self.closed);
     }
 }
 
@@ -84,7 +68,7 @@ pub fn fold(
         let open = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| el.has_attribute("open"));
+            .is_some_and(|el| el.get_attribute("open").is_some());
         Msg::Section(key, open)
     });
     html! {

@@ -12,7 +12,6 @@ use crate::sim::net::MsgId;
 use crate::sim::time::Time;
 use crate::sim::world::NodeIx;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
-use crate::view::legend;
 use crate::view::playback::Playback;
 use crate::view::seq_diagram::{self, DiagramFrame};
 use crate::view::session::Session;
@@ -59,12 +58,6 @@ pub struct Shared {
     pub(super) notify: Option<Callback<()>>,
     pub(super) last_dom: f64,
     pub(super) ready: bool,
-    /// The legend canvas over the cluster canvas.
-    pub(super) legend: Surface,
-    /// Whether the legend shows (the toggle; off in embeds unless `legend=1`).
-    pub legend_on: bool,
-    /// The rows last painted on the legend canvas (repainted only when they change).
-    pub(super) legend_shown: Vec<legend::Entry>,
 }
 
 impl Shared {
@@ -144,55 +137,18 @@ impl Shared {
         })
     }
 
-    fn paint(&mut self) {
-        let scene = self.cluster_frame().map(|f| cluster_scene::build(&f));
-        if let (Some(p), Some(scene)) = (&self.cluster.painter, &scene) {
-            if let Err(e) = p.paint(scene, &self.theme, self.dpr) {
+    fn paint(&self) {
+        if let (Some(p), Some(f)) = (&self.cluster.painter, self.cluster_frame()) {
+            if let Err(e) = p.paint(&cluster_scene::build(&f), &self.theme, self.dpr) {
                 web_sys::console::error_2(&"ringlab: painting the cluster failed".into(), &e);
             }
         }
-        if let Some(scene) = &scene {
-            self.paint_legend(scene);
-        }
+
         if let (Some(p), Some(f)) = (&self.diagram.painter, self.diagram_frame()) {
             if let Err(e) = p.paint(&seq_diagram::build(&f), &self.theme, self.dpr) {
                 web_sys::console::error_2(&"ringlab: painting the diagram failed".into(), &e);
             }
         }
-    }
-}
-
-impl Shared {
-    /// Repaints the legend when the marks on the canvas (or the toggle) changed: it is read off
-    /// the scene just painted, so it lists exactly what is drawn, in the same inks.
-    fn paint_legend(&mut self, scene: &crate::view::scene::Scene) {
-        let want = if self.legend_on {
-            legend::entries(scene, legend::Lab::Cluster)
-        } else {
-            Vec::new()
-        };
-        if want == self.legend_shown {
-            return;
-        }
-        self.legend_shown = want;
-        let Some(p) = &mut self.legend.painter else {
-            return;
-        };
-        paint_legend_on(p, &self.legend_shown, &self.theme, self.dpr);
-    }
-}
-
-/// Paints legend rows on their own canvas and sizes it to them (hidden when there are none).
-pub fn paint_legend_on(p: &mut CanvasPainter, rows: &[legend::Entry], theme: &Theme, dpr: f64) {
-    let scene = legend::build(rows);
-    let canvas = p.canvas().clone();
-    let style = canvas.style();
-    let _ = style.set_property("width", &format!("{}px", scene.width));
-    let _ = style.set_property("height", &format!("{}px", scene.height));
-    canvas.set_hidden(rows.is_empty());
-    p.resize(scene.width, scene.height, dpr);
-    if let Err(e) = p.paint(&scene, theme, dpr) {
-        web_sys::console::error_2(&"ringlab: painting the legend failed".into(), &e);
     }
 }
 
