@@ -111,7 +111,7 @@ fn the_start_page_template_matches_the_mechanisms() {
                 m.name
             ),
             format!("data-card=\"{i}\" aria-label=\"Open the lab: {}\"", m.name),
-            format!("<canvas data-card=\"{i}\""),
+            format!("<canvas id=\"preview-{i}\" data-card=\"{i}\""),
         ] {
             assert!(
                 tpl.contains(&needle),

@@ -111,12 +111,11 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> 
                     { if show_holding { "Hide the holding ones" } else { "Show the holding ones" } }
                 </button>
             </p>
-            <ul class="inv-list" aria-label="Invariants">
+            <ul class={if show_holding { "inv-list" } else { "inv-list folded" }} aria-label="Invariants">
                 { for rows.into_iter().map(|r| {
                     let at = r.violated.as_ref().map(|v| v.index);
                     html! {
-                    <li class={if r.violated.is_some() { "violated" } else { "holding" }}
-                        hidden={r.violated.is_none() && !show_holding}>
+                    <li class={if r.violated.is_some() { "violated" } else { "holding" }}>
                         <div class="inv-head">
                             <code>{ r.name }</code>
                             <span class="badge">{ match &r.violated {
