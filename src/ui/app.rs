@@ -690,6 +690,8 @@ impl Component for App {
                 };
                 self.start = false;
                 store::set(SEEN, "1");
+                // A phone may have scrolled down to the card: the lab starts at its top.
+                gloo_utils::window().scroll_to_with_x_and_y(0.0, 0.0);
                 let id = if tour { Some(m.tour) } else { m.lab };
                 let Some(id) = id else {
                     return Component::update(self, ctx, Msg::Tab(Tab::Ring));
