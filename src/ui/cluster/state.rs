@@ -143,7 +143,6 @@ impl Shared {
                 web_sys::console::error_2(&"ringlab: painting the cluster failed".into(), &e);
             }
         }
-
         if let (Some(p), Some(f)) = (&self.diagram.painter, self.diagram_frame()) {
             if let Err(e) = p.paint(&seq_diagram::build(&f), &self.theme, self.dpr) {
                 web_sys::console::error_2(&"ringlab: painting the diagram failed".into(), &e);
