@@ -51,6 +51,14 @@ fn main() -> ExitCode {
                     .map_err(|e| CliError::Output(format!("place: cannot write output: {e}")))
             }))
         }
+        Some("list") => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report(cli::list::run(&args[1..], &mut out).and_then(|()| {
+                out.flush()
+                    .map_err(|e| CliError::Output(format!("list: cannot write output: {e}")))
+            }))
+        }
         Some("run") => {
             let code = cli::run::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
             ExitCode::from(code)

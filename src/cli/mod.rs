@@ -9,6 +9,7 @@ pub mod engine;
 pub mod explore;
 pub mod history;
 pub mod kv;
+pub mod list;
 pub mod place;
 pub mod run;
 
@@ -27,6 +28,7 @@ COMMANDS:
                 history for linearizability (history)
     kv          run a Redis, etcd or ZooKeeper command script against the lab's models
     contention  the optimistic-concurrency backoff experiment (calls and time per policy)
+    list        list the bundled scenarios: id, mechanism, title (--json for more)
     help        print this help
     version     print the version
 
@@ -96,6 +98,12 @@ CONTENTION:
     (also equal-jitter); one-way delay |N(10 ms, 2 ms)|, base 5 ms, cap 2,000 ms. Prints
     {\"clients\",\"policy\",\"calls\",\"ms\",\"runs\"} per point, averaged over the runs;
     --svg writes the chart (calls and completion time per policy) as SVG.
+
+LIST:
+    ringlab-cli list [--json]
+
+    Prints `id<TAB>mechanism<TAB>title` per bundled scenario (the gallery's index);
+    --json prints one object per line with its faults and whether it ends in a violation.
 
 OPTIONS:
     -h, --help       print this help

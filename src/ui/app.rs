@@ -19,7 +19,9 @@ use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::ui::frame_loop::FrameLoop;
 use crate::ui::shell::Header;
-use crate::ui::{panels, share, tabs};
+use crate::ui::{panels, share, store, tabs};
+use crate::view::catalog::MECHANISMS;
+use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
 use crate::view::keys::Shortcut;
@@ -100,6 +102,7 @@ impl Shared {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
             return false;
         }
+
         record_frame_cost(now_ms() - started);
         if !self.ready {
             self.ready = true;
@@ -237,6 +240,12 @@ pub enum Msg {
     Key(Shortcut),
     /// "PNG" / "SVG" under the ring.
     Export(bool),
+    /// The header's "Start": show the start page.
+    ShowStart,
+    /// "Take the tour" on start card i (`catalog::MECHANISMS[i]`).
+    StartTour(usize),
+    /// "Open the lab" on start card i.
+    StartLab(usize),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -261,9 +270,134 @@ pub struct App {
     cluster_seen: bool,
     /// Successful ring commands since the default lab: the Ring tab's share state.
     history: Vec<RingCmd>,
+    /// `?embed=1&…` options.
+    embed: EmbedOpts,
     popstate: Option<EventListener>,
     keys: Option<EventListener>,
+    /// The start page is showing instead of a lab.
+    start: bool,
+    /// Whether its preview canvases still need painting (they are new each time it shows).
+    previews_due: bool,
+    /// Remembers where the visitor was when the page goes away.
+    pagehide: Option<EventListener>,
 }
+
+/// Local-storage keys: set once the visitor has gone past the start page; the query and
+/// fragment they were at when they left.
+const SEEN: &str = "ringlab.seen";
+const LAST: &str = "ringlab.last";
+
+impl App {
+    /// Whether this page has the start page (the everything page, outside embeds).
+    fn start_link(&self) -> bool {
+        !self.embed.on && tabs::on_this_page(Tab::Ring) && tabs::on_this_page(Tab::Cluster)
+    }
+}
+
+/// Whether to open on the start page. Links (`?tab=`, `#s=`, `?embed=1`) open what they say;
+/// a bare URL shows the start page to a first-time visitor and takes a returning one back to
+/// where they were (by putting their last query and fragment back in the address bar before
+/// anything reads it).
+fn landing(embed: bool) -> bool {
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    let loc = w.location();
+    let (search, hash) = (
+        loc.search().unwrap_or_default(),
+        loc.hash().unwrap_or_default(),
+    );
+    // Only the everything page (both labs) has the start page; a lab's own page opens it.
+    let everything = tabs::on_this_page(Tab::Ring) && tabs::on_this_page(Tab::Cluster);
+    if embed || !everything || !search.is_empty() || !hash.is_empty() {
+        return false;
+    }
+    if store::get(SEEN).is_none() {
+        return true;
+    }
+    if let (Some(last), Ok(path)) = (store::get(LAST), loc.pathname()) {
+        // Only our own query and fragment: never a URL with another origin or path.
+        if (last.starts_with('?') || last.starts_with('#')) && !last.contains(['\\', '\n']) {
+            if let Ok(h) = w.history() {
+                let _ = h.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&format!("{path}{last}")),
+                );
+            }
+        }
+    }
+    false
+}
+
+/// The Cluster tab's lab, on pages that carry it (the Hash ring page does not: its Cluster
+/// tab opens the Cluster page).
+#[cfg(feature = "cluster-tab")]
+fn cluster_lab(active: bool) -> Html {
+    html! { <crate::ui::cluster::ClusterLab {active} /> }
+}
+
+#[cfg(not(feature = "cluster-tab"))]
+fn cluster_lab(_active: bool) -> Html {
+    Html::default()
+}
+
+/// The start page (only the everything page, which carries both labs, has one).
+#[cfg(all(feature = "ring-tab", feature = "cluster-tab"))]
+fn start_view(on_card: &Callback<(usize, bool)>) -> Html {
+    crate::ui::start::view(on_card)
+}
+
+#[cfg(not(all(feature = "ring-tab", feature = "cluster-tab")))]
+fn start_view(_on_card: &Callback<(usize, bool)>) -> Html {
+    Html::default()
+}
+
+/// Paints the start page's previews (see [`start_view`]).
+#[cfg(all(feature = "ring-tab", feature = "cluster-tab"))]
+fn paint_previews() {
+    crate::ui::start::paint_previews();
+}
+
+#[cfg(not(all(feature = "ring-tab", feature = "cluster-tab")))]
+fn paint_previews() {}
+
+/// Asks the Cluster lab to open scenario `id` (as a tour, with a gallery chip) when it shows.
+#[cfg(feature = "cluster-tab")]
+fn open_in_cluster(id: &str, tour: bool, chip: Option<&'static str>) {
+    crate::ui::cluster::component::request(crate::ui::cluster::component::Open {
+        id: id.to_string(),
+        tour,
+        chip,
+    });
+}
+
+#[cfg(not(feature = "cluster-tab"))]
+fn open_in_cluster(_id: &str, _tour: bool, _chip: Option<&'static str>) {}
+
+/// A plain button sending one message: one copy of the code for all of them.
+#[inline(never)]
+fn msg_button(link: &yew::html::Scope<App>, label: &'static str, msg: fn() -> Msg) -> Html {
+    html! { <button onclick={link.callback(move |_| msg())}>{ label }</button> }
+}
+
+/// The page's title for what is showing (the Cluster tab sets its own, with the scenario).
+pub fn set_title(title: &str) {
+    thread_local! {
+        /// The title last set: compared here rather than read back from the page.
+        static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SHOWN.with(|s| {
+        let mut s = s.borrow_mut();
+        if *s != title {
+            title.clone_into(&mut s);
+            gloo_utils::document().set_title(title);
+        }
+    });
+}
+
+/// The title of the start page and the default one.
+pub const START_TITLE: &str = "ringlab: consistent hashing, locks and 2PC, step by step";
 
 fn media_matches(query: &str) -> bool {
     web_sys::window()
@@ -397,6 +531,8 @@ impl Component for App {
         let lab = RingLab::new();
         let metrics = RingMetrics::compute(lab.ring(), lab.view_owners());
         let form = form_for(&lab);
+        let embed = share::embed_opts();
+        let start = landing(embed.on);
         let opened = share::open();
         let mut app = App {
             shared: Rc::new(RefCell::new(Shared {
@@ -427,8 +563,12 @@ impl Component for App {
             tab: tabs::initial(),
             cluster_seen: tabs::initial() == Tab::Cluster,
             history: Vec::new(),
+            embed,
             popstate: None,
             keys: None,
+            start,
+            previews_due: start,
+            pagehide: None,
         };
         match opened {
             Ok(Some(r)) => {
@@ -552,7 +692,31 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
+            Msg::ShowStart => {
+                self.previews_due |= !self.start;
+                self.start = true;
+                self.shared.borrow_mut().selected = None;
+            }
+            Msg::StartTour(i) | Msg::StartLab(i) => {
+                let tour = matches!(msg, Msg::StartTour(_));
+                let Some(m) = MECHANISMS.get(i) else {
+                    return false;
+                };
+                self.start = false;
+                store::set(SEEN, "1");
+                // A phone may have scrolled down to the card: the lab starts at its top.
+                gloo_utils::window().scroll_to_with_x_and_y(0.0, 0.0);
+                let id = if tour { Some(m.tour) } else { m.lab };
+                let Some(id) = id else {
+                    return Component::update(self, ctx, Msg::Tab(Tab::Ring));
+                };
+                // The ring has no scenarios of its own: its tour shows the whole gallery.
+                open_in_cluster(id, tour, m.lab.map(|_| m.key));
+                return Component::update(self, ctx, Msg::Tab(Tab::Cluster));
+            }
             Msg::Tab(t) => {
+                self.start = false;
+                store::set(SEEN, "1");
                 self.tab = t;
                 self.cluster_seen |= t == Tab::Cluster;
                 tabs::remember(t);
@@ -568,6 +732,9 @@ impl Component for App {
                 return false;
             }
             Msg::Key(k) => {
+                if self.start && !matches!(k, Shortcut::Help | Shortcut::Close) {
+                    return false;
+                }
                 let selected = self.shared.borrow().selected;
                 match (k, self.tab, selected) {
                     (Shortcut::AddNode, Tab::Ring, _) => {
@@ -610,8 +777,12 @@ impl Component for App {
         let hovered = self.hover.map(|k| panels::key_details(lab, k));
         html! {
             <>
-            <Header tab={self.tab} on_tab={link.callback(Msg::Tab)} />
-            <main class="layout" id="ring-view" hidden={self.tab != Tab::Ring}>
+            <Header tab={self.tab} on_tab={link.callback(Msg::Tab)}
+                start={self.start_link().then(|| link.callback(|()| Msg::ShowStart))} start_shown={self.start} />
+            if self.start {
+                { start_view(&link.callback(|(i, tour)| if tour { Msg::StartTour(i) } else { Msg::StartLab(i) })) }
+            }
+            <main class="layout" id="ring-view" hidden={self.start || self.tab != Tab::Ring}>
                 <section class="stage" aria-label="Simulation">
                     <div class="canvas-box" ref={self.box_ref.clone()}>
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
@@ -620,8 +791,8 @@ impl Component for App {
                     </div>
                     <div class="row export" role="group" aria-label="Export the ring">
                         <span class="muted small">{"Export"}</span>
-                        <button onclick={link.callback(|_| Msg::Export(false))}>{"PNG"}</button>
-                        <button onclick={link.callback(|_| Msg::Export(true))}>{"SVG"}</button>
+                        { msg_button(link, "PNG", || Msg::Export(false)) }
+                        { msg_button(link, "SVG", || Msg::Export(true)) }
                     </div>
                     { panels::metrics(&self.metrics, lab, hovered) }
                     { panels::compare(lab, self.comparison.as_ref(), link) }
@@ -635,7 +806,7 @@ impl Component for App {
                 { panels::log(lab.log()) }
             </main>
             if self.cluster_seen {
-                { cluster_lab(self.tab == Tab::Cluster) }
+                { cluster_lab(!self.start && self.tab == Tab::Cluster) }
             }
             </>
         }
@@ -643,8 +814,35 @@ impl Component for App {
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         share::set_ring(self.ring_state());
+        if self.start {
+            set_title(START_TITLE);
+            if std::mem::take(&mut self.previews_due) {
+                paint_previews();
+            }
+        } else if self.tab == Tab::Ring {
+            set_title("Hash ring · ringlab");
+        }
         if !first_render {
             return;
+        }
+        if let Some(w) = web_sys::window() {
+            // Where the visitor was, for their next bare visit (not an embed's state).
+            if !self.embed.on {
+                if !self.start {
+                    store::set(SEEN, "1");
+                }
+                self.pagehide = Some(EventListener::new(&w, "pagehide", move |_| {
+                    let loc = gloo_utils::window().location();
+                    let last = format!(
+                        "{}{}",
+                        loc.search().unwrap_or_default(),
+                        loc.hash().unwrap_or_default()
+                    );
+                    if store::get(SEEN).is_some() {
+                        store::set(LAST, &last);
+                    }
+                }));
+            }
         }
         if let Some(w) = web_sys::window() {
             let link = ctx.link().clone();
@@ -722,21 +920,10 @@ impl Component for App {
         self.theme_listener = None;
         self.popstate = None;
         self.keys = None;
+        self.pagehide = None;
         // Dropping the loop cancels any scheduled frame.
         self.frame_loop = None;
     }
-}
-
-/// The Cluster tab's lab, on pages that carry it (the Hash ring page does not: its Cluster
-/// tab opens the Cluster page).
-#[cfg(feature = "cluster-tab")]
-fn cluster_lab(active: bool) -> Html {
-    html! { <crate::ui::cluster::ClusterLab {active} /> }
-}
-
-#[cfg(not(feature = "cluster-tab"))]
-fn cluster_lab(_active: bool) -> Html {
-    Html::default()
 }
 
 /// The side panel's fields as the lab stands.

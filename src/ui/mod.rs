@@ -11,6 +11,9 @@ pub mod keyboard;
 pub mod panels;
 pub mod share;
 pub mod shell;
+#[cfg(all(feature = "ring-tab", feature = "cluster-tab"))]
+pub mod start;
+pub mod store;
 pub mod tabs;
 
 use wasm_bindgen::JsCast;

@@ -20,6 +20,12 @@ pub struct HeaderProps {
     pub tab: Tab,
     /// A tab carried by this page was chosen.
     pub on_tab: Callback<Tab>,
+    /// "Start" shows the start page (only the everything page has one).
+    #[prop_or_default]
+    pub start: Option<Callback<()>>,
+    /// The start page is showing (the tabs then mark no lab).
+    #[prop_or_default]
+    pub start_shown: bool,
 }
 
 /// Whether the shortcut sheet is open; `None` toggles it, `Some(b)` sets it. A reducer, so
@@ -114,6 +120,10 @@ pub fn header(props: &HeaderProps) -> Html {
         <header class="app-header">
             <h1>{"ring"}<span>{"lab"}</span></h1>
             <p>{"Watch keys move, locks hand off and transactions commit, abort or block, in a deterministic simulated cluster."}</p>
+            if let Some(start) = &props.start {
+                <button class="link start-link" aria-current={props.start_shown.then_some("page")}
+                    onclick={start.reform(|_: MouseEvent| ())}>{"Start"}</button>
+            }
             { tabs::bar(props.tab, on_tab) }
             <div class="share-bar">
                 <button onclick={copy_link}>{"Copy link"}</button>

@@ -198,7 +198,11 @@ impl ClusterGeometry {
     /// [`ClusterGeometry::fit`] leaving `margin` CSS px around the circle for labels.
     pub fn fit_with(width: f64, height: f64, servers: usize, margin: f64) -> Self {
         let side = width.min(height).max(1.0);
-        let r = (side * 0.5 - margin).max(side * 0.25);
+        // The floor keeps the circle readable on small surfaces, but never so large that the
+        // top node's two label lines (about 44 px) leave the surface: a tiny embed is
+        // letterboxed, not clipped.
+        let floor = (side * 0.25).min(side * 0.5 - 44.0).max(side * 0.1);
+        let r = (side * 0.5 - margin).max(floor);
         let spacing = TAU * r / servers.max(1) as f64;
         let node_r = (r * 0.11).clamp(9.0, 24.0).min(spacing * 0.32).max(4.0);
         ClusterGeometry {

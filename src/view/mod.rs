@@ -1,6 +1,7 @@
 //! Pure geometry between the simulation and the painter: a world plus animation progress in,
 //! a display list out. No browser crates, so all of it is tested natively.
 
+pub mod catalog;
 pub mod cluster_frame;
 pub mod cluster_scene;
 pub mod embed;
@@ -13,6 +14,7 @@ pub mod keys;
 #[cfg(feature = "proto-kv")]
 pub mod kv_scene;
 pub mod layers;
+pub mod legend;
 pub mod link;
 pub mod lock_scene;
 pub mod lock_view;

@@ -166,9 +166,24 @@ const PANIC_RE = /panicked at|RuntimeError: unreachable|wasm-bindgen: imported J
 /**
  * Open a new page in `context` that records every problem. The returned page has
  * `page.problems` (array of strings) and `page.assertClean()`.
+ *
+ * A bare root URL shows the start page to a first-time visitor and takes a returning one back
+ * to where they last were. Tests are returning visitors with nowhere to go back to (so `/`
+ * is the Hash ring, as it always was) unless `{ newcomer: true }` is passed.
  */
-export async function openPage(context) {
+export async function openPage(context, { newcomer = false } = {}) {
   const page = await context.newPage();
+  if (!newcomer) {
+    await page.addInitScript(() => {
+      try {
+        localStorage.setItem('ringlab.seen', '1');
+        localStorage.removeItem('ringlab.last');
+        localStorage.removeItem('ringlab.closed');
+      } catch {
+        // Storage refused (e.g. about:blank): nothing to set.
+      }
+    });
+  }
   const problems = [];
   page.problems = problems;
   page.on('console', (msg) => {
@@ -231,8 +246,8 @@ function brief(problem, lines = 8) {
  * When `body` throws, the browser's problems (often the real cause, e.g. a wasm panic) are
  * put in front of the error, and a screenshot is saved as target/screenshots/failed-<name>.png.
  */
-export async function withPage(context, name, body) {
-  const page = await openPage(context);
+export async function withPage(context, name, body, options = {}) {
+  const page = await openPage(context, options);
   try {
     await body(page);
   } catch (err) {

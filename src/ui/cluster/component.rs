@@ -24,8 +24,9 @@ pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
-pub use super::msg::{Action, CmdForm, FormField, Msg, Props};
+pub use super::msg::{Action, CmdForm, FormField, Msg, Open, Props};
 use super::protocol_panels::{PanelCtx, PANELS};
+use super::sections::fold;
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
 use super::tour::{self, TourAction};
@@ -85,6 +86,34 @@ pub struct ClusterLab {
     verify: VerifyForm,
     tour: Tour,
     tpc_compare: tpc::Compared,
+    /// The gallery's filter text and chip.
+    filter: gallery::Filter,
+    /// Start the tour when the scenario being fetched arrives (the start page asked).
+    tour_pending: bool,
+    /// Which workspace sections are open (remembered in local storage).
+    sections: super::sections::Sections,
+    /// The invariants that hold are listed too (they start folded under their count).
+    show_holding: bool,
+}
+
+thread_local! {
+    /// The mounted tab's scope, and a request made before it mounted. A mailbox rather than a
+    /// prop or a context: the start page's requests are events, and a context provider would be
+    /// one more component in a bundle at its size ceiling.
+    static MAILBOX: RefCell<(Option<yew::html::Scope<ClusterLab>>, Option<Open>)> =
+        const { RefCell::new((None, None)) };
+}
+
+/// Asks the Cluster tab to open a gallery scenario (and maybe its tour): now if it is mounted,
+/// else as soon as it mounts.
+pub fn request(o: Open) {
+    MAILBOX.with(|m| {
+        let mut m = m.borrow_mut();
+        match &m.0 {
+            Some(scope) => scope.send_message(Msg::Open(Some(o))),
+            None => m.1 = Some(o),
+        }
+    });
 }
 
 fn now_ms() -> f64 {
@@ -126,8 +155,13 @@ impl ClusterLab {
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
+                drop(sh);
+                if std::mem::take(&mut self.tour_pending) {
+                    self.tour_action(TourAction::Start);
+                }
             }
             Err(e) => {
+                self.tour_pending = false;
                 self.import_error = Some(format!(
                     "Could not load {source}: {e}. The current scenario is kept."
                 ))
@@ -446,9 +480,22 @@ impl Component for ClusterLab {
             verify: VerifyForm::default(),
             tour: Tour::default(),
             tpc_compare: None,
+            filter: gallery::Filter::default(),
+            tour_pending: false,
+            sections: super::sections::Sections::load(),
+            show_holding: false,
             bridge: bridge::Bridge::new(),
             keys: None,
         };
+        // The start page's requests: one that came before this tab existed, then the rest.
+        let pending = MAILBOX.with(|m| {
+            let mut m = m.borrow_mut();
+            m.0 = Some(ctx.link().clone());
+            m.1.take()
+        });
+        if let Some(o) = pending {
+            ctx.link().send_message(Msg::Open(Some(o)));
+        }
         lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
         lab.open_link(ctx);
         lab
@@ -603,6 +650,37 @@ impl Component for ClusterLab {
             }
             Msg::NotableOnly(b) => self.notable_only = b,
             Msg::Gallery(r) => self.gallery = Some(r),
+            Msg::GalleryText(t) => self.filter.text = t,
+            Msg::GalleryChip(c) => self.filter.chip = c,
+            Msg::Section(key, open) => {
+                // A <details> already shows its new state; the holding invariants are ours.
+                if key == "holding" {
+                    self.show_holding = open;
+                    return true;
+                }
+                self.sections.set(key, open);
+                return false;
+            }
+            Msg::Open(None) => return false,
+            Msg::Open(Some(o)) => {
+                // Gallery files are named after their id; the title comes from the index when
+                // it has arrived (it only labels "Loading …").
+                let title = match &self.gallery {
+                    Some(Ok(list)) => list.iter().find(|e| e.id == o.id).map(|e| e.title.clone()),
+                    _ => None,
+                };
+                self.filter = gallery::Filter {
+                    text: String::new(),
+                    chip: o.chip.map(String::from),
+                };
+                self.tour_pending = o.tour;
+                let title = title.unwrap_or_else(|| o.id.clone());
+                return Component::update(
+                    self,
+                    ctx,
+                    Msg::LoadBuiltin(format!("{}.json", o.id), title),
+                );
+            }
             Msg::LoadBuiltin(file, title) => {
                 crate::ui::share::flush();
                 self.bridge.gallery_loading = true;
@@ -726,9 +804,12 @@ impl Component for ClusterLab {
             on_load: link.callback(|(label, sc)| Msg::LoadScenario(label, Box::new(sc))),
             cmd_error: self.cmd_error.as_deref(),
         };
+        let secs = &self.sections;
         html! {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
+                    // Timeline, tour and canvas fill the first screen together (style.css).
+                    <div class="cluster-top">
                     { timebar::view(session, &sh.play, link) }
                     { tour::view(session, &self.tour, link) }
                     <div class="cluster-stage">
@@ -738,32 +819,51 @@ impl Component for ClusterLab {
                         </div>
                         { panels::nodes(session, &sh.sel, link) }
                     </div>
+                    </div>
                     { locks::view(session, &self.lock_form, vt, link) }
                     { tpc::view(session, &self.tpc_compare, link) }
                     { for PANELS.iter().map(|p| (p.view)(&panel_ctx)) }
-                    <div class="diagram-head">
-                        <h2 id="diagram-h">{"Space-time diagram"}</h2>
-                        { panels::diagram_controls(sh.span_ms, sh.layout, link) }
-                    </div>
-                    <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
-                        <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
-                    </div>
-                    { panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link) }
+                    { fold("diagram", "Space-time diagram", secs, link, html! {
+                        <>
+                        <div class="diagram-head">
+                            <h2 id="diagram-h">{"Space-time diagram"}</h2>
+                            { panels::diagram_controls(sh.span_ms, sh.layout, link) }
+                        </div>
+                        <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
+                            <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
+                        </div>
+                        </>
+                    }) }
+                    { fold("log", "Events", secs, link, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link)) }
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">
-                    { gallery::view(session, self.gallery.as_ref(), self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link) }
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), link) }
-                    { panels::invariants(session, link) }
-                    { panels::narration(session, link) }
-                    { explore::view(session, &self.explore, link) }
-                    { verify::view(&self.verify, link) }
+                    { fold("invariants", "Invariants", secs, link, panels::invariants(session, self.show_holding, link)) }
+                    { fold("scenario", "Scenarios", secs, link, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
+                    if !session.scenario().narration.is_empty() {
+                        { fold("narration", "Narration", secs, link, panels::narration(session, link)) }
+                    }
+                    { fold("explore", "Explore", secs, link, explore::view(session, &self.explore, link)) }
+                    { fold("verify", "Verify 2PC", secs, link, verify::view(&self.verify, link)) }
                 </aside>
             </section>
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         self.after_render();
+        // The title follows the lab and the scenario (tabs, bookmarks, history).
+        if ctx.props().active {
+            let title = self
+                .shared
+                .borrow()
+                .session
+                .as_ref()
+                .map(|s| format!("{} · Cluster · ringlab", s.scenario().title));
+            if let Some(t) = title {
+                crate::ui::app::set_title(&t);
+            }
+        }
         // Newest last: keep the log scrolled to its end whenever the playhead moved.
         let tail = self
             .shared
@@ -847,6 +947,7 @@ impl Component for ClusterLab {
         self.explore_timer = None;
         self.shared.borrow_mut().notify = None;
         self.frame_loop = None;
+        MAILBOX.with(|m| m.borrow_mut().0 = None);
     }
 }
 

@@ -3,7 +3,6 @@
 //! through `Scenario::decode`; a bad file shows the decoder's message and keeps the current
 //! scenario.
 
-use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -12,21 +11,12 @@ use yew::prelude::*;
 
 use super::component::{ClusterLab, ExportKind, Msg};
 use crate::sim::scenario::MAX_FILE_BYTES;
+use crate::view::catalog::{self, MECHANISMS};
 use crate::view::session::Session;
 
-/// One entry of `scenarios/index.json`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Entry {
-    /// Scenario id.
-    pub id: String,
-    /// File name next to the index.
-    pub file: String,
-    /// Human title.
-    pub title: String,
-    /// One line for the list.
-    #[serde(default)]
-    pub summary: String,
-}
+/// One entry of `scenarios/index.json` (the catalogue owns the type, so the CLI and the
+/// start page read the same fields).
+pub use crate::view::catalog::Entry;
 
 fn js_error(e: JsValue) -> String {
     e.as_string()
@@ -58,7 +48,7 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 /// Fetches and parses the gallery index.
 pub async fn fetch_index() -> Result<Vec<Entry>, String> {
     let text = fetch_text("scenarios/index.json").await?;
-    serde_json::from_str(&text).map_err(|e| format!("scenarios/index.json: {e}"))
+    catalog::parse_index(&text)
 }
 
 /// Fetches one built-in scenario by the file name its index entry gives.
@@ -83,10 +73,117 @@ pub async fn read_file(file: web_sys::File) -> Result<String, String> {
         .ok_or_else(|| "the file is not text".to_string())
 }
 
+/// What the gallery's filter shows: the text typed and the mechanism chip pressed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    /// Words that must all appear (see `Entry::matches`).
+    pub text: String,
+    /// Mechanism key, or None for all.
+    pub chip: Option<String>,
+}
+
+/// The filter box and the mechanism chips above the list.
+fn filter_view(f: &Filter, shown: usize, total: usize, link: &Scope<ClusterLab>) -> Html {
+    let on_text = link.callback(|e: InputEvent| {
+        Msg::GalleryText(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
+    let chip = |key: Option<&'static str>, label: &'static str| {
+        let on = f.chip.as_deref() == key;
+        html! {
+            <button class="chip" aria-pressed={on.to_string()}
+                onclick={link.callback(move |_| Msg::GalleryChip(key.map(String::from)))}>{label}</button>
+        }
+    };
+    html! {
+        <div class="gallery-tools">
+            <input type="search" aria-label="Filter scenarios" placeholder="Filter: pause, crash, Redlock…"
+                value={f.text.clone()} oninput={on_text} />
+            <div class="chips" role="group" aria-label="Mechanism">
+                { chip(None, "All") }
+                { for MECHANISMS.iter().filter(|m| m.lab.is_some()).map(|m| chip(Some(m.key), m.name)) }
+            </div>
+            <p class="muted small" role="status">{ format!("{shown} of {total} scenarios") }</p>
+        </div>
+    }
+}
+
+/// One scenario's button as HTML: title, line, faults and its outcome in words. The index's
+/// text goes in unescaped: it is ours, and `tests/catalog.rs` keeps HTML's special characters
+/// out of it (escaping code would cost the bundle, which is at its ceiling).
+fn item(out: &mut String, en: &Entry, current: bool) {
+    let faults = if en.faults.is_empty() {
+        "no injected fault".to_string()
+    } else {
+        format!("faults: {}", en.faults.join(", "))
+    };
+    let title = &en.title;
+    out.push_str(&format!(
+        "<li><button class=\"gallery-item{cur}\" data-file=\"{file}\" data-title=\"{title}\" \
+         aria-label=\"Load {title}\"{aria}><strong>{title}</strong><span>{summary}</span>\
+         <span class=\"meta\"><span class=\"outcome{bad}\">{outcome}</span><span>{faults}</span>{now}</span>\
+         </button></li>",
+        cur = if current { " current" } else { "" },
+        file = en.file,
+        aria = if current { " aria-current=\"true\"" } else { "" },
+        summary = en.summary,
+        bad = if en.violation { " bad" } else { "" },
+        outcome = en.outcome(),
+        now = if current { "<span class=\"now\">● loaded</span>" } else { "" },
+    ));
+}
+
+/// The gallery: filter, chips and the matching scenarios grouped by mechanism; Tab walks the
+/// results. The list is one HTML string under one delegated click listener: with fifty
+/// scenarios coming, per-item virtual DOM would cost the bundle more than the whole feature.
+fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>) -> Html {
+    let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
+    let shown = groups.iter().map(|(_, g)| g.len()).sum();
+    let mut html = String::new();
+    for (key, items) in groups {
+        let name = catalog::mechanism_name(key);
+        html.push_str(&format!(
+            "<li class=\"gallery-group\"><h4>{name}</h4><ul aria-label=\"{name}\">"
+        ));
+        for en in items {
+            item(&mut html, en, en.id == current);
+        }
+        html.push_str("</ul></li>");
+    }
+    let onclick = link.batch_callback(|e: MouseEvent| {
+        let b = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button.gallery-item").ok().flatten())?;
+        Some(Msg::LoadBuiltin(
+            b.get_attribute("data-file")?,
+            b.get_attribute("data-title")?,
+        ))
+    });
+    html! {
+        <>
+            { filter_view(f, shown, list.len(), link) }
+            <ul class="gallery" aria-label="Scenarios" {onclick}>
+                { Html::from_html_unchecked(html.into()) }
+            </ul>
+            if shown == 0 {
+                <p class="muted small">{"No scenario matches. Clear the filter or pick All."}</p>
+            }
+        </>
+    }
+}
+
+/// One export button: a single copy of the code for all four (the bundle is at its ceiling).
+#[inline(never)]
+fn export_button(link: &Scope<ClusterLab>, label: &'static str, kind: ExportKind) -> Html {
+    html! { <button onclick={link.callback(move |_| Msg::Export(kind))}>{ label }</button> }
+}
+
 /// The scenario panel: what is loaded, the gallery, and the two ways to import.
+#[allow(clippy::too_many_arguments)]
 pub fn view(
     s: &Session,
     entries: Option<&Result<Vec<Entry>, String>>,
+    filter: &Filter,
     loading: Option<&str>,
     error: Option<&str>,
     paste: &str,
@@ -128,24 +225,7 @@ pub fn view(
             { match entries {
                 None => html! { <p class="muted small">{"Loading the gallery…"}</p> },
                 Some(Err(e)) => html! { <p class="error">{ format!("The gallery could not be loaded: {e}") }</p> },
-                Some(Ok(list)) => html! {
-                    <ul class="gallery" aria-label="Scenarios">
-                        { for list.iter().map(|en| {
-                            let (file, title) = (en.file.clone(), en.title.clone());
-                            let current = en.id == sc.id;
-                            html! {
-                                <li>
-                                    <button class={classes!("gallery-item", current.then_some("current"))}
-                                        aria-label={format!("Load {}", en.title)}
-                                        onclick={link.callback(move |_| Msg::LoadBuiltin(file.clone(), title.clone()))}>
-                                        <strong>{ en.title.clone() }</strong>
-                                        <span>{ en.summary.clone() }</span>
-                                    </button>
-                                </li>
-                            }
-                        }) }
-                    </ul>
-                },
+                Some(Ok(list)) => list_view(list, &sc.id, filter, link),
             } }
             if let Some(what) = loading {
                 <p class="muted small" role="status">{ format!("Loading {what}…") }</p>
@@ -163,10 +243,10 @@ pub fn view(
             <p class="muted small">{"…or drop a scenario file anywhere on this tab."}</p>
             <h3>{"Export"}</h3>
             <div class="row" role="group" aria-label="Export">
-                <button onclick={link.callback(|_| Msg::Export(ExportKind::Png))}>{"PNG"}</button>
-                <button onclick={link.callback(|_| Msg::Export(ExportKind::Svg))}>{"SVG"}</button>
-                <button onclick={link.callback(|_| Msg::Export(ExportKind::Trace))}>{"Trace (JSON lines)"}</button>
-                <button onclick={link.callback(|_| Msg::Export(ExportKind::Scenario))}>{"Scenario (JSON)"}</button>
+                { export_button(link, "PNG", ExportKind::Png) }
+                { export_button(link, "SVG", ExportKind::Svg) }
+                { export_button(link, "Trace (JSON lines)", ExportKind::Trace) }
+                { export_button(link, "Scenario (JSON)", ExportKind::Scenario) }
             </div>
         </section>
     }

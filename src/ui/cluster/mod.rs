@@ -27,6 +27,7 @@ pub mod mq;
 pub mod msg;
 pub mod panels;
 pub mod protocol_panels;
+pub mod sections;
 pub mod state;
 #[cfg(feature = "proto-stock")]
 pub mod stock;

@@ -159,6 +159,25 @@ pub enum Msg {
     Run(crate::sim::cmd::Cmd),
     /// A protocol panel loads another scenario (a variant of this one).
     LoadScenario(String, Box<Result<crate::sim::scenario::Scenario, String>>),
+    /// The gallery's filter text changed.
+    GalleryText(String),
+    /// A mechanism chip was pressed (None: all).
+    GalleryChip(Option<String>),
+    /// The start page asked for a scenario (and maybe its tour), through `component::request`.
+    Open(Option<Open>),
+    /// A workspace section was opened or closed: (section key, open).
+    Section(&'static str, bool),
+}
+
+/// What the start page asks the tab to show: a gallery scenario, with its tour or not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Open {
+    /// Scenario id (its file is `{id}.json` next to the index).
+    pub id: String,
+    /// Start the guided tour once it has loaded.
+    pub tour: bool,
+    /// The gallery chip to press (the card's mechanism), if any.
+    pub chip: Option<&'static str>,
 }
 
 /// Properties: whether the tab is showing (a hidden tab schedules no frames).

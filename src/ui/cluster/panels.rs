@@ -93,14 +93,28 @@ pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Scope<ClusterLab>) 
 }
 
 /// Invariants at the playhead (holding, or violated with witnesses) and the scenario's
-/// expectations judged on the whole recording.
-pub fn invariants(s: &Session, link: &Scope<ClusterLab>) -> Html {
+/// expectations judged on the whole recording. The list opens with a count ("14 holding ·
+/// 1 broken"): broken ones are always shown with a Jump button, holding ones only on request
+/// (`show_holding`), so the one that matters is not lost among the rest.
+pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> Html {
     let verdicts = s.verdicts();
+    let rows = s.invariants();
+    let broken = rows.iter().filter(|r| r.violated.is_some()).count();
+    let holding = rows.len() - broken;
     html! {
         <section class="panel invariants" aria-labelledby="inv-h">
             <h2 id="inv-h">{"Invariants"}</h2>
-            <ul class="inv-list" aria-label="Invariants">
-                { for s.invariants().into_iter().map(|r| html! {
+            <p class="inv-count">
+                <strong data-testid="invariant-count">{ format!("{holding} holding · {broken} broken") }</strong>
+                <button class="link" aria-expanded={show_holding.to_string()}
+                    onclick={link.callback(move |_| Msg::Section("holding", !show_holding))}>
+                    { if show_holding { "Hide the holding ones" } else { "Show the holding ones" } }
+                </button>
+            </p>
+            <ul class={if show_holding { "inv-list" } else { "inv-list folded" }} aria-label="Invariants">
+                { for rows.into_iter().map(|r| {
+                    let at = r.violated.as_ref().map(|v| v.index);
+                    html! {
                     <li class={if r.violated.is_some() { "violated" } else { "holding" }}>
                         <div class="inv-head">
                             <code>{ r.name }</code>
@@ -108,6 +122,10 @@ pub fn invariants(s: &Session, link: &Scope<ClusterLab>) -> Html {
                                 None => "holding".to_string(),
                                 Some(v) => format!("violated at t={}", fmt_ms(v.t)),
                             } }</span>
+                            if let Some(i) = at {
+                                <button aria-label={format!("Jump to where {} broke", r.name)}
+                                    onclick={link.callback(move |_| Msg::JumpEvent(i))}>{"Jump"}</button>
+                            }
                         </div>
                         <p class="muted small">{ format!("{} ({})", r.explain, r.class) }</p>
                         if let Some(v) = r.violated {
@@ -119,7 +137,7 @@ pub fn invariants(s: &Session, link: &Scope<ClusterLab>) -> Html {
                             </ul>
                         }
                     </li>
-                }) }
+                }}) }
             </ul>
             <h3>{"Expectations"}</h3>
             <ul class="verdicts" aria-label="Expectations">
