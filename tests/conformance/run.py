@@ -560,7 +560,9 @@ def main():
     ap.add_argument("--seed", type=int, default=int(os.environ.get("CONFORMANCE_SEED", "1")))
     ap.add_argument("--scripts", type=float, default=float(os.environ.get("CONFORMANCE_SCALE", "1")),
                     help="multiplier of the default script counts")
-    ap.add_argument("--cli", default=os.environ.get("RINGLAB_CLI", os.path.join(ROOT, "target", "debug", "ringlab-cli")))
+    # Where cargo put the binary: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+    target = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+    ap.add_argument("--cli", default=os.environ.get("RINGLAB_CLI", os.path.join(target, "debug", "ringlab-cli")))
     a = ap.parse_args()
     flavors = a.flavor or ["redis", "etcd", "zookeeper", "recipes", "traces"]
     counts = {"redis": (3000, 6), "etcd": (2000, 2), "zookeeper": (2000, 0)}
