@@ -150,3 +150,40 @@ pub trait Protocol: Sized + 'static {
         0
     }
 }
+
+/// The command half of [`Protocol`] for a protocol that has no commands (`type Cmd = Never`):
+/// `no_commands!();` inside its `impl Protocol`, instead of five functions that cannot run.
+macro_rules! no_commands {
+    () => {
+        fn read_cmd(
+            _: &str,
+            _: &mut $crate::sim::cmd_decode::Fields<'_>,
+        ) -> Option<Result<$crate::sim::proto::Never, String>> {
+            None
+        }
+
+        fn cmd_op(c: &$crate::sim::proto::Never) -> &'static str {
+            match *c {}
+        }
+
+        fn cmd_nodes(c: &$crate::sim::proto::Never) -> Vec<&str> {
+            match *c {}
+        }
+
+        fn check_cmd(
+            c: &$crate::sim::proto::Never,
+            _: Option<&Self::Cfg>,
+            _: &std::collections::BTreeSet<String>,
+        ) -> Result<(), (String, String)> {
+            match *c {}
+        }
+
+        fn on_command(
+            c: &$crate::sim::proto::Never,
+            _: &mut $crate::sim::proto::CmdCtx<'_>,
+        ) -> Result<(), $crate::sim::cmd::CmdError> {
+            match *c {}
+        }
+    };
+}
+pub(crate) use no_commands;

@@ -5,13 +5,9 @@
 
 mod check;
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 
-use super::{CmdCtx, Ctx, Never, Payload, Protocol, Record, TimerKind};
-use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use super::{Ctx, Never, Payload, Protocol, Record, TimerKind};
 use crate::sim::ids::NodeIx;
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{uint, Obj, R};
@@ -137,29 +133,7 @@ impl Protocol for Heartbeat {
         node.on_timer(ctx, t);
     }
 
-    fn read_cmd(_: &str, _: &mut Fields<'_>) -> Option<Result<Never, String>> {
-        None
-    }
-
-    fn cmd_op(c: &Never) -> &'static str {
-        match *c {}
-    }
-
-    fn cmd_nodes(c: &Never) -> Vec<&str> {
-        match *c {}
-    }
-
-    fn check_cmd(
-        c: &Never,
-        _: Option<&HeartbeatCfg>,
-        _: &BTreeSet<String>,
-    ) -> Result<(), (String, String)> {
-        match *c {}
-    }
-
-    fn on_command(c: &Never, _: &mut CmdCtx<'_>) -> Result<(), CmdError> {
-        match *c {}
-    }
+    crate::sim::proto::protocol::no_commands!();
 
     fn invariants() -> Vec<Invariant> {
         check::invariants()

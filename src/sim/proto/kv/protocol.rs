@@ -1,21 +1,17 @@
 //! The replicated store's entry in the engine: its [`Protocol`] implementation, config
 //! reader and checks, counters and run summary (with the linearizability verdict).
 
-use std::collections::BTreeSet;
-
 use serde_json::{json, Value};
 
 use super::{
     KvCfg, KvEv, KvNode, KvRec, KvShared, Mode, Msg, Replication, Resolve, Timer, Workload,
     MAX_KEYS, MAX_VV,
 };
-use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
 use crate::sim::history::{self, linearizable};
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{fail, Obj, R};
-use crate::sim::proto::{CmdCtx, Ctx, Never, Protocol};
+use crate::sim::proto::{Ctx, Never, Protocol};
 
 /// The replicated key-value store as a protocol of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,29 +188,7 @@ impl Protocol for Kv {
         node.on_timer(ctx, t);
     }
 
-    fn read_cmd(_: &str, _: &mut Fields<'_>) -> Option<Result<Never, String>> {
-        None
-    }
-
-    fn cmd_op(c: &Never) -> &'static str {
-        match *c {}
-    }
-
-    fn cmd_nodes(c: &Never) -> Vec<&str> {
-        match *c {}
-    }
-
-    fn check_cmd(
-        c: &Never,
-        _: Option<&KvCfg>,
-        _: &BTreeSet<String>,
-    ) -> Result<(), (String, String)> {
-        match *c {}
-    }
-
-    fn on_command(c: &Never, _: &mut CmdCtx<'_>) -> Result<(), CmdError> {
-        match *c {}
-    }
+    crate::sim::proto::protocol::no_commands!();
 
     fn on_send(s: &mut KvShared, _: &Msg) {
         s.stats.messages += 1;

@@ -13,7 +13,6 @@ pub mod experiment;
 mod shard;
 pub mod wire;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -25,8 +24,7 @@ pub use shard::{Row, Shard};
 pub use wire::{Msg, Rec, Timer};
 
 use super::{CmdCtx, Ctx, Never, Payload, Protocol, Record, TimerKind};
-use crate::sim::cmd::{Cmd, CmdError};
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd::Cmd;
 use crate::sim::ids::{NodeIx, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
@@ -258,29 +256,7 @@ impl Protocol for Stock {
         }
     }
 
-    fn read_cmd(_: &str, _: &mut Fields<'_>) -> Option<Result<Never, String>> {
-        None
-    }
-
-    fn cmd_op(c: &Never) -> &'static str {
-        match *c {}
-    }
-
-    fn cmd_nodes(c: &Never) -> Vec<&str> {
-        match *c {}
-    }
-
-    fn check_cmd(
-        c: &Never,
-        _: Option<&StockCfg>,
-        _: &BTreeSet<String>,
-    ) -> Result<(), (String, String)> {
-        match *c {}
-    }
-
-    fn on_command(c: &Never, _: &mut CmdCtx<'_>) -> Result<(), CmdError> {
-        match *c {}
-    }
+    crate::sim::proto::protocol::no_commands!();
 
     fn on_send(s: &mut StockShared, m: &Msg) {
         match m {
