@@ -4,6 +4,7 @@
 #   index.html    everything (both tabs, every protocol): `trunk serve`, old links, embeds
 #   ring.html     the Hash ring lab alone (no simulation engine)
 #   cluster.html  the Cluster lab alone (no Hash ring views)
+#   (both generated from index.html here: see lab_page)
 #
 #   scripts/build-pages.sh [--public-url /sub/path/] [--dist DIR]
 #
@@ -26,6 +27,19 @@ while [ $# -gt 0 ]; do
 done
 
 trunk build --release --offline=true "${extra[@]}" --dist "$dist" index.html
+# A lab's page is index.html with that lab's cargo features, its own title and no start page,
+# written beside index.html (Trunk resolves the assets relative to it) and not committed, so
+# the pages' heads never drift apart.
+lab_page() { # lab_page PAGE FEATURE TITLE
+  sed -e "s|data-bin=\"ringlab\" |data-bin=\"ringlab\" data-cargo-no-default-features data-cargo-features=\"$2\" |" \
+      -e "s|<title>[^<]*</title>|<title>$3</title>|" \
+      -e "s|<meta property=\"og:title\" content=\"[^\"]*\"|<meta property=\"og:title\" content=\"$3\"|" index.html \
+    | awk '/<template id="start-page">/ { skip = 1 } !skip { print } /<\/template>/ { skip = 0 }' >"$1.html"
+}
+lab_page ring ring-tab "ringlab: the hash ring, step by step"
+lab_page cluster cluster-tab "ringlab: the simulated cluster, step by step"
+trap 'rm -f ring.html cluster.html' EXIT
+
 for page in ring cluster; do
   out="target/pages/$page"
   trunk build --release --offline=true "${extra[@]}" --dist "$out" "$page.html"
