@@ -14,11 +14,12 @@ use yew::prelude::*;
 
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
-use crate::sim::algorithms::{self, Algorithm};
+use crate::sim::algorithms;
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::ui::frame_loop::FrameLoop;
-use crate::ui::shell::Header;
+pub use crate::ui::ring_msg::{Field, Form, Msg};
+use crate::ui::shell::{set_title, Header};
 use crate::ui::{panels, share, store, tabs};
 use crate::view::catalog::MECHANISMS;
 use crate::view::embed::EmbedOpts;
@@ -144,108 +145,6 @@ impl Shared {
         };
         crate::view::svg::to_svg(&ring_scene::build(&frame), &self.theme)
     }
-}
-
-/// Text typed into the side panel, kept as typed so a bad value can be reported and fixed.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Form {
-    /// New node name (empty = auto).
-    pub name: String,
-    /// New node weight.
-    pub weight: String,
-    /// Vnodes per node.
-    pub vnodes: String,
-    /// Weight for the selected node.
-    pub node_weight: String,
-    /// Generated key count.
-    pub key_count: String,
-    /// Key seed.
-    pub key_seed: String,
-    /// "orders" or "mixed".
-    pub pattern: String,
-    /// Hot-key skew.
-    pub skew: String,
-    /// Pasted keys, one per line.
-    pub pasted: String,
-    /// Key to look up.
-    pub lookup: String,
-    /// Cluster size to grow or shrink to.
-    pub node_count: String,
-}
-
-/// Which form field an input event belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    /// See `Form::name`.
-    Name,
-    /// See `Form::weight`.
-    Weight,
-    /// See `Form::vnodes`.
-    Vnodes,
-    /// See `Form::node_weight`.
-    NodeWeight,
-    /// See `Form::key_count`.
-    KeyCount,
-    /// See `Form::key_seed`.
-    KeySeed,
-    /// See `Form::pattern`.
-    Pattern,
-    /// See `Form::skew`.
-    Skew,
-    /// See `Form::pasted`.
-    Pasted,
-    /// See `Form::lookup`.
-    Lookup,
-    /// See `Form::node_count`.
-    NodeCount,
-}
-
-/// Everything the page can ask the root to do.
-pub enum Msg {
-    /// Run a ring command.
-    Cmd(RingCmd),
-    /// Open (or close) a node's details.
-    Select(Option<NodeId>),
-    /// A click on the canvas at CSS pixel (x, y).
-    CanvasClick(f64, f64),
-    /// The pointer moved over the canvas.
-    CanvasHover(f64, f64),
-    /// The pointer left the canvas.
-    CanvasLeave,
-    /// A form field changed.
-    Input(Field, String),
-    /// "Add node" pressed.
-    AddNode,
-    /// "Apply" vnodes pressed.
-    ApplyVnodes,
-    /// "Set weight" pressed for the selected node.
-    ApplyNodeWeight,
-    /// "Generate keys" pressed.
-    GenerateKeys,
-    /// "Use pasted keys" pressed.
-    UsePasted,
-    /// Replication factor chosen.
-    Replicas(usize),
-    /// "Set" cluster size pressed.
-    ApplyNodeCount,
-    /// Colour keys by another scheme.
-    ViewAlgorithm(Algorithm),
-    /// "Compare algorithms" pressed.
-    Compare,
-    /// A header tab was chosen.
-    Tab(Tab),
-    /// Back/Forward moved to another state link.
-    PopState,
-    /// A shortcut key (`view::keys`); the Cluster tab handles its own.
-    Key(Shortcut),
-    /// "PNG" / "SVG" under the ring.
-    Export(bool),
-    /// The header's "Start": show the start page.
-    ShowStart,
-    /// "Take the tour" on start card i (`catalog::MECHANISMS[i]`).
-    StartTour(usize),
-    /// "Open the lab" on start card i.
-    StartLab(usize),
 }
 
 /// Kept alive as long as the observer that calls it.
@@ -379,21 +278,6 @@ fn open_in_cluster(_id: &str, _tour: bool, _chip: Option<&'static str>) {}
 #[inline(never)]
 fn msg_button(link: &yew::html::Scope<App>, label: &'static str, msg: fn() -> Msg) -> Html {
     html! { <button onclick={link.callback(move |_| msg())}>{ label }</button> }
-}
-
-/// The page's title for what is showing (the Cluster tab sets its own, with the scenario).
-pub fn set_title(title: &str) {
-    thread_local! {
-        /// The title last set: compared here rather than read back from the page.
-        static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    SHOWN.with(|s| {
-        let mut s = s.borrow_mut();
-        if *s != title {
-            title.clone_into(&mut s);
-            gloo_utils::document().set_title(title);
-        }
-    });
 }
 
 /// The title of the start page and the default one.
@@ -766,6 +650,8 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        // What the panels send: the root's messages, without the root's type.
+        let send = link.callback(|m: Msg| m);
         let shared = self.shared.borrow();
         let lab = &shared.lab;
         let summary = self.metrics.summary(lab.keys().len());
@@ -795,13 +681,13 @@ impl Component for App {
                         { msg_button(link, "SVG", || Msg::Export(true)) }
                     </div>
                     { panels::metrics(&self.metrics, lab, hovered) }
-                    { panels::compare(lab, self.comparison.as_ref(), link) }
+                    { panels::compare(lab, self.comparison.as_ref(), &send) }
                 </section>
                 <aside class="side" aria-label="Controls">
-                    { panels::topology(&self.form, lab, self.error.as_deref(), link) }
-                    { panels::nodes(&self.metrics, shared.selected, &self.form, link) }
-                    { panels::keys(&self.form, link) }
-                    { panels::lookup(&self.form, lab, link) }
+                    { panels::topology(&self.form, lab, self.error.as_deref(), &send) }
+                    { panels::nodes(&self.metrics, shared.selected, &self.form, &send) }
+                    { panels::keys(&self.form, &send) }
+                    { panels::lookup(&self.form, lab, &send) }
                 </aside>
                 { panels::log(lab.log()) }
             </main>

@@ -9,6 +9,7 @@ pub mod export;
 pub mod frame_loop;
 pub mod keyboard;
 pub mod panels;
+pub mod ring_msg;
 pub mod share;
 pub mod shell;
 #[cfg(all(feature = "ring-tab", feature = "cluster-tab"))]

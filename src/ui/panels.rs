@@ -2,14 +2,13 @@
 //! figure is text in the DOM, so screen readers and tests read what the canvas shows.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
 use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{LogEntry, Report, RingCmd, RingLab};
 use crate::sim::text::group_digits;
-use crate::ui::app::{App, Field, Form, Msg};
+use crate::ui::ring_msg::{Field, Form, Msg};
 use crate::view::input::{algorithm_value, lookup_hash, parse_algorithm};
 use crate::view::metrics::{NodeRow, RingMetrics};
 
@@ -55,23 +54,23 @@ fn swatch_style(id: NodeId, up: bool) -> String {
     }
 }
 
-fn on_input(link: &Scope<App>, field: Field) -> Callback<InputEvent> {
-    link.callback(move |e: InputEvent| {
+fn on_input(link: &Callback<Msg>, field: Field) -> Callback<InputEvent> {
+    link.reform(move |e: InputEvent| {
         Msg::Input(field, e.target_unchecked_into::<HtmlInputElement>().value())
     })
 }
 
 /// Topology: add a node, vnodes per node, replication factor, and the last error.
-pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<App>) -> Html {
-    let onsubmit = link.callback(|e: SubmitEvent| {
+pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Callback<Msg>) -> Html {
+    let onsubmit = link.reform(|e: SubmitEvent| {
         e.prevent_default();
         Msg::AddNode
     });
-    let on_vnodes = link.callback(|e: SubmitEvent| {
+    let on_vnodes = link.reform(|e: SubmitEvent| {
         e.prevent_default();
         Msg::ApplyVnodes
     });
-    let on_replicas = link.callback(|e: Event| {
+    let on_replicas = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Replicas(v.parse().unwrap_or(1))
     });
@@ -92,7 +91,7 @@ pub fn topology(form: &Form, lab: &RingLab, error: Option<&str>, link: &Scope<Ap
                     value={form.vnodes.clone()} oninput={on_input(link, Field::Vnodes)} />
                 <button type="submit">{"Apply"}</button>
             </form>
-            <form class="row" novalidate=true onsubmit={link.callback(|e: SubmitEvent| { e.prevent_default(); Msg::ApplyNodeCount })}>
+            <form class="row" novalidate=true onsubmit={link.reform(|e: SubmitEvent| { e.prevent_default(); Msg::ApplyNodeCount })}>
                 <label for="node-count">{"Cluster size"}</label>
                 <input id="node-count" type="number" min="1" max="2000" style="width: 80px"
                     value={form.node_count.clone()} oninput={on_input(link, Field::NodeCount)} />
@@ -116,16 +115,16 @@ pub fn nodes(
     metrics: &RingMetrics,
     selected: Option<NodeId>,
     form: &Form,
-    link: &Scope<App>,
+    link: &Callback<Msg>,
 ) -> Html {
     let details = selected.and_then(|id| metrics.rows.iter().find(|r| r.id == id)).map(|r| {
         let id = r.id;
         let fail_or_recover = if r.up {
-            html! { <button class="danger" onclick={link.callback(move |_| Msg::Cmd(RingCmd::FailNode(id)))}>{"Fail"}</button> }
+            html! { <button class="danger" onclick={link.reform(move |_| Msg::Cmd(RingCmd::FailNode(id)))}>{"Fail"}</button> }
         } else {
-            html! { <button onclick={link.callback(move |_| Msg::Cmd(RingCmd::RecoverNode(id)))}>{"Recover"}</button> }
+            html! { <button onclick={link.reform(move |_| Msg::Cmd(RingCmd::RecoverNode(id)))}>{"Recover"}</button> }
         };
-        let on_weight = link.callback(|e: SubmitEvent| {
+        let on_weight = link.reform(|e: SubmitEvent| {
             e.prevent_default();
             Msg::ApplyNodeWeight
         });
@@ -147,8 +146,8 @@ pub fn nodes(
                 </form>
                 <div class="row">
                     { fail_or_recover }
-                    <button class="danger" onclick={link.callback(move |_| Msg::Cmd(RingCmd::RemoveNode(id)))}>{"Remove"}</button>
-                    <button onclick={link.callback(|_| Msg::Select(None))}>{"Close"}</button>
+                    <button class="danger" onclick={link.reform(move |_| Msg::Cmd(RingCmd::RemoveNode(id)))}>{"Remove"}</button>
+                    <button onclick={link.reform(|_| Msg::Select(None))}>{"Close"}</button>
                 </div>
             </div>
         }
@@ -161,12 +160,13 @@ pub fn nodes(
                 { for shown.iter().map(|r| {
                     let id = r.id;
                     let is_sel = selected == Some(id);
-                    let onclick = link.callback(move |_| Msg::Select(if is_sel { None } else { Some(id) }));
-                    let onkeydown = link.batch_callback(move |e: KeyboardEvent| {
-                        (e.key() == "Enter" || e.key() == " ").then(|| {
+                    let onclick = link.reform(move |_| Msg::Select(if is_sel { None } else { Some(id) }));
+                    let send = link.clone();
+                    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+                        if e.key() == "Enter" || e.key() == " " {
                             e.prevent_default();
-                            Msg::Select(if is_sel { None } else { Some(id) })
-                        })
+                            send.emit(Msg::Select(if is_sel { None } else { Some(id) }));
+                        }
                     });
                     html! {
                         <li class={classes!((!r.up).then_some("down"))} aria-selected={is_sel.to_string()}
@@ -185,18 +185,18 @@ pub fn nodes(
 }
 
 /// Key set: generated (count, seed, pattern, skew) or pasted.
-pub fn keys(form: &Form, link: &Scope<App>) -> Html {
-    let onsubmit = link.callback(|e: SubmitEvent| {
+pub fn keys(form: &Form, link: &Callback<Msg>) -> Html {
+    let onsubmit = link.reform(|e: SubmitEvent| {
         e.prevent_default();
         Msg::GenerateKeys
     });
-    let on_pattern = link.callback(|e: Event| {
+    let on_pattern = link.reform(|e: Event| {
         Msg::Input(
             Field::Pattern,
             e.target_unchecked_into::<HtmlSelectElement>().value(),
         )
     });
-    let on_paste = link.callback(|e: InputEvent| {
+    let on_paste = link.reform(|e: InputEvent| {
         Msg::Input(
             Field::Pasted,
             e.target_unchecked_into::<HtmlTextAreaElement>().value(),
@@ -224,14 +224,14 @@ pub fn keys(form: &Form, link: &Scope<App>) -> Html {
             <details>
                 <summary>{"Paste your own keys"}</summary>
                 <textarea aria-label="Keys, one per line" rows="4" style="width: 100%" value={form.pasted.clone()} oninput={on_paste} />
-                <div class="row"><button onclick={link.callback(|_| Msg::UsePasted)}>{"Use pasted keys"}</button></div>
+                <div class="row"><button onclick={link.reform(|_| Msg::UsePasted)}>{"Use pasted keys"}</button></div>
             </details>
         </section>
     }
 }
 
 /// Type a key, see its position, owner and replicas (and its walk on the canvas).
-pub fn lookup(form: &Form, lab: &RingLab, link: &Scope<App>) -> Html {
+pub fn lookup(form: &Form, lab: &RingLab, link: &Callback<Msg>) -> Html {
     let result = lookup_hash(&form.lookup).map(|h| describe_hash(lab, form.lookup.trim(), h));
     html! {
         <section class="panel" aria-labelledby="lookup-h">
@@ -340,12 +340,14 @@ pub fn log(entries: &[LogEntry]) -> Html {
 pub fn compare(
     lab: &RingLab,
     comparison: Option<&Result<Vec<algorithms::Report>, String>>,
-    link: &Scope<App>,
+    link: &Callback<Msg>,
 ) -> Html {
     let view = lab.view_algorithm();
-    let on_view = link.batch_callback(|e: Event| {
-        parse_algorithm(&e.target_unchecked_into::<HtmlSelectElement>().value())
-            .map(Msg::ViewAlgorithm)
+    let send = link.clone();
+    let on_view = Callback::from(move |e: Event| {
+        if let Some(a) = parse_algorithm(&e.target_unchecked_into::<HtmlSelectElement>().value()) {
+            send.emit(Msg::ViewAlgorithm(a));
+        }
     });
     let can_compare = lab
         .last_report()
@@ -381,7 +383,7 @@ pub fn compare(
                         <option value={algorithm_value(a)} selected={a == view}>{a.label()}</option>
                     }) }
                 </select>
-                <button disabled={!can_compare} onclick={link.callback(|_| Msg::Compare)}
+                <button disabled={!can_compare} onclick={link.reform(|_| Msg::Compare)}
                     title="Run every scheme on the last topology change">{"Compare on last change"}</button>
             </div>
             { table }

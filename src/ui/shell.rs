@@ -178,3 +178,18 @@ pub fn mark_embed() {
         }
     }
 }
+
+/// The page's title for what is showing (each lab sets its own; the Cluster tab adds the scenario).
+pub fn set_title(title: &str) {
+    thread_local! {
+        /// The title last set: compared here rather than read back from the page.
+        static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SHOWN.with(|s| {
+        let mut s = s.borrow_mut();
+        if *s != title {
+            title.clone_into(&mut s);
+            gloo_utils::document().set_title(title);
+        }
+    });
+}

@@ -4,8 +4,8 @@
 //! small tags naming the owner they travel home to, and store messages in flight carrying
 //! their word. Pure, like the scene.
 
-use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
-use super::layers::{Layer, Pos};
+use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::kv::{Kv, KvNode, Mode, Msg};
 use crate::sim::proto::{Payload, Registered};

@@ -4,7 +4,7 @@
 //! calls every layer in this order and knows none of them by name; a new protocol's layer
 //! is one file and one line here.
 
-pub use super::cluster_frame::{Layer, Pos};
+use super::cluster_frame::Layer;
 
 /// Every layer, drawn in this order (later ones on top).
 pub const LAYERS: &[Layer] = &[

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod mq_scene;
 pub mod playback;
 pub mod raster;
+pub mod ring_geometry;
 pub mod ring_scene;
 pub mod scene;
 pub mod seq_diagram;

@@ -6,8 +6,8 @@
 //! fetch, records…); the dead-letter topic and the anomalies found so far in a corner.
 //! Pure, like the scene.
 
-use super::cluster_scene::{message_xy, ClusterFrame, ClusterGeometry, NodeState};
-use super::layers::{Layer, Pos};
+use super::cluster_frame::{message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, Ink, Label, RectBatch, Scene};
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::proto::log::check::anomalies;

@@ -17,7 +17,7 @@ use std::f64::consts::{FRAC_PI_2, TAU};
 
 use crate::sim::order::sort_pairs;
 use crate::view::geom::{angle_of, polar};
-use crate::view::ring_scene::RingGeometry;
+use crate::view::ring_geometry::RingGeometry;
 use crate::view::theme::Rgb;
 
 /// Dots smaller than this (CSS px) are drawn as squares: indistinguishable at that size and far

@@ -6,8 +6,8 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use super::cluster_scene::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
-use super::layers::{Layer, Pos};
+use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::stock::{Msg, Node, Phase, Stock, StockCfg};
 use crate::sim::proto::{Payload, Registered};

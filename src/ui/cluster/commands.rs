@@ -3,22 +3,22 @@
 //! the node list or on the canvas.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{Action, ClusterLab, CmdForm, FormField, Msg, Selection};
+use super::msg::{Action, CmdForm, FormField, Msg};
+use super::state::Selection;
 use crate::sim::world::{Role, Status};
 use crate::view::session::Session;
 
-fn on_input(link: &Scope<ClusterLab>, field: FormField) -> Callback<InputEvent> {
-    link.callback(move |e: InputEvent| {
+fn on_input(link: &Callback<Msg>, field: FormField) -> Callback<InputEvent> {
+    link.reform(move |e: InputEvent| {
         Msg::Form(field, e.target_unchecked_into::<HtmlInputElement>().value())
     })
 }
 
-fn button(link: &Scope<ClusterLab>, label: &'static str, action: Action, enabled: bool) -> Html {
+fn button(link: &Callback<Msg>, label: &'static str, action: Action, enabled: bool) -> Html {
     html! {
-        <button disabled={!enabled} onclick={link.callback(move |_| Msg::Do(action))}>{label}</button>
+        <button disabled={!enabled} onclick={link.reform(move |_| Msg::Do(action))}>{label}</button>
     }
 }
 
@@ -28,11 +28,11 @@ pub fn view(
     sel: &Selection,
     form: &CmdForm,
     error: Option<&str>,
-    link: &Scope<ClusterLab>,
+    link: &Callback<Msg>,
 ) -> Html {
     let w = s.world();
     let node = sel.node.and_then(|ix| w.node(ix));
-    let on_node = link.callback(|e: Event| {
+    let on_node = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::SelectNode(v.parse().ok())
     });

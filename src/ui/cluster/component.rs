@@ -17,19 +17,19 @@ mod bridge;
 mod export;
 mod keyboard;
 
-pub use export::ExportKind;
-
 /// Reads a keydown as a shortcut (also used by the root for the ring's keys).
 pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
-use super::locks::{self, LockAction, LockForm};
-pub use super::msg::{Action, CmdForm, FormField, Msg, Open, Props};
-use super::protocol_panels::{PanelCtx, PANELS};
+use super::locks::{self, LockForm};
+pub use super::msg::{Action, CmdForm, ExportKind, FormField, Msg, Open, Props};
+use super::msg::{LockAction, TourAction};
+use super::panel_ctx::PanelCtx;
+use super::protocol_panels::PANELS;
 use super::sections::fold;
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
-use super::tour::{self, TourAction};
+use super::tour;
 use super::verify::{self, VerifyAction, VerifyForm};
 use super::{commands, gallery, panels, timebar, tpc};
 use crate::paint::canvas::CanvasPainter;
@@ -805,46 +805,48 @@ impl Component for ClusterLab {
             cmd_error: self.cmd_error.as_deref(),
         };
         let secs = &self.sections;
+        // What the panels send: the lab's messages, without the lab's type.
+        let send = link.callback(|m: Msg| m);
         html! {
             <section id="cluster-view" class="cluster" aria-label="Cluster simulation" hidden={!active} {ondragover} {ondrop}>
                 <div class="cluster-main">
                     // Timeline, tour and canvas fill the first screen together (style.css).
                     <div class="cluster-top">
-                    { timebar::view(session, &sh.play, link) }
-                    { tour::view(session, &self.tour, link) }
+                    { timebar::view(session, &sh.play, &send) }
+                    { tour::view(session, &self.tour, &send) }
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
                             <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
                         </div>
-                        { panels::nodes(session, &sh.sel, link) }
+                        { panels::nodes(session, &sh.sel, &send) }
                     </div>
                     </div>
-                    { locks::view(session, &self.lock_form, vt, link) }
-                    { tpc::view(session, &self.tpc_compare, link) }
+                    { locks::view(session, &self.lock_form, vt, &send) }
+                    { tpc::view(session, &self.tpc_compare, &send) }
                     { for PANELS.iter().map(|p| (p.view)(&panel_ctx)) }
-                    { fold("diagram", "Space-time diagram", secs, link, html! {
+                    { fold("diagram", "Space-time diagram", secs, &send, html! {
                         <>
                         <div class="diagram-head">
                             <h2 id="diagram-h">{"Space-time diagram"}</h2>
-                            { panels::diagram_controls(sh.span_ms, sh.layout, link) }
+                            { panels::diagram_controls(sh.span_ms, sh.layout, &send) }
                         </div>
                         <div class="diagram-box" ref={self.diagram_box.clone()} style={diagram_height(session)}>
                             <canvas ref={self.diagram_ref.clone()} role="img" aria-label={diagram_label} onclick={ondiagram}></canvas>
                         </div>
                         </>
                     }) }
-                    { fold("log", "Events", secs, link, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link)) }
+                    { fold("log", "Events", secs, &send, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, &send)) }
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">
-                    { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), link) }
-                    { fold("invariants", "Invariants", secs, link, panels::invariants(session, self.show_holding, link)) }
-                    { fold("scenario", "Scenarios", secs, link, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
+                    { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), &send) }
+                    { fold("invariants", "Invariants", secs, &send, panels::invariants(session, self.show_holding, &send)) }
+                    { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
                     if !session.scenario().narration.is_empty() {
-                        { fold("narration", "Narration", secs, link, panels::narration(session, link)) }
+                        { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
                     }
-                    { fold("explore", "Explore", secs, link, explore::view(session, &self.explore, link)) }
-                    { fold("verify", "Verify 2PC", secs, link, verify::view(&self.verify, link)) }
+                    { fold("explore", "Explore", secs, &send, explore::view(session, &self.explore, link)) }
+                    { fold("verify", "Verify 2PC", secs, &send, verify::view(&self.verify, link)) }
                 </aside>
             </section>
         }
@@ -861,7 +863,7 @@ impl Component for ClusterLab {
                 .as_ref()
                 .map(|s| format!("{} · Cluster · ringlab", s.scenario().title));
             if let Some(t) = title {
-                crate::ui::app::set_title(&t);
+                crate::ui::shell::set_title(&t);
             }
         }
         // Newest last: keep the log scrolled to its end whenever the playhead moved.

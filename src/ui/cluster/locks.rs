@@ -4,33 +4,13 @@
 //! and all four recipes side by side on the same faults.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::{LockAction, Msg};
 use crate::sim::text::group_digits;
 use crate::sim::world::{Role, Status};
 use crate::view::lock_view::{lease_text, lock_rows, RecipeRun, RECIPES};
 use crate::view::session::Session;
-
-/// What the lock controls ask for.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LockAction {
-    /// The client chosen for acquire/release.
-    Client(String),
-    /// The resource typed.
-    Resource(String),
-    /// Take the resource as the client (held, renewed, until released).
-    Acquire,
-    /// Release it (or stop waiting).
-    Release,
-    /// Storage checks tokens, or stops checking.
-    Fencing(bool),
-    /// Reload the scenario with the recipe at this index of [`RECIPES`].
-    Recipe(usize),
-    /// Run every recipe on the scenario.
-    Compare,
-}
 
 /// The panel's own inputs, kept as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -45,12 +25,12 @@ pub struct LockForm {
     pub error: Option<String>,
 }
 
-fn act(link: &Scope<ClusterLab>, a: LockAction) -> Callback<MouseEvent> {
-    link.callback(move |_| Msg::Lock(a.clone()))
+fn act(link: &Callback<Msg>, a: LockAction) -> Callback<MouseEvent> {
+    link.reform(move |_| Msg::Lock(a.clone()))
 }
 
 /// The panel (nothing when the scenario has no locks).
-pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Callback<Msg>) -> Html {
     let w = s.world();
     let Some(cfg) = w.lock_cfg() else {
         return Html::default();
@@ -78,21 +58,21 @@ pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Scope<ClusterLab>) -> 
         .filter(|n| n.role == Role::Client && n.status != Status::Removed)
         .map(|n| n.name.clone())
         .collect();
-    let on_recipe = link.callback(|e: Event| {
+    let on_recipe = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Lock(LockAction::Recipe(v.parse().unwrap_or(0)))
     });
-    let on_fence = link.callback(|e: Event| {
+    let on_fence = link.reform(|e: Event| {
         Msg::Lock(LockAction::Fencing(
             e.target_unchecked_into::<HtmlInputElement>().checked(),
         ))
     });
-    let on_client = link.callback(|e: Event| {
+    let on_client = link.reform(|e: Event| {
         Msg::Lock(LockAction::Client(
             e.target_unchecked_into::<HtmlSelectElement>().value(),
         ))
     });
-    let on_res = link.callback(|e: InputEvent| {
+    let on_res = link.reform(|e: InputEvent| {
         Msg::Lock(LockAction::Resource(
             e.target_unchecked_into::<HtmlInputElement>().value(),
         ))

@@ -14,6 +14,7 @@
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
 //! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
 //! - `stock`: the flash-sale panel: counters, live charts, strategies compared, contention;
+//! - `panel_ctx`: what a protocol panel is given (`PanelCtx`) and what it is (`Panel`);
 //! - `protocol_panels`: the registered protocol panels (one line per protocol);
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
 
@@ -25,6 +26,7 @@ pub mod locks;
 #[cfg(feature = "proto-log")]
 pub mod mq;
 pub mod msg;
+pub mod panel_ctx;
 pub mod panels;
 pub mod protocol_panels;
 pub mod sections;

@@ -7,7 +7,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::protocol_panels::PanelCtx;
+use super::panel_ctx::PanelCtx;
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::log::check::{anomalies, latency};
 use crate::sim::proto::log::Mq;

@@ -73,6 +73,55 @@ pub enum Action {
     RecoverNode,
 }
 
+/// What the lock controls ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LockAction {
+    /// The client chosen for acquire/release.
+    Client(String),
+    /// The resource typed.
+    Resource(String),
+    /// Take the resource as the client (held, renewed, until released).
+    Acquire,
+    /// Release it (or stop waiting).
+    Release,
+    /// Storage checks tokens, or stops checking.
+    Fencing(bool),
+    /// Reload the scenario with the recipe at this index of `lock_view::RECIPES`.
+    Recipe(usize),
+    /// Run every recipe on the scenario.
+    Compare,
+}
+
+/// What the tour controls ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TourAction {
+    /// Start from the first step.
+    Start,
+    /// Next step (or its question).
+    Next,
+    /// Previous step.
+    Back,
+    /// Pick an answer to the question asked.
+    Answer(usize),
+    /// Leave the tour.
+    Free,
+    /// Back into the tour at the playhead.
+    Resume,
+}
+
+/// What "Export" saves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The cluster canvas at device resolution.
+    Png,
+    /// The cluster scene as SVG, from the same display list.
+    Svg,
+    /// The recorded trace, one JSON object per line (index, time, kind, node, text).
+    Trace,
+    /// The scenario as loaded.
+    Scenario,
+}
+
 /// Everything the tab can be asked to do.
 pub enum Msg {
     /// The frame loop says the DOM should catch up.
@@ -88,7 +137,7 @@ pub enum Msg {
     /// Speed slider nudged by this many steps (the + and − buttons and keys).
     SpeedBy(i32),
     /// An export button.
-    Export(super::component::ExportKind),
+    Export(ExportKind),
     /// A shortcut key (see `view::keys`).
     Key(crate::view::keys::Shortcut),
     /// Speed slider moved.
@@ -146,7 +195,7 @@ pub enum Msg {
     /// A postMessage from another window: (origin, data as JSON text, its source window).
     Embed(String, String, wasm_bindgen::JsValue),
     /// A control of the Locks panel.
-    Lock(super::locks::LockAction),
+    Lock(LockAction),
     /// The 2PC panel's variant select: reload with `tpc_view::VARIANTS[i]`.
     Tpc(usize),
     /// "Compare variants" in the 2PC panel.
@@ -154,7 +203,7 @@ pub enum Msg {
     /// A control of the Verify panel.
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.
-    Tour(super::tour::TourAction),
+    Tour(TourAction),
     /// A protocol panel runs a command at the playhead.
     Run(crate::sim::cmd::Cmd),
     /// A protocol panel loads another scenario (a variant of this one).

@@ -3,10 +3,10 @@
 //! Everything the canvases show is also text here, for screen readers and tests.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg, Selection};
+use super::msg::Msg;
+use super::state::Selection;
 use crate::sim::ids::NodeIx;
 use crate::sim::time::fmt_ms;
 use crate::view::cluster_scene::{node_states, Health, Layout};
@@ -29,7 +29,7 @@ pub fn caption(s: &Session) -> Html {
 }
 
 /// The node list beside the canvas: name, colour and status in words; click to select.
-pub fn nodes(s: &Session, sel: &Selection, link: &Scope<ClusterLab>) -> Html {
+pub fn nodes(s: &Session, sel: &Selection, link: &Callback<Msg>) -> Html {
     let w = s.world();
     let name = |ix: NodeIx| w.name(ix);
     html! {
@@ -49,7 +49,7 @@ pub fn nodes(s: &Session, sel: &Selection, link: &Scope<ClusterLab>) -> Html {
                 };
                 html! {
                     <li class={class} aria-selected={selected.to_string()}
-                        onclick={link.callback(move |_| Msg::SelectNode(Some(ix)))}>
+                        onclick={link.reform(move |_| Msg::SelectNode(Some(ix)))}>
                         <span class="swatch" style={swatch}></span>
                         <span class="node-name">{ n.name.clone() }</span>
                         <span class="node-status">{ n.summary(&name) }</span>
@@ -61,12 +61,12 @@ pub fn nodes(s: &Session, sel: &Selection, link: &Scope<ClusterLab>) -> Html {
 }
 
 /// Window width and node placement for the two pictures.
-pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Scope<ClusterLab>) -> Html {
-    let on_span = link.callback(|e: Event| {
+pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Callback<Msg>) -> Html {
+    let on_span = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Span(v.parse().unwrap_or(1000.0))
     });
-    let on_layout = link.callback(|e: Event| {
+    let on_layout = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Layout(if v == "ring" {
             Layout::Ring
@@ -96,7 +96,7 @@ pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Scope<ClusterLab>) 
 /// expectations judged on the whole recording. The list opens with a count ("14 holding ·
 /// 1 broken"): broken ones are always shown with a Jump button, holding ones only on request
 /// (`show_holding`), so the one that matters is not lost among the rest.
-pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> Html {
+pub fn invariants(s: &Session, show_holding: bool, link: &Callback<Msg>) -> Html {
     let verdicts = s.verdicts();
     let rows = s.invariants();
     let broken = rows.iter().filter(|r| r.violated.is_some()).count();
@@ -107,7 +107,7 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> 
             <p class="inv-count">
                 <strong data-testid="invariant-count">{ format!("{holding} holding · {broken} broken") }</strong>
                 <button class="link" aria-expanded={show_holding.to_string()}
-                    onclick={link.callback(move |_| Msg::Section("holding", !show_holding))}>
+                    onclick={link.reform(move |_| Msg::Section("holding", !show_holding))}>
                     { if show_holding { "Hide the holding ones" } else { "Show the holding ones" } }
                 </button>
             </p>
@@ -124,14 +124,14 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> 
                             } }</span>
                             if let Some(i) = at {
                                 <button aria-label={format!("Jump to where {} broke", r.name)}
-                                    onclick={link.callback(move |_| Msg::JumpEvent(i))}>{"Jump"}</button>
+                                    onclick={link.reform(move |_| Msg::JumpEvent(i))}>{"Jump"}</button>
                             }
                         </div>
                         <p class="muted small">{ format!("{} ({})", r.explain, r.class) }</p>
                         if let Some(v) = r.violated {
                             <ul class="witnesses" aria-label={format!("Witnesses of {}", r.name)}>
                                 { for v.witnesses.into_iter().map(|(i, text)| html! {
-                                    <li><button class="link" onclick={link.callback(move |_| Msg::JumpEvent(i))}>
+                                    <li><button class="link" onclick={link.reform(move |_| Msg::JumpEvent(i))}>
                                         { format!("#{i} {text}") }</button></li>
                                 }) }
                             </ul>
@@ -162,7 +162,7 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Scope<ClusterLab>) -> 
 
 /// The scenario's narration steps at their times; the one in force is marked, and a click
 /// moves the playhead there.
-pub fn narration(s: &Session, link: &Scope<ClusterLab>) -> Html {
+pub fn narration(s: &Session, link: &Callback<Msg>) -> Html {
     let steps = s.narration();
     if steps.is_empty() {
         return html! {};
@@ -173,7 +173,7 @@ pub fn narration(s: &Session, link: &Scope<ClusterLab>) -> Html {
             <ol class="steps">
                 { for steps.into_iter().map(|(t, text, current)| html! {
                     <li class={classes!(current.then_some("current"))} aria-current={current.then_some("step")}>
-                        <button class="link t" onclick={link.callback(move |_| Msg::JumpTime(t))}>{ fmt_ms(t) }</button>
+                        <button class="link t" onclick={link.reform(move |_| Msg::JumpTime(t))}>{ fmt_ms(t) }</button>
                         <span>{ text }</span>
                     </li>
                 }) }
@@ -189,10 +189,10 @@ pub fn log(
     sel: &Selection,
     notable_only: bool,
     list: &NodeRef,
-    link: &Scope<ClusterLab>,
+    link: &Callback<Msg>,
 ) -> Html {
     let lines = s.log(LOG_LINES, notable_only);
-    let on_filter = link.callback(|e: Event| {
+    let on_filter = link.reform(|e: Event| {
         Msg::NotableOnly(e.target_unchecked_into::<HtmlInputElement>().checked())
     });
     html! {
@@ -209,7 +209,7 @@ pub fn log(
                     html! {
                         <li class={classes!(format!("k-{}", l.kind), selected.then_some("selected"))}
                             aria-selected={selected.to_string()}
-                            onclick={link.callback(move |_| Msg::SelectEvent(i))}>{ l.text }</li>
+                            onclick={link.reform(move |_| Msg::SelectEvent(i))}>{ l.text }</li>
                     }
                 }) }
             </ol>

@@ -4,10 +4,9 @@
 //! section is open: the host's `panels=` decides what shows.
 
 use wasm_bindgen::JsCast;
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::Msg;
 use crate::ui::store;
 
 /// Local-storage key: the closed sections' keys, space-separated.
@@ -61,10 +60,10 @@ pub fn fold(
     key: &'static str,
     title: &'static str,
     sections: &Sections,
-    link: &Scope<ClusterLab>,
+    link: &Callback<Msg>,
     body: Html,
 ) -> Html {
-    let ontoggle = link.callback(move |e: Event| {
+    let ontoggle = link.reform(move |e: Event| {
         let open = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::{HtmlCanvasElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::protocol_panels::PanelCtx;
+use super::panel_ctx::PanelCtx;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::proto::stock::{experiment, Policy, Stock, StockCfg, Strategy};

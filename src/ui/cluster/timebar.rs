@@ -3,31 +3,30 @@
 //! notice shown after a fork.
 
 use web_sys::HtmlInputElement;
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::Msg;
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
 use crate::view::playback::{slider_for, speed_label, Playback, SPEED_SLIDER_MAX};
 use crate::view::session::{MarkerKind, Session};
 
 /// Renders the bar for the session at the playhead.
-pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, play: &Playback, link: &Callback<Msg>) -> Html {
     let tl = s.timeline();
     let head = tl.head_time();
     let vt = play.vt.max(0.0);
     let shown = (vt.floor() as u64).min(head.max(vt.floor() as u64));
     let toggle = if play.playing {
-        html! { <button class="primary" onclick={link.callback(|_| Msg::Pause)}>{"Pause"}</button> }
+        html! { <button class="primary" onclick={link.reform(|_| Msg::Pause)}>{"Pause"}</button> }
     } else {
-        html! { <button class="primary" onclick={link.callback(|_| Msg::Play)}>{"Play"}</button> }
+        html! { <button class="primary" onclick={link.reform(|_| Msg::Play)}>{"Play"}</button> }
     };
-    let on_speed = link.callback(|e: InputEvent| {
+    let on_speed = link.reform(|e: InputEvent| {
         let v = e.target_unchecked_into::<HtmlInputElement>().value();
         Msg::Speed(v.parse().unwrap_or(40))
     });
-    let on_scrub = link.callback(|e: InputEvent| {
+    let on_scrub = link.reform(|e: InputEvent| {
         let v = e.target_unchecked_into::<HtmlInputElement>().value();
         Msg::Scrub(v.parse::<f64>().map_or(0, |x| x.max(0.0) as u64))
     });
@@ -43,14 +42,14 @@ pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
         <section class="panel timebar" aria-label="Timeline controls">
             <div class="row">
                 { toggle }
-                <button onclick={link.callback(|_| Msg::StepBack)} title="Back to the previous event (←)" aria-label="Step back">{"◀"}</button>
-                <button onclick={link.callback(|_| Msg::Step)} title="Go to the next event (→)">{"Step"}</button>
+                <button onclick={link.reform(|_| Msg::StepBack)} title="Back to the previous event (←)" aria-label="Step back">{"◀"}</button>
+                <button onclick={link.reform(|_| Msg::Step)} title="Go to the next event (→)">{"Step"}</button>
                 <label class="speed">
                     <span>{"Speed"}</span>
-                    <button class="nudge" aria-label="Slower" title="Slower (−)" onclick={link.callback(|_| Msg::SpeedBy(-4))}>{"−"}</button>
+                    <button class="nudge" aria-label="Slower" title="Slower (−)" onclick={link.reform(|_| Msg::SpeedBy(-4))}>{"−"}</button>
                     <input type="range" aria-label="Speed" min="0" max={SPEED_SLIDER_MAX.to_string()} step="1"
                         value={slider_for(play.speed).to_string()} oninput={on_speed} />
-                    <button class="nudge" aria-label="Faster" title="Faster (+)" onclick={link.callback(|_| Msg::SpeedBy(4))}>{"+"}</button>
+                    <button class="nudge" aria-label="Faster" title="Faster (+)" onclick={link.reform(|_| Msg::SpeedBy(4))}>{"+"}</button>
                     <output aria-live="off">{ speed_label(play.speed) }</output>
                 </label>
                 <span class="clock" aria-live="off">
@@ -59,7 +58,7 @@ pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
                 </span>
                 <span class="grow"></span>
                 <button class="danger" disabled={violation.is_none()}
-                    onclick={link.callback(|_| Msg::JumpViolation)}>{"Jump to violation"}</button>
+                    onclick={link.reform(|_| Msg::JumpViolation)}>{"Jump to violation"}</button>
             </div>
             <div class="scrubber">
                 <input type="range" aria-label="Timeline" min="0" max={max.to_string()} step="1"
@@ -69,7 +68,7 @@ pub fn view(s: &Session, play: &Playback, link: &Scope<ClusterLab>) -> Html {
                     { for markers.iter().map(|m| {
                         let pct = (m.t as f64 / max as f64 * 100.0).clamp(0.0, 100.0);
                         let (event, t) = (m.event, m.t);
-                        let onclick = link.callback(move |_| match event {
+                        let onclick = link.reform(move |_| match event {
                             Some(i) => Msg::JumpEvent(i),
                             None => Msg::JumpTime(t),
                         });

@@ -2,40 +2,22 @@
 //! playhead, so Back really goes back), a question asked before a step is revealed, and
 //! Free play. Out of a tour it is the narration caption with a button to start one.
 
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::{Msg, TourAction};
 use super::panels;
 use crate::sim::time::fmt_ms;
 use crate::view::session::Session;
 use crate::view::tour::Tour;
 
-/// What the tour controls ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TourAction {
-    /// Start from the first step.
-    Start,
-    /// Next step (or its question).
-    Next,
-    /// Previous step.
-    Back,
-    /// Pick an answer to the question asked.
-    Answer(usize),
-    /// Leave the tour.
-    Free,
-    /// Back into the tour at the playhead.
-    Resume,
-}
-
-fn button(link: &Scope<ClusterLab>, label: &'static str, a: TourAction, enabled: bool) -> Html {
+fn button(link: &Callback<Msg>, label: &'static str, a: TourAction, enabled: bool) -> Html {
     html! {
-        <button disabled={!enabled} onclick={link.callback(move |_| Msg::Tour(a))}>{ label }</button>
+        <button disabled={!enabled} onclick={link.reform(move |_| Msg::Tour(a))}>{ label }</button>
     }
 }
 
 /// The card (or the caption with a "Take the tour" button).
-pub fn view(s: &Session, tour: &Tour, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, tour: &Tour, link: &Callback<Msg>) -> Html {
     let steps = &s.scenario().narration;
     if steps.is_empty() {
         return panels::caption(s);
@@ -75,7 +57,7 @@ pub fn view(s: &Session, tour: &Tour, link: &Scope<ClusterLab>) -> Html {
                 <div class="tour-ask" role="group" aria-label={q.question.clone()}>
                     <p><strong>{"Predict, then reveal: "}</strong>{ q.question.clone() }</p>
                     { for q.choices.iter().enumerate().map(|(k, c)| html! {
-                        <button onclick={link.callback(move |_| Msg::Tour(TourAction::Answer(k)))}>{ c.clone() }</button>
+                        <button onclick={link.reform(move |_| Msg::Tour(TourAction::Answer(k)))}>{ c.clone() }</button>
                     }) }
                 </div>
             }

@@ -3,10 +3,9 @@
 //! partitions and dropped messages stay in the Commands panel.
 
 use web_sys::HtmlSelectElement;
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::Msg;
 use crate::sim::proto::tpc::view::OrderOutcome;
 use crate::sim::scenario::Scenario;
 use crate::view::session::Session;
@@ -44,7 +43,7 @@ fn table(
 }
 
 /// The panel (nothing when the scenario has no 2PC).
-pub fn view(s: &Session, compared: &Compared, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, compared: &Compared, link: &Callback<Msg>) -> Html {
     let w = s.world();
     let Some(cfg) = w.tpc_cfg() else {
         return Html::default();
@@ -71,7 +70,7 @@ pub fn view(s: &Session, compared: &Compared, link: &Scope<ClusterLab>) -> Html 
             (cells, class)
         })
         .collect();
-    let on_variant = link.callback(|e: Event| {
+    let on_variant = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Tpc(v.parse().unwrap_or(0))
     });
@@ -86,7 +85,7 @@ pub fn view(s: &Session, compared: &Compared, link: &Scope<ClusterLab>) -> Html 
             </select>
             { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
             { table("Counters", &head, vec![(values, None)]) }
-            <button onclick={link.callback(|_| Msg::TpcCompare)}>{"Compare variants"}</button>
+            <button onclick={link.reform(|_| Msg::TpcCompare)}>{"Compare variants"}</button>
             { match compared {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },

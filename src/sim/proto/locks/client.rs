@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use super::cfg::{LockCfg, Params, Recipe};
-use super::client_seq::Session;
 use super::event::{LockEv, LostWhy};
 use super::wire::{Msg, ResKey, Timer};
 use super::{random_id, until, MAX_JOB_LOCKS};
@@ -21,6 +20,20 @@ use super::{random_id, until, MAX_JOB_LOCKS};
 const READ_TRIES: u32 = 8;
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, TimerKind};
+
+/// A session with one coordination server (a ZooKeeper session or an etcd lease), as this
+/// client keeps it; the recipes in `client_seq` open and renew it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoordSession {
+    /// The server.
+    pub server: NodeIx,
+    /// Session (lease) id.
+    pub sid: u32,
+    /// Whether the server confirmed it.
+    pub open: bool,
+    /// Local time of the last answer.
+    pub last: i64,
+}
 
 /// Where a client stands with one lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,7 +135,7 @@ pub struct Client {
     pub(super) p: Params,
     pub(super) slots: Vec<Slot>,
     jobs: Vec<Job>,
-    pub(super) sessions: Vec<Session>,
+    pub(super) sessions: Vec<CoordSession>,
     next_id: u32,
 }
 
@@ -174,7 +187,7 @@ impl Client {
     pub fn approx_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.jobs.capacity() * std::mem::size_of::<Job>()
-            + self.sessions.capacity() * std::mem::size_of::<Session>()
+            + self.sessions.capacity() * std::mem::size_of::<CoordSession>()
     }
 
     pub(super) fn find(&self, res: ResKey) -> Option<usize> {

@@ -8,25 +8,12 @@
 //! after the last ping it heard), as long as one-way latency stays under a quarter of it.
 //! A pause freezes that check too, which is how a paused client outlives its session.
 
-use super::client::{emit, send, timer, Client, SlotState};
+use super::client::{emit, send, timer, Client, CoordSession, SlotState};
 use super::event::{LockEv, LostWhy};
 use super::wire::{Msg, Timer, NO_NODE};
 use super::{place, random_id};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::Ctx;
-
-/// A session with one coordination server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Session {
-    /// The server.
-    pub server: NodeIx,
-    /// Session (lease) id.
-    pub sid: u32,
-    /// Whether the server confirmed it.
-    pub open: bool,
-    /// Local time of the last answer.
-    pub last: i64,
-}
 
 impl Client {
     fn ping_every(&self) -> u64 {
@@ -39,7 +26,7 @@ impl Client {
             return s.open.then_some(s.sid);
         }
         let sid = random_id(ctx);
-        self.sessions.push(Session {
+        self.sessions.push(CoordSession {
             server,
             sid,
             open: false,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::cfg::{Acks, Assign, MqCfg, Rebalance};
-use super::protocol::{emit, placement, send, sh, sh_mut, timer, Member, Mq};
+use super::state::{emit, placement, send, sh, sh_mut, timer, Member, Mq};
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer, ProduceErr};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;

@@ -3,71 +3,16 @@
 //! **nonmonotonic** (within one assignment a consumer's offsets on a partition go back),
 //! **skipped** (within one assignment a consumer jumps over an offset), and per-key order
 //! (one producer's messages of one order processed out of order). Each is a pure function
-//! over the delivery history; the invariants and the summary call them. The counters are
-//! kept here too, read off the events as they are made.
-
-use serde::Serialize;
+//! over the delivery history; the invariants and the summary call them.
 
 use super::parts;
-use super::protocol::{Mq, MqShared};
+use super::state::{Delivery, Mq, MqShared};
 use super::wire::{MqEv, ProduceErr};
 use crate::sim::event::Event;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::{last_before, Class, Invariant, Verdict};
 use crate::sim::proto::Registered;
 use crate::sim::world::World;
-
-/// One processing (or dead-lettering) of a message by a consumer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    /// The consumer.
-    pub consumer: NodeIx,
-    /// Partition and offset it came from.
-    pub p: u32,
-    /// Offset.
-    pub off: u64,
-    /// Message id.
-    pub id: u32,
-    /// Virtual time.
-    pub t: Time,
-    /// Dead-lettered rather than processed.
-    pub dead: bool,
-    /// Start of a new assignment of `p` to this consumer at offset `off` (not a delivery).
-    pub resume: bool,
-}
-
-/// The run's counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct MqStats {
-    /// Log messages put on the wire.
-    pub messages: u64,
-    /// Processings (duplicates included).
-    pub processed: u64,
-    /// Messages moved to the dead-letter topic.
-    pub dead_lettered: u64,
-    /// Writes refused for lack of in-sync replicas.
-    pub not_enough_replicas: u64,
-    /// Messages a producer gave up on.
-    pub produce_failed: u64,
-    /// Retried writes an idempotent leader absorbed.
-    pub dup_dropped: u64,
-    /// Leader elections.
-    pub elections: u64,
-    /// Of which unclean.
-    pub unclean_elections: u64,
-    /// Log entries removed by truncation on followers.
-    pub truncated: u64,
-    /// Group rebalances.
-    pub rebalances: u64,
-    /// Partition stalls that ended (a partition stopped, then resumed).
-    pub stalled_partitions: u64,
-    /// Total time partitions stood still in rebalances.
-    pub stall_ms: u64,
-    /// Longest single stall.
-    pub max_stall_ms: u64,
-    /// Commits refused (from a consumer no longer a member).
-    pub commits_rejected: u64,
-}
 
 /// What the checkers found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::cfg::{Acks, CommitMode, MqCfg};
-use super::protocol::{emit, send, sh, sh_mut, timer, Mq, MsgInfo};
+use super::state::{emit, send, sh, sh_mut, timer, Mq, MsgInfo};
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;

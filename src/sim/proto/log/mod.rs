@@ -12,15 +12,17 @@ pub mod cfg;
 pub mod check;
 mod client;
 mod protocol;
+pub mod state;
 #[cfg(test)]
 mod tests;
 pub mod wire;
 
 pub use broker::Broker;
 pub use cfg::{Acks, Assign, CommitMode, MqCfg, Rebalance};
-pub use check::{Anomalies, Delivery, MqStats};
+pub use check::Anomalies;
 pub use client::{ClientNode, Consumer, Producer};
-pub use protocol::{Mq, MqCmd, MqShared, MsgInfo, Node as MqNode, PartMeta};
+pub use protocol::{MqCmd, Node as MqNode};
+pub use state::{Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
 pub use wire::{MqEv, MqMsg, MqRec, MqTimer};
 
 /// Partitions as a bit set (at most [`cfg::MAX_PARTITIONS`]), so messages stay `Copy`.

@@ -1,8 +1,5 @@
-//! The log's entry in the engine: its [`Protocol`] implementation, its commands, and the
-//! world-wide state it keeps: the message book (bodies by id), the partition metadata the
-//! controller maintains (replicas, leader, ISR, epoch: what ZooKeeper or KRaft holds in
-//! Kafka), the group's membership and committed offsets (Kafka's `__consumer_offsets`),
-//! and the delivery history the checkers read.
+//! The log's entry in the engine: its [`Protocol`] implementation and its commands. Its
+//! world-wide state is in `state`.
 
 use std::collections::BTreeSet;
 
@@ -11,136 +8,17 @@ use serde_json::{json, Value};
 
 use super::broker::Broker;
 use super::cfg::MqCfg;
-use super::check::{self, Delivery, MqStats};
+use super::check;
 use super::client::ClientNode;
+use super::state::{placement, sh_mut, Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
-use super::PartSet;
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_decode::Fields;
-use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::Obj;
 use crate::sim::json_read::R;
-use crate::sim::proto::{CmdCtx, Ctx, Payload, ProtoEv, Protocol, TimerKind};
-
-/// The partitioned log as a protocol of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mq;
-
-/// One message's body and fate, by id (ids are 1-based, in production order).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MsgInfo {
-    /// The producing client.
-    pub producer: NodeIx,
-    /// Its producer id: node and incarnation (a restarted producer gets a new one).
-    pub pid: u64,
-    /// Sent by the configured workload (not by a command).
-    pub workload: bool,
-    /// The order id it is keyed by.
-    pub key: u32,
-    /// Its partition.
-    pub p: u32,
-    /// The producer's sequence number on that partition (idempotence).
-    pub seq: u32,
-    /// Processing it always fails.
-    pub poison: bool,
-    /// When it was first sent.
-    pub at: Time,
-    /// When the producer learned it was written.
-    pub acked: Option<Time>,
-    /// When it was first processed.
-    pub first_done: Option<Time>,
-}
-
-/// The controller's view of one partition.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartMeta {
-    /// Assigned replicas: the partition key's ring successors, preferred leader first.
-    pub replicas: Vec<NodeIx>,
-    /// Current leader, if any replica can lead.
-    pub leader: Option<NodeIx>,
-    /// In-sync replicas (leader included).
-    pub isr: Vec<NodeIx>,
-    /// Leader epoch, +1 on every election.
-    pub epoch: u32,
-    /// Reported offline (no leader) and not yet back.
-    pub offline: bool,
-}
-
-/// One group member as the coordinator sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Member {
-    /// The consumer.
-    pub node: NodeIx,
-    /// Its incarnation (a restarted consumer is a new member).
-    pub inc: u64,
-    /// Last heartbeat, on the coordinator's clock.
-    pub last_hb: i64,
-    /// What it last said it owns.
-    pub owned: PartSet,
-    /// What it may own now.
-    pub target: PartSet,
-    /// Member epoch: +1 whenever its target changes.
-    pub epoch: u32,
-    /// Everything it may hold: its targets since it last confirmed the current epoch.
-    pub granted: PartSet,
-}
-
-/// The consumer group's state (one group).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Group {
-    /// The broker acting as coordinator when the state was last touched.
-    pub coord: Option<NodeIx>,
-    /// Generation, +1 per rebalance.
-    pub gen: u32,
-    /// Members in join order.
-    pub members: Vec<Member>,
-    /// Eager rebalance: waiting for every member to revoke everything.
-    pub revoking: bool,
-    /// The assignor's answer for the current generation, by member.
-    pub desired: Vec<(NodeIx, PartSet)>,
-    /// Committed offset per partition.
-    pub offsets: Vec<u64>,
-}
-
-/// World-wide state of the log.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MqShared {
-    /// Message bodies and fates, id - 1.
-    pub book: Vec<MsgInfo>,
-    /// Partition metadata, by partition.
-    pub meta: Vec<PartMeta>,
-    /// Brokers that are up, sorted.
-    pub live: Vec<NodeIx>,
-    /// The ring epoch the placement was computed at.
-    pub ring_epoch: u64,
-    /// The consumer group.
-    pub group: Group,
-    /// Every processing and dead-lettering, in order.
-    pub hist: Vec<Delivery>,
-    /// When each partition stopped being consumed (a rebalance stall in progress).
-    pub stall_since: Vec<Option<Time>>,
-    /// Counters.
-    pub stats: MqStats,
-}
-
-impl MqShared {
-    /// The body of message `id`.
-    pub fn msg(&self, id: u32) -> Option<&MsgInfo> {
-        self.book.get((id as usize).wrapping_sub(1))
-    }
-
-    /// The broker coordinating the group: the first live broker (FindCoordinator).
-    pub fn coordinator(&self) -> Option<NodeIx> {
-        self.live.first().copied()
-    }
-
-    /// The leader of `p`, if any.
-    pub fn leader(&self, p: u32) -> Option<NodeIx> {
-        self.meta.get(p as usize).and_then(|m| m.leader)
-    }
-}
+use crate::sim::proto::{CmdCtx, Ctx, Protocol};
 
 /// The log's commands.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -206,39 +84,6 @@ impl Node {
             Node::Broker(_) => None,
         }
     }
-}
-
-pub(super) fn send(ctx: &mut Ctx<'_>, to: NodeIx, m: MqMsg) {
-    ctx.send(to, Payload::Mq(m));
-}
-
-pub(super) fn timer(ctx: &mut Ctx<'_>, after: u64, t: MqTimer) {
-    ctx.set_timer(after, TimerKind::Mq(t));
-}
-
-pub(super) fn emit(ctx: &mut Ctx<'_>, e: MqEv) {
-    ctx.emit(What::Proto(ProtoEv::Mq(e)));
-}
-
-pub(super) fn sh<'a>(ctx: &'a Ctx<'_>) -> &'a MqShared {
-    ctx.shared::<Mq>()
-}
-
-pub(super) fn sh_mut<'a>(ctx: &'a mut Ctx<'_>) -> &'a mut MqShared {
-    ctx.shared_mut::<Mq>()
-}
-
-/// Replicas of partition `p` on the ring now: the `rf` ring successors of `mq:p`.
-pub(super) fn placement(
-    ring: &crate::sim::ring::Ring,
-    p: u32,
-    rf: u32,
-    ix: &dyn Fn(&str) -> Option<NodeIx>,
-) -> Vec<NodeIx> {
-    ring.replicas(crate::sim::hash::pos(&format!("mq:{p}")), rf as usize)
-        .into_iter()
-        .filter_map(|id| ring.node(id).and_then(|n| ix(&n.name)))
-        .collect()
 }
 
 impl Protocol for Mq {

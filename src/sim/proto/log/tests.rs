@@ -2,7 +2,8 @@
 
 use super::broker::assign;
 use super::cfg::Assign;
-use super::check::{duplicated, lost, order_flags, Delivery};
+use super::check::{duplicated, lost, order_flags};
+use super::state::Delivery;
 
 fn d(consumer: u32, p: u32, off: u64, id: u32) -> Delivery {
     Delivery {

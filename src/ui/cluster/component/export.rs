@@ -9,22 +9,10 @@ use yew::prelude::*;
 
 use super::{ClusterLab, Msg};
 use crate::ui::cluster::gallery;
+use crate::ui::cluster::msg::ExportKind;
 use crate::ui::export;
 use crate::view::cluster_scene;
 use crate::view::embed::json_str;
-
-/// What "Export" saves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportKind {
-    /// The cluster canvas at device resolution.
-    Png,
-    /// The cluster scene as SVG, from the same display list.
-    Svg,
-    /// The recorded trace, one JSON object per line (index, time, kind, node, text).
-    Trace,
-    /// The scenario as loaded.
-    Scenario,
-}
 
 impl ClusterLab {
     /// Saves one export of the current state.
