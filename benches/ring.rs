@@ -9,7 +9,7 @@ mod native {
     use std::time::Instant;
 
     use ringlab::sim::hash::pos;
-    use ringlab::sim::keys::{KeyPattern, KeySet};
+    use ringlab::sim::key_set::{KeyPattern, KeySet};
     use ringlab::sim::ring::{Point, Ring};
 
     const NODES: usize = 1000;

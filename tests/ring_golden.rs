@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
 
 use ringlab::sim::hash::pos;
-use ringlab::sim::keys::KeySet;
+use ringlab::sim::key_set::KeySet;
 use ringlab::sim::ring::{NodeId, Ring};
 use sha1::{Digest, Sha1};
 
@@ -126,7 +126,7 @@ fn naive_reimplementation_agrees_on_golden_keys() {
 fn naive_reimplementation_agrees_on_many_keys() {
     let weights = [("beta", 0.3), ("gamma", 1.7)];
     let r = ring(7, &weights, &["delta"]);
-    let keys = KeySet::generate(300, 11, ringlab::sim::keys::KeyPattern::Mixed, 0.0);
+    let keys = KeySet::generate(300, 11, ringlab::sim::key_set::KeyPattern::Mixed, 0.0);
     for i in 0..keys.len() as u32 {
         let got = r.owner_of(keys.hash(i)).map(|id| name(&r, id).to_string());
         assert_eq!(

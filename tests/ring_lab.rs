@@ -2,7 +2,7 @@
 //! canvas is painted from.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ringlab::sim::keys::KeyPattern;
+use ringlab::sim::key_set::KeyPattern;
 use ringlab::sim::ring_lab::{KeySpec, RingCmd, RingLab, DEFAULT_KEYS, DEFAULT_NODES};
 use ringlab::view::hit;
 use ringlab::view::metrics::RingMetrics;

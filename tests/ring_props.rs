@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))] // native-only dev-dependencies and processes
 
 use proptest::prelude::*;
-use ringlab::sim::keys::{KeyPattern, KeySet, Moved};
+use ringlab::sim::key_set::{KeyPattern, KeySet, Moved};
 use ringlab::sim::ring::{diff, validate_name, Arc, Change, Ring, RingError, MAX_NAME_CHARS};
 
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use ringlab::sim::ring_lab::{KeySpec, RingCmd};
 use ringlab::sim::scenario::Scenario;
 use ringlab::view::link::{self, LinkError};
 use ringlab::view::session::Session;
-use ringlab::view::share::{self, ClusterState, RingState, Shared};
+use ringlab::view::share::{self, ClusterState, LinkState, RingState};
 
 const GC_PAUSE: &str = include_str!("../static/scenarios/gc-pause.json");
 const LOCKS: &str = include_str!("../static/scenarios/lock-gc-unfenced.json");
@@ -31,7 +31,7 @@ fn ring_state() -> RingState {
             RingCmd::SetKeys(KeySpec {
                 count: 500,
                 seed: 9,
-                pattern: ringlab::sim::keys::KeyPattern::Mixed,
+                pattern: ringlab::sim::key_set::KeyPattern::Mixed,
                 skew: 1.2,
                 names: None,
             }),
@@ -67,7 +67,7 @@ fn cluster_session() -> Session {
 
 #[test]
 fn ring_state_round_trips_and_replays_to_the_same_lab() {
-    let state = Shared {
+    let state = LinkState {
         ring: Some(ring_state()),
         cluster: None,
         ..Default::default()
@@ -91,7 +91,7 @@ fn ring_state_round_trips_and_replays_to_the_same_lab() {
     assert!(share::from_fragment(&frag).unwrap().is_ok());
     assert!(share::from_fragment("#intro").is_none());
     assert!(share::from_fragment("").is_none());
-    assert_eq!(share::fragment(&Shared::default()), "");
+    assert_eq!(share::fragment(&LinkState::default()), "");
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn a_refused_ring_step_names_the_step() {
 fn cluster_state_round_trips_and_restores_the_same_history() {
     let s = cluster_session();
     let cap = ClusterState::capture(&s, s.world().now() as f64 + 0.25, 3.0, true, 800.0, Some(2));
-    let state = Shared {
+    let state = LinkState {
         ring: None,
         cluster: Some(cap.clone()),
         ..Default::default()
@@ -138,7 +138,7 @@ fn cluster_state_round_trips_and_restores_the_same_history() {
 fn a_lock_scenario_at_its_start_round_trips() {
     let s = Session::load(Scenario::decode(LOCKS.as_bytes()).unwrap()).unwrap();
     let cap = ClusterState::capture(&s, 0.0, 1.0, false, 1000.0, None);
-    let state = Shared {
+    let state = LinkState {
         ring: Some(RingState::default()),
         cluster: Some(cap),
         ..Default::default()
@@ -159,7 +159,7 @@ fn raw(version: u8, body: &[u8]) -> String {
 
 #[test]
 fn damaged_links_say_how() {
-    let text = share::encode(&Shared {
+    let text = share::encode(&LinkState {
         ring: Some(ring_state()),
         cluster: None,
         ..Default::default()
@@ -246,18 +246,18 @@ fn check_err(case: usize, what: &str, e: &dyn std::fmt::Display) {
 #[test]
 fn fuzz_link_decoder_never_panics_and_always_explains() {
     let mut rng = Rng(0x5eed_1ab5);
-    let ring = share::encode(&Shared {
+    let ring = share::encode(&LinkState {
         ring: Some(ring_state()),
         cluster: None,
         ..Default::default()
     });
     let s = cluster_session();
-    let cluster_body = share::body(&Shared {
+    let cluster_body = share::body(&LinkState {
         ring: Some(ring_state()),
         cluster: Some(ClusterState::capture(&s, 10.0, 1.0, false, 1000.0, Some(1))),
         ..Default::default()
     });
-    let ring_body = share::body(&Shared {
+    let ring_body = share::body(&LinkState {
         ring: Some(ring_state()),
         cluster: None,
         ..Default::default()
@@ -372,7 +372,7 @@ fn a_crafted_link_cannot_ask_for_an_endless_run() {
 #[test]
 fn a_page_without_the_cluster_lab_keeps_its_section_verbatim() {
     let s = cluster_session();
-    let full = Shared {
+    let full = LinkState {
         ring: Some(ring_state()),
         cluster: Some(ClusterState::capture(&s, 10.0, 1.0, false, 1000.0, Some(1))),
         ..Default::default()

@@ -8,7 +8,7 @@
 //! ignores down nodes when taking the maximum, and the ring-based schemes skip their points.
 
 use super::hash;
-use super::keys::KeySet;
+use super::key_set::KeySet;
 use super::ring::{validate_name, NodeId, Ring, RingError};
 use std::collections::BTreeSet;
 
@@ -373,7 +373,7 @@ pub fn balance(loads: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::keys::KeyPattern;
+    use crate::sim::key_set::KeyPattern;
 
     #[test]
     fn jump_matches_published_vectors() {

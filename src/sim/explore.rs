@@ -302,7 +302,7 @@ fn reproduction(
         }
     }
     schedule.retain(|x| x.at_ms <= until);
-    super::order::sort_by_u64(&mut schedule, |x| x.at_ms);
+    super::sort::sort_by_u64(&mut schedule, |x| x.at_ms);
     Scenario {
         id: format!("{}-repro-{seed}", s.id),
         title: format!("Reproduction: {} breaks in {}", broken.invariant, s.id),

@@ -4,7 +4,7 @@
 //! natively in tests, so every number the page shows is checked without a browser.
 
 use crate::sim::algorithms::{self, specs_of, Algorithm, NodeSpec, Params};
-use crate::sim::keys::{KeyPattern, KeySet, Moved};
+use crate::sim::key_set::{KeyPattern, KeySet, Moved};
 use crate::sim::ring::{Arc, NodeId, Ring};
 use crate::sim::text::group_digits;
 

@@ -285,7 +285,7 @@ impl Scenario {
         let mut known: BTreeSet<String> = servers.iter().chain(&c.clients).cloned().collect();
         let mut clients: BTreeSet<String> = c.clients.iter().cloned().collect();
         let mut order: Vec<usize> = (0..self.schedule.len()).collect();
-        super::order::sort_by_u64(&mut order, |&i| self.schedule[i].at_ms);
+        super::sort::sort_by_u64(&mut order, |&i| self.schedule[i].at_ms);
         for i in order {
             let s = &self.schedule[i];
             if s.at_ms > self.until_ms {
@@ -423,7 +423,7 @@ impl Scenario {
                 .map(|(i, s)| (s.at_ms, 1, i)),
         );
         // Stable: narration before commands at the same time, each in file order.
-        super::order::sort_by_u64(&mut items, |&(at, kind, _)| {
+        super::sort::sort_by_u64(&mut items, |&(at, kind, _)| {
             (at.min(u64::MAX >> 1) << 1) | u64::from(kind)
         });
         for (at, kind, i) in items {

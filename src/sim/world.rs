@@ -12,7 +12,7 @@ use super::event::{DropReason, Event, What};
 pub use super::ids::{NodeIx, Role};
 use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
 use super::proto::{
-    registry, Ctx, Payload, Procs, ProtoCfg, Record, Registered, Shared, TimerKind,
+    registry, Ctx, Payload, Procs, ProtoCfg, ProtoShared, Record, Registered, TimerKind,
 };
 use super::queue::{Due, Queue};
 use super::ring;
@@ -119,7 +119,7 @@ pub(crate) struct Core {
     pub(crate) rng: Rng,
     /// Every protocol's world-wide state (counters, order books), updated as protocols
     /// send and emit.
-    pub(crate) shared: Shared,
+    pub(crate) shared: ProtoShared,
     next_timer: u64,
     scheduled: Vec<Cmd>,
     pops: u64,
@@ -243,7 +243,7 @@ impl World {
                 next_timer: 0,
                 scheduled: Vec::new(),
                 pops: 0,
-                shared: Shared::default(),
+                shared: ProtoShared::default(),
             },
             procs: Vec::new(),
             protocols: cfg.protocols.clone(),

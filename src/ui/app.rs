@@ -25,16 +25,16 @@ use crate::view::catalog::MECHANISMS;
 use crate::view::embed::EmbedOpts;
 use crate::view::hit;
 use crate::view::input;
-use crate::view::keys::Shortcut;
 use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::share::RingState;
+use crate::view::shortcuts::Shortcut;
 use crate::view::theme::Theme;
 use crate::view::transition::{Transition, DEFAULT_MS};
 use crate::view::url::Tab;
 
 /// State the frame loop reads every frame and the component writes on every command.
-pub struct Shared {
+pub struct RingLoopState {
     /// The ring, keys and log.
     pub lab: RingLab,
     /// The change being animated.
@@ -55,7 +55,7 @@ pub struct Shared {
     animating: Option<bool>,
 }
 
-impl Shared {
+impl RingLoopState {
     /// Draws one frame; returns whether the animation wants another.
     /// Identity of the static layer: anything that changes it changes this.
     fn base_key(&self) -> u64 {
@@ -127,7 +127,7 @@ impl Shared {
     }
 }
 
-impl Shared {
+impl RingLoopState {
     /// The current frame as SVG (the same display list the canvas draws).
     fn svg(&self) -> String {
         let (w, h) = self.css_size;
@@ -152,7 +152,7 @@ type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
 
 /// The root component.
 pub struct App {
-    shared: Rc<RefCell<Shared>>,
+    shared: Rc<RefCell<RingLoopState>>,
     canvas_ref: NodeRef,
     box_ref: NodeRef,
     frame_loop: Option<FrameLoop>,
@@ -419,7 +419,7 @@ impl Component for App {
         let start = landing(embed.on);
         let opened = share::open();
         let mut app = App {
-            shared: Rc::new(RefCell::new(Shared {
+            shared: Rc::new(RefCell::new(RingLoopState {
                 lab,
                 transition: None,
                 selected: None,
@@ -834,7 +834,7 @@ fn frame_loop_kicker(l: &FrameLoop) -> impl Fn() + 'static {
     move || handle.kick()
 }
 
-fn resize_to(shared: &Rc<RefCell<Shared>>, w: f64, h: f64) {
+fn resize_to(shared: &Rc<RefCell<RingLoopState>>, w: f64, h: f64) {
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);

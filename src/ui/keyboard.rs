@@ -1,9 +1,9 @@
-//! Keydowns as shortcuts (`view::keys` decides which key is which), shared by the shell and
+//! Keydowns as shortcuts (`view::shortcuts` decides which key is which), shared by the shell and
 //! every lab: keys typed into a field, a slider or a select box stay theirs.
 
 use wasm_bindgen::JsCast;
 
-use crate::view::keys::{self, Shortcut};
+use crate::view::shortcuts::{self, Shortcut};
 
 /// Reads a keydown as a shortcut: the key, the focused element, modifiers.
 pub fn read(e: &web_sys::KeyboardEvent) -> Option<Shortcut> {
@@ -12,7 +12,7 @@ pub fn read(e: &web_sys::KeyboardEvent) -> Option<Shortcut> {
         .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
     let tag = target.as_ref().map(|t| t.tag_name()).unwrap_or_default();
     let editable = target.is_some_and(|t| t.is_content_editable());
-    keys::shortcut(
+    shortcuts::shortcut(
         &e.key(),
         &tag,
         editable,

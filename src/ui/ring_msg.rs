@@ -4,7 +4,7 @@
 use crate::sim::algorithms::Algorithm;
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::RingCmd;
-use crate::view::keys::Shortcut;
+use crate::view::shortcuts::Shortcut;
 use crate::view::url::Tab;
 
 /// Text typed into the side panel, kept as typed so a bad value can be reported and fixed.
@@ -97,7 +97,7 @@ pub enum Msg {
     Tab(Tab),
     /// Back/Forward moved to another state link.
     PopState,
-    /// A shortcut key (`view::keys`); the Cluster tab handles its own.
+    /// A shortcut key (`view::shortcuts`); the Cluster tab handles its own.
     Key(Shortcut),
     /// "PNG" / "SVG" under the ring.
     Export(bool),

@@ -9,10 +9,10 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::view::embed::EmbedOpts;
-use crate::view::share::{self, ClusterState, RingState, Shared};
+use crate::view::share::{self, ClusterState, LinkState, RingState};
 
 thread_local! {
-    static LINK: RefCell<Shared> = RefCell::new(Shared::default());
+    static LINK: RefCell<LinkState> = RefCell::new(LinkState::default());
     static PENDING: RefCell<Option<Timeout>> = const { RefCell::new(None) };
     static OPENED: RefCell<Option<ClusterState>> = const { RefCell::new(None) };
     static OPEN_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -67,7 +67,7 @@ pub fn take_opened() -> (Option<ClusterState>, Option<String>) {
 /// Body bytes of one part, to compare states cheaply (a derived deep `==` over scenarios
 /// costs more wasm than the whole encoder).
 fn part_bytes(ring: Option<&RingState>, cluster: Option<&ClusterState>) -> Vec<u8> {
-    share::body(&Shared {
+    share::body(&LinkState {
         ring: ring.cloned(),
         cluster: cluster.cloned(),
         ..Default::default()
@@ -101,7 +101,7 @@ pub fn is_current_ring(r: Option<&RingState>) -> bool {
 }
 
 /// Adopts a state reached by Back/Forward without writing it again.
-pub fn adopt(state: &Shared) {
+pub fn adopt(state: &LinkState) {
     LINK.with(|l| *l.borrow_mut() = state.clone());
 }
 

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::ui::{share, tabs};
-use crate::view::keys::{Shortcut, SHEET};
+use crate::view::shortcuts::{Shortcut, SHEET};
 use crate::view::url::Tab;
 
 /// What the shell needs from the page.

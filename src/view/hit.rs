@@ -3,7 +3,7 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use crate::sim::keys::KeySet;
+use crate::sim::key_set::KeySet;
 use crate::sim::ring::{NodeId, Ring};
 use crate::view::geom::{angle_of, clockwise, polar};
 use crate::view::ring_scene::RingGeometry;
@@ -104,7 +104,7 @@ fn nearest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::keys::KeyPattern;
+    use crate::sim::key_set::KeyPattern;
     use crate::sim::rng::Rng;
 
     /// The obvious search over every key: the oracle for the windowed one.

@@ -2,7 +2,7 @@
 
 use crate::sim::algorithms::Algorithm;
 use crate::sim::hash::pos;
-use crate::sim::keys::KeyPattern;
+use crate::sim::key_set::KeyPattern;
 use crate::sim::ring_lab::MAX_NODES;
 
 /// Largest weight accepted from the form: V·w vnodes must stay reasonable.

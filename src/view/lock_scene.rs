@@ -12,7 +12,7 @@ use super::lock_view::{lock_rows, LockRow};
 use super::scene::{Align, ArcBatch, Circle, Ink, Label, LineBatch, Scene};
 use crate::sim::event::What;
 use crate::sim::proto::locks::check::find_cycle;
-use crate::sim::proto::locks::{HandoffHow, LockEv, Msg, Node};
+use crate::sim::proto::locks::{HandoffHow, LockEv, LockNode, Msg};
 use crate::sim::proto::Payload;
 use crate::sim::time::Time;
 use crate::sim::world::{NodeIx, Role, Status};
@@ -298,7 +298,7 @@ fn roles(
         };
         let mut lines: Vec<(String, Ink)> = Vec::new();
         match w.lock_node(s.ix) {
-            Some(Node::Kv(_) | Node::Seq(_)) => {
+            Some(LockNode::Kv(_) | LockNode::Seq(_)) => {
                 let owns: Vec<String> = rows
                     .iter()
                     .filter(|r| r.servers.first() == Some(&s.ix))
@@ -311,7 +311,7 @@ fn roles(
                 };
                 lines.push((text, Ink::Muted));
             }
-            Some(Node::Storage(st)) => {
+            Some(LockNode::Storage(st)) => {
                 let fence = if st.fencing() {
                     "fencing on"
                 } else {

@@ -1,10 +1,10 @@
 //! What the lock UI shows about each lock at the playhead, derived from the world once and
 //! read by both the canvas overlay and the Locks panel, so the two always agree.
 
-use crate::sim::order::sort_by_u64;
-use crate::sim::proto::locks::{LockStats, Node, Recipe, ResKey, SlotState};
+use crate::sim::proto::locks::{LockNode, LockStats, Recipe, ResKey, SlotState};
 use crate::sim::runner::play;
 use crate::sim::scenario::Scenario;
+use crate::sim::sort::sort_by_u64;
 use crate::sim::time::Time;
 use crate::sim::world::{NodeIx, Status, World};
 
@@ -83,11 +83,11 @@ pub fn lock_rows(w: &World, now: Time) -> Vec<LockRow> {
                 ((pos.min(0xffff) as u64) << 48) | since.min((1 << 48) - 1)
             });
             let server_holder = owner.and_then(|o| match w.lock_node(o)? {
-                Node::Kv(_) => {
+                LockNode::Kv(_) => {
                     let h = w.lock_entry(o, &res)?.holder.as_ref()?;
                     Some((h.client, h.token, Some(h.expires - local(o))))
                 }
-                Node::Seq(_) => {
+                LockNode::Seq(_) => {
                     let z = w.lock_children(o, &res)?.list.first()?;
                     Some((z.client, z.seq, None))
                 }

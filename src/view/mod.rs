@@ -10,7 +10,6 @@ pub mod geom;
 pub mod history_scene;
 pub mod hit;
 pub mod input;
-pub mod keys;
 #[cfg(feature = "proto-kv")]
 pub mod kv_scene;
 pub mod layers;
@@ -29,6 +28,7 @@ pub mod scene;
 pub mod seq_diagram;
 pub mod session;
 pub mod share;
+pub mod shortcuts;
 #[cfg(feature = "proto-stock")]
 pub mod stock_chart;
 #[cfg(feature = "proto-stock")]

@@ -15,7 +15,7 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use crate::sim::order::sort_pairs;
+use crate::sim::sort::sort_pairs;
 use crate::view::geom::{angle_of, polar};
 use crate::view::ring_geometry::RingGeometry;
 use crate::view::theme::Rgb;

@@ -3,9 +3,9 @@
 
 use std::f64::consts::TAU;
 
-use crate::sim::keys::KeySet;
-use crate::sim::order::sort_by_u64;
+use crate::sim::key_set::KeySet;
 use crate::sim::ring::{NodeId, Ring};
+use crate::sim::sort::sort_by_u64;
 use crate::sim::text::group_digits;
 use crate::view::geom::{angle_of, clockwise, ease, polar};
 use crate::view::raster::{Band, Paint};

@@ -388,7 +388,7 @@ impl Session {
                     label: format!("fork at {}", fmt_ms(f.at_time)),
                 }),
         );
-        crate::sim::order::sort_by_u64(&mut all, |m| m.t);
+        crate::sim::sort::sort_by_u64(&mut all, |m| m.t);
         if all.len() > MAX_MARKERS {
             let keep = |m: &Marker| matches!(m.kind, MarkerKind::Violation | MarkerKind::Fork);
             let must = all.iter().filter(|m| keep(m)).count();

@@ -15,7 +15,7 @@
 use super::link::{self, put_str, put_varint, LinkError, Reader};
 use crate::sim::algorithms::Algorithm;
 use crate::sim::cmd::Cmd;
-use crate::sim::keys::KeyPattern;
+use crate::sim::key_set::KeyPattern;
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::sim::scenario::{Scenario, MAX_FILE_BYTES};
@@ -122,7 +122,7 @@ impl ClusterState {
 
 /// Everything a link carries; a tab that was never touched is left out.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Shared {
+pub struct LinkState {
     /// The Ring tab, if it differs from the default.
     pub ring: Option<RingState>,
     /// The Cluster tab, if it was opened.
@@ -341,7 +341,7 @@ fn cmd_from_json(s: &str) -> Result<Cmd, LinkError> {
 }
 
 /// The body bytes (before compression) of `state`.
-pub fn body(state: &Shared) -> Vec<u8> {
+pub fn body(state: &LinkState) -> Vec<u8> {
     let mut out = Vec::new();
     if let Some(ring) = &state.ring {
         out.push(1);
@@ -398,12 +398,12 @@ fn finite(v: f64, what: &str) -> Result<f64, LinkError> {
 }
 
 /// Parses body bytes (after decompression and the checksum).
-pub fn parse_body(bytes: &[u8]) -> Result<Shared, LinkError> {
+pub fn parse_body(bytes: &[u8]) -> Result<LinkState, LinkError> {
     parse::<DECODE_CLUSTER>(bytes)
 }
 
 /// [`parse_body`], decoding the cluster section or keeping it as bytes in [`Shared::kept`].
-pub fn parse_body_as(bytes: &[u8], decode_cluster: bool) -> Result<Shared, LinkError> {
+pub fn parse_body_as(bytes: &[u8], decode_cluster: bool) -> Result<LinkState, LinkError> {
     if decode_cluster {
         parse::<true>(bytes)
     } else {
@@ -413,10 +413,10 @@ pub fn parse_body_as(bytes: &[u8], decode_cluster: bool) -> Result<Shared, LinkE
 
 /// The parser, compiled once per choice so a page that keeps the cluster section links no
 /// scenario decoder at all.
-fn parse<const DECODE_CLUSTER_PART: bool>(bytes: &[u8]) -> Result<Shared, LinkError> {
+fn parse<const DECODE_CLUSTER_PART: bool>(bytes: &[u8]) -> Result<LinkState, LinkError> {
     let decode_cluster = DECODE_CLUSTER_PART;
     let mut r = Reader::new(bytes);
-    let mut state = Shared::default();
+    let mut state = LinkState::default();
     loop {
         match r.byte()? {
             0 => break,
@@ -489,7 +489,7 @@ fn parse<const DECODE_CLUSTER_PART: bool>(bytes: &[u8]) -> Result<Shared, LinkEr
 }
 
 /// The link text (base64url, without the `#s=` prefix) for `state`.
-pub fn encode(state: &Shared) -> String {
+pub fn encode(state: &LinkState) -> String {
     let body = body(state);
     let mut out = vec![LINK_VERSION];
     out.extend_from_slice(&link::crc32(&body).to_le_bytes());
@@ -501,7 +501,7 @@ pub fn encode(state: &Shared) -> String {
 /// Decodes link text from [`encode`]. Never panics; errors read "link is truncated",
 /// "checksum mismatch: the link is corrupted", "unsupported link version 3; this build
 /// reads 1", or "link is invalid: …" naming what does not fit.
-pub fn decode(text: &str) -> Result<Shared, LinkError> {
+pub fn decode(text: &str) -> Result<LinkState, LinkError> {
     if text.len() > MAX_LINK_CHARS {
         return Err(LinkError::TooLarge);
     }
@@ -531,14 +531,14 @@ pub fn decode(text: &str) -> Result<Shared, LinkError> {
 
 /// The state a `location.hash` carries: `None` when it holds no state link (empty, or some
 /// other fragment), else the decoded state or why it could not be read.
-pub fn from_fragment(hash: &str) -> Option<Result<Shared, LinkError>> {
+pub fn from_fragment(hash: &str) -> Option<Result<LinkState, LinkError>> {
     let h = hash.strip_prefix('#').unwrap_or(hash);
     let text = h.strip_prefix(PREFIX)?;
     Some(decode(text))
 }
 
 /// `#s=…` for `state`, or "" when there is nothing to share.
-pub fn fragment(state: &Shared) -> String {
+pub fn fragment(state: &LinkState) -> String {
     if state.ring.is_none() && state.cluster.is_none() {
         String::new()
     } else {

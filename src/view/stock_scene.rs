@@ -9,7 +9,7 @@ use std::f64::consts::{FRAC_PI_2, TAU};
 use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
-use crate::sim::proto::stock::{Msg, Node, Phase, Stock, StockCfg};
+use crate::sim::proto::stock::{Msg, Phase, Stock, StockCfg, StockNode};
 use crate::sim::proto::{Payload, Registered};
 use crate::sim::time::Time;
 use crate::sim::world::World;
@@ -44,8 +44,8 @@ pub fn word(m: &Msg) -> &'static str {
 }
 
 /// One shard's lines: per bucket, "sku:1 · 7 left · v3" and the lock's holder and queue.
-pub fn shard_lines(cfg: &StockCfg, n: &Node) -> Vec<String> {
-    let Node::Shard(s) = n else {
+pub fn shard_lines(cfg: &StockCfg, n: &StockNode) -> Vec<String> {
+    let StockNode::Shard(s) = n else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -65,8 +65,8 @@ pub fn shard_lines(cfg: &StockCfg, n: &Node) -> Vec<String> {
 }
 
 /// A client's buyers by phase: (waiting, working or sleeping, done).
-pub fn buyer_counts(n: &Node) -> (usize, usize, usize) {
-    let Node::Buyers(b) = n else {
+pub fn buyer_counts(n: &StockNode) -> (usize, usize, usize) {
+    let StockNode::Buyers(b) = n else {
         return (0, 0, 0);
     };
     let mut c = (0, 0, 0);
@@ -102,8 +102,8 @@ pub fn overlay(
             continue;
         };
         let (lines, client) = match node {
-            Node::Shard(_) => (shard_lines(cfg, node), false),
-            Node::Buyers(_) => {
+            StockNode::Shard(_) => (shard_lines(cfg, node), false),
+            StockNode::Buyers(_) => {
                 let (wait, idle, done) = buyer_counts(node);
                 if wait + idle + done == 0 {
                     continue;
@@ -115,7 +115,7 @@ pub fn overlay(
             }
         };
         stack(p, g, client, &lines, scene);
-        if let Node::Shard(s) = node {
+        if let StockNode::Shard(s) = node {
             let left: i64 = s.rows.iter().flatten().map(|r| r.stock).sum();
             let of: i64 = (0..cfg.buckets)
                 .filter(|b| s.rows.get(*b as usize).is_some_and(Option::is_some))

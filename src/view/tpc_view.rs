@@ -6,7 +6,7 @@ use crate::sim::event::{Event, What};
 use crate::sim::proto::locks::ResKey;
 use crate::sim::proto::tpc::view::OrderOutcome;
 use crate::sim::proto::tpc::{
-    CPhase, DecidedBy, How, NoWhy, Phase, RecKind, TRec, TpcEv, TxId, Variant,
+    CoordPhase, DecidedBy, How, NoWhy, Phase, RecKind, TpcEv, TxId, TxRecord, Variant,
 };
 use crate::sim::runner::play;
 use crate::sim::scenario::Scenario;
@@ -50,7 +50,7 @@ pub struct NodeTpc {
     pub locks: Vec<ResKey>,
     /// The last [`LOG_SHOWN`] transaction records of its log (rows left out), oldest
     /// first, each with whether it is on disk (false: in the volatile buffer).
-    pub log: Vec<(TRec, bool)>,
+    pub log: Vec<(TxRecord, bool)>,
 }
 
 /// Every server's 2PC state (empty without 2PC).
@@ -84,11 +84,11 @@ pub fn node_rows(w: &World) -> Vec<NodeTpc> {
             }
             for (tx, c) in s.coords().iter() {
                 let phase = match c.phase {
-                    CPhase::Collecting => "coordinator · votes",
-                    CPhase::PreCommitting => "coordinator · pre-acks",
-                    CPhase::Acking(true) => "coordinator · COMMIT, acks",
-                    CPhase::Acking(false) => "coordinator · ABORT, acks",
-                    CPhase::Recovering => "coordinator · recovering",
+                    CoordPhase::Collecting => "coordinator · votes",
+                    CoordPhase::PreCommitting => "coordinator · pre-acks",
+                    CoordPhase::Acking(true) => "coordinator · COMMIT, acks",
+                    CoordPhase::Acking(false) => "coordinator · ABORT, acks",
+                    CoordPhase::Recovering => "coordinator · recovering",
                 };
                 txs.push(here(*tx, phase, Some((c.got.len(), c.shards.len()))));
             }
@@ -99,7 +99,7 @@ pub fn node_rows(w: &World) -> Vec<NodeTpc> {
                 txs.push(here(d.1, "prepared", None));
             }
         }
-        let mut log: Vec<(TRec, bool)> = w
+        let mut log: Vec<(TxRecord, bool)> = w
             .tpc_log(ix)
             .into_iter()
             .filter(|(r, _)| r.tx != 0)
@@ -116,7 +116,7 @@ pub fn node_rows(w: &World) -> Vec<NodeTpc> {
 }
 
 /// "■ T1 prepared" (forced), "□ T1 end" (lazy), "□ T1 end · volatile" (not on disk yet).
-pub fn rec_text(r: &TRec, on_disk: bool) -> String {
+pub fn rec_text(r: &TxRecord, on_disk: bool) -> String {
     format!(
         "{} T{} {}{}",
         if r.forced { '■' } else { '□' },
@@ -355,7 +355,7 @@ pub fn compare_variants(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
 }
 
 /// Whether a log record is one the stack should stress: a decision or an outcome.
-pub fn is_decision(r: &TRec) -> bool {
+pub fn is_decision(r: &TxRecord) -> bool {
     matches!(r.kind, RecKind::Decision { .. } | RecKind::Outcome { .. })
 }
 

@@ -1,7 +1,7 @@
 //! A topology change being animated: which arcs changed hands and which keys moved, plus the
 //! animation clock window. Pure data so the tween is testable natively.
 
-use crate::sim::keys::Moved;
+use crate::sim::key_set::Moved;
 use crate::sim::ring::Arc;
 
 /// How long a topology change animates by default.

@@ -18,7 +18,7 @@ pub mod tpc;
 
 pub use protocol::{Never, Protocol};
 pub use registry::{
-    Payload, Procs, ProtoCfg, ProtoCmd, ProtoEv, Record, Registered, Shared, TimerKind,
+    Payload, Procs, ProtoCfg, ProtoCmd, ProtoEv, ProtoShared, Record, Registered, TimerKind,
 };
 
 use super::event::{Event, What};

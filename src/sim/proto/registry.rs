@@ -29,9 +29,9 @@ pub trait Registered: Protocol {
     /// Its state on one node, to change.
     fn node_mut(p: &mut Procs) -> &mut Option<Self::Node>;
     /// Its world-wide state.
-    fn shared(s: &Shared) -> &Self::Shared;
+    fn shared(s: &ProtoShared) -> &Self::Shared;
     /// Its world-wide state, to change.
-    fn shared_mut(s: &mut Shared) -> &mut Self::Shared;
+    fn shared_mut(s: &mut ProtoShared) -> &mut Self::Shared;
     /// Its message, if the payload is one.
     fn msg(p: &Payload) -> Option<&Self::Msg>;
     /// Its durable record, if the record is one.
@@ -209,7 +209,7 @@ macro_rules! protocols {
 
         /// World-wide protocol state (counters, order books): one slot per protocol.
         #[derive(Clone, Debug, Default, PartialEq)]
-        pub struct Shared {
+        pub struct ProtoShared {
             $(
                 #[allow(missing_docs)]
                 $(#[cfg($when)])?
@@ -229,10 +229,10 @@ macro_rules! protocols {
                 fn node_mut(p: &mut Procs) -> &mut Option<Self::Node> {
                     &mut p.$field
                 }
-                fn shared(s: &Shared) -> &Self::Shared {
+                fn shared(s: &ProtoShared) -> &Self::Shared {
                     &s.$field
                 }
-                fn shared_mut(s: &mut Shared) -> &mut Self::Shared {
+                fn shared_mut(s: &mut ProtoShared) -> &mut Self::Shared {
                     &mut s.$field
                 }
                 #[allow(unreachable_patterns)]
@@ -310,14 +310,14 @@ macro_rules! protocols {
         }
 
         /// Lets the sender's protocol count a message put on the wire.
-        pub(crate) fn on_send(s: &mut Shared, payload: &Payload) {
+        pub(crate) fn on_send(s: &mut ProtoShared, payload: &Payload) {
             match payload {
                 $( $(#[cfg($when)])? Payload::$V(m) => <$P as Protocol>::on_send(&mut s.$field, m), )*
             }
         }
 
         /// Lets a protocol count one of its events.
-        pub(crate) fn observe(s: &mut Shared, node: NodeIx, t: Time, what: &What) {
+        pub(crate) fn observe(s: &mut ProtoShared, node: NodeIx, t: Time, what: &What) {
             if let What::Proto(ev) = what {
                 match ev {
                     $( $(#[cfg($when)])? ProtoEv::$V(e) => <$P as Protocol>::observe(&mut s.$field, node, t, e), )*
@@ -326,7 +326,7 @@ macro_rules! protocols {
         }
 
         /// Tells every protocol a node crashed.
-        pub(crate) fn on_crash(s: &mut Shared, node: NodeIx) {
+        pub(crate) fn on_crash(s: &mut ProtoShared, node: NodeIx) {
             $( $(#[cfg($when)])? <$P as Protocol>::on_crash(&mut s.$field, node); )*
         }
 
@@ -341,7 +341,7 @@ macro_rules! protocols {
         }
 
         /// Zeroes what building the initial cluster counted.
-        pub(crate) fn reset_counters(s: &mut Shared) {
+        pub(crate) fn reset_counters(s: &mut ProtoShared) {
             $( $(#[cfg($when)])? <$P as Protocol>::reset_counters(&mut s.$field); )*
         }
 
@@ -353,7 +353,7 @@ macro_rules! protocols {
         }
 
         /// Rough heap footprint of the world-wide protocol state.
-        pub fn shared_bytes(s: &Shared) -> usize {
+        pub fn shared_bytes(s: &ProtoShared) -> usize {
             let mut n = 0;
             $( $(#[cfg($when)])? { n += <$P as Protocol>::shared_bytes(&s.$field); } )*
             n
@@ -367,7 +367,7 @@ macro_rules! protocols {
         }
 
         /// The run summary's protocol sections (`"locks": {…}`), for the enabled protocols.
-        pub fn summaries(cfg: &ProtoCfg, s: &Shared, until: Time) -> Vec<(&'static str, Value)> {
+        pub fn summaries(cfg: &ProtoCfg, s: &ProtoShared, until: Time) -> Vec<(&'static str, Value)> {
             let mut out = Vec::new();
             $(
                 $(#[cfg($when)])?

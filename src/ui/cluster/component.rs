@@ -28,7 +28,7 @@ use super::panel_ctx::PanelCtx;
 use super::protocol_panels::PANELS;
 use super::sections::fold;
 pub use super::state::Selection;
-use super::state::{resize, Shared, Surface, Which};
+use super::state::{resize, ClusterLoopState, Surface, Which};
 use super::tour;
 use super::verify::{self, VerifyAction, VerifyForm};
 use super::{commands, gallery, panels, timebar, tpc};
@@ -58,7 +58,7 @@ type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
 
 /// The Cluster tab's root component. See the module docs.
 pub struct ClusterLab {
-    shared: Rc<RefCell<Shared>>,
+    shared: Rc<RefCell<ClusterLoopState>>,
     cluster_ref: NodeRef,
     cluster_box: NodeRef,
     diagram_ref: NodeRef,
@@ -431,7 +431,7 @@ impl Component for ClusterLab {
             side: session.as_ref().map(default_side).unwrap_or_default(),
             ..CmdForm::default()
         };
-        let shared = Shared {
+        let shared = ClusterLoopState {
             session,
             play,
             sel: Selection::default(),

@@ -138,8 +138,8 @@ pub enum Msg {
     SpeedBy(i32),
     /// An export button.
     Export(ExportKind),
-    /// A shortcut key (see `view::keys`).
-    Key(crate::view::keys::Shortcut),
+    /// A shortcut key (see `view::shortcuts`).
+    Key(crate::view::shortcuts::Shortcut),
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.

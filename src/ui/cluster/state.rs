@@ -38,7 +38,7 @@ pub(super) struct Surface {
 }
 
 /// State read by the frame loop every frame and written by the component on every input.
-pub struct Shared {
+pub struct ClusterLoopState {
     /// The loaded scenario and its history (None only if even the bundled default failed).
     pub session: Option<Session>,
     /// Playing/paused, speed and playhead.
@@ -60,7 +60,7 @@ pub struct Shared {
     pub(super) ready: bool,
 }
 
-impl Shared {
+impl ClusterLoopState {
     /// One frame: advance time if playing, paint both canvases; returns whether another
     /// frame is wanted (only while playing).
     pub(super) fn frame(&mut self, ts: f64) -> bool {
@@ -163,7 +163,7 @@ pub(super) enum Which {
 }
 
 /// Sizes a canvas to its box × devicePixelRatio (ignoring the 0×0 of a hidden tab).
-pub(super) fn resize(shared: &Rc<RefCell<Shared>>, which: Which, w: f64, h: f64) {
+pub(super) fn resize(shared: &Rc<RefCell<ClusterLoopState>>, which: Which, w: f64, h: f64) {
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);

@@ -94,7 +94,7 @@ impl Protocol for Heartbeat {
     const OPS: &'static [&'static str] = &[];
 
     type Cfg = HeartbeatCfg;
-    type Node = Node;
+    type Node = Detector;
     type Msg = Msg;
     type Timer = Timer;
     type Rec = Never;
@@ -121,15 +121,15 @@ impl Protocol for Heartbeat {
         Ok(())
     }
 
-    fn boot(cfg: &HeartbeatCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
-        (ctx.role() == crate::sim::ids::Role::Server).then(|| Node::boot(cfg, ctx))
+    fn boot(cfg: &HeartbeatCfg, ctx: &mut Ctx<'_>) -> Option<Detector> {
+        (ctx.role() == crate::sim::ids::Role::Server).then(|| Detector::boot(cfg, ctx))
     }
 
-    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+    fn on_message(node: &mut Detector, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         node.on_message(ctx, from, m);
     }
 
-    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
+    fn on_timer(node: &mut Detector, ctx: &mut Ctx<'_>, t: Timer) {
         node.on_timer(ctx, t);
     }
 
@@ -165,7 +165,7 @@ impl Protocol for Heartbeat {
         }
     }
 
-    fn node_bytes(n: &Node) -> usize {
+    fn node_bytes(n: &Detector) -> usize {
         n.approx_bytes()
     }
 }
@@ -178,7 +178,7 @@ fn emit(ctx: &mut Ctx<'_>, ev: Ev) {
 
 /// Volatile detector state of one node (lost on crash).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Node {
+pub struct Detector {
     interval_ms: u64,
     timeout_ms: u64,
     seq: u64,
@@ -188,7 +188,7 @@ pub struct Node {
     suspected: Vec<bool>,
 }
 
-impl Node {
+impl Detector {
     /// Starts the detector: bumps the incarnation in the durable log and arms the first tick.
     pub(crate) fn boot(cfg: &HeartbeatCfg, ctx: &mut Ctx<'_>) -> Self {
         let last = ctx
@@ -203,7 +203,7 @@ impl Node {
         let incarnation = last + 1;
         ctx.persist(Record::Boot { incarnation });
         ctx.set_timer(cfg.interval_ms.max(1), TimerKind::Heartbeat(Timer::Tick));
-        Node {
+        Detector {
             interval_ms: cfg.interval_ms.max(1),
             timeout_ms: cfg.timeout_ms,
             seq: 0,

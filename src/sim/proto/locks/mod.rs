@@ -41,7 +41,7 @@ pub const MAX_JOB_LOCKS: usize = 4;
 
 /// A node's lock-protocol role and state.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub enum LockNode {
     /// A Redis-style lock server (Redis and Redlock recipes).
     Kv(KvServer),
     /// A ZooKeeper/etcd-style coordination server.
@@ -52,23 +52,23 @@ pub enum Node {
     Client(Client),
 }
 
-impl Node {
+impl LockNode {
     /// Starts the role this node plays under `cfg`, if any (a server that is neither a lock
     /// server nor storage runs nothing).
-    pub(crate) fn boot(cfg: &LockCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
+    pub(crate) fn boot(cfg: &LockCfg, ctx: &mut Ctx<'_>) -> Option<LockNode> {
         let shared = Arc::new(cfg.clone());
         match ctx.role() {
-            Role::Client => Some(Node::Client(Client::boot(shared))),
+            Role::Client => Some(LockNode::Client(Client::boot(shared))),
             Role::Server => {
                 let name = ctx.node_name(ctx.me()).to_string();
                 if cfg.storage.as_deref() == Some(name.as_str()) {
-                    Some(Node::Storage(Storage::boot(&shared, ctx)))
+                    Some(LockNode::Storage(Storage::boot(&shared, ctx)))
                 } else if !is_lock_server(cfg, &name) {
                     None
                 } else if cfg.recipe.sequential() {
-                    Some(Node::Seq(SeqServer::boot(shared, ctx)))
+                    Some(LockNode::Seq(SeqServer::boot(shared, ctx)))
                 } else {
-                    Some(Node::Kv(KvServer::boot(shared, ctx)))
+                    Some(LockNode::Kv(KvServer::boot(shared, ctx)))
                 }
             }
         }
@@ -76,19 +76,19 @@ impl Node {
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match self {
-            Node::Kv(s) => s.on_message(ctx, from, m),
-            Node::Seq(s) => s.on_message(ctx, from, m),
-            Node::Storage(s) => s.on_message(ctx, from, m),
-            Node::Client(c) => c.on_message(ctx, from, m),
+            LockNode::Kv(s) => s.on_message(ctx, from, m),
+            LockNode::Seq(s) => s.on_message(ctx, from, m),
+            LockNode::Storage(s) => s.on_message(ctx, from, m),
+            LockNode::Client(c) => c.on_message(ctx, from, m),
         }
     }
 
     pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
         match self {
-            Node::Kv(s) => s.on_timer(ctx, t),
-            Node::Seq(s) => s.on_timer(ctx, t),
-            Node::Storage(_) => {}
-            Node::Client(c) => c.on_timer(ctx, t),
+            LockNode::Kv(s) => s.on_timer(ctx, t),
+            LockNode::Seq(s) => s.on_timer(ctx, t),
+            LockNode::Storage(_) => {}
+            LockNode::Client(c) => c.on_timer(ctx, t),
         }
     }
 
@@ -96,17 +96,17 @@ impl Node {
     pub fn approx_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + match self {
-                Node::Kv(s) => s.approx_bytes(),
-                Node::Seq(s) => s.approx_bytes(),
-                Node::Storage(s) => s.approx_bytes(),
-                Node::Client(c) => c.approx_bytes(),
+                LockNode::Kv(s) => s.approx_bytes(),
+                LockNode::Seq(s) => s.approx_bytes(),
+                LockNode::Storage(s) => s.approx_bytes(),
+                LockNode::Client(c) => c.approx_bytes(),
             }
     }
 
     /// The client state, if this node is a lock client.
     pub fn client(&self) -> Option<&Client> {
         match self {
-            Node::Client(c) => Some(c),
+            LockNode::Client(c) => Some(c),
             _ => None,
         }
     }

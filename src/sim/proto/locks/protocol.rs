@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    Client, LockCfg, LockEv, LockStats, Msg, Node, Rec, Recipe, ReleaseMode, Replication, ResKey,
-    Timer, WatchMode,
+    Client, LockCfg, LockEv, LockNode, LockStats, Msg, Rec, Recipe, ReleaseMode, Replication,
+    ResKey, Timer, WatchMode,
 };
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_decode::Fields;
@@ -59,7 +59,7 @@ impl Protocol for Locks {
         &["lock_job", "lock_acquire", "lock_release", "set_fencing"];
 
     type Cfg = LockCfg;
-    type Node = Node;
+    type Node = LockNode;
     type Msg = Msg;
     type Timer = Timer;
     type Rec = Rec;
@@ -77,15 +77,15 @@ impl Protocol for Locks {
             .map_err(|(f, m)| (f.to_string(), m))
     }
 
-    fn boot(cfg: &LockCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
-        Node::boot(cfg, ctx)
+    fn boot(cfg: &LockCfg, ctx: &mut Ctx<'_>) -> Option<LockNode> {
+        LockNode::boot(cfg, ctx)
     }
 
-    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+    fn on_message(node: &mut LockNode, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         node.on_message(ctx, from, m);
     }
 
-    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
+    fn on_timer(node: &mut LockNode, ctx: &mut Ctx<'_>, t: Timer) {
         node.on_timer(ctx, t);
     }
 
@@ -180,7 +180,7 @@ impl Protocol for Locks {
                     });
                 }
                 w.on_node::<Locks, _>(ix, |n, ctx| match n {
-                    Some(Node::Storage(s)) => {
+                    Some(LockNode::Storage(s)) => {
                         s.set_fencing(ctx, *on);
                         Ok(())
                     }
@@ -218,7 +218,7 @@ impl Protocol for Locks {
         e.describe(at, name)
     }
 
-    fn node_bytes(n: &Node) -> usize {
+    fn node_bytes(n: &LockNode) -> usize {
         n.approx_bytes()
     }
 }
@@ -239,7 +239,7 @@ fn on_client(
 ) -> Result<(), CmdError> {
     let ix = w.active_client(name)?;
     w.on_node::<Locks, _>(ix, |n, ctx| match n {
-        Some(Node::Client(c)) => f(c, ctx).map_err(|reason| CmdError::BadValue {
+        Some(LockNode::Client(c)) => f(c, ctx).map_err(|reason| CmdError::BadValue {
             field: "locks",
             reason,
         }),

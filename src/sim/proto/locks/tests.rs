@@ -1,7 +1,7 @@
 //! Lock behaviour through the world's public API: commands, the queries the UI reads,
 //! persistence across restarts, refusals that name the field, and time travel.
 
-use super::{LockCfg, Node, Recipe, ResKey};
+use super::{LockCfg, LockNode, Recipe, ResKey};
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
 use crate::sim::proto::locks::event::LockEv;
@@ -286,7 +286,7 @@ fn clients_run_jobs_and_sequential_recipes_count_wakeups() {
         if recipe.sequential() {
             assert_eq!(s.wakeups, 1, "{recipe:?}: the second waiter woke once");
             let owner = w.lock_placement(&key("sku:42"))[0];
-            assert!(matches!(w.lock_node(owner), Some(Node::Seq(_))));
+            assert!(matches!(w.lock_node(owner), Some(LockNode::Seq(_))));
         }
     }
 }

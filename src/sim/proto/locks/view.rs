@@ -5,7 +5,7 @@ use super::client::Client;
 use super::kv::Entry;
 use super::seq::Children;
 use super::storage::Storage;
-use super::{placement, LockCfg, Node, Recipe, Replication, ResKey};
+use super::{placement, LockCfg, LockNode, Recipe, Replication, ResKey};
 use crate::sim::world::{NodeIx, Status, World};
 
 /// A transaction in the wait-for graph: a client and its job (None: `lock_acquire` locks).
@@ -18,7 +18,7 @@ impl World {
     }
 
     /// A node's lock-protocol state (lock server, storage or client).
-    pub fn lock_node(&self, ix: NodeIx) -> Option<&Node> {
+    pub fn lock_node(&self, ix: NodeIx) -> Option<&LockNode> {
         self.procs(ix).and_then(|p| p.locks.as_ref())
     }
 
@@ -44,7 +44,7 @@ impl World {
         (0..self.nodes().len() as NodeIx).filter_map(|ix| {
             let up = self.node(ix).is_some_and(|n| n.status == Status::Up);
             self.lock_node(ix)
-                .and_then(Node::client)
+                .and_then(LockNode::client)
                 .filter(|_| up)
                 .map(|c| (ix, c))
         })
@@ -91,7 +91,7 @@ impl World {
     /// What a Redis-style server knows about `res` (holder, queue, token, version).
     pub fn lock_entry(&self, server: NodeIx, res: &ResKey) -> Option<&Entry> {
         match self.lock_node(server)? {
-            Node::Kv(s) => s.entries().find(|(r, _)| *r == res).map(|(_, e)| e),
+            LockNode::Kv(s) => s.entries().find(|(r, _)| *r == res).map(|(_, e)| e),
             _ => None,
         }
     }
@@ -99,7 +99,7 @@ impl World {
     /// The sequential nodes a ZooKeeper/etcd server holds under `res`.
     pub fn lock_children(&self, server: NodeIx, res: &ResKey) -> Option<&Children> {
         match self.lock_node(server)? {
-            Node::Seq(s) => s.locks().find(|(r, _)| *r == res).map(|(_, c)| c),
+            LockNode::Seq(s) => s.locks().find(|(r, _)| *r == res).map(|(_, c)| c),
             _ => None,
         }
     }
@@ -109,7 +109,7 @@ impl World {
         let name = self.lock_cfg()?.storage.as_deref()?;
         let ix = self.node_ix(name)?;
         match self.lock_node(ix)? {
-            Node::Storage(s) => Some((ix, s)),
+            LockNode::Storage(s) => Some((ix, s)),
             _ => None,
         }
     }
@@ -122,9 +122,9 @@ impl World {
             .unwrap_or_default();
         for ix in 0..self.nodes().len() as NodeIx {
             match self.lock_node(ix) {
-                Some(Node::Client(c)) => out.extend(c.slots().iter().map(|s| s.res)),
-                Some(Node::Kv(s)) => out.extend(s.entries().map(|(r, _)| *r)),
-                Some(Node::Seq(s)) => out.extend(s.locks().map(|(r, _)| *r)),
+                Some(LockNode::Client(c)) => out.extend(c.slots().iter().map(|s| s.res)),
+                Some(LockNode::Kv(s)) => out.extend(s.entries().map(|(r, _)| *r)),
+                Some(LockNode::Seq(s)) => out.extend(s.locks().map(|(r, _)| *r)),
                 _ => {}
             }
         }

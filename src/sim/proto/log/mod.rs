@@ -21,7 +21,7 @@ pub use broker::Broker;
 pub use cfg::{Acks, Assign, CommitMode, MqCfg, Rebalance};
 pub use check::Anomalies;
 pub use client::{ClientNode, Consumer, Producer};
-pub use protocol::{MqCmd, Node as MqNode};
+pub use protocol::{MqCmd, MqNode};
 pub use state::{Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
 pub use wire::{MqEv, MqMsg, MqRec, MqTimer};
 

@@ -61,27 +61,27 @@ fn is_false(b: &bool) -> bool {
 
 /// The log's node roles.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub enum MqNode {
     /// A server: a broker holding partition replicas.
     Broker(Box<Broker>),
     /// A client: producer and/or group member.
     Client(Box<ClientNode>),
 }
 
-impl Node {
+impl MqNode {
     /// The broker, if this is one.
     pub fn broker(&self) -> Option<&Broker> {
         match self {
-            Node::Broker(b) => Some(b),
-            Node::Client(_) => None,
+            MqNode::Broker(b) => Some(b),
+            MqNode::Client(_) => None,
         }
     }
 
     /// The client, if this is one.
     pub fn client(&self) -> Option<&ClientNode> {
         match self {
-            Node::Client(c) => Some(c),
-            Node::Broker(_) => None,
+            MqNode::Client(c) => Some(c),
+            MqNode::Broker(_) => None,
         }
     }
 }
@@ -92,7 +92,7 @@ impl Protocol for Mq {
     const OPS: &'static [&'static str] = &["mq_produce", "mq_join", "mq_leave", "mq_slow"];
 
     type Cfg = MqCfg;
-    type Node = Node;
+    type Node = MqNode;
     type Msg = MqMsg;
     type Timer = MqTimer;
     type Rec = MqRec;
@@ -108,24 +108,24 @@ impl Protocol for Mq {
         cfg.validate(clients)
     }
 
-    fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
+    fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> Option<MqNode> {
         Some(match ctx.role() {
-            Role::Server => Node::Broker(Box::new(Broker::boot(cfg, ctx))),
-            Role::Client => Node::Client(Box::new(ClientNode::boot(cfg, ctx))),
+            Role::Server => MqNode::Broker(Box::new(Broker::boot(cfg, ctx))),
+            Role::Client => MqNode::Client(Box::new(ClientNode::boot(cfg, ctx))),
         })
     }
 
-    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: MqMsg) {
+    fn on_message(node: &mut MqNode, ctx: &mut Ctx<'_>, from: NodeIx, m: MqMsg) {
         match node {
-            Node::Broker(b) => b.on_message(ctx, from, m),
-            Node::Client(c) => c.on_message(ctx, from, m),
+            MqNode::Broker(b) => b.on_message(ctx, from, m),
+            MqNode::Client(c) => c.on_message(ctx, from, m),
         }
     }
 
-    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: MqTimer) {
+    fn on_timer(node: &mut MqNode, ctx: &mut Ctx<'_>, t: MqTimer) {
         match node {
-            Node::Broker(b) => b.on_timer(ctx, t),
-            Node::Client(c) => c.on_timer(ctx, t),
+            MqNode::Broker(b) => b.on_timer(ctx, t),
+            MqNode::Client(c) => c.on_timer(ctx, t),
         }
     }
 
@@ -247,7 +247,7 @@ impl Protocol for Mq {
             });
         };
         w.on_node::<Mq, _>(ix, |n, ctx| {
-            let Some(Node::Client(cl)) = n else {
+            let Some(MqNode::Client(cl)) = n else {
                 return Err(CmdError::WrongRole {
                     node: client.clone(),
                     needs: "client",
@@ -340,11 +340,11 @@ impl Protocol for Mq {
         e.describe(at, name)
     }
 
-    fn node_bytes(n: &Node) -> usize {
-        std::mem::size_of::<Node>()
+    fn node_bytes(n: &MqNode) -> usize {
+        std::mem::size_of::<MqNode>()
             + match n {
-                Node::Broker(b) => b.approx_bytes(),
-                Node::Client(c) => c.approx_bytes(),
+                MqNode::Broker(b) => b.approx_bytes(),
+                MqNode::Client(c) => c.approx_bytes(),
             }
     }
 

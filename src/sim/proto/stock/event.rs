@@ -255,7 +255,7 @@ pub fn quantile(xs: &[u32], q: f64) -> u64 {
         return 0;
     }
     let mut v = xs.to_vec();
-    crate::sim::order::sort_by_u64(&mut v, |x| u64::from(*x));
+    crate::sim::sort::sort_by_u64(&mut v, |x| u64::from(*x));
     let rank = (q.clamp(0.0, 1.0) * v.len() as f64).ceil() as usize;
     u64::from(v[rank.clamp(1, v.len()) - 1])
 }

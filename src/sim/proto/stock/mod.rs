@@ -37,7 +37,7 @@ pub struct Stock;
 
 /// A node's part in the sale.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub enum StockNode {
     /// A shard holding one or more buckets' rows.
     Shard(Shard),
     /// A client running buyers.
@@ -139,7 +139,7 @@ impl Protocol for Stock {
     const OPS: &'static [&'static str] = &[];
 
     type Cfg = StockCfg;
-    type Node = Node;
+    type Node = StockNode;
     type Msg = Msg;
     type Timer = Timer;
     type Rec = Rec;
@@ -169,32 +169,32 @@ impl Protocol for Stock {
         Ok(())
     }
 
-    fn boot(cfg: &StockCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
+    fn boot(cfg: &StockCfg, ctx: &mut Ctx<'_>) -> Option<StockNode> {
         let cfg = Arc::new(cfg.clone());
         match ctx.role() {
             Role::Client if cfg.strategy != Strategy::LockManager => {
-                Some(Node::Buyers(Buyers::new(cfg)))
+                Some(StockNode::Buyers(Buyers::new(cfg)))
             }
             Role::Client => None,
-            Role::Server => Shard::boot(cfg, ctx).map(Node::Shard),
+            Role::Server => Shard::boot(cfg, ctx).map(StockNode::Shard),
         }
     }
 
-    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+    fn on_message(node: &mut StockNode, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match node {
-            Node::Shard(s) => s.on_message(ctx, from, m),
-            Node::Buyers(b) => b.on_message(ctx, m),
+            StockNode::Shard(s) => s.on_message(ctx, from, m),
+            StockNode::Buyers(b) => b.on_message(ctx, m),
         }
     }
 
-    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
+    fn on_timer(node: &mut StockNode, ctx: &mut Ctx<'_>, t: Timer) {
         if let Timer::Out { to, msg } = t {
             ctx.send(to, Payload::Stock(msg));
             return;
         }
         match node {
-            Node::Shard(s) => s.on_timer(ctx, t),
-            Node::Buyers(b) => b.on_timer(ctx, t),
+            StockNode::Shard(s) => s.on_timer(ctx, t),
+            StockNode::Buyers(b) => b.on_timer(ctx, t),
         }
     }
 
@@ -249,7 +249,7 @@ impl Protocol for Stock {
                 continue;
             }
             w.on_node::<Stock, _>(client, |n, ctx| {
-                if let Some(Node::Buyers(bs)) = n {
+                if let Some(StockNode::Buyers(bs)) = n {
                     bs.add(ctx, b as u32, at);
                 }
             });
@@ -308,11 +308,11 @@ impl Protocol for Stock {
         e.describe(at)
     }
 
-    fn node_bytes(n: &Node) -> usize {
-        std::mem::size_of::<Node>()
+    fn node_bytes(n: &StockNode) -> usize {
+        std::mem::size_of::<StockNode>()
             + match n {
-                Node::Shard(s) => s.approx_bytes(),
-                Node::Buyers(b) => b.approx_bytes(),
+                StockNode::Shard(s) => s.approx_bytes(),
+                StockNode::Buyers(b) => b.approx_bytes(),
             }
     }
 

@@ -3,7 +3,7 @@
 //! in-doubt participants from its memory, its log, or the variant's presumption.
 
 use super::event::{DecidedBy, TpcEv};
-use super::shard::{CPhase, Coord, Shard};
+use super::shard::{Coord, CoordPhase, Shard};
 use super::wire::{Known, Msg, RecKind, Timer, TxId};
 use super::{send, set_timer, Variant};
 use crate::sim::ids::NodeIx;
@@ -30,7 +30,7 @@ impl Shard {
             send(ctx, s, Msg::Prepare { tx });
         }
         self.coords
-            .insert(tx, Coord::new(CPhase::Collecting, shards));
+            .insert(tx, Coord::new(CoordPhase::Collecting, shards));
         set_timer(ctx, self.p.vote, Timer::Votes { tx });
     }
 
@@ -38,7 +38,7 @@ impl Shard {
         let Some(c) = self.coords.get_mut(&tx) else {
             return;
         };
-        if c.phase != CPhase::Collecting || !c.shards.contains(&from) {
+        if c.phase != CoordPhase::Collecting || !c.shards.contains(&from) {
             return;
         }
         if !yes {
@@ -54,7 +54,7 @@ impl Shard {
             return;
         }
         if self.p.variant == Variant::ThreePhase {
-            c.phase = CPhase::PreCommitting;
+            c.phase = CoordPhase::PreCommitting;
             c.got.clear();
             let shards = c.shards.clone();
             self.write(ctx, tx, RecKind::PreCommit { coordinator: true }, true);
@@ -72,7 +72,7 @@ impl Shard {
         let Some(c) = self.coords.get_mut(&tx) else {
             return;
         };
-        if c.phase != CPhase::PreCommitting {
+        if c.phase != CoordPhase::PreCommitting {
             return;
         }
         if !c.got.contains(&from) {
@@ -87,7 +87,7 @@ impl Shard {
         let Some(c) = self.coords.get_mut(&tx) else {
             return;
         };
-        if !matches!(c.phase, CPhase::Acking(_)) {
+        if !matches!(c.phase, CoordPhase::Acking(_)) {
             return;
         }
         if !c.got.contains(&from) {
@@ -104,8 +104,8 @@ impl Shard {
     /// voted YES and the pre-committed ones would commit by termination anyway).
     pub(super) fn on_votes_timeout(&mut self, ctx: &mut Ctx<'_>, tx: TxId) {
         match self.coords.get(&tx).map(|c| c.phase) {
-            Some(CPhase::Collecting) => self.decide(ctx, tx, false, DecidedBy::Timeout),
-            Some(CPhase::PreCommitting) => self.decide(ctx, tx, true, DecidedBy::Timeout),
+            Some(CoordPhase::Collecting) => self.decide(ctx, tx, false, DecidedBy::Timeout),
+            Some(CoordPhase::PreCommitting) => self.decide(ctx, tx, true, DecidedBy::Timeout),
             _ => {}
         }
     }
@@ -117,12 +117,12 @@ impl Shard {
         let Some(c) = self.coords.get_mut(&tx) else {
             return;
         };
-        if matches!(c.phase, CPhase::Acking(_)) {
+        if matches!(c.phase, CoordPhase::Acking(_)) {
             return;
         }
         let v = self.p.variant;
         let logged = v.coordinator_forces(commit);
-        c.phase = CPhase::Acking(commit);
+        c.phase = CoordPhase::Acking(commit);
         c.got.clear();
         let shards = c.shards.clone();
         if logged {
@@ -168,10 +168,10 @@ impl Shard {
             .filter(|s| !c.got.contains(s))
             .collect();
         let msg = match c.phase {
-            CPhase::Acking(commit) => Msg::Decision { tx, commit },
-            CPhase::PreCommitting => Msg::PreCommit { tx },
-            CPhase::Recovering => Msg::StateReq { tx },
-            CPhase::Collecting => return,
+            CoordPhase::Acking(commit) => Msg::Decision { tx, commit },
+            CoordPhase::PreCommitting => Msg::PreCommit { tx },
+            CoordPhase::Recovering => Msg::StateReq { tx },
+            CoordPhase::Collecting => return,
         };
         for s in missing {
             send(ctx, s, msg);
@@ -207,11 +207,11 @@ impl Shard {
             return Some(if c { Known::Committed } else { Known::Aborted });
         }
         match self.coords.get(&tx)?.phase {
-            CPhase::Collecting if self.p.variant == Variant::ThreePhase => {
+            CoordPhase::Collecting if self.p.variant == Variant::ThreePhase => {
                 self.decide(ctx, tx, false, DecidedBy::Asked);
                 Some(Known::Aborted)
             }
-            CPhase::PreCommitting => Some(Known::PreCommitted),
+            CoordPhase::PreCommitting => Some(Known::PreCommitted),
             _ => None,
         }
     }
@@ -221,7 +221,7 @@ impl Shard {
         let Some(c) = self.coords.get(&tx) else {
             return;
         };
-        if c.phase != CPhase::Recovering {
+        if c.phase != CoordPhase::Recovering {
             return;
         }
         let commit = match known {

@@ -29,35 +29,35 @@ pub use event::{DecidedBy, How, NoWhy, TpcEv, TpcStats};
 pub use order::{Book, Line, Order, Request};
 pub(crate) use protocol::ev;
 pub use protocol::{Item, Tpc, TpcCmd, TpcShared};
-pub use shard::{CPhase, Coord, Part, Phase, Shard};
-pub use wire::{Known, Msg, RecKind, TRec, Timer, TxId};
+pub use shard::{Coord, CoordPhase, Part, Phase, Shard};
+pub use wire::{Known, Msg, RecKind, Timer, TxId, TxRecord};
 
 use super::{Ctx, Payload, TimerKind};
 use crate::sim::ids::{NodeIx, Role};
 
 /// A node's commit-protocol role and state.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub enum TpcNode {
     /// A server: shard, participant and (for some transactions) coordinator.
     Shard(Box<Shard>),
     /// A client submitting orders.
     Client(Client),
 }
 
-impl Node {
+impl TpcNode {
     /// Starts the node's role: every server is a shard (rebuilt from its log), every
     /// client may submit orders.
-    pub(crate) fn boot(cfg: &TpcCfg, ctx: &mut Ctx<'_>) -> Node {
+    pub(crate) fn boot(cfg: &TpcCfg, ctx: &mut Ctx<'_>) -> TpcNode {
         match ctx.role() {
-            Role::Server => Node::Shard(Box::new(Shard::boot(cfg.params(), ctx))),
-            Role::Client => Node::Client(Client::boot(Arc::new(cfg.clone()), ctx)),
+            Role::Server => TpcNode::Shard(Box::new(Shard::boot(cfg.params(), ctx))),
+            Role::Client => TpcNode::Client(Client::boot(Arc::new(cfg.clone()), ctx)),
         }
     }
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         let s = match self {
-            Node::Client(c) => return c.on_message(ctx, m),
-            Node::Shard(s) => s,
+            TpcNode::Client(c) => return c.on_message(ctx, m),
+            TpcNode::Shard(s) => s,
         };
         match m {
             Msg::Begin { tx } => s.on_begin(ctx, tx),
@@ -77,8 +77,8 @@ impl Node {
 
     pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
         let s = match self {
-            Node::Client(c) => return c.on_timer(ctx, t),
-            Node::Shard(s) => s,
+            TpcNode::Client(c) => return c.on_timer(ctx, t),
+            TpcNode::Shard(s) => s,
         };
         match t {
             Timer::Votes { tx } => s.on_votes_timeout(ctx, tx),
@@ -94,31 +94,31 @@ impl Node {
     pub fn approx_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + match self {
-                Node::Shard(s) => s.approx_bytes(),
-                Node::Client(c) => c.approx_bytes(),
+                TpcNode::Shard(s) => s.approx_bytes(),
+                TpcNode::Client(c) => c.approx_bytes(),
             }
     }
 
     /// The shard state, if this node is a server.
     pub fn shard(&self) -> Option<&Shard> {
         match self {
-            Node::Shard(s) => Some(s),
-            Node::Client(_) => None,
+            TpcNode::Shard(s) => Some(s),
+            TpcNode::Client(_) => None,
         }
     }
 
     /// The client state, if this node is a client.
     pub fn client(&self) -> Option<&Client> {
         match self {
-            Node::Client(c) => Some(c),
-            Node::Shard(_) => None,
+            TpcNode::Client(c) => Some(c),
+            TpcNode::Shard(_) => None,
         }
     }
 
     pub(crate) fn client_mut(&mut self) -> Option<&mut Client> {
         match self {
-            Node::Client(c) => Some(c),
-            Node::Shard(_) => None,
+            TpcNode::Client(c) => Some(c),
+            TpcNode::Shard(_) => None,
         }
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{Book, Msg, Node, Order, RecKind, Request, TRec, Timer, TpcCfg, TpcEv, TpcStats};
+use super::{
+    Book, Msg, Order, RecKind, Request, Timer, TpcCfg, TpcEv, TpcNode, TpcStats, TxRecord,
+};
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_decode::Fields;
 use crate::sim::ids::{NodeIx, ResKey, Time};
@@ -71,10 +73,10 @@ impl Protocol for Tpc {
     const OPS: &'static [&'static str] = &["checkout"];
 
     type Cfg = TpcCfg;
-    type Node = Node;
+    type Node = TpcNode;
     type Msg = Msg;
     type Timer = Timer;
-    type Rec = TRec;
+    type Rec = TxRecord;
     type Ev = TpcEv;
     type Cmd = TpcCmd;
     type Shared = TpcShared;
@@ -102,15 +104,15 @@ impl Protocol for Tpc {
             .and_then(|_| cfg.validate_nodes(servers, clients))
     }
 
-    fn boot(cfg: &TpcCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
-        Some(Node::boot(cfg, ctx))
+    fn boot(cfg: &TpcCfg, ctx: &mut Ctx<'_>) -> Option<TpcNode> {
+        Some(TpcNode::boot(cfg, ctx))
     }
 
-    fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
+    fn on_message(node: &mut TpcNode, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         node.on_message(ctx, from, m);
     }
 
-    fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
+    fn on_timer(node: &mut TpcNode, ctx: &mut Ctx<'_>, t: Timer) {
         node.on_timer(ctx, t);
     }
 
@@ -125,7 +127,7 @@ impl Protocol for Tpc {
             if let Some(o) = owner {
                 w.persist(
                     o,
-                    Record::Tpc(TRec {
+                    Record::Tpc(TxRecord {
                         tx: 0,
                         forced: true,
                         kind: RecKind::Row { key, value },
@@ -218,7 +220,7 @@ impl Protocol for Tpc {
         };
         check_order(&req)?;
         let ix = w.active_client(client)?;
-        w.on_node::<Tpc, _>(ix, |n, ctx| match n.and_then(Node::client_mut) {
+        w.on_node::<Tpc, _>(ix, |n, ctx| match n.and_then(TpcNode::client_mut) {
             Some(c) => c
                 .submit(ctx, &req)
                 .map(|_| ())
@@ -274,7 +276,7 @@ impl Protocol for Tpc {
         e.describe(at, name)
     }
 
-    fn node_bytes(n: &Node) -> usize {
+    fn node_bytes(n: &TpcNode) -> usize {
         n.approx_bytes()
     }
 

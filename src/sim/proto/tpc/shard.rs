@@ -8,7 +8,7 @@ use super::cfg::Params;
 use super::event::{DecidedBy, How, TpcEv};
 use super::order::Order;
 use super::vecmap::VecMap;
-use super::wire::{Known, Msg, RecKind, TRec, Timer, TxId};
+use super::wire::{Known, Msg, RecKind, Timer, TxId, TxRecord};
 use super::{send, set_timer};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::locks::ResKey;
@@ -38,7 +38,7 @@ pub struct Part {
 
 /// Where a coordinator stands on an open transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CPhase {
+pub enum CoordPhase {
     /// Waiting for votes.
     Collecting,
     /// 3PC: waiting for pre-commit acks.
@@ -53,7 +53,7 @@ pub enum CPhase {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coord {
     /// Where it stands.
-    pub phase: CPhase,
+    pub phase: CoordPhase,
     /// Participants still concerned (NO voters drop out once they voted).
     pub shards: Vec<NodeIx>,
     /// Votes YES (or, later, acks) received.
@@ -66,7 +66,7 @@ pub struct Coord {
 pub struct Shard {
     pub(super) p: Params,
     /// Lazy records not yet on disk: lost if the node crashes before the next forced write.
-    pub(super) buffer: Vec<TRec>,
+    pub(super) buffer: Vec<TxRecord>,
     /// Stock and balances held here.
     pub(super) rows: VecMap<ResKey, i64>,
     /// Sales recorded here (the `order:N` rows): tx → (units, amount).
@@ -101,7 +101,7 @@ impl Shard {
             coords: VecMap::default(),
             decided: VecMap::default(),
         };
-        let log: Vec<TRec> = ctx
+        let log: Vec<TxRecord> = ctx
             .durable()
             .iter()
             .filter_map(|r| match r {
@@ -204,7 +204,7 @@ impl Shard {
             s.coords.insert(
                 tx,
                 Coord {
-                    phase: CPhase::Acking(commit),
+                    phase: CoordPhase::Acking(commit),
                     shards: o.shards(),
                     got: Vec::new(),
                 },
@@ -225,7 +225,7 @@ impl Shard {
                 },
             );
             s.coords
-                .insert(tx, Coord::new(CPhase::Collecting, o.shards()));
+                .insert(tx, Coord::new(CoordPhase::Collecting, o.shards()));
             s.decide(ctx, tx, false, DecidedBy::Recovery);
         }
         for tx in coord_pre {
@@ -242,7 +242,7 @@ impl Shard {
                 },
             );
             s.coords
-                .insert(tx, Coord::new(CPhase::Recovering, o.shards()));
+                .insert(tx, Coord::new(CoordPhase::Recovering, o.shards()));
             s.resend(ctx, tx);
         }
         s
@@ -284,7 +284,7 @@ impl Shard {
     }
 
     /// Records written lazily and not yet on disk.
-    pub fn buffered(&self) -> &[TRec] {
+    pub fn buffered(&self) -> &[TxRecord] {
         &self.buffer
     }
 
@@ -293,7 +293,7 @@ impl Shard {
         (self.rows.len() + self.locks.len()) * 32
             + (self.sales.len() + self.parts.len() + self.done.len() + self.decided.len()) * 24
             + self.coords.len() * 64
-            + self.buffer.capacity() * std::mem::size_of::<TRec>()
+            + self.buffer.capacity() * std::mem::size_of::<TxRecord>()
     }
 
     pub(super) fn emit(&self, ctx: &mut Ctx<'_>, ev: TpcEv) {
@@ -303,7 +303,7 @@ impl Shard {
     /// Appends a record: forced ones go to disk at once, with every lazy one before them
     /// (a log is written in order); lazy ones wait in the buffer.
     pub(super) fn write(&mut self, ctx: &mut Ctx<'_>, tx: TxId, kind: RecKind, forced: bool) {
-        let rec = TRec { tx, forced, kind };
+        let rec = TxRecord { tx, forced, kind };
         if forced {
             for r in self.buffer.drain(..) {
                 ctx.persist(Record::Tpc(r));
@@ -383,7 +383,7 @@ impl Part {
 }
 
 impl Coord {
-    pub(super) fn new(phase: CPhase, shards: Vec<NodeIx>) -> Self {
+    pub(super) fn new(phase: CoordPhase, shards: Vec<NodeIx>) -> Self {
         Coord {
             phase,
             shards,

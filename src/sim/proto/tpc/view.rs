@@ -2,9 +2,9 @@
 //! phase of each transaction on each node, who is in doubt since when, which locks each
 //! transaction holds, the orders with their outcome, and the conservation totals.
 
-use super::shard::{CPhase, Phase, Shard};
-use super::wire::{TRec, TxId};
-use super::{Node, TpcCfg};
+use super::shard::{CoordPhase, Phase, Shard};
+use super::wire::{TxId, TxRecord};
+use super::{TpcCfg, TpcNode};
 use crate::sim::proto::locks::ResKey;
 use crate::sim::proto::Record;
 use crate::sim::time::Time;
@@ -44,13 +44,13 @@ impl World {
 
     /// A server's shard state (None while it is down or without 2PC).
     pub fn tpc_shard(&self, ix: NodeIx) -> Option<&Shard> {
-        self.procs(ix)?.tpc.as_ref().and_then(Node::shard)
+        self.procs(ix)?.tpc.as_ref().and_then(TpcNode::shard)
     }
 
     /// A node's log: records on disk (true) then, while it is up, those still in its
     /// volatile buffer (false), which a crash would lose.
-    pub fn tpc_log(&self, ix: NodeIx) -> Vec<(TRec, bool)> {
-        let mut out: Vec<(TRec, bool)> = self
+    pub fn tpc_log(&self, ix: NodeIx) -> Vec<(TxRecord, bool)> {
+        let mut out: Vec<(TxRecord, bool)> = self
             .node(ix)
             .map(|n| {
                 n.durable
@@ -84,10 +84,10 @@ impl World {
             return Some(if d { "committed" } else { "aborted" });
         }
         s.coords().get(&tx).map(|c| match c.phase {
-            CPhase::Collecting => "collecting",
-            CPhase::PreCommitting => "pre-committing",
-            CPhase::Acking(_) => "deciding",
-            CPhase::Recovering => "recovering",
+            CoordPhase::Collecting => "collecting",
+            CoordPhase::PreCommitting => "pre-committing",
+            CoordPhase::Acking(_) => "deciding",
+            CoordPhase::Recovering => "recovering",
         })
     }
 

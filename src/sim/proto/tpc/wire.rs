@@ -176,7 +176,7 @@ impl RecKind {
 /// the message that depends on it; an unforced record sits in a volatile buffer until the
 /// next forced write and is lost if the node crashes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TRec {
+pub struct TxRecord {
     /// The transaction (0 for rows).
     pub tx: TxId,
     /// Forced (synchronous) or lazy.

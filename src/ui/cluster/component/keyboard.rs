@@ -1,4 +1,4 @@
-//! The Cluster tab's keyboard shortcuts (`view::keys` decides which key is which): Space,
+//! The Cluster tab's keyboard shortcuts (`view::shortcuts` decides which key is which): Space,
 //! ← →, + −, N, F, R. Active only while the tab shows; keys typed into fields are left alone.
 
 use std::cell::RefCell;
@@ -9,15 +9,15 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::{Action, ClusterLab, Msg};
-use crate::ui::cluster::state::Shared;
-use crate::view::keys::Shortcut;
+use crate::ui::cluster::state::ClusterLoopState;
 use crate::view::playback::{slider_for, speed_at};
+use crate::view::shortcuts::Shortcut;
 
 pub use crate::ui::keyboard::read;
 
 /// Listens on the window while the component lives.
 pub(super) fn listen(
-    shared: Rc<RefCell<Shared>>,
+    shared: Rc<RefCell<ClusterLoopState>>,
     link: yew::html::Scope<ClusterLab>,
 ) -> Option<EventListener> {
     let w = web_sys::window()?;

@@ -52,7 +52,7 @@ impl KeySet {
         let mut pairs: Vec<(u64, u32)> = (0..names.len() as u32)
             .map(|k| (hashes[k as usize], k))
             .collect();
-        super::order::sort_pairs(&mut pairs);
+        super::sort::sort_pairs(&mut pairs);
         let by_hash: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         let sorted_hashes = pairs.iter().map(|p| p.0).collect();
         let n = names.len();
