@@ -21,9 +21,8 @@ mod keyboard;
 pub use keyboard::read as read_key;
 
 use super::explore::{self, ExploreState};
-use super::locks::{self, LockForm};
+use super::msg::TourAction;
 pub use super::msg::{Action, CmdForm, ExportKind, FormField, Msg, Open, Props};
-use super::msg::{LockAction, TourAction};
 use super::panel_ctx::PanelCtx;
 use super::protocol_panels::PANELS;
 use super::sections::fold;
@@ -31,17 +30,14 @@ pub use super::state::Selection;
 use super::state::{resize, ClusterLoopState, Surface, Which};
 use super::tour;
 use super::verify::{self, VerifyAction, VerifyForm};
-use super::{commands, gallery, panels, timebar, tpc};
+use super::{commands, gallery, panels, timebar};
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
 use crate::sim::explore::{Explorer, Progress};
-use crate::sim::proto::locks::ResKey;
 use crate::sim::scenario::Scenario;
-use crate::sim::world::Role;
 use crate::ui::frame_loop::FrameLoop;
 use crate::view::cluster_scene::{self, ClusterHit, Layout};
-use crate::view::lock_view::{compare_recipes, with_recipe, RECIPES};
 use crate::view::playback::{speed_at, Playback};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::session::{event_msg, Session};
@@ -82,10 +78,8 @@ pub struct ClusterLab {
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
     keys: Option<EventListener>,
-    lock_form: LockForm,
     verify: VerifyForm,
     tour: Tour,
-    tpc_compare: tpc::Compared,
     /// The gallery's filter text and chip.
     filter: gallery::Filter,
     /// Start the tour when the scenario being fetched arrives (the start page asked).
@@ -151,7 +145,6 @@ impl ClusterLab {
                 sh.sel = Selection::default();
                 self.form.side = default_side(&session);
                 self.tour = Tour::default();
-                self.tpc_compare = None;
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
@@ -277,84 +270,6 @@ impl ClusterLab {
         }
     }
 
-    /// The Locks panel's controls. Switching recipe reloads the scenario (every server's
-    /// role changes); the rest are commands at the playhead like any other.
-    fn lock_action(&mut self, a: LockAction) {
-        let scenario = {
-            let sh = self.shared.borrow();
-            let Some(s) = sh.session.as_ref() else {
-                return;
-            };
-            s.scenario().clone()
-        };
-        let cmd = match a {
-            LockAction::Client(c) => {
-                self.lock_form.client = c;
-                return;
-            }
-            LockAction::Resource(r) => {
-                self.lock_form.resource = r;
-                return;
-            }
-            LockAction::Fencing(on) => Ok(Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
-                crate::sim::proto::locks::LockCmd::SetFencing { on },
-            ))),
-            LockAction::Acquire | LockAction::Release => self.lock_cmd(a == LockAction::Acquire),
-            LockAction::Recipe(i) => {
-                let Some(&(recipe, label)) = RECIPES.get(i) else {
-                    return;
-                };
-                self.lock_form.compare = None;
-                self.load(label, with_recipe(&scenario, recipe));
-                return;
-            }
-            LockAction::Compare => {
-                self.lock_form.compare = Some(compare_recipes(&scenario));
-                return;
-            }
-        };
-        match cmd {
-            Ok(cmd) => {
-                self.run(cmd);
-                self.lock_form.error = self.cmd_error.take();
-            }
-            Err(e) => self.lock_form.error = Some(e),
-        }
-    }
-
-    /// `lock_acquire` / `lock_release` for the chosen client and resource (defaults: the
-    /// first client, the first lock).
-    fn lock_cmd(&self, acquire: bool) -> Result<Cmd, String> {
-        let sh = self.shared.borrow();
-        let w = sh.session.as_ref().ok_or("no scenario is loaded")?.world();
-        let client = match self.lock_form.client.as_str() {
-            "" => w
-                .nodes()
-                .iter()
-                .find(|n| n.role == Role::Client)
-                .map(|n| n.name.clone())
-                .ok_or("this scenario has no clients")?,
-            c => c.to_string(),
-        };
-        let resource = match self.lock_form.resource.trim() {
-            "" => *w.lock_resources().first().ok_or("type a resource name")?,
-            r => ResKey::new(r)?,
-        };
-        Ok(if acquire {
-            Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
-                crate::sim::proto::locks::LockCmd::LockAcquire {
-                    client,
-                    resource,
-                    wait_ms: None,
-                },
-            ))
-        } else {
-            Cmd::Proto(crate::sim::proto::ProtoCmd::Locks(
-                crate::sim::proto::locks::LockCmd::LockRelease { client, resource },
-            ))
-        })
-    }
-
     fn seek(&mut self, f: impl FnOnce(&mut Session)) {
         let mut sh = self.shared.borrow_mut();
         sh.play.pause();
@@ -476,10 +391,8 @@ impl Component for ClusterLab {
             notable_only: false,
             explore: ExploreState::default(),
             explore_timer: None,
-            lock_form: LockForm::default(),
             verify: VerifyForm::default(),
             tour: Tour::default(),
-            tpc_compare: None,
             filter: gallery::Filter::default(),
             tour_pending: false,
             sections: super::sections::Sections::load(),
@@ -733,27 +646,6 @@ impl Component for ClusterLab {
             }
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
-            Msg::Lock(a) => self.lock_action(a),
-            Msg::Tpc(i) => {
-                let load = self
-                    .shared
-                    .borrow()
-                    .session
-                    .as_ref()
-                    .and_then(|s| tpc::variant(s, i));
-                if let Some((label, sc)) = load {
-                    self.load(label, sc);
-                }
-            }
-            Msg::TpcCompare => {
-                let sh = self.shared.borrow();
-                let r = sh
-                    .session
-                    .as_ref()
-                    .map(|s| crate::view::tpc_view::compare_variants(s.scenario()));
-                drop(sh);
-                self.tpc_compare = r;
-            }
             Msg::Tour(a) => self.tour_action(a),
             Msg::Run(cmd) => self.run(cmd),
             Msg::LoadScenario(label, sc) => self.load(&label, *sc),
@@ -822,8 +714,6 @@ impl Component for ClusterLab {
                         { panels::nodes(session, &sh.sel, &send) }
                     </div>
                     </div>
-                    { locks::view(session, &self.lock_form, vt, &send) }
-                    { tpc::view(session, &self.tpc_compare, &send) }
                     { for PANELS.iter().map(|p| (p.view)(&panel_ctx)) }
                     { fold("diagram", "Space-time diagram", secs, &send, html! {
                         <>

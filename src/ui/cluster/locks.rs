@@ -1,41 +1,34 @@
 //! The Locks panel: every lock in words (where it lives, who holds it with which token and
 //! how much lease is left, who waits in which order, what storage has), the run's counters,
 //! and live controls: acquire or release as any client, fencing on or off, another recipe,
-//! and all four recipes side by side on the same faults.
+//! and all four recipes side by side on the same faults. A registered panel: what it shows
+//! comes from the session, what it does goes through `PanelCtx`'s callbacks, and the inputs
+//! it keeps as typed live in its own component.
+
+use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::msg::{LockAction, Msg};
+use super::panel_ctx::PanelCtx;
+use crate::sim::cmd::Cmd;
+use crate::sim::proto::locks::{LockCmd, ResKey};
+use crate::sim::proto::ProtoCmd;
+use crate::sim::scenario::Scenario;
 use crate::sim::text::group_digits;
 use crate::sim::world::{Role, Status};
-use crate::view::lock_view::{lease_text, lock_rows, RecipeRun, RECIPES};
-use crate::view::session::Session;
-
-/// The panel's own inputs, kept as typed.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LockForm {
-    /// Client name (empty: the first client).
-    pub client: String,
-    /// Resource name (empty: the first lock).
-    pub resource: String,
-    /// The last side-by-side comparison.
-    pub compare: Option<Result<Vec<RecipeRun>, String>>,
-    /// Why the last lock command was refused.
-    pub error: Option<String>,
-}
-
-fn act(link: &Callback<Msg>, a: LockAction) -> Callback<MouseEvent> {
-    link.reform(move |_| Msg::Lock(a.clone()))
-}
+use crate::view::lock_view::{
+    compare_recipes, lease_text, lock_rows, with_recipe, RecipeRun, RECIPES,
+};
 
 /// The panel (nothing when the scenario has no locks).
-pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Callback<Msg>) -> Html {
+pub fn view(ctx: &PanelCtx<'_>) -> Html {
+    let s = ctx.session;
     let w = s.world();
     let Some(cfg) = w.lock_cfg() else {
         return Html::default();
     };
-    let rows = lock_rows(w, vt.max(0.0) as u64);
+    let rows = lock_rows(w, ctx.vt.max(0.0) as u64);
     let name = |ix| w.name(ix);
     let names = |v: &[u32]| v.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ");
     let fencing = w.storage().is_some_and(|(_, st)| st.fencing());
@@ -58,34 +51,21 @@ pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Callback<Msg>) -> Html
         .filter(|n| n.role == Role::Client && n.status != Status::Removed)
         .map(|n| n.name.clone())
         .collect();
-    let on_recipe = link.reform(|e: Event| {
-        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-        Msg::Lock(LockAction::Recipe(v.parse().unwrap_or(0)))
-    });
-    let on_fence = link.reform(|e: Event| {
-        Msg::Lock(LockAction::Fencing(
-            e.target_unchecked_into::<HtmlInputElement>().checked(),
-        ))
-    });
-    let on_client = link.reform(|e: Event| {
-        Msg::Lock(LockAction::Client(
-            e.target_unchecked_into::<HtmlSelectElement>().value(),
-        ))
-    });
-    let on_res = link.reform(|e: InputEvent| {
-        Msg::Lock(LockAction::Resource(
-            e.target_unchecked_into::<HtmlInputElement>().value(),
-        ))
-    });
-    let client = match (form.client.as_str(), clients.first()) {
-        ("", Some(first)) => first.clone(),
-        (c, _) => c.to_string(),
+    let scenario = Rc::new(s.scenario().clone());
+    let on_recipe = {
+        let (load, scenario) = (ctx.on_load.clone(), Rc::clone(&scenario));
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            if let Some(&(recipe, label)) = v.parse::<usize>().ok().and_then(|i| RECIPES.get(i)) {
+                load.emit((label.to_string(), with_recipe(&scenario, recipe)));
+            }
+        })
     };
-    let resource = if form.resource.is_empty() {
-        rows.first().map(|r| r.res.to_string()).unwrap_or_default()
-    } else {
-        form.resource.clone()
-    };
+    let on_fence = ctx.on_cmd.reform(|e: Event| {
+        let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+        Cmd::Proto(ProtoCmd::Locks(LockCmd::SetFencing { on }))
+    });
+    let first_lock = rows.first().map(|r| r.res.to_string()).unwrap_or_default();
     html! {
         <section class="panel locks" aria-labelledby="locks-h">
             <h2 id="locks-h">{"Locks"}</h2>
@@ -122,28 +102,122 @@ pub fn view(s: &Session, form: &LockForm, vt: f64, link: &Callback<Msg>) -> Html
                     <div data-stat={*k}><dt>{ *k }</dt><dd>{ group_digits(*v) }</dd></div>
                 }) }
             </dl>
+            <LockControls {clients} {first_lock} {scenario} on_cmd={ctx.on_cmd.clone()}
+                refused={ctx.cmd_error.map(str::to_string)} />
+        </section>
+    }
+}
+
+/// What the hand controls need from the run at the playhead.
+#[derive(Properties, PartialEq)]
+struct ControlProps {
+    /// Clients that can act, in node order.
+    clients: Vec<String>,
+    /// The first lock's name: the resource when none is typed.
+    first_lock: String,
+    /// The scenario the recipes are compared on.
+    scenario: Rc<Scenario>,
+    /// Runs a command at the playhead.
+    on_cmd: Callback<Cmd>,
+    /// Why the lab refused the last command.
+    refused: Option<String>,
+}
+
+/// Acquire or release as a client, and all recipes compared: the inputs are kept as typed,
+/// so a bad name is reported and stays in its field to be fixed.
+#[function_component]
+fn LockControls(p: &ControlProps) -> Html {
+    let client = use_state(String::new);
+    let resource = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    let compared = use_state(|| None::<(Rc<Scenario>, Result<Vec<RecipeRun>, String>)>);
+    let shown_client = match (client.as_str(), p.clients.first()) {
+        ("", Some(first)) => first.clone(),
+        (c, _) => c.to_string(),
+    };
+    let shown_resource = if resource.is_empty() {
+        p.first_lock.clone()
+    } else {
+        (*resource).clone()
+    };
+    let lock_cmd = |acquire: bool| {
+        let (client, resource, error, on_cmd) = (
+            shown_client.clone(),
+            shown_resource.clone(),
+            error.clone(),
+            p.on_cmd.clone(),
+        );
+        Callback::from(move |_: MouseEvent| match ResKey::new(resource.trim()) {
+            Err(e) => error.set(Some(if resource.trim().is_empty() {
+                "type a resource name".into()
+            } else {
+                e
+            })),
+            Ok(resource) => {
+                error.set(None);
+                let client = client.clone();
+                on_cmd.emit(Cmd::Proto(ProtoCmd::Locks(if acquire {
+                    LockCmd::LockAcquire {
+                        client,
+                        resource,
+                        wait_ms: None,
+                    }
+                } else {
+                    LockCmd::LockRelease { client, resource }
+                })));
+            }
+        })
+    };
+    let on_client = {
+        let client = client.clone();
+        Callback::from(move |e: Event| {
+            client.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
+    let on_res = {
+        let resource = resource.clone();
+        Callback::from(move |e: InputEvent| {
+            resource.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let on_compare = {
+        let (compared, scenario) = (compared.clone(), Rc::clone(&p.scenario));
+        Callback::from(move |_: MouseEvent| {
+            let runs = compare_recipes(&scenario);
+            compared.set(Some((Rc::clone(&scenario), runs)));
+        })
+    };
+    // A comparison belongs to the scenario it ran on; another recipe or scenario hides it.
+    let runs = compared
+        .as_ref()
+        .filter(|(s, _)| *s == p.scenario)
+        .map(|(_, r)| r);
+    let message = error.as_ref().or(p.refused.as_ref());
+    let none = p.clients.is_empty();
+    html! {
+        <>
             <div class="row">
                 <label for="lock-client">{"As"}</label>
                 <select id="lock-client" onchange={on_client}>
-                    { for clients.iter().map(|c| html! {
-                        <option value={c.clone()} selected={*c == client}>{ c.clone() }</option>
+                    { for p.clients.iter().map(|c| html! {
+                        <option value={c.clone()} selected={*c == shown_client}>{ c.clone() }</option>
                     }) }
                 </select>
                 <label for="lock-res">{"lock"}</label>
                 <input id="lock-res" type="text" style="width: 90px"
-                    value={resource} oninput={on_res} />
-                <button onclick={act(link, LockAction::Acquire)} disabled={clients.is_empty()}>{"Acquire"}</button>
-                <button onclick={act(link, LockAction::Release)} disabled={clients.is_empty()}>{"Release"}</button>
+                    value={shown_resource.clone()} oninput={on_res} />
+                <button onclick={lock_cmd(true)} disabled={none}>{"Acquire"}</button>
+                <button onclick={lock_cmd(false)} disabled={none}>{"Release"}</button>
             </div>
             <div class="row">
-                <button onclick={act(link, LockAction::Compare)}>{"Compare recipes"}</button>
+                <button onclick={on_compare}>{"Compare recipes"}</button>
                 <span class="muted">{"same schedule and seed, each recipe"}</span>
             </div>
-            if let Some(e) = &form.error {
+            if let Some(e) = message {
                 <p class="error" role="status">{ e.clone() }</p>
             }
-            { compare(form.compare.as_ref()) }
-        </section>
+            { compare(runs) }
+        </>
     }
 }
 

@@ -73,25 +73,6 @@ pub enum Action {
     RecoverNode,
 }
 
-/// What the lock controls ask for.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LockAction {
-    /// The client chosen for acquire/release.
-    Client(String),
-    /// The resource typed.
-    Resource(String),
-    /// Take the resource as the client (held, renewed, until released).
-    Acquire,
-    /// Release it (or stop waiting).
-    Release,
-    /// Storage checks tokens, or stops checking.
-    Fencing(bool),
-    /// Reload the scenario with the recipe at this index of `lock_view::RECIPES`.
-    Recipe(usize),
-    /// Run every recipe on the scenario.
-    Compare,
-}
-
 /// What the tour controls ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TourAction {
@@ -194,12 +175,6 @@ pub enum Msg {
     PopState,
     /// A postMessage from another window: (origin, data as JSON text, its source window).
     Embed(String, String, wasm_bindgen::JsValue),
-    /// A control of the Locks panel.
-    Lock(LockAction),
-    /// The 2PC panel's variant select: reload with `tpc_view::VARIANTS[i]`.
-    Tpc(usize),
-    /// "Compare variants" in the 2PC panel.
-    TpcCompare,
     /// A control of the Verify panel.
     Verify(super::verify::VerifyAction),
     /// A control of the tour card.

@@ -8,6 +8,14 @@ use super::panel_ctx::Panel;
 
 /// Every registered panel, shown in this order under the canvas.
 pub const PANELS: &[Panel] = &[
+    Panel {
+        name: "locks",
+        view: super::locks::view,
+    },
+    Panel {
+        name: "tpc",
+        view: super::tpc::view,
+    },
     #[cfg(feature = "proto-stock")]
     Panel {
         name: "stock",

@@ -1,28 +1,25 @@
 //! The 2PC panel: every order with its outcome (committed, aborted and why, in doubt on
 //! which shards), the run's counters, and the same scenario on another variant. Crashes,
-//! partitions and dropped messages stay in the Commands panel.
+//! partitions and dropped messages stay in the Commands panel. A registered panel: the
+//! variant switch loads through `PanelCtx::on_load`, the comparison lives in its own component.
+
+use std::rc::Rc;
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::msg::Msg;
+use super::panel_ctx::PanelCtx;
 use crate::sim::proto::tpc::view::OrderOutcome;
 use crate::sim::scenario::Scenario;
-use crate::view::session::Session;
-use crate::view::tpc_view::{counters, order_rows, outcome_text, with_variant, VARIANTS};
+use crate::view::tpc_view::{
+    compare_variants, counters, order_rows, outcome_text, with_variant, VARIANTS,
+};
 
-/// The last "Compare variants" result: one row of cells per variant, or why it failed.
-pub type Compared = Option<Result<Vec<Vec<String>>, String>>;
+/// A "Compare variants" result: one row of cells per variant, or why it failed.
+type Compared = Result<Vec<Vec<String>>, String>;
 
 /// Orders listed at most (the newest): a workload submits hundreds.
 const SHOWN: usize = 30;
-
-/// The scenario to load for the variant at index `i` of [`VARIANTS`], with a label for
-/// errors: switching variant is a new scenario, not a command.
-pub fn variant(s: &Session, i: usize) -> Option<(&'static str, Result<Scenario, String>)> {
-    let &(v, label) = VARIANTS.get(i)?;
-    Some((label, with_variant(s.scenario(), v)))
-}
 
 /// A table from rows of cells, each row with an optional class (one `html!` for all).
 fn table(
@@ -43,7 +40,8 @@ fn table(
 }
 
 /// The panel (nothing when the scenario has no 2PC).
-pub fn view(s: &Session, compared: &Compared, link: &Callback<Msg>) -> Html {
+pub fn view(ctx: &PanelCtx<'_>) -> Html {
+    let s = ctx.session;
     let w = s.world();
     let Some(cfg) = w.tpc_cfg() else {
         return Html::default();
@@ -70,10 +68,17 @@ pub fn view(s: &Session, compared: &Compared, link: &Callback<Msg>) -> Html {
             (cells, class)
         })
         .collect();
-    let on_variant = link.reform(|e: Event| {
-        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-        Msg::Tpc(v.parse().unwrap_or(0))
-    });
+    let scenario = Rc::new(s.scenario().clone());
+    let on_variant = {
+        let (load, scenario) = (ctx.on_load.clone(), Rc::clone(&scenario));
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            // Switching variant is a new scenario, not a command.
+            if let Some(&(variant, label)) = v.parse::<usize>().ok().and_then(|i| VARIANTS.get(i)) {
+                load.emit((label.to_string(), with_variant(&scenario, variant)));
+            }
+        })
+    };
     let (head, values): (Vec<&str>, Vec<String>) = counters(w).into_iter().unzip();
     html! {
         <section class="panel tpc" aria-labelledby="tpc-h">
@@ -85,8 +90,32 @@ pub fn view(s: &Session, compared: &Compared, link: &Callback<Msg>) -> Html {
             </select>
             { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
             { table("Counters", &head, vec![(values, None)]) }
-            <button onclick={link.reform(|_| Msg::TpcCompare)}>{"Compare variants"}</button>
-            { match compared {
+            <CompareVariants {scenario} />
+        </section>
+    }
+}
+
+/// The comparison's properties: the scenario the variants run on.
+#[derive(Properties, PartialEq)]
+struct CompareProps {
+    scenario: Rc<Scenario>,
+}
+
+/// "Compare variants" and its table, kept until another scenario is loaded.
+#[function_component]
+fn CompareVariants(p: &CompareProps) -> Html {
+    let compared = use_state(|| None::<(Rc<Scenario>, Compared)>);
+    let onclick = {
+        let (compared, scenario) = (compared.clone(), Rc::clone(&p.scenario));
+        Callback::from(move |_: MouseEvent| {
+            let rows = compare_variants(&scenario);
+            compared.set(Some((Rc::clone(&scenario), rows)));
+        })
+    };
+    html! {
+        <>
+            <button {onclick}>{"Compare variants"}</button>
+            { match compared.as_ref().filter(|(s, _)| *s == p.scenario).map(|(_, r)| r) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
                 Some(Ok(rows)) => table(
@@ -95,6 +124,6 @@ pub fn view(s: &Session, compared: &Compared, link: &Callback<Msg>) -> Html {
                     rows.iter().map(|r| (r.clone(), (r.last().is_some_and(|b| b != "none")).then_some("clash"))).collect(),
                 ),
             } }
-        </section>
+        </>
     }
 }
