@@ -4,6 +4,8 @@
 //! follows (record the scenario up front, acting in the past forks, a refused command in the
 //! past does not discard the future) is tested natively; the Yew component is a thin shell.
 
+use std::rc::Rc;
+
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
 use crate::sim::ids::MsgId;
@@ -165,7 +167,7 @@ fn marker_for(w: &World, i: usize, e: &Event) -> Option<Marker> {
 /// A loaded scenario and its navigable history. See the module docs.
 #[derive(Clone, Debug)]
 pub struct Session {
-    scenario: Scenario,
+    scenario: Rc<Scenario>,
     tl: Timeline,
     markers: Vec<Marker>,
     /// First violation of each invariant over the whole recording: (name, trace index).
@@ -183,7 +185,7 @@ impl Session {
         let world = scenario.build(None).map_err(|e| e.to_string())?;
         let tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
         let mut s = Session {
-            scenario,
+            scenario: Rc::new(scenario),
             tl,
             markers: Vec::new(),
             violations: Vec::new(),
@@ -239,7 +241,7 @@ impl Session {
         let n = forks.len();
         tl.set_forks(forks);
         let mut s = Session {
-            scenario,
+            scenario: Rc::new(scenario),
             tl,
             markers: Vec::new(),
             violations: Vec::new(),
@@ -258,6 +260,11 @@ impl Session {
     /// The scenario as loaded.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The scenario as loaded, shared: panels key what they computed to it by identity.
+    pub fn scenario_rc(&self) -> Rc<Scenario> {
+        Rc::clone(&self.scenario)
     }
 
     /// The history.

@@ -23,7 +23,7 @@ pub use keyboard::read as read_key;
 use super::explore::{self, ExploreState};
 use super::msg::TourAction;
 pub use super::msg::{Action, CmdForm, ExportKind, FormField, Msg, Open, Props};
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{PanelCtx, PanelMemo};
 use super::protocol_panels::PANELS;
 use super::sections::fold;
 pub use super::state::Selection;
@@ -78,6 +78,8 @@ pub struct ClusterLab {
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
     keys: Option<EventListener>,
+    /// What the protocol panels keep between renders.
+    memo: PanelMemo,
     verify: VerifyForm,
     tour: Tour,
     /// The gallery's filter text and chip.
@@ -145,6 +147,7 @@ impl ClusterLab {
                 sh.sel = Selection::default();
                 self.form.side = default_side(&session);
                 self.tour = Tour::default();
+                self.memo.drop_tables();
                 sh.session = Some(session);
                 self.import_error = None;
                 self.cmd_error = None;
@@ -399,6 +402,7 @@ impl Component for ClusterLab {
             show_holding: false,
             bridge: bridge::Bridge::new(),
             keys: None,
+            memo: PanelMemo::default(),
         };
         // The start page's requests: one that came before this tab existed, then the rest.
         let pending = MAILBOX.with(|m| {
@@ -647,6 +651,7 @@ impl Component for ClusterLab {
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Tour(a) => self.tour_action(a),
+            Msg::Memo(key, m) => self.memo.set(key, m),
             Msg::Run(cmd) => self.run(cmd),
             Msg::LoadScenario(label, sc) => self.load(&label, *sc),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
@@ -695,6 +700,8 @@ impl Component for ClusterLab {
             on_cmd: link.callback(Msg::Run),
             on_load: link.callback(|(label, sc)| Msg::LoadScenario(label, Box::new(sc))),
             cmd_error: self.cmd_error.as_deref(),
+            memo: &self.memo,
+            on_memo: link.callback(|(key, m)| Msg::Memo(key, m)),
         };
         let secs = &self.sections;
         // What the panels send: the lab's messages, without the lab's type.

@@ -3,18 +3,15 @@
 //! and live controls: acquire or release as any client, fencing on or off, another recipe,
 //! and all four recipes side by side on the same faults. A registered panel: what it shows
 //! comes from the session, what it does goes through `PanelCtx`'s callbacks, and the inputs
-//! it keeps as typed live in its own component.
-
-use std::rc::Rc;
+//! it keeps as typed are in the lab's `PanelMemo`.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::locks::{LockCmd, ResKey};
 use crate::sim::proto::ProtoCmd;
-use crate::sim::scenario::Scenario;
 use crate::sim::text::group_digits;
 use crate::sim::world::{Role, Status};
 use crate::view::lock_view::{
@@ -51,9 +48,9 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         .filter(|n| n.role == Role::Client && n.status != Status::Removed)
         .map(|n| n.name.clone())
         .collect();
-    let scenario = Rc::new(s.scenario().clone());
+    let scenario = s.scenario_rc();
     let on_recipe = {
-        let (load, scenario) = (ctx.on_load.clone(), Rc::clone(&scenario));
+        let load = ctx.on_load.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
             if let Some(&(recipe, label)) = v.parse::<usize>().ok().and_then(|i| RECIPES.get(i)) {
@@ -102,59 +99,43 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     <div data-stat={*k}><dt>{ *k }</dt><dd>{ group_digits(*v) }</dd></div>
                 }) }
             </dl>
-            <LockControls {clients} {first_lock} {scenario} on_cmd={ctx.on_cmd.clone()}
-                refused={ctx.cmd_error.map(str::to_string)} />
+            { controls(ctx, &clients, &first_lock) }
         </section>
     }
 }
 
-/// What the hand controls need from the run at the playhead.
-#[derive(Properties, PartialEq)]
-struct ControlProps {
-    /// Clients that can act, in node order.
-    clients: Vec<String>,
-    /// The first lock's name: the resource when none is typed.
-    first_lock: String,
-    /// The scenario the recipes are compared on.
-    scenario: Rc<Scenario>,
-    /// Runs a command at the playhead.
-    on_cmd: Callback<Cmd>,
-    /// Why the lab refused the last command.
-    refused: Option<String>,
-}
+/// Where the panel keeps its inputs and its last comparison (see `PanelMemo`).
+const CLIENT: &str = "locks.client";
+const RESOURCE: &str = "locks.resource";
+const ERROR: &str = "locks.error";
+const COMPARED: &str = "locks.compared";
 
-/// Acquire or release as a client, and all recipes compared: the inputs are kept as typed,
+/// Acquire or release as a client, and all recipes compared. The inputs are kept as typed,
 /// so a bad name is reported and stays in its field to be fixed.
-#[function_component]
-fn LockControls(p: &ControlProps) -> Html {
-    let client = use_state(String::new);
-    let resource = use_state(String::new);
-    let error = use_state(|| None::<String>);
-    let compared = use_state(|| None::<(Rc<Scenario>, Result<Vec<RecipeRun>, String>)>);
-    let shown_client = match (client.as_str(), p.clients.first()) {
+fn controls(ctx: &PanelCtx<'_>, clients: &[String], first_lock: &str) -> Html {
+    let memo = ctx.memo;
+    let client = match (memo.text(CLIENT), clients.first()) {
         ("", Some(first)) => first.clone(),
         (c, _) => c.to_string(),
     };
-    let shown_resource = if resource.is_empty() {
-        p.first_lock.clone()
-    } else {
-        (*resource).clone()
+    let resource = match memo.text(RESOURCE) {
+        "" => first_lock.to_string(),
+        r => r.to_string(),
     };
     let lock_cmd = |acquire: bool| {
-        let (client, resource, error, on_cmd) = (
-            shown_client.clone(),
-            shown_resource.clone(),
-            error.clone(),
-            p.on_cmd.clone(),
-        );
+        let (client, resource) = (client.clone(), resource.clone());
+        let (on_cmd, on_memo) = (ctx.on_cmd.clone(), ctx.on_memo.clone());
         Callback::from(move |_: MouseEvent| match ResKey::new(resource.trim()) {
-            Err(e) => error.set(Some(if resource.trim().is_empty() {
-                "type a resource name".into()
-            } else {
-                e
-            })),
+            Err(e) => {
+                let e = if resource.trim().is_empty() {
+                    "type a resource name".into()
+                } else {
+                    e
+                };
+                on_memo.emit((ERROR, Some(Memo::Text(e))));
+            }
             Ok(resource) => {
-                error.set(None);
+                on_memo.emit((ERROR, None));
                 let client = client.clone();
                 on_cmd.emit(Cmd::Proto(ProtoCmd::Locks(if acquire {
                     LockCmd::LockAcquire {
@@ -168,44 +149,48 @@ fn LockControls(p: &ControlProps) -> Html {
             }
         })
     };
-    let on_client = {
-        let client = client.clone();
-        Callback::from(move |e: Event| {
-            client.set(e.target_unchecked_into::<HtmlSelectElement>().value())
-        })
+    let on_client = ctx.on_memo.reform(|e: Event| {
+        (
+            CLIENT,
+            Some(Memo::Text(
+                e.target_unchecked_into::<HtmlSelectElement>().value(),
+            )),
+        )
+    });
+    let on_res = ctx.on_memo.reform(|e: InputEvent| {
+        (
+            RESOURCE,
+            Some(Memo::Text(
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            )),
+        )
+    });
+    let scenario = ctx.session.scenario_rc();
+    let on_compare = ctx.on_memo.reform(move |_: MouseEvent| {
+        (
+            COMPARED,
+            Some(Memo::Table(
+                compare_recipes(&scenario).map(|runs| runs.iter().map(recipe_row).collect()),
+            )),
+        )
+    });
+    let message = match memo.text(ERROR) {
+        "" => ctx.cmd_error,
+        e => Some(e),
     };
-    let on_res = {
-        let resource = resource.clone();
-        Callback::from(move |e: InputEvent| {
-            resource.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
-    };
-    let on_compare = {
-        let (compared, scenario) = (compared.clone(), Rc::clone(&p.scenario));
-        Callback::from(move |_: MouseEvent| {
-            let runs = compare_recipes(&scenario);
-            compared.set(Some((Rc::clone(&scenario), runs)));
-        })
-    };
-    // A comparison belongs to the scenario it ran on; another recipe or scenario hides it.
-    let runs = compared
-        .as_ref()
-        .filter(|(s, _)| *s == p.scenario)
-        .map(|(_, r)| r);
-    let message = error.as_ref().or(p.refused.as_ref());
-    let none = p.clients.is_empty();
+    let none = clients.is_empty();
     html! {
         <>
             <div class="row">
                 <label for="lock-client">{"As"}</label>
                 <select id="lock-client" onchange={on_client}>
-                    { for p.clients.iter().map(|c| html! {
-                        <option value={c.clone()} selected={*c == shown_client}>{ c.clone() }</option>
+                    { for clients.iter().map(|c| html! {
+                        <option value={c.clone()} selected={*c == client}>{ c.clone() }</option>
                     }) }
                 </select>
                 <label for="lock-res">{"lock"}</label>
                 <input id="lock-res" type="text" style="width: 90px"
-                    value={shown_resource.clone()} oninput={on_res} />
+                    value={resource.clone()} oninput={on_res} />
                 <button onclick={lock_cmd(true)} disabled={none}>{"Acquire"}</button>
                 <button onclick={lock_cmd(false)} disabled={none}>{"Release"}</button>
             </div>
@@ -214,31 +199,52 @@ fn LockControls(p: &ControlProps) -> Html {
                 <span class="muted">{"same schedule and seed, each recipe"}</span>
             </div>
             if let Some(e) = message {
-                <p class="error" role="status">{ e.clone() }</p>
+                <p class="error" role="status">{ e.to_string() }</p>
             }
-            { compare(runs) }
+            { compare(memo.table(COMPARED)) }
         </>
     }
 }
 
-fn compare(runs: Option<&Result<Vec<RecipeRun>, String>>) -> Html {
+/// One recipe's run as table cells: recipe, counters, what it broke.
+fn recipe_row(r: &RecipeRun) -> Vec<String> {
+    let label = RECIPES
+        .iter()
+        .find(|(x, _)| *x == r.recipe)
+        .map_or("", |(_, l)| *l);
+    let broken = if r.broken.is_empty() {
+        "none".to_string()
+    } else {
+        r.broken.join(", ")
+    };
+    let st = &r.stats;
+    vec![
+        label.to_string(),
+        st.grants.to_string(),
+        st.expiries.to_string(),
+        st.wakeups.to_string(),
+        st.rejected_stale.to_string(),
+        st.unsafe_writes.to_string(),
+        broken,
+    ]
+}
+
+fn compare(runs: Option<&Result<Vec<Vec<String>>, String>>) -> Html {
     match runs {
         None => Html::default(),
         Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-        Some(Ok(runs)) => html! {
+        Some(Ok(rows)) => html! {
             <table class="lock-table" aria-label="Recipes compared">
                 <thead><tr><th>{"Recipe"}</th><th>{"Grants"}</th><th>{"Expiries"}</th><th>{"Wake-ups"}</th><th>{"Rejected"}</th><th>{"Unsafe writes"}</th><th>{"Broken"}</th></tr></thead>
                 <tbody>
-                    { for runs.iter().map(|r| {
-                        let label = RECIPES.iter().find(|(x, _)| *x == r.recipe).map_or("", |(_, l)| *l);
-                        let broken = if r.broken.is_empty() { "none".to_string() } else { r.broken.join(", ") };
-                        html! {
-                            <tr class={(!r.broken.is_empty()).then_some("clash")}>
-                                <th scope="row">{ label }</th>
-                                <td>{ r.stats.grants }</td><td>{ r.stats.expiries }</td><td>{ r.stats.wakeups }</td>
-                                <td>{ r.stats.rejected_stale }</td><td>{ r.stats.unsafe_writes }</td><td>{ broken }</td>
-                            </tr>
-                        }
+                    { for rows.iter().map(|r| html! {
+                        <tr class={r.last().is_some_and(|b| b != "none").then_some("clash")}>
+                            { for r.iter().enumerate().map(|(i, c)| if i == 0 {
+                                html! { <th scope="row">{ c.clone() }</th> }
+                            } else {
+                                html! { <td>{ c.clone() }</td> }
+                            }) }
+                        </tr>
                     }) }
                 </tbody>
             </table>

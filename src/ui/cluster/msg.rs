@@ -191,6 +191,8 @@ pub enum Msg {
     Open(Option<Open>),
     /// A workspace section was opened or closed: (section key, open).
     Section(&'static str, bool),
+    /// A protocol panel keeps (or forgets) something between renders.
+    Memo(&'static str, Option<super::panel_ctx::Memo>),
 }
 
 /// What the start page asks the tab to show: a gallery scenario, with its tour or not.

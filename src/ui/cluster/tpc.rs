@@ -1,22 +1,19 @@
 //! The 2PC panel: every order with its outcome (committed, aborted and why, in doubt on
 //! which shards), the run's counters, and the same scenario on another variant. Crashes,
 //! partitions and dropped messages stay in the Commands panel. A registered panel: the
-//! variant switch loads through `PanelCtx::on_load`, the comparison lives in its own component.
-
-use std::rc::Rc;
+//! variant switch loads through `PanelCtx::on_load`, the comparison is kept in the lab's `PanelMemo`.
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use crate::sim::proto::tpc::view::OrderOutcome;
-use crate::sim::scenario::Scenario;
 use crate::view::tpc_view::{
     compare_variants, counters, order_rows, outcome_text, with_variant, VARIANTS,
 };
 
-/// A "Compare variants" result: one row of cells per variant, or why it failed.
-type Compared = Result<Vec<Vec<String>>, String>;
+/// Where the panel keeps its last "Compare variants" table (see `PanelMemo`).
+const COMPARED: &str = "tpc.compared";
 
 /// Orders listed at most (the newest): a workload submits hundreds.
 const SHOWN: usize = 30;
@@ -68,9 +65,9 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
             (cells, class)
         })
         .collect();
-    let scenario = Rc::new(s.scenario().clone());
+    let scenario = s.scenario_rc();
     let on_variant = {
-        let (load, scenario) = (ctx.on_load.clone(), Rc::clone(&scenario));
+        let load = ctx.on_load.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
             // Switching variant is a new scenario, not a command.
@@ -79,6 +76,10 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
             }
         })
     };
+    let compared_on = s.scenario_rc();
+    let on_compare = ctx
+        .on_memo
+        .reform(move |_: MouseEvent| (COMPARED, Some(Memo::Table(compare_variants(&compared_on)))));
     let (head, values): (Vec<&str>, Vec<String>) = counters(w).into_iter().unzip();
     html! {
         <section class="panel tpc" aria-labelledby="tpc-h">
@@ -90,32 +91,8 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
             </select>
             { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
             { table("Counters", &head, vec![(values, None)]) }
-            <CompareVariants {scenario} />
-        </section>
-    }
-}
-
-/// The comparison's properties: the scenario the variants run on.
-#[derive(Properties, PartialEq)]
-struct CompareProps {
-    scenario: Rc<Scenario>,
-}
-
-/// "Compare variants" and its table, kept until another scenario is loaded.
-#[function_component]
-fn CompareVariants(p: &CompareProps) -> Html {
-    let compared = use_state(|| None::<(Rc<Scenario>, Compared)>);
-    let onclick = {
-        let (compared, scenario) = (compared.clone(), Rc::clone(&p.scenario));
-        Callback::from(move |_: MouseEvent| {
-            let rows = compare_variants(&scenario);
-            compared.set(Some((Rc::clone(&scenario), rows)));
-        })
-    };
-    html! {
-        <>
-            <button {onclick}>{"Compare variants"}</button>
-            { match compared.as_ref().filter(|(s, _)| *s == p.scenario).map(|(_, r)| r) {
+            <button onclick={on_compare}>{"Compare variants"}</button>
+            { match ctx.memo.table(COMPARED) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
                 Some(Ok(rows)) => table(
@@ -124,6 +101,6 @@ fn CompareVariants(p: &CompareProps) -> Html {
                     rows.iter().map(|r| (r.clone(), (r.last().is_some_and(|b| b != "none")).then_some("clash"))).collect(),
                 ),
             } }
-        </>
+        </section>
     }
 }
