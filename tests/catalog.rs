@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))] // reads files; the CLI is native-only
 
 use ringlab::cli::list;
-use ringlab::view::catalog::{mechanism, parse_index, INDEX_JSON};
+use ringlab::model::catalog::{mechanism, parse_index, INDEX_JSON};
 
 fn scenario(file: &str) -> serde_json::Value {
     let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -101,7 +101,7 @@ fn cli_list_prints_id_mechanism_and_title_per_scenario() {
 
 #[test]
 fn the_start_page_template_matches_the_mechanisms() {
-    use ringlab::view::catalog::MECHANISMS;
+    use ringlab::model::catalog::MECHANISMS;
     let path = format!("{}/index.html", env!("CARGO_MANIFEST_DIR"));
     let html = std::fs::read_to_string(&path).expect("index.html");
     let start = html

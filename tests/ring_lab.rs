@@ -2,13 +2,13 @@
 //! canvas is painted from.
 #![cfg(not(target_arch = "wasm32"))]
 
+use ringlab::model::metrics::RingMetrics;
+use ringlab::model::transition::Transition;
 use ringlab::sim::key_set::KeyPattern;
 use ringlab::sim::ring_lab::{KeySpec, RingCmd, RingLab, DEFAULT_KEYS, DEFAULT_NODES};
 use ringlab::view::hit;
-use ringlab::view::metrics::RingMetrics;
 use ringlab::view::ring_scene::{self, RingFrame, RingGeometry};
 use ringlab::view::scene::{Ink, Swatch};
-use ringlab::view::transition::Transition;
 
 fn id(lab: &RingLab, name: &str) -> u32 {
     lab.ring().node_id(name).expect("node exists")

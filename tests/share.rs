@@ -3,13 +3,13 @@
 //! on arbitrary or mutated bytes (a seeded fuzz loop; no proptest, so it runs the same
 //! everywhere and a failure prints the case number to replay).
 
+use ringlab::model::link::{self, LinkError};
+use ringlab::model::session::Session;
+use ringlab::model::share::{self, ClusterState, LinkState, RingState};
 use ringlab::sim::algorithms::Algorithm;
 use ringlab::sim::cmd::Cmd;
 use ringlab::sim::ring_lab::{KeySpec, RingCmd};
 use ringlab::sim::scenario::Scenario;
-use ringlab::view::link::{self, LinkError};
-use ringlab::view::session::Session;
-use ringlab::view::share::{self, ClusterState, LinkState, RingState};
 
 const GC_PAUSE: &str = include_str!("../static/scenarios/gc-pause.json");
 const LOCKS: &str = include_str!("../static/scenarios/lock-gc-unfenced.json");
@@ -327,7 +327,7 @@ fn fuzz_scenario_decoder_never_panics_and_always_explains() {
 
 #[test]
 fn fuzz_embed_messages_never_panic_and_always_explain() {
-    use ringlab::view::embed::{parse_host, EmbedOpts};
+    use ringlab::model::embed::{parse_host, EmbedOpts};
     let mut rng = Rng(0xe4bed);
     let seeds: [&[u8]; 6] = [
         br#"{"type":"seek","ms":2500,"id":7}"#,

@@ -1,11 +1,11 @@
 //! `ringlab-cli list`: the bundled scenarios, one per line, from the same index as the
-//! browser's gallery and the docs page (`view::catalog`), so a script can find a scenario's
+//! browser's gallery and the docs page (`model::catalog`), so a script can find a scenario's
 //! id without opening the app.
 
 use std::io::Write;
 
 use super::CliError;
-use crate::view::catalog::{parse_index, INDEX_JSON};
+use crate::model::catalog::{parse_index, INDEX_JSON};
 
 /// Writes `id<TAB>mechanism<TAB>title` per scenario (or one JSON object per line with
 /// `--json`), in index order.

@@ -12,6 +12,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
+use crate::model::catalog::MECHANISMS;
+use crate::model::embed::EmbedOpts;
+use crate::model::input;
+use crate::model::metrics::RingMetrics;
+use crate::model::share::RingState;
+use crate::model::shortcuts::Shortcut;
+use crate::model::transition::{Transition, DEFAULT_MS};
+use crate::model::url::Tab;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::algorithms;
@@ -21,17 +29,9 @@ use crate::ui::frame_loop::FrameLoop;
 pub use crate::ui::ring_msg::{Field, Form, Msg};
 use crate::ui::shell::{set_title, Header};
 use crate::ui::{panels, share, store, tabs};
-use crate::view::catalog::MECHANISMS;
-use crate::view::embed::EmbedOpts;
 use crate::view::hit;
-use crate::view::input;
-use crate::view::metrics::RingMetrics;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
-use crate::view::share::RingState;
-use crate::view::shortcuts::Shortcut;
 use crate::view::theme::Theme;
-use crate::view::transition::{Transition, DEFAULT_MS};
-use crate::view::url::Tab;
 
 /// State the frame loop reads every frame and the component writes on every command.
 pub struct RingLoopState {
@@ -635,7 +635,7 @@ impl Component for App {
                 }
             }
             Msg::PopState => {
-                if let Some(Ok(state)) = crate::view::share::from_fragment(&share::hash()) {
+                if let Some(Ok(state)) = crate::model::share::from_fragment(&share::hash()) {
                     if !share::is_current_ring(state.ring.as_ref()) {
                         let r = state.ring.clone().unwrap_or_default();
                         if let Err(e) = self.restore_ring(r) {

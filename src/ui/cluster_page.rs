@@ -3,9 +3,9 @@
 
 use yew::prelude::*;
 
+use crate::model::url::Tab;
 use crate::ui::cluster::ClusterLab;
 use crate::ui::shell::Header;
-use crate::view::url::Tab;
 
 /// The root component of `cluster.html`.
 #[function_component(ClusterPage)]

@@ -1,9 +1,9 @@
-//! Keydowns as shortcuts (`view::shortcuts` decides which key is which), shared by the shell and
+//! Keydowns as shortcuts (`model::shortcuts` decides which key is which), shared by the shell and
 //! every lab: keys typed into a field, a slider or a select box stay theirs.
 
 use wasm_bindgen::JsCast;
 
-use crate::view::shortcuts::{self, Shortcut};
+use crate::model::shortcuts::{self, Shortcut};
 
 /// Reads a keydown as a shortcut: the key, the focused element, modifiers.
 pub fn read(e: &web_sys::KeyboardEvent) -> Option<Shortcut> {

@@ -4,13 +4,13 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use crate::model::input::{algorithm_value, lookup_hash, parse_algorithm};
+use crate::model::metrics::{NodeRow, RingMetrics};
 use crate::sim::algorithms::{self, Algorithm};
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::{LogEntry, Report, RingCmd, RingLab};
 use crate::sim::text::group_digits;
 use crate::ui::ring_msg::{Field, Form, Msg};
-use crate::view::input::{algorithm_value, lookup_hash, parse_algorithm};
-use crate::view::metrics::{NodeRow, RingMetrics};
 
 /// How many log lines the page keeps in the DOM.
 const LOG_LINES: usize = 200;

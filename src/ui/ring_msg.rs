@@ -1,11 +1,11 @@
 //! The Hash ring tab's messages and the form they carry, apart from the root component so
 //! the panels that send them import this and not the component.
 
+use crate::model::shortcuts::Shortcut;
+use crate::model::url::Tab;
 use crate::sim::algorithms::Algorithm;
 use crate::sim::ring::NodeId;
 use crate::sim::ring_lab::RingCmd;
-use crate::view::shortcuts::Shortcut;
-use crate::view::url::Tab;
 
 /// Text typed into the side panel, kept as typed so a bad value can be reported and fixed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,7 +97,7 @@ pub enum Msg {
     Tab(Tab),
     /// Back/Forward moved to another state link.
     PopState,
-    /// A shortcut key (`view::shortcuts`); the Cluster tab handles its own.
+    /// A shortcut key (`model::shortcuts`); the Cluster tab handles its own.
     Key(Shortcut),
     /// "PNG" / "SVG" under the ring.
     Export(bool),

@@ -1,4 +1,4 @@
-//! Browser glue for shareable links (`view::share`): the state of both tabs is kept here,
+//! Browser glue for shareable links (`model::share`): the state of both tabs is kept here,
 //! written to the fragment with `history.replaceState` (debounced, so scrubbing does not
 //! hammer the history API), or with `pushState` when a gallery scenario is loaded so Back
 //! returns to the previous one. Also the Copy link / Embed actions.
@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::view::embed::EmbedOpts;
-use crate::view::share::{self, ClusterState, LinkState, RingState};
+use crate::model::embed::EmbedOpts;
+use crate::model::share::{self, ClusterState, LinkState, RingState};
 
 thread_local! {
     static LINK: RefCell<LinkState> = RefCell::new(LinkState::default());

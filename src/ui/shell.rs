@@ -9,9 +9,9 @@ use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::model::shortcuts::{Shortcut, SHEET};
+use crate::model::url::Tab;
 use crate::ui::{share, tabs};
-use crate::view::shortcuts::{Shortcut, SHEET};
-use crate::view::url::Tab;
 
 /// What the shell needs from the page.
 #[derive(Properties, PartialEq)]
@@ -167,9 +167,9 @@ pub fn mark_embed() {
             let _ = root.set_attribute("data-embed", "1");
             let _ = root.set_attribute("data-panels", &embed.panels.join(" "));
             let controls = match embed.controls {
-                crate::view::embed::Controls::Full => "full",
-                crate::view::embed::Controls::Minimal => "minimal",
-                crate::view::embed::Controls::None => "none",
+                crate::model::embed::Controls::Full => "full",
+                crate::model::embed::Controls::Minimal => "minimal",
+                crate::model::embed::Controls::None => "none",
             };
             let _ = root.set_attribute("data-controls", controls);
         }

@@ -6,6 +6,7 @@
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::model::session::Session;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::ring_lab::RingLab;
@@ -14,7 +15,6 @@ use crate::ui::cluster::gallery::fetch_scenario;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
 use crate::view::ring_scene::{self, RingFrame};
 use crate::view::scene::Scene;
-use crate::view::session::Session;
 
 /// The gallery file each cluster card pictures, at its n-th narration step (fetched, not
 /// bundled: the wasm is near its size ceiling). The ring card draws the default ring.

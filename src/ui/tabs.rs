@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::view::url::{page_of, query_with_tab, sibling, tab_from_query, Tab};
+use crate::model::url::{page_of, query_with_tab, sibling, tab_from_query, Tab};
 
 /// The tab the page's URL asks for (the hash ring when it says nothing or nonsense).
 pub fn current() -> Tab {

@@ -329,9 +329,9 @@ mod tests {
 
     #[test]
     fn the_cluster_legend_follows_the_moment() {
+        use crate::model::session::Session;
         use crate::sim::scenario::Scenario;
         use crate::view::cluster_scene::{self, ClusterFrame, Layout};
-        use crate::view::session::Session;
         let json = include_str!("../../static/scenarios/gc-pause.json");
         let mut s =
             Session::load(Scenario::decode(json.as_bytes()).expect("decodes")).expect("loads");

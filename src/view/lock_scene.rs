@@ -8,8 +8,8 @@ use std::f64::consts::{FRAC_PI_2, TAU};
 use super::cluster_frame::{
     label_lines, message_xy, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos,
 };
-use super::lock_view::{lock_rows, LockRow};
 use super::scene::{Align, ArcBatch, Circle, Ink, Label, LineBatch, Scene};
+use crate::model::lock_view::{lock_rows, LockRow};
 use crate::sim::event::What;
 use crate::sim::proto::locks::check::find_cycle;
 use crate::sim::proto::locks::{HandoffHow, LockEv, LockNode, Msg};
@@ -41,7 +41,7 @@ pub const LAYER: Layer = Layer {
             .map(|c| 90.0 + 7.0 * c.stock.len().min(4) as f64)
     },
     draw: overlay,
-    describe: super::lock_view::describe_locks,
+    describe: crate::model::lock_view::describe_locks,
 };
 
 /// Adds the lock layer to a cluster scene (nothing when the scenario has no locks).

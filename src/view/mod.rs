@@ -1,43 +1,30 @@
-//! Pure geometry between the simulation and the painter: a world plus animation progress in,
-//! a display list out. No browser crates, so all of it is tested natively.
+//! The scene builders: a model's state plus animation progress in, a display list
+//! (`scene::Scene`) out, and what reads it back (hit-testing, the SVG writer, the legend).
+//! Pure geometry, no browser crates, so all of it is tested natively; the state it draws is
+//! in `model`.
 
-pub mod catalog;
 pub mod cluster_frame;
 pub mod cluster_scene;
-pub mod embed;
 pub mod geom;
 #[cfg(feature = "proto-kv")]
 pub mod history_scene;
 pub mod hit;
-pub mod input;
 #[cfg(feature = "proto-kv")]
 pub mod kv_scene;
 pub mod layers;
 pub mod legend;
-pub mod link;
 pub mod lock_scene;
-pub mod lock_view;
-pub mod metrics;
 #[cfg(feature = "proto-log")]
 pub mod mq_scene;
-pub mod playback;
 pub mod raster;
 pub mod ring_geometry;
 pub mod ring_scene;
 pub mod scene;
 pub mod seq_diagram;
-pub mod session;
-pub mod share;
-pub mod shortcuts;
 #[cfg(feature = "proto-stock")]
 pub mod stock_chart;
 #[cfg(feature = "proto-stock")]
 pub mod stock_scene;
 pub mod svg;
 pub mod theme;
-pub mod tour;
 pub mod tpc_scene;
-pub mod tpc_view;
-pub mod transition;
-pub mod url;
-pub mod verify;

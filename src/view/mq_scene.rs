@@ -307,7 +307,7 @@ mod tests {
         for file in ["mq-commit-before-crash.json", "mq-unclean-election.json"] {
             let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
             let s = Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes");
-            let session = crate::view::session::Session::load(s).expect("loads");
+            let session = crate::model::session::Session::load(s).expect("loads");
             let v = session.verdicts();
             assert!(!v.is_empty() && v.iter().all(|x| x.ok), "{file}: {v:?}");
         }

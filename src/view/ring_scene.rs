@@ -3,6 +3,7 @@
 
 use std::f64::consts::TAU;
 
+use crate::model::transition::Transition;
 use crate::sim::key_set::KeySet;
 use crate::sim::ring::{NodeId, Ring};
 use crate::sim::sort::sort_by_u64;
@@ -12,7 +13,6 @@ use crate::view::raster::{Band, Paint};
 pub use crate::view::ring_geometry::RingGeometry;
 use crate::view::scene::{Align, ArcBatch, Circle, DotBatch, Ink, Label, Scene, Swatch, TickBatch};
 use crate::view::theme::{Rgb, Theme};
-use crate::view::transition::Transition;
 
 /// Above this many points, ticks for every vnode would be a grey smear: only the selected
 /// node's ticks are drawn.

@@ -9,7 +9,7 @@ use super::cluster_frame::{
     label_lines, message_xy, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos,
 };
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
-use super::tpc_view::{node_rows, phase_text, rec_text};
+use crate::model::tpc_view::{node_rows, phase_text, rec_text};
 use crate::sim::proto::tpc::Msg;
 use crate::sim::proto::Payload;
 use crate::sim::time::Time;
@@ -45,7 +45,7 @@ pub const LAYER: Layer = Layer {
     // With locks, servers carry a third label line (their lock role, storage's cells).
     margin: |_| None,
     draw: overlay,
-    describe: |w, _| super::tpc_view::describe_tpc(w),
+    describe: |w, _| crate::model::tpc_view::describe_tpc(w),
 };
 
 /// Adds the 2PC layer to a cluster scene (nothing when the scenario has no 2PC).

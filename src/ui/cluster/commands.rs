@@ -7,8 +7,8 @@ use yew::prelude::*;
 
 use super::msg::{Action, CmdForm, FormField, Msg};
 use super::state::Selection;
+use crate::model::session::Session;
 use crate::sim::world::{Role, Status};
-use crate::view::session::Session;
 
 fn on_input(link: &Callback<Msg>, field: FormField) -> Callback<InputEvent> {
     link.reform(move |e: InputEvent| {

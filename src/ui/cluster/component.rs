@@ -31,6 +31,9 @@ use super::state::{resize, ClusterLoopState, Surface, Which};
 use super::tour;
 use super::verify::{self, VerifyAction, VerifyForm};
 use super::{commands, gallery, panels, timebar};
+use crate::model::playback::{speed_at, Playback};
+use crate::model::session::{event_msg, Session};
+use crate::model::tour::Tour;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
@@ -38,11 +41,8 @@ use crate::sim::explore::{Explorer, Progress};
 use crate::sim::scenario::Scenario;
 use crate::ui::frame_loop::FrameLoop;
 use crate::view::cluster_scene::{self, ClusterHit, Layout};
-use crate::view::playback::{speed_at, Playback};
 use crate::view::seq_diagram::{self, DiagramHit};
-use crate::view::session::{event_msg, Session};
 use crate::view::theme::Theme;
-use crate::view::tour::Tour;
 
 /// The scenario shown before the user picks one: small, and its lesson is plain.
 const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
@@ -137,7 +137,7 @@ impl ClusterLab {
         let loaded = scenario.and_then(Session::load);
         match loaded {
             Ok(session) => {
-                crate::ui::share::set_embed_page(crate::view::url::embed_page(
+                crate::ui::share::set_embed_page(crate::model::url::embed_page(
                     &session.scenario().protocols.enabled(),
                 ));
                 let mut sh = self.shared.borrow_mut();
@@ -658,7 +658,7 @@ impl Component for ClusterLab {
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
             Msg::Verify(VerifyAction::Run) => {
                 let start = now_ms();
-                let r = crate::view::verify::verify(self.verify.rms, self.verify.heuristic);
+                let r = crate::model::verify::verify(self.verify.rms, self.verify.heuristic);
                 self.verify.result = Some((r, now_ms() - start));
             }
             Msg::ReplayFound => {

@@ -9,10 +9,10 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::component::{ClusterLab, Msg};
+use crate::model::session::Session;
 use crate::sim::explore::{Explorer, Found};
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
-use crate::view::session::Session;
 
 /// Most seeds the page runs in one go (the CLI allows more).
 pub const MAX_UI_SEEDS: u64 = 10_000;

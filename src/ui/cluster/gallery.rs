@@ -10,13 +10,13 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::component::{ClusterLab, ExportKind, Msg};
+use crate::model::catalog::{self, MECHANISMS};
+use crate::model::session::Session;
 use crate::sim::scenario::MAX_FILE_BYTES;
-use crate::view::catalog::{self, MECHANISMS};
-use crate::view::session::Session;
 
 /// One entry of `scenarios/index.json` (the catalogue owns the type, so the CLI and the
 /// start page read the same fields).
-pub use crate::view::catalog::Entry;
+pub use crate::model::catalog::Entry;
 
 fn js_error(e: JsValue) -> String {
     e.as_string()

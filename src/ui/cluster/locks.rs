@@ -9,14 +9,14 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::panel_ctx::{Memo, PanelCtx};
+use crate::model::lock_view::{
+    compare_recipes, lease_text, lock_rows, with_recipe, RecipeRun, RECIPES,
+};
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::locks::{LockCmd, ResKey};
 use crate::sim::proto::ProtoCmd;
 use crate::sim::text::group_digits;
 use crate::sim::world::{Role, Status};
-use crate::view::lock_view::{
-    compare_recipes, lease_text, lock_rows, with_recipe, RecipeRun, RECIPES,
-};
 
 /// The panel (nothing when the scenario has no locks).
 pub fn view(ctx: &PanelCtx<'_>) -> Html {

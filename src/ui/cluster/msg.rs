@@ -119,8 +119,8 @@ pub enum Msg {
     SpeedBy(i32),
     /// An export button.
     Export(ExportKind),
-    /// A shortcut key (see `view::shortcuts`).
-    Key(crate::view::shortcuts::Shortcut),
+    /// A shortcut key (see `model::shortcuts`).
+    Key(crate::model::shortcuts::Shortcut),
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.

@@ -3,9 +3,9 @@
 
 use yew::prelude::*;
 
+use crate::model::session::Session;
 use crate::sim::cmd::Cmd;
 use crate::sim::scenario::Scenario;
-use crate::view::session::Session;
 
 /// What a protocol panel is given each time the lab renders.
 pub struct PanelCtx<'a> {

@@ -7,10 +7,10 @@ use yew::prelude::*;
 
 use super::msg::Msg;
 use super::state::Selection;
+use crate::model::session::Session;
 use crate::sim::ids::NodeIx;
 use crate::sim::time::fmt_ms;
 use crate::view::cluster_scene::{node_states, Health, Layout};
-use crate::view::session::Session;
 
 /// How many log lines the page keeps in the DOM.
 pub const LOG_LINES: usize = 150;

@@ -7,14 +7,14 @@ use std::rc::Rc;
 
 use yew::Callback;
 
+use crate::model::playback::Playback;
+use crate::model::session::Session;
 use crate::paint::canvas::CanvasPainter;
 use crate::sim::ids::MsgId;
 use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
-use crate::view::playback::Playback;
 use crate::view::seq_diagram::{self, DiagramFrame};
-use crate::view::session::Session;
 use crate::view::theme::Theme;
 
 /// While playing, the DOM panels re-render at most this often (wall ms).
@@ -80,7 +80,7 @@ impl ClusterLoopState {
             if let Some(root) = gloo_utils::document().document_element() {
                 let _ = root.set_attribute("data-cluster-ready", "1");
                 // On the Cluster page nothing else paints: its first frame is the page's.
-                if !crate::ui::tabs::on_this_page(crate::view::url::Tab::Ring) {
+                if !crate::ui::tabs::on_this_page(crate::model::url::Tab::Ring) {
                     let _ = root.set_attribute("data-ready", "1");
                 }
             }

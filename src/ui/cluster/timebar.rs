@@ -6,10 +6,10 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::msg::Msg;
+use crate::model::playback::{slider_for, speed_label, Playback, SPEED_SLIDER_MAX};
+use crate::model::session::{MarkerKind, Session};
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
-use crate::view::playback::{slider_for, speed_label, Playback, SPEED_SLIDER_MAX};
-use crate::view::session::{MarkerKind, Session};
 
 /// Renders the bar for the session at the playhead.
 pub fn view(s: &Session, play: &Playback, link: &Callback<Msg>) -> Html {

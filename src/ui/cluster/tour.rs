@@ -6,9 +6,9 @@ use yew::prelude::*;
 
 use super::msg::{Msg, TourAction};
 use super::panels;
+use crate::model::session::Session;
+use crate::model::tour::Tour;
 use crate::sim::time::fmt_ms;
-use crate::view::session::Session;
-use crate::view::tour::Tour;
 
 fn button(link: &Callback<Msg>, label: &'static str, a: TourAction, enabled: bool) -> Html {
     html! {

@@ -7,10 +7,10 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::panel_ctx::{Memo, PanelCtx};
-use crate::sim::proto::tpc::view::OrderOutcome;
-use crate::view::tpc_view::{
+use crate::model::tpc_view::{
     compare_variants, counters, order_rows, outcome_text, with_variant, VARIANTS,
 };
+use crate::sim::proto::tpc::view::OrderOutcome;
 
 /// Where the panel keeps its last "Compare variants" table (see `PanelMemo`).
 const COMPARED: &str = "tpc.compared";

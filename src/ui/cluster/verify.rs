@@ -7,7 +7,7 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::component::{ClusterLab, Msg};
-use crate::view::verify::{Line, Verified, BROWSER_MAX_RMS};
+use crate::model::verify::{Line, Verified, BROWSER_MAX_RMS};
 
 /// What the Verify controls ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

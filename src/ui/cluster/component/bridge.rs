@@ -1,6 +1,6 @@
 //! The Cluster tab's outside connections, kept apart from the component's own logic: its
 //! share-link state (written after each render while paused, restored on open and on
-//! Back/Forward) and, in embed mode, the postMessage API (`view::embed` validates; this file
+//! Back/Forward) and, in embed mode, the postMessage API (`model::embed` validates; this file
 //! only moves strings). Replies go to the sender's origin, never `*`.
 
 use gloo_events::EventListener;
@@ -10,11 +10,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use super::{ClusterLab, Msg};
+use crate::model::embed::{self, EmbedOpts, HostMsg, LoadFrom, StateReport};
+use crate::model::share::ClusterState;
 use crate::sim::scenario::Scenario;
 use crate::ui::share;
 use crate::view::cluster_scene::Layout;
-use crate::view::embed::{self, EmbedOpts, HostMsg, LoadFrom, StateReport};
-use crate::view::share::ClusterState;
 
 /// Embed-mode state: who the host is, what it subscribed to, what was reported.
 #[derive(Default)]
@@ -111,8 +111,8 @@ impl ClusterLab {
         sh.play.pause();
         sh.play.set(c.vt);
         sh.play.speed = c.speed.clamp(
-            crate::view::playback::MIN_SPEED,
-            crate::view::playback::MAX_SPEED,
+            crate::model::playback::MIN_SPEED,
+            crate::model::playback::MAX_SPEED,
         );
         sh.play.stop_at = ((c.vt as u64) < session.until()).then_some(session.until());
         sh.layout = if c.ring_layout {
@@ -128,7 +128,7 @@ impl ClusterLab {
             ..Default::default()
         };
         self.form.side = super::default_side(&session);
-        share::set_embed_page(crate::view::url::embed_page(
+        share::set_embed_page(crate::model::url::embed_page(
             &session.scenario().protocols.enabled(),
         ));
         sh.session = Some(session);
@@ -199,7 +199,7 @@ impl ClusterLab {
 
     /// Back/Forward: adopt the state the fragment now holds.
     pub(super) fn on_popstate(&mut self) {
-        let Some(Ok(state)) = crate::view::share::from_fragment(&share::hash()) else {
+        let Some(Ok(state)) = crate::model::share::from_fragment(&share::hash()) else {
             return;
         };
         if share::is_current_cluster(state.cluster.as_ref()) {

@@ -8,11 +8,11 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::{ClusterLab, Msg};
+use crate::model::embed::json_str;
 use crate::ui::cluster::gallery;
 use crate::ui::cluster::msg::ExportKind;
 use crate::ui::export;
 use crate::view::cluster_scene;
-use crate::view::embed::json_str;
 
 impl ClusterLab {
     /// Saves one export of the current state.

@@ -1,4 +1,4 @@
-//! The Cluster tab's keyboard shortcuts (`view::shortcuts` decides which key is which): Space,
+//! The Cluster tab's keyboard shortcuts (`model::shortcuts` decides which key is which): Space,
 //! ← →, + −, N, F, R. Active only while the tab shows; keys typed into fields are left alone.
 
 use std::cell::RefCell;
@@ -9,9 +9,9 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::{Action, ClusterLab, Msg};
+use crate::model::playback::{slider_for, speed_at};
+use crate::model::shortcuts::Shortcut;
 use crate::ui::cluster::state::ClusterLoopState;
-use crate::view::playback::{slider_for, speed_at};
-use crate::view::shortcuts::Shortcut;
 
 pub use crate::ui::keyboard::read;
 

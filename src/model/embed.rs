@@ -8,10 +8,10 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use crate::model::playback::{MAX_SPEED, MIN_SPEED};
 use crate::sim::cmd::Cmd;
 use crate::sim::scenario::MAX_FILE_BYTES;
 use crate::sim::time::Time;
-use crate::view::playback::{MAX_SPEED, MIN_SPEED};
 
 /// Version of the message protocol, sent in `ready`.
 pub const PROTOCOL: u32 = 1;

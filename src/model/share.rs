@@ -13,6 +13,7 @@
 //! is total: a damaged link says which way it is damaged ([`LinkError`]).
 
 use super::link::{self, put_str, put_varint, LinkError, Reader};
+use crate::model::session::Session;
 use crate::sim::algorithms::Algorithm;
 use crate::sim::cmd::Cmd;
 use crate::sim::key_set::KeyPattern;
@@ -21,7 +22,6 @@ use crate::sim::ring_lab::{KeySpec, RingCmd, RingLab};
 use crate::sim::scenario::{Scenario, MAX_FILE_BYTES};
 use crate::sim::time::Time;
 use crate::sim::timeline::{Fork, Input};
-use crate::view::session::Session;
 
 pub use super::link::LINK_VERSION;
 /// Fragment prefix that marks a state link (other fragments are left alone).

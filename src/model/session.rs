@@ -216,7 +216,7 @@ impl Session {
         Ok(s)
     }
 
-    /// Rebuilds a shared session (see `view::share`): the scenario's run with the same live
+    /// Rebuilds a shared session (see `model::share`): the scenario's run with the same live
     /// commands at the same places, recorded to `head`, the fork records put back, and the
     /// playhead at trace position `position` / time `t`. Any mismatch is an error, not a panic.
     pub fn restore(

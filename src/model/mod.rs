@@ -1,0 +1,21 @@
+//! The browser-free models of both labs: what the page shows and keeps, as plain Rust tested
+//! natively. The Cluster lab's session (a scenario on its timeline), playback and tours; the
+//! Hash ring's metrics and the animated change; the link and embed codecs and the query
+//! string; shortcuts; what the panels show about locks and 2PC and their comparisons; the
+//! catalogue of mechanisms and scenarios. Imports only `sim`; `view` draws it, `ui` shows it.
+
+pub mod catalog;
+pub mod embed;
+pub mod input;
+pub mod link;
+pub mod lock_view;
+pub mod metrics;
+pub mod playback;
+pub mod session;
+pub mod share;
+pub mod shortcuts;
+pub mod tour;
+pub mod tpc_view;
+pub mod transition;
+pub mod url;
+pub mod verify;
