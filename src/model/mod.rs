@@ -10,6 +10,7 @@ pub mod input;
 pub mod link;
 pub mod lock_view;
 pub mod metrics;
+pub mod panel_memo;
 pub mod playback;
 pub mod session;
 pub mod share;

@@ -182,17 +182,8 @@ impl Session {
     /// Builds the scenario's world (its own seed), records it up to `until_ms` (or
     /// [`MAX_RECORDED_EVENTS`]), and puts the playhead at the start.
     pub fn load(scenario: Scenario) -> Result<Session, String> {
-        let world = scenario.build(None).map_err(|e| e.to_string())?;
-        let tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
-        let mut s = Session {
-            scenario: Rc::new(scenario),
-            tl,
-            markers: Vec::new(),
-            violations: Vec::new(),
-            indexed: 0,
-            forks_seen: 0,
-            notice: None,
-        };
+        let tl = Self::timeline_of(&scenario)?;
+        let mut s = Session::around(scenario, tl, 0);
         let until = s.scenario.until_ms;
         let mut t = 0;
         while t < until {
@@ -232,29 +223,43 @@ impl Session {
         if head.0 > max_pops || inputs.iter().any(|i| i.pops > max_pops) {
             return Err("the shared run is longer than this build records".into());
         }
-        let world = scenario.build(None).map_err(|e| e.to_string())?;
-        let mut tl = Timeline::with_checker(world, Checker::builtin(), DEFAULT_SNAPSHOT_EVERY);
+        let mut tl = Self::timeline_of(&scenario)?;
         for input in inputs {
             tl.replay_input(input, MAX_RECORDED_EVENTS)?;
         }
         tl.run_to(head.0, head.1, MAX_RECORDED_EVENTS)?;
         let n = forks.len();
         tl.set_forks(forks);
-        let mut s = Session {
-            scenario: Rc::new(scenario),
-            tl,
-            markers: Vec::new(),
-            violations: Vec::new(),
-            indexed: 0,
-            forks_seen: n,
-            notice: None,
-        };
+        let mut s = Session::around(scenario, tl, n);
         s.reindex();
         s.tl.seek(Target::Time(t));
         if s.tl.position() != position && position > 0 {
             s.tl.seek(Target::Event(position - 1));
         }
         Ok(s)
+    }
+
+    /// The scenario's world at time 0 on a timeline that checks the built-in invariants.
+    fn timeline_of(scenario: &Scenario) -> Result<Timeline, String> {
+        let world = scenario.build(None).map_err(|e| e.to_string())?;
+        Ok(Timeline::with_checker(
+            world,
+            Checker::builtin(),
+            DEFAULT_SNAPSHOT_EVERY,
+        ))
+    }
+
+    /// A session on `tl`, not yet indexed; `forks_seen` forks are already known.
+    fn around(scenario: Scenario, tl: Timeline, forks_seen: usize) -> Session {
+        Session {
+            scenario: Rc::new(scenario),
+            tl,
+            markers: Vec::new(),
+            violations: Vec::new(),
+            indexed: 0,
+            forks_seen,
+            notice: None,
+        }
     }
 
     /// The scenario as loaded.

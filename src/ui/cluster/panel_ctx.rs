@@ -3,6 +3,7 @@
 
 use yew::prelude::*;
 
+pub use crate::model::panel_memo::{Memo, PanelMemo};
 use crate::model::session::Session;
 use crate::sim::cmd::Cmd;
 use crate::sim::scenario::Scenario;
@@ -23,60 +24,6 @@ pub struct PanelCtx<'a> {
     pub memo: &'a PanelMemo,
     /// Keeps (or, with `None`, forgets) one entry of `memo`.
     pub on_memo: Callback<(&'static str, Option<Memo>)>,
-}
-
-/// One thing a panel keeps between renders.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Memo {
-    /// An input as typed, so a bad value stays in its field to be fixed.
-    Text(String),
-    /// A comparison: rows of cells (the last one says what broke, "none" if nothing), or
-    /// why it could not run.
-    Table(Result<Vec<Vec<String>>, String>),
-}
-
-/// What the panels keep between renders, held by the lab so a panel stays a plain function
-/// of what it is given (a component per panel would cost the page's size goal several KB).
-/// Keys are `"protocol.what"`; tables belong to the scenario they ran on and are dropped
-/// when another one loads, typed inputs stay.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PanelMemo {
-    entries: Vec<(&'static str, Memo)>,
-}
-
-impl PanelMemo {
-    /// The text kept under `key` ("" when none).
-    pub fn text(&self, key: &str) -> &str {
-        match self.get(key) {
-            Some(Memo::Text(t)) => t,
-            _ => "",
-        }
-    }
-
-    /// The table kept under `key`, if any.
-    pub fn table(&self, key: &str) -> Option<&Result<Vec<Vec<String>>, String>> {
-        match self.get(key) {
-            Some(Memo::Table(t)) => Some(t),
-            _ => None,
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&Memo> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, m)| m)
-    }
-
-    /// Keeps `memo` under `key`, or forgets the key.
-    pub fn set(&mut self, key: &'static str, memo: Option<Memo>) {
-        self.entries.retain(|(k, _)| *k != key);
-        if let Some(m) = memo {
-            self.entries.push((key, m));
-        }
-    }
-
-    /// Forgets every table: another scenario was loaded.
-    pub fn drop_tables(&mut self) {
-        self.entries.retain(|(_, m)| matches!(m, Memo::Text(_)));
-    }
 }
 
 /// One protocol's panel.
