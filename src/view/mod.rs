@@ -10,6 +10,7 @@ pub mod geom;
 pub mod history_scene;
 pub mod hit;
 pub mod input;
+pub mod job;
 pub mod keys;
 #[cfg(feature = "proto-kv")]
 pub mod kv_scene;

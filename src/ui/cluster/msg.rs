@@ -139,6 +139,10 @@ pub enum Msg {
     ExploreTick,
     /// "Cancel".
     ExploreCancel,
+    /// The job worker answered (an exploration or a verification).
+    Job(crate::view::job::Reply),
+    /// A job worker failed to load or died: which job, and why.
+    JobWorkerFailed(super::component::JobKind, String),
     /// "Replay this counterexample".
     ReplayFound,
     /// Back/Forward changed the fragment.
