@@ -258,3 +258,20 @@ test('without Web Workers, Explore and Verify run on the page and say so', { tim
     { noWorker: true },
   );
 });
+
+test('a worker that fails to load hands its exploration to the page', { timeout: 300000 }, async () => {
+  await withPage(async (page) => {
+    // The loader throws instead of starting the worker's wasm.
+    await page.route('**/worker-loader.js', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: "throw new Error('loader broken by the test');" }),
+    );
+    await gotoReady(page, '?tab=cluster');
+    await until(() => page.evaluate(() => document.documentElement.dataset.clusterReady === '1'), { timeoutMs: 20000 });
+    await page.getByRole('button', { name: 'Load A server crashes and comes back' }).click();
+    await until(async () => (await page.getByTestId('scenario-title').innerText()).trim() === 'A server crashes and comes back');
+    const run = await exploreToEnd(page, 100);
+    assert.match(run.rate, /seeds\/s on the page\)$/, run.rate);
+    assert.match(run.result, /100 of 100 seeds/);
+    assert.match(await explorePanel(page).getByTestId('explore-note').innerText(), /^No Web Worker \(the worker failed: .*loader broken by the test.*\)/);
+  });
+});

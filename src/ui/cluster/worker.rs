@@ -72,6 +72,8 @@ impl JobWorker {
             }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+            // Handled here (the job moves to the page): not an uncaught error as well.
+            e.prevent_default();
             let m = e.message();
             on_error.emit(if m.is_empty() {
                 format!("{LOADER} did not load")
