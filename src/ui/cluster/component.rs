@@ -686,7 +686,7 @@ impl Component for ClusterLab {
             Msg::ExploreStart => self.explore_start(ctx),
             Msg::ExploreTick => self.explore_tick(ctx),
             Msg::ExploreCancel => self.explore_cancel(),
-            Msg::Job(r) => self.job_reply(r),
+            Msg::Job(kind, r) => self.job_reply(kind, r),
             Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(ctx, kind, e),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),

@@ -61,7 +61,7 @@ pub struct Outcome {
     pub found: Option<Box<Found>>,
     /// Stopped by the user.
     pub cancelled: bool,
-    /// Wall time (ms), shrinking included, and where it ran: the rate shown.
+    /// Wall time (ms), shrinking included: the rate shown.
     pub ms: f64,
     /// Where it ran.
     pub runs: Runs,

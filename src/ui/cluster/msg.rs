@@ -139,8 +139,8 @@ pub enum Msg {
     ExploreTick,
     /// "Cancel".
     ExploreCancel,
-    /// The job worker answered (an exploration or a verification).
-    Job(crate::view::job::Reply),
+    /// A job worker answered: which one, and what.
+    Job(super::component::JobKind, crate::view::job::Reply),
     /// A job worker failed to load or died: which job, and why.
     JobWorkerFailed(super::component::JobKind, String),
     /// "Replay this counterexample".

@@ -37,7 +37,7 @@ impl ClusterLab {
         if slot.is_none() {
             let link = ctx.link();
             *slot = Some(JobWorker::spawn(
-                link.callback(Msg::Job),
+                link.callback(move |r| Msg::Job(kind, r)),
                 link.callback(move |e| Msg::JobWorkerFailed(kind, e)),
             )?);
         }
@@ -73,7 +73,10 @@ impl ClusterLab {
             .worker(ctx, JobKind::Explore)
             .and_then(|w| w.submit(req));
         match sent {
-            Ok(()) => self.explore.start(ex, false, now_ms()),
+            Ok(()) => {
+                self.explore.note = None;
+                self.explore.start(ex, false, now_ms());
+            }
             Err(e) => {
                 self.explore_worker = None;
                 self.explore.note = Some(fallback_note(&e));
@@ -165,7 +168,7 @@ impl ClusterLab {
     }
 
     /// A worker's reply.
-    pub(super) fn job_reply(&mut self, r: Reply) {
+    pub(super) fn job_reply(&mut self, kind: JobKind, r: Reply) {
         match r {
             Reply::Ready => {}
             Reply::Progress { done, counts, .. } => self.explore.progress(done, counts),
@@ -187,10 +190,13 @@ impl ClusterLab {
                     self.verify.result = Some((result, ms));
                 }
             }
-            Reply::Failed { error } => {
-                // Only explorations fail this way (a refused Verify comes back as its result).
-                self.explore.fail(error);
+            // A refused Verify comes back as its result; this is a job the worker could not read.
+            Reply::Failed { error } if kind == JobKind::Verify => {
+                if self.verify.running.take().is_some() {
+                    self.verify.result = Some((Err(error), 0.0));
+                }
             }
+            Reply::Failed { error } => self.explore.fail(error),
         }
     }
 
