@@ -30,10 +30,15 @@ trunk build --release --offline=true "${extra[@]}" --dist "$dist" index.html
 # A lab's page is index.html with that lab's cargo features, its own title and no start page,
 # written beside index.html (Trunk resolves the assets relative to it) and not committed, so
 # the pages' heads never drift apart.
+# The Hash ring page has no long jobs, so no worker (its lines name ringlab-worker or
+# worker-loader); the Cluster page keeps the same worker as index.html (same features, one file).
+page_source() { # page_source PAGE
+  if [ "$1" = ring ]; then grep -Ev 'ringlab-worker|worker-loader' index.html; else cat index.html; fi
+}
 lab_page() { # lab_page PAGE FEATURE TITLE
-  sed -e "s|data-bin=\"ringlab\" |data-bin=\"ringlab\" data-cargo-no-default-features data-cargo-features=\"$2\" |" \
+  page_source "$1" | sed -e "s|data-bin=\"ringlab\" |data-bin=\"ringlab\" data-cargo-no-default-features data-cargo-features=\"$2\" |" \
       -e "s|<title>[^<]*</title>|<title>$3</title>|" \
-      -e "s|<meta property=\"og:title\" content=\"[^\"]*\"|<meta property=\"og:title\" content=\"$3\"|" index.html \
+      -e "s|<meta property=\"og:title\" content=\"[^\"]*\"|<meta property=\"og:title\" content=\"$3\"|" \
     | awk '/<template id="start-page">/ { skip = 1 } !skip { print } /<\/template>/ { skip = 0 }' >"$1.html"
 }
 lab_page ring ring-tab "ringlab: the hash ring, step by step"

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod embed;
 pub mod input;
+pub mod job;
 pub mod link;
 pub mod lock_view;
 pub mod metrics;

@@ -6,17 +6,19 @@
 use crate::sim::check::two_phase::{Action, TwoPhase, Variant};
 use crate::sim::check::{check, Verdict};
 use crate::sim::text::group_digits;
+use serde::{Deserialize, Serialize};
 
 /// Most resource managers the browser explores (50,816 states; 7 would be 296,448).
 pub const BROWSER_MAX_RMS: usize = 6;
 
-/// One property's outcome, ready to show.
-#[derive(Clone, Debug, PartialEq)]
+/// One property's outcome, ready to show (owned, so it can cross from the Web Worker that
+/// computes it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     /// Property name, as in the specification.
-    pub name: &'static str,
+    pub name: String,
     /// What it means.
-    pub explain: &'static str,
+    pub explain: String,
     /// Held (`always`) or was reached (`sometimes`).
     pub ok: bool,
     /// Shortest counterexample (or witness), in the specification's action names.
@@ -24,7 +26,7 @@ pub struct Line {
 }
 
 /// A finished verification.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verified {
     /// "3 RMs, textbook: 288 distinct states, 1,092 transitions, depth 11".
     pub summary: String,
@@ -39,8 +41,8 @@ pub struct Verified {
 
 fn line(v: &Verdict<Action>) -> Line {
     Line {
-        name: v.name,
-        explain: v.explain,
+        name: v.name.to_string(),
+        explain: v.explain.to_string(),
         ok: v.ok,
         path: v.path.iter().flatten().map(ToString::to_string).collect(),
     }

@@ -15,7 +15,10 @@ use yew::prelude::*;
 
 mod bridge;
 mod export;
+mod jobs;
 mod keyboard;
+
+pub use jobs::JobKind;
 
 /// Reads a keydown as a shortcut (also used by the root for the ring's keys).
 pub use keyboard::read as read_key;
@@ -37,7 +40,6 @@ use crate::model::tour::Tour;
 use crate::paint::canvas::CanvasPainter;
 use crate::paint::css_theme;
 use crate::sim::cmd::Cmd;
-use crate::sim::explore::{Explorer, Progress};
 use crate::sim::scenario::Scenario;
 use crate::ui::frame_loop::FrameLoop;
 use crate::view::cluster_scene::{self, ClusterHit, Layout};
@@ -46,8 +48,6 @@ use crate::view::theme::Theme;
 
 /// The scenario shown before the user picks one: small, and its lesson is plain.
 const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
-/// Exploration works in slices of about this many wall ms between frames.
-const EXPLORE_SLICE_MS: f64 = 12.0;
 
 /// Kept alive as long as the observer that calls it.
 type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
@@ -74,6 +74,9 @@ pub struct ClusterLab {
     notable_only: bool,
     explore: ExploreState,
     explore_timer: Option<Timeout>,
+    /// The job workers (`jobs.rs`), started on first use.
+    explore_worker: Option<super::worker::JobWorker>,
+    verify_worker: Option<super::worker::JobWorker>,
     /// Share link and embed API (`bridge.rs`).
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
@@ -287,33 +290,6 @@ impl ClusterLab {
         drop(sh);
         self.kick();
     }
-
-    fn explore_tick(&mut self, ctx: &Context<Self>) {
-        let Some(ex) = self.explore.running.as_mut() else {
-            return;
-        };
-        let start = now_ms();
-        loop {
-            match ex.step() {
-                Ok(Progress::Done(found)) => {
-                    self.explore.finish(found);
-                    self.explore_timer = None;
-                    return;
-                }
-                Ok(Progress::Seed(_)) | Ok(Progress::Shrinking) => {}
-                Err(e) => {
-                    self.explore.fail(e);
-                    self.explore_timer = None;
-                    return;
-                }
-            }
-            if now_ms() - start >= EXPLORE_SLICE_MS {
-                break;
-            }
-        }
-        let link = ctx.link().clone();
-        self.explore_timer = Some(Timeout::new(0, move || link.send_message(Msg::ExploreTick)));
-    }
 }
 
 /// A sensible first guess for "Split": the first half of the servers.
@@ -394,6 +370,8 @@ impl Component for ClusterLab {
             notable_only: false,
             explore: ExploreState::default(),
             explore_timer: None,
+            explore_worker: None,
+            verify_worker: None,
             verify: VerifyForm::default(),
             tour: Tour::default(),
             filter: gallery::Filter::default(),
@@ -623,31 +601,11 @@ impl Component for ClusterLab {
                 self.load("the pasted JSON", scenario);
             }
             Msg::ExploreSeeds(v) => self.explore.seeds = v,
-            Msg::ExploreStart => {
-                let scenario = self
-                    .shared
-                    .borrow()
-                    .session
-                    .as_ref()
-                    .map(|s| s.scenario().clone());
-                let Some(scenario) = scenario else {
-                    return false;
-                };
-                match explore::parse_seeds(&self.explore.seeds)
-                    .and_then(|n| Explorer::new(scenario, n))
-                {
-                    Ok(ex) => {
-                        self.explore.start(ex);
-                        ctx.link().send_message(Msg::ExploreTick);
-                    }
-                    Err(e) => self.explore.error = Some(e),
-                }
-            }
+            Msg::ExploreStart => self.explore_start(ctx),
             Msg::ExploreTick => self.explore_tick(ctx),
-            Msg::ExploreCancel => {
-                self.explore_timer = None;
-                self.explore.cancel();
-            }
+            Msg::ExploreCancel => self.explore_cancel(),
+            Msg::Job(kind, r) => self.job_reply(kind, r),
+            Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(ctx, kind, e),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Tour(a) => self.tour_action(a),
@@ -656,11 +614,8 @@ impl Component for ClusterLab {
             Msg::LoadScenario(label, sc) => self.load(&label, *sc),
             Msg::Verify(VerifyAction::Rms(n)) => self.verify.rms = n,
             Msg::Verify(VerifyAction::Heuristic(h)) => self.verify.heuristic = h,
-            Msg::Verify(VerifyAction::Run) => {
-                let start = now_ms();
-                let r = crate::model::verify::verify(self.verify.rms, self.verify.heuristic);
-                self.verify.result = Some((r, now_ms() - start));
-            }
+            Msg::Verify(VerifyAction::Run) => self.verify_run(ctx),
+            Msg::Verify(VerifyAction::Cancel) => self.verify_cancel(),
             Msg::ReplayFound => {
                 let repro = self.explore.found().map(|f| f.repro.clone());
                 if let Some(r) = repro {
@@ -844,6 +799,8 @@ impl Component for ClusterLab {
         }
         self.theme_listener = None;
         self.explore_timer = None;
+        self.explore_worker = None;
+        self.verify_worker = None;
         self.shared.borrow_mut().notify = None;
         self.frame_loop = None;
         MAILBOX.with(|m| m.borrow_mut().0 = None);

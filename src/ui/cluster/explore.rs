@@ -1,6 +1,7 @@
-//! "Explore N seeds": the same exploration as `ringlab-cli explore` (`sim::explore`), run a
-//! slice at a time between frames so the page stays responsive, with a progress bar, Cancel,
-//! and "Replay this counterexample" once a run breaks an expectation.
+//! "Explore N seeds": the same exploration as `ringlab-cli explore` (`sim::explore`), run in
+//! the job worker (`worker.rs`) so the page keeps animating, or a slice at a time between
+//! frames when no worker can start; a progress bar, Cancel, the rate, and "Replay this
+//! counterexample" once a run breaks an expectation.
 
 use crate::sim::vecmap::VecMap;
 
@@ -27,6 +28,24 @@ pub fn parse_seeds(v: &str) -> Result<u64, String> {
     }
 }
 
+/// Where an exploration runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runs {
+    /// In the job worker, off the main thread.
+    Worker,
+    /// On the page between frames (the fallback when no worker could start).
+    Page,
+}
+
+impl Runs {
+    fn words(self) -> &'static str {
+        match self {
+            Runs::Worker => "in a Web Worker",
+            Runs::Page => "on the page",
+        }
+    }
+}
+
 /// How the last exploration ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -42,6 +61,38 @@ pub struct Outcome {
     pub found: Option<Box<Found>>,
     /// Stopped by the user.
     pub cancelled: bool,
+    /// Wall time (ms), shrinking included: the rate shown.
+    pub ms: f64,
+    /// Where it ran.
+    pub runs: Runs,
+}
+
+/// An exploration in progress, as far as the page knows (the worker reports it).
+pub struct Running {
+    /// The explorer: running here when `on_page`, else not started and kept in case the
+    /// worker dies (it then runs here from the first seed).
+    pub explorer: Explorer,
+    /// Whether it runs on the page.
+    pub on_page: bool,
+    /// Seeds asked for.
+    pub seeds: u64,
+    /// Seeds run so far.
+    pub done: u64,
+    /// Runs violating each invariant so far.
+    pub counts: VecMap<String, u64>,
+    /// Page clock (ms) when it started.
+    pub started: f64,
+}
+
+impl Running {
+    /// Where it runs.
+    pub fn runs(&self) -> Runs {
+        if self.on_page {
+            Runs::Page
+        } else {
+            Runs::Worker
+        }
+    }
 }
 
 /// The exploration panel's state.
@@ -49,11 +100,13 @@ pub struct ExploreState {
     /// The seeds field as typed.
     pub seeds: String,
     /// The exploration in progress.
-    pub running: Option<Explorer>,
+    pub running: Option<Running>,
     /// The last one that finished or was cancelled.
     pub last: Option<Outcome>,
     /// Why the last one could not start or stopped.
     pub error: Option<String>,
+    /// Why explorations run on the page (no Web Worker), shown while that is so.
+    pub note: Option<String>,
 }
 
 impl Default for ExploreState {
@@ -63,32 +116,50 @@ impl Default for ExploreState {
             running: None,
             last: None,
             error: None,
+            note: None,
         }
     }
 }
 
 impl ExploreState {
-    /// Starts a new exploration (replacing any running one).
-    pub fn start(&mut self, ex: Explorer) {
-        self.running = Some(ex);
+    /// Starts a new exploration (replacing any running one), on the page or in a worker.
+    pub fn start(&mut self, explorer: Explorer, on_page: bool, now: f64) {
+        self.running = Some(Running {
+            seeds: explorer.seeds(),
+            explorer,
+            on_page,
+            done: 0,
+            counts: VecMap::default(),
+            started: now,
+        });
         self.error = None;
     }
 
-    fn outcome(ex: &Explorer, found: Option<Box<Found>>, cancelled: bool) -> Outcome {
-        Outcome {
-            title: ex.scenario().title.clone(),
-            done: ex.seeds_done(),
-            seeds: ex.seeds(),
-            counts: ex.counts().clone(),
-            found,
-            cancelled,
+    /// The worker's progress report.
+    pub fn progress(&mut self, done: u64, counts: Vec<(String, u64)>) {
+        if let Some(r) = self.running.as_mut() {
+            r.done = done;
+            r.counts = counts.into_iter().collect();
         }
     }
 
-    /// The exploration finished.
-    pub fn finish(&mut self, found: Option<Box<Found>>) {
-        if let Some(ex) = self.running.take() {
-            self.last = Some(Self::outcome(&ex, found, false));
+    fn outcome(r: Running, found: Option<Box<Found>>, cancelled: bool, ms: f64) -> Outcome {
+        Outcome {
+            runs: r.runs(),
+            title: r.explorer.scenario().title.clone(),
+            done: r.done,
+            seeds: r.seeds,
+            counts: r.counts,
+            found,
+            cancelled,
+            ms,
+        }
+    }
+
+    /// The exploration finished after `ms` of wall time.
+    pub fn finish(&mut self, found: Option<Box<Found>>, ms: f64) {
+        if let Some(r) = self.running.take() {
+            self.last = Some(Self::outcome(r, found, false, ms));
         }
     }
 
@@ -98,10 +169,11 @@ impl ExploreState {
         self.error = Some(e);
     }
 
-    /// The user cancelled.
-    pub fn cancel(&mut self) {
-        if let Some(ex) = self.running.take() {
-            self.last = Some(Self::outcome(&ex, None, true));
+    /// The user cancelled at page clock `now`.
+    pub fn cancel(&mut self, now: f64) {
+        if let Some(r) = self.running.take() {
+            let ms = now - r.started;
+            self.last = Some(Self::outcome(r, None, true, ms));
         }
     }
 
@@ -109,6 +181,17 @@ impl ExploreState {
     pub fn found(&self) -> Option<&Found> {
         self.last.as_ref().and_then(|o| o.found.as_deref())
     }
+}
+
+/// "1,000 seeds in 2.3 s (435 seeds/s in a Web Worker)".
+fn rate_text(o: &Outcome) -> String {
+    let secs = o.ms / 1000.0;
+    let rate = if o.ms > 0.0 {
+        format!("{:.0} seeds/s", o.done as f64 / secs)
+    } else {
+        "too fast to time".to_string()
+    };
+    format!("{secs:.1} s ({rate} {})", o.runs.words())
 }
 
 fn counts_text(counts: &VecMap<String, u64>, done: u64) -> String {
@@ -145,10 +228,13 @@ pub fn view(s: &Session, st: &ExploreState, link: &Scope<ClusterLab>) -> Html {
             if !budget {
                 <p class="muted small">{"This scenario has no fault budget, so there is nothing to explore."}</p>
             }
-            if let Some(ex) = &st.running {
-                <progress aria-label="Exploration progress" max={ex.seeds().to_string()} value={ex.seeds_done().to_string()}></progress>
-                <p class="small" role="status">{ format!("{} of {} seeds · {}", group_digits(ex.seeds_done()), group_digits(ex.seeds()),
-                    counts_text(ex.counts(), ex.seeds_done())) }</p>
+            if let Some(r) = &st.running {
+                <progress aria-label="Exploration progress" max={r.seeds.to_string()} value={r.done.to_string()}></progress>
+                <p class="small" role="status">{ format!("{} of {} seeds · {} · {}", group_digits(r.done), group_digits(r.seeds),
+                    counts_text(&r.counts, r.done), r.runs().words()) }</p>
+            }
+            if let Some(n) = &st.note {
+                <p class="muted small" data-testid="explore-note">{ n.clone() }</p>
             }
             if let Some(e) = &st.error {
                 <p class="error" role="status">{ e.clone() }</p>
@@ -157,6 +243,7 @@ pub fn view(s: &Session, st: &ExploreState, link: &Scope<ClusterLab>) -> Html {
                 <div class="explore-result" role="status">
                     <p class="small">{ format!("{} — {}{} of {} seeds: {}", o.title, if o.cancelled { "cancelled after " } else { "" },
                         group_digits(o.done), group_digits(o.seeds), counts_text(&o.counts, o.done)) }</p>
+                    <p class="muted small" data-testid="explore-rate">{ rate_text(o) }</p>
                     { match &o.found {
                         Some(f) => html! {
                             <>

@@ -9,10 +9,12 @@
 //! - `locks`: the Locks panel: each lock in words, counters, acquire/release, fencing, recipes;
 //! - `commands`: live commands (crash, pause, clock jump, partitions, drop a message, ring);
 //! - `gallery`: built-in scenarios (fetched), file and paste import;
-//! - `explore`: "Explore N seeds", run in slices between frames, with cancel and replay;
+//! - `explore`: "Explore N seeds" (in the job worker, or in slices between frames without
+//!   one), with progress, cancel, the rate and replay;
+//! - `worker`: the page's side of the job worker that runs explorations and verifications;
 //! - `tpc`: the 2PC panel: orders and their outcomes, counters, another variant;
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
-//! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit;
+//! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit (in the worker);
 //! - `stock`: the flash-sale panel: counters, live charts, strategies compared, contention;
 //! - `panel_ctx`: what a protocol panel is given (`PanelCtx`) and what it is (`Panel`);
 //! - `protocol_panels`: the registered protocol panels (one line per protocol);
@@ -37,5 +39,6 @@ pub mod timebar;
 pub mod tour;
 pub mod tpc;
 pub mod verify;
+pub mod worker;
 
 pub use component::ClusterLab;

@@ -169,6 +169,10 @@ pub enum Msg {
     ExploreTick,
     /// "Cancel".
     ExploreCancel,
+    /// A job worker answered: which one, and what.
+    Job(crate::model::job::JobKind, crate::model::job::Reply),
+    /// A job worker failed to load or died: which job, and why.
+    JobWorkerFailed(crate::model::job::JobKind, String),
     /// "Replay this counterexample".
     ReplayFound,
     /// Back/Forward changed the fragment.

@@ -1,6 +1,7 @@
 //! The Verify panel: every interleaving of abstract two-phase commit for a small number of
-//! resource managers, checked on the spot (the CLI's `check 2pc` on the same code), with the
-//! shortest counterexample of a broken property as a file the CLI replays.
+//! resource managers, checked in the job worker (the CLI's `check 2pc` on the same code; on
+//! the page when no worker can start), with Cancel, and the shortest counterexample of a
+//! broken property as a file the CLI replays.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::html::Scope;
@@ -18,6 +19,8 @@ pub enum VerifyAction {
     Heuristic(bool),
     /// Explore.
     Run,
+    /// Stop the running verification.
+    Cancel,
 }
 
 /// The panel's settings and last result (with its wall time in ms).
@@ -29,6 +32,10 @@ pub struct VerifyForm {
     pub heuristic: bool,
     /// Last result and how long it took.
     pub result: Option<(Result<Verified, String>, f64)>,
+    /// A verification is running in the worker (since this page clock ms).
+    pub running: Option<f64>,
+    /// Why it ran on the page (no Web Worker), or that it was cancelled.
+    pub note: Option<String>,
 }
 
 impl Default for VerifyForm {
@@ -37,6 +44,8 @@ impl Default for VerifyForm {
             rms: 3,
             heuristic: false,
             result: None,
+            running: None,
+            note: None,
         }
     }
 }
@@ -51,11 +60,11 @@ fn verdict(l: &Line, always: bool) -> Html {
     };
     html! {
         <li class={if l.ok { "ok" } else { "bad" }}>
-            <code>{ l.name }</code>{ format!(" {mark} {what}") }
+            <code>{ l.name.clone() }</code>{ format!(" {mark} {what}") }
             if always && !l.ok {
                 <ol class="cx-path">{ for l.path.iter().map(|a| html! { <li><code>{ a.clone() }</code></li> }) }</ol>
             }
-            <p class="muted small">{ l.explain }</p>
+            <p class="muted small">{ l.explain.clone() }</p>
         </li>
     }
 }
@@ -86,8 +95,17 @@ pub fn view(form: &VerifyForm, link: &Scope<ClusterLab>) -> Html {
                     <input type="checkbox" checked={form.heuristic} onchange={on_heur} />
                     {"allow heuristic decisions (unsafe)"}
                 </label>
-                <button onclick={link.callback(|_| Msg::Verify(VerifyAction::Run))}>{"Verify"}</button>
+                <button disabled={form.running.is_some()} onclick={link.callback(|_| Msg::Verify(VerifyAction::Run))}>{"Verify"}</button>
+                if form.running.is_some() {
+                    <button aria-label="Cancel verification" onclick={link.callback(|_| Msg::Verify(VerifyAction::Cancel))}>{"Cancel"}</button>
+                }
             </div>
+            if form.running.is_some() {
+                <p class="small" role="status">{ format!("Exploring every interleaving for {} RM{} in a Web Worker…", form.rms, if form.rms == 1 { "" } else { "s" }) }</p>
+            }
+            if let Some(n) = &form.note {
+                <p class="muted small" data-testid="verify-note">{ n.clone() }</p>
+            }
             { match &form.result {
                 None => Html::default(),
                 Some((Err(e), _)) => html! { <p class="error" role="status">{ e.clone() }</p> },

@@ -1,0 +1,310 @@
+//! The Cluster tab's long jobs ("Explore N seeds", the 2PC Verify) as messages and the loop
+//! that runs one, so a Web Worker can run them while the page keeps animating. What crosses
+//! is plain data: the scenario as JSON in, progress and results out (the page turns them into
+//! values with serde-wasm-bindgen). Browser-free, so the loop is tested natively and the
+//! worker binary is a thin shell around [`run`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::verify::{verify, Verified};
+use crate::sim::explore::{Broken, Explorer, Found, Progress};
+use crate::sim::scenario::Scenario;
+use crate::sim::time::Time;
+use crate::sim::vecmap::VecMap;
+
+/// How often a running exploration reports progress (ms of wall time): often enough for a
+/// smooth bar, rarely enough that the page is not re-rendered thousands of times a second.
+pub const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// Which job a worker runs (each has its own, so a Verify need not wait for an exploration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// "Explore N seeds".
+    Explore,
+    /// The 2PC Verify.
+    Verify,
+}
+
+/// A job for the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Explore `seeds` seeds of the scenario (`Scenario::encode` JSON).
+    Explore {
+        /// The scenario as JSON.
+        scenario: String,
+        /// Seeds to run.
+        seeds: u64,
+    },
+    /// Verify two-phase commit for `rms` resource managers.
+    Verify {
+        /// Resource managers.
+        rms: usize,
+        /// The unsafe heuristic variant.
+        heuristic: bool,
+    },
+}
+
+/// The shrunk counterexample as it crosses: the reproduction as scenario JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FoundMsg {
+    /// World seed of the run.
+    pub seed: u64,
+    /// The invariant that broke.
+    pub invariant: String,
+    /// Trace index of the violation.
+    pub at_event: usize,
+    /// Virtual time of the violation.
+    pub at_ms: Time,
+    /// Fault episodes left after shrinking.
+    pub faults: usize,
+    /// The reproduction (`Scenario::encode`).
+    pub repro: String,
+}
+
+impl FoundMsg {
+    /// Packs a counterexample for the trip out of the worker.
+    pub fn pack(f: &Found) -> Self {
+        FoundMsg {
+            seed: f.seed,
+            invariant: f.broken.invariant.clone(),
+            at_event: f.broken.at_event,
+            at_ms: f.broken.at_ms,
+            faults: f.faults,
+            repro: f.repro.encode(),
+        }
+    }
+
+    /// Unpacks it on the page; the reproduction is decoded like any scenario file.
+    pub fn unpack(self) -> Result<Found, String> {
+        let repro = Scenario::decode(self.repro.as_bytes())
+            .map_err(|e| format!("the worker's counterexample does not decode: {e}"))?;
+        Ok(Found {
+            seed: self.seed,
+            broken: Broken {
+                invariant: self.invariant,
+                at_event: self.at_event,
+                at_ms: self.at_ms,
+            },
+            faults: self.faults,
+            repro,
+        })
+    }
+}
+
+/// What the worker says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Loaded and listening (messages sent before this are lost).
+    Ready,
+    /// An exploration's progress.
+    Progress {
+        /// Seeds run so far.
+        done: u64,
+        /// Seeds asked for.
+        seeds: u64,
+        /// Runs violating each invariant so far.
+        counts: Vec<(String, u64)>,
+    },
+    /// An exploration finished.
+    Explored {
+        /// Seeds run.
+        done: u64,
+        /// Seeds asked for.
+        seeds: u64,
+        /// Runs violating each invariant.
+        counts: Vec<(String, u64)>,
+        /// The shrunk counterexample, if a run broke an expectation.
+        found: Option<FoundMsg>,
+        /// Wall time of the whole job in the worker (ms), shrinking included.
+        ms: f64,
+    },
+    /// A verification finished (or was refused), with its wall time in ms.
+    Verified {
+        /// The result.
+        result: Result<Verified, String>,
+        /// Wall time (ms).
+        ms: f64,
+    },
+    /// The job could not run (bad scenario, no fault budget, a failing run).
+    Failed {
+        /// Why, in words.
+        error: String,
+    },
+}
+
+/// A counts map as it crosses.
+pub fn counts_vec(c: &VecMap<String, u64>) -> Vec<(String, u64)> {
+    c.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+/// Runs one job to the end, posting progress at most every [`PROGRESS_EVERY_MS`] of `clock`
+/// (ms) and the result last. Cancel is the page terminating the worker, so no check here.
+pub fn run(req: Request, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
+    let start = clock();
+    match req {
+        Request::Verify { rms, heuristic } => {
+            let result = verify(rms, heuristic);
+            post(Reply::Verified {
+                result,
+                ms: clock() - start,
+            });
+        }
+        Request::Explore { scenario, seeds } => {
+            let ex = Scenario::decode(scenario.as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|s| Explorer::new(s, seeds));
+            match ex {
+                Ok(mut ex) => explore(&mut ex, start, clock, post),
+                Err(error) => post(Reply::Failed { error }),
+            }
+        }
+    }
+}
+
+fn explore(ex: &mut Explorer, start: f64, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
+    let mut last = start;
+    loop {
+        match ex.step() {
+            Ok(Progress::Done(found)) => {
+                post(Reply::Explored {
+                    done: ex.seeds_done(),
+                    seeds: ex.seeds(),
+                    counts: counts_vec(ex.counts()),
+                    found: found.as_deref().map(FoundMsg::pack),
+                    ms: clock() - start,
+                });
+                return;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                post(Reply::Failed { error });
+                return;
+            }
+        }
+        let now = clock();
+        if now - last >= PROGRESS_EVERY_MS {
+            last = now;
+            post(Reply::Progress {
+                done: ex.seeds_done(),
+                seeds: ex.seeds(),
+                counts: counts_vec(ex.counts()),
+            });
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn node_failure() -> String {
+        include_str!("../../static/scenarios/node-failure.json").to_string()
+    }
+
+    /// A clock that advances 30 ms every time it is read, so progress is posted now and then.
+    fn ticking() -> impl Fn() -> f64 {
+        let t = Cell::new(0.0);
+        move || {
+            t.set(t.get() + 30.0);
+            t.get()
+        }
+    }
+
+    #[test]
+    fn explore_reports_progress_then_the_same_result_as_the_explorer() {
+        let mut replies = Vec::new();
+        let req = Request::Explore {
+            scenario: node_failure(),
+            seeds: 12,
+        };
+        // Through JSON, as a stand-in for the structured clone between page and worker.
+        let req: Request = serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        run(req, &ticking(), &mut |r| replies.push(r));
+        let last = replies.pop().expect("a final reply");
+        let progress: Vec<u64> = replies
+            .iter()
+            .map(|r| match r {
+                Reply::Progress {
+                    done, seeds: 12, ..
+                } => *done,
+                other => panic!("not progress: {other:?}"),
+            })
+            .collect();
+        assert!(!progress.is_empty(), "no progress posted");
+        assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+        let Reply::Explored {
+            done,
+            seeds,
+            counts,
+            found,
+            ms,
+        } = last
+        else {
+            panic!("last reply is not the result: {last:?}");
+        };
+        assert_eq!((done, seeds), (12, 12));
+        assert!(ms > 0.0);
+
+        let mut ex =
+            Explorer::new(Scenario::decode(node_failure().as_bytes()).unwrap(), 12).unwrap();
+        let direct = loop {
+            if let Progress::Done(f) = ex.step().unwrap() {
+                break f;
+            }
+        };
+        assert_eq!(counts, counts_vec(ex.counts()));
+        let found = found.expect("node-failure breaks accurate_suspicion within 12 seeds");
+        let back: FoundMsg = serde_json::from_str(&serde_json::to_string(&found).unwrap()).unwrap();
+        assert_eq!(Some(Box::new(back.unpack().unwrap())), direct);
+    }
+
+    #[test]
+    fn verify_and_refusals_come_back_as_replies() {
+        let mut replies = Vec::new();
+        run(
+            Request::Verify {
+                rms: 3,
+                heuristic: false,
+            },
+            &ticking(),
+            &mut |r| replies.push(r),
+        );
+        run(
+            Request::Verify {
+                rms: 99,
+                heuristic: false,
+            },
+            &ticking(),
+            &mut |r| replies.push(r),
+        );
+        let mut no_budget = Scenario::decode(node_failure().as_bytes()).unwrap();
+        no_budget.fault_budget = None;
+        run(
+            Request::Explore {
+                scenario: no_budget.encode(),
+                seeds: 3,
+            },
+            &ticking(),
+            &mut |r| replies.push(r),
+        );
+        run(
+            Request::Explore {
+                scenario: "{ not json".into(),
+                seeds: 3,
+            },
+            &ticking(),
+            &mut |r| replies.push(r),
+        );
+        match &replies[..] {
+            [Reply::Verified { result: Ok(v), .. }, Reply::Verified { result: Err(e), .. }, Reply::Failed { error: budget }, Reply::Failed { error: syntax }] =>
+            {
+                assert!(v.summary.contains("288 distinct states"), "{}", v.summary);
+                assert!(e.contains("ringlab-cli check 2pc"), "{e}");
+                assert!(budget.contains("fault_budget"), "{budget}");
+                assert!(!syntax.is_empty());
+            }
+            other => panic!("unexpected replies: {other:?}"),
+        }
+    }
+}
