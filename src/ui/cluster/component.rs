@@ -697,8 +697,8 @@ impl Component for ClusterLab {
                     if !session.scenario().narration.is_empty() {
                         { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
                     }
-                    { fold("explore", "Explore", secs, &send, explore::view(session, &self.explore, link)) }
-                    { fold("verify", "Verify 2PC", secs, &send, verify::view(&self.verify, link)) }
+                    { fold("explore", "Explore", secs, &send, explore::view(session, &self.explore, &send)) }
+                    { fold("verify", "Verify 2PC", secs, &send, verify::view(&self.verify, &send)) }
                 </aside>
             </section>
         }

@@ -6,10 +6,9 @@
 use crate::sim::vecmap::VecMap;
 
 use web_sys::HtmlInputElement;
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::Msg;
 use crate::model::session::Session;
 use crate::sim::explore::{Explorer, Found};
 use crate::sim::text::group_digits;
@@ -206,9 +205,9 @@ fn counts_text(counts: &VecMap<String, u64>, done: u64) -> String {
 }
 
 /// The panel.
-pub fn view(s: &Session, st: &ExploreState, link: &Scope<ClusterLab>) -> Html {
+pub fn view(s: &Session, st: &ExploreState, link: &Callback<Msg>) -> Html {
     let budget = s.scenario().fault_budget.is_some();
-    let on_seeds = link.callback(|e: InputEvent| {
+    let on_seeds = link.reform(|e: InputEvent| {
         Msg::ExploreSeeds(e.target_unchecked_into::<HtmlInputElement>().value())
     });
     let n = st.seeds.trim().to_string();
@@ -220,9 +219,9 @@ pub fn view(s: &Session, st: &ExploreState, link: &Scope<ClusterLab>) -> Html {
                 <input type="number" aria-label="Seeds" min="1" max={MAX_UI_SEEDS.to_string()} style="width: 90px"
                     value={st.seeds.clone()} oninput={on_seeds} disabled={st.running.is_some()} />
                 <button class="primary" disabled={!budget || st.running.is_some()}
-                    onclick={link.callback(|_| Msg::ExploreStart)}>{ format!("Explore {n} seeds") }</button>
+                    onclick={link.reform(|_| Msg::ExploreStart)}>{ format!("Explore {n} seeds") }</button>
                 if st.running.is_some() {
-                    <button onclick={link.callback(|_| Msg::ExploreCancel)}>{"Cancel"}</button>
+                    <button onclick={link.reform(|_| Msg::ExploreCancel)}>{"Cancel"}</button>
                 }
             </div>
             if !budget {
@@ -249,7 +248,7 @@ pub fn view(s: &Session, st: &ExploreState, link: &Scope<ClusterLab>) -> Html {
                             <>
                                 <p class="small"><strong>{ format!("Counterexample: seed {} breaks {} at {} ({} fault{} after shrinking).",
                                     f.seed, f.broken.invariant, fmt_ms(f.broken.at_ms), f.faults, if f.faults == 1 { "" } else { "s" }) }</strong></p>
-                                <button class="primary" onclick={link.callback(|_| Msg::ReplayFound)}>{"Replay this counterexample"}</button>
+                                <button class="primary" onclick={link.reform(|_| Msg::ReplayFound)}>{"Replay this counterexample"}</button>
                             </>
                         },
                         None if !o.cancelled => html! { <p class="small">{"No run broke an expectation."}</p> },

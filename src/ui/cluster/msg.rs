@@ -103,6 +103,19 @@ pub enum ExportKind {
     Scenario,
 }
 
+/// What the Verify controls ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyAction {
+    /// Number of resource managers chosen.
+    Rms(usize),
+    /// Heuristic decisions allowed (the unsafe variant).
+    Heuristic(bool),
+    /// Explore.
+    Run,
+    /// Stop the running verification.
+    Cancel,
+}
+
 /// Everything the tab can be asked to do.
 pub enum Msg {
     /// The frame loop says the DOM should catch up.
@@ -180,7 +193,7 @@ pub enum Msg {
     /// A postMessage from another window: (origin, data as JSON text, its source window).
     Embed(String, String, wasm_bindgen::JsValue),
     /// A control of the Verify panel.
-    Verify(super::verify::VerifyAction),
+    Verify(VerifyAction),
     /// A control of the tour card.
     Tour(TourAction),
     /// A protocol panel runs a command at the playhead.

@@ -4,24 +4,11 @@
 //! broken property as a file the CLI replays.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, Msg};
+use super::msg::Msg;
+pub use super::msg::VerifyAction;
 use crate::model::verify::{Line, Verified, BROWSER_MAX_RMS};
-
-/// What the Verify controls ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VerifyAction {
-    /// Number of resource managers chosen.
-    Rms(usize),
-    /// Heuristic decisions allowed (the unsafe variant).
-    Heuristic(bool),
-    /// Explore.
-    Run,
-    /// Stop the running verification.
-    Cancel,
-}
 
 /// The panel's settings and last result (with its wall time in ms).
 #[derive(Clone, Debug, PartialEq)]
@@ -70,12 +57,12 @@ fn verdict(l: &Line, always: bool) -> Html {
 }
 
 /// The panel.
-pub fn view(form: &VerifyForm, link: &Scope<ClusterLab>) -> Html {
-    let on_rms = link.callback(|e: Event| {
+pub fn view(form: &VerifyForm, link: &Callback<Msg>) -> Html {
+    let on_rms = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
         Msg::Verify(VerifyAction::Rms(v.parse().unwrap_or(3)))
     });
-    let on_heur = link.callback(|e: Event| {
+    let on_heur = link.reform(|e: Event| {
         Msg::Verify(VerifyAction::Heuristic(
             e.target_unchecked_into::<HtmlInputElement>().checked(),
         ))
@@ -95,9 +82,9 @@ pub fn view(form: &VerifyForm, link: &Scope<ClusterLab>) -> Html {
                     <input type="checkbox" checked={form.heuristic} onchange={on_heur} />
                     {"allow heuristic decisions (unsafe)"}
                 </label>
-                <button disabled={form.running.is_some()} onclick={link.callback(|_| Msg::Verify(VerifyAction::Run))}>{"Verify"}</button>
+                <button disabled={form.running.is_some()} onclick={link.reform(|_| Msg::Verify(VerifyAction::Run))}>{"Verify"}</button>
                 if form.running.is_some() {
-                    <button aria-label="Cancel verification" onclick={link.callback(|_| Msg::Verify(VerifyAction::Cancel))}>{"Cancel"}</button>
+                    <button aria-label="Cancel verification" onclick={link.reform(|_| Msg::Verify(VerifyAction::Cancel))}>{"Cancel"}</button>
                 }
             </div>
             if form.running.is_some() {
