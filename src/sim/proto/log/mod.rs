@@ -20,7 +20,7 @@ pub use broker::Broker;
 pub use cfg::{Acks, Assign, CommitMode, MqCfg, Rebalance};
 pub use check::{Anomalies, Delivery, MqStats};
 pub use client::{ClientNode, Consumer, Producer};
-pub use protocol::{Mq, MqCmd, MqShared, MsgInfo, Node as MqNode, PartMeta};
+pub use protocol::{Mq, MqCmd, MqShared, MsgInfo, Node as MqNode, PartMeta, PartMove};
 pub use wire::{MqEv, MqMsg, MqRec, MqTimer};
 
 /// Partitions as a bit set (at most [`cfg::MAX_PARTITIONS`]), so messages stay `Copy`.

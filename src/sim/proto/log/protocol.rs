@@ -104,6 +104,20 @@ pub struct Group {
     pub offsets: Vec<u64>,
 }
 
+/// One partition leaving a consumer and joining one (maybe the same, under eager): the
+/// canvas draws it with the time the partition stood still.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartMove {
+    /// The consumer it left (revoked, or gone from the group).
+    pub from: Option<NodeIx>,
+    /// The consumer it joined, once it resumed.
+    pub to: Option<NodeIx>,
+    /// When it stopped being consumed.
+    pub since: Time,
+    /// When it resumed.
+    pub until: Option<Time>,
+}
+
 /// World-wide state of the log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MqShared {
@@ -121,6 +135,8 @@ pub struct MqShared {
     pub hist: Vec<Delivery>,
     /// When each partition stopped being consumed (a rebalance stall in progress).
     pub stall_since: Vec<Option<Time>>,
+    /// Each partition's latest hand-over between consumers (what the canvas draws).
+    pub moves: Vec<Option<PartMove>>,
     /// Counters.
     pub stats: MqStats,
 }
@@ -174,6 +190,15 @@ pub enum MqCmd {
         client: String,
         /// Processing time per message.
         process_ms: u64,
+    },
+    /// Switches one setting from now on, for every broker and client (acks, min_isr,
+    /// idempotent, unclean, commit, assignment, rebalance; see [`super::cfg::SETTINGS`]).
+    /// In the past this forks: the history before keeps the old setting.
+    MqSet {
+        /// The setting's scenario name.
+        setting: String,
+        /// Its new value, as a scenario file spells it.
+        value: String,
     },
 }
 
@@ -244,7 +269,8 @@ pub(super) fn placement(
 impl Protocol for Mq {
     const NAME: &'static str = "mq";
     const SINCE_VERSION: u64 = 4;
-    const OPS: &'static [&'static str] = &["mq_produce", "mq_join", "mq_leave", "mq_slow"];
+    const OPS: &'static [&'static str] =
+        &["mq_produce", "mq_join", "mq_leave", "mq_slow", "mq_set"];
 
     type Cfg = MqCfg;
     type Node = Node;
@@ -315,6 +341,7 @@ impl Protocol for Mq {
                 s.ring_epoch = epoch;
                 s.group.offsets = vec![0; n];
                 s.stall_since = vec![None; n];
+                s.moves = vec![None; n];
             });
         }
     }
@@ -341,6 +368,12 @@ impl Protocol for Mq {
                     process_ms: f.u64("process_ms")?,
                 })
             })(),
+            "mq_set" => (|| {
+                Ok(MqCmd::MqSet {
+                    setting: f.string("setting")?,
+                    value: f.string("value")?,
+                })
+            })(),
             _ => return None,
         };
         Some(r)
@@ -352,6 +385,7 @@ impl Protocol for Mq {
             MqCmd::MqJoin { .. } => "mq_join",
             MqCmd::MqLeave { .. } => "mq_leave",
             MqCmd::MqSlow { .. } => "mq_slow",
+            MqCmd::MqSet { .. } => "mq_set",
         }
     }
 
@@ -361,18 +395,26 @@ impl Protocol for Mq {
             | MqCmd::MqJoin { client }
             | MqCmd::MqLeave { client }
             | MqCmd::MqSlow { client, .. } => vec![client.as_str()],
+            MqCmd::MqSet { .. } => Vec::new(),
         }
     }
 
     fn check_cmd(
         c: &MqCmd,
-        _: Option<&MqCfg>,
+        cfg: Option<&MqCfg>,
         clients: &BTreeSet<String>,
     ) -> Result<(), (String, String)> {
         let (MqCmd::MqProduce { client, .. }
         | MqCmd::MqJoin { client }
         | MqCmd::MqLeave { client }
-        | MqCmd::MqSlow { client, .. }) = c;
+        | MqCmd::MqSlow { client, .. }) = c
+        else {
+            let MqCmd::MqSet { setting, value } = c else {
+                return Ok(());
+            };
+            let mut probe = cfg.cloned().unwrap_or_default();
+            return probe.set(setting, value).map_err(|e| ("setting".into(), e));
+        };
         if !clients.contains(client) {
             return Err(("client".into(), format!("\"{client}\" is not a client")));
         }
@@ -393,7 +435,13 @@ impl Protocol for Mq {
         let (MqCmd::MqProduce { client, .. }
         | MqCmd::MqJoin { client }
         | MqCmd::MqLeave { client }
-        | MqCmd::MqSlow { client, .. }) = c;
+        | MqCmd::MqSlow { client, .. }) = c
+        else {
+            let MqCmd::MqSet { setting, value } = c else {
+                return Ok(());
+            };
+            return switch(w, setting, value);
+        };
         let ix = w.active_client(client)?;
         let Some(cfg) = w.cfg::<Mq>().cloned() else {
             return Err(CmdError::BadValue {
@@ -419,6 +467,7 @@ impl Protocol for Mq {
                 MqCmd::MqJoin { .. } => cl.join(&cfg, ctx),
                 MqCmd::MqLeave { .. } => cl.leave(ctx),
                 MqCmd::MqSlow { process_ms, .. } => cl.slow(ctx, *process_ms),
+                MqCmd::MqSet { .. } => {}
             }
             Ok(())
         })
@@ -508,6 +557,46 @@ impl Protocol for Mq {
             + s.hist.capacity() * std::mem::size_of::<Delivery>()
             + s.meta.len() * 64
     }
+}
+
+/// `mq_set`: the world's settings and every broker's and client's copy change now; a node
+/// booting later (a restart) reads the world's. The trace records the switch.
+fn switch(w: &mut CmdCtx<'_>, setting: &str, value: &str) -> Result<(), CmdError> {
+    let Some(mut cfg) = w.cfg::<Mq>().cloned() else {
+        return Err(CmdError::BadValue {
+            field: "protocols.mq",
+            reason: "the message log is not configured".into(),
+        });
+    };
+    cfg.set(setting, value)
+        .map_err(|reason| CmdError::BadValue {
+            field: "setting",
+            reason,
+        })?;
+    if let Some(c) = w.cfg_mut::<Mq>() {
+        *c = cfg.clone();
+    }
+    let shared = std::sync::Arc::new(cfg);
+    let n = w.world().nodes().len();
+    for ix in 0..n as NodeIx {
+        w.on_node::<Mq, _>(ix, |node, _| match node {
+            Some(Node::Broker(b)) => b.set_cfg(shared.clone()),
+            Some(Node::Client(c)) => c.set_cfg(shared.clone()),
+            None => {}
+        });
+    }
+    if let Some(&at) = w.world().members().first() {
+        w.on_node::<Mq, _>(at, |_, ctx| {
+            emit(
+                ctx,
+                MqEv::MqSet {
+                    setting: setting.to_string(),
+                    value: value.to_string(),
+                },
+            )
+        });
+    }
+    Ok(())
 }
 
 fn check_cmd_values(c: &MqCmd) -> Result<(), CmdError> {
