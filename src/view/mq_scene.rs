@@ -9,8 +9,8 @@
 //! one that resumed is an accent line from the consumer it left to the one it joined, each
 //! labelled with the time it stood still (all partitions at once under eager, only the moved
 //! ones under cooperative). Anomalies are flagged on the message that suffered them: its
-//! offset cell on the strips (red: lost, amber: processed twice), a word beside the leader's
-//! strip, and its word in flight. Pure, like the scene.
+//! offset cell on the strips (red: lost for good, amber: processed twice), a word beside the
+//! leader's strip, and its word in flight. Pure, like the scene.
 
 use super::cluster_scene::{message_xy, ClusterFrame, ClusterGeometry, NodeState};
 use super::layers::{Layer, Pos};
@@ -28,6 +28,10 @@ const CELLS: usize = 24;
 const MAX_WORDS: usize = 16;
 /// How long a finished hand-over stays drawn (virtual ms).
 pub const MOVE_SHOWN_MS: Time = 1500;
+/// Narrower canvases draw hand-overs as lines only (the corner still lists the stalls).
+const MOVE_WORDS_MIN_WIDTH: f64 = 520.0;
+/// Where the corner's lines start, below the clock and the in-flight count.
+const CORNER_TOP: f64 = 54.0;
 /// Flagged messages named beside one strip at most.
 const FLAGS_PER_STRIP: usize = 2;
 
@@ -42,11 +46,83 @@ pub const LAYER: Layer = Layer {
     describe: |w, t| describe(w, t),
 };
 
+/// What the canvas flags on a message: lost for good, or processed twice.
+pub struct Flags {
+    /// Acknowledged, unprocessed, and nobody will deliver it any more: the group committed
+    /// past it with no live owner holding it in its batch, or no broker holds it.
+    pub lost: Vec<u32>,
+    /// Processed more than once.
+    pub twice: Vec<u32>,
+}
+
+/// The flags at this moment. Mid-run an acknowledged message not processed yet is usually
+/// just on its way (the checker's `lost` counts it until the run ends), so only the ones
+/// already out of everyone's reach are flagged lost.
+pub fn flags(w: &World, a: &Anomalies) -> Flags {
+    let s = w.mq();
+    let up = |ix: NodeIx| {
+        w.nodes()
+            .get(ix as usize)
+            .is_some_and(|n| n.status == crate::sim::world::Status::Up)
+    };
+    let brokers: Vec<(NodeIx, &crate::sim::proto::log::Broker)> = (0..w.nodes().len() as NodeIx)
+        .filter_map(|ix| {
+            w.procs(ix)
+                .and_then(|p| p.mq.as_ref())
+                .and_then(MqNode::broker)
+                .map(|b| (ix, b))
+        })
+        .collect();
+    let in_hand = |p: u32, off: u64| {
+        (0..w.nodes().len() as NodeIx).any(|ix| {
+            up(ix)
+                && w.procs(ix)
+                    .and_then(|pr| pr.mq.as_ref())
+                    .and_then(MqNode::client)
+                    .is_some_and(|c| {
+                        let i = p as usize;
+                        c.cons.owned & (1 << p) != 0
+                            && c.cons.pos.get(i).is_some_and(|&x| x > off)
+                            && c.cons.done.get(i).is_some_and(|&x| x <= off)
+                    })
+        })
+    };
+    let lost = a
+        .lost
+        .iter()
+        .copied()
+        .filter(|&id| {
+            let Some(m) = s.msg(id) else { return false };
+            let p = m.p;
+            let committed = s.group.offsets.get(p as usize).copied().unwrap_or(0);
+            let mut held = false;
+            for (_, b) in &brokers {
+                if let Some(off) = b
+                    .logs
+                    .get(p as usize)
+                    .and_then(|l| l.iter().position(|&x| x == id))
+                {
+                    held = true;
+                    if committed > off as u64 && !in_hand(p, off as u64) {
+                        return true;
+                    }
+                }
+            }
+            // Gone from every replica (truncated after an unclean election, say).
+            !held && brokers.iter().all(|(ix, _)| up(*ix))
+        })
+        .collect();
+    Flags {
+        lost,
+        twice: a.duplicated.clone(),
+    }
+}
+
 /// What happened to message `id` by now, if it is flagged: "lost" or "twice".
-pub fn flag(a: &Anomalies, id: u32) -> Option<&'static str> {
-    if a.lost.contains(&id) {
+pub fn flag(f: &Flags, id: u32) -> Option<&'static str> {
+    if f.lost.contains(&id) {
         Some("lost")
-    } else if a.duplicated.contains(&id) {
+    } else if f.twice.contains(&id) {
         Some("twice")
     } else {
         None
@@ -54,7 +130,7 @@ pub fn flag(a: &Anomalies, id: u32) -> Option<&'static str> {
 }
 
 /// A flagged message the log message carries (its id and what it suffered).
-fn carried_flag(m: &MqMsg, a: &Anomalies) -> Option<(u32, &'static str)> {
+fn carried_flag(m: &MqMsg, a: &Flags) -> Option<(u32, &'static str)> {
     let ids: &[u32] = match m {
         MqMsg::Produce { id, .. } | MqMsg::ProduceResp { id, .. } => std::slice::from_ref(id),
         MqMsg::Records { n, ids, .. } | MqMsg::Entries { n, ids, .. } => {
@@ -142,7 +218,7 @@ pub fn overlay(
     }
     let s = w.mq();
     let now = f.now.max(0.0) as Time;
-    let a = anomalies(s);
+    let a = flags(w, &anomalies(s));
     let (mut full, mut empty, mut lead, mut out, mut commit) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut lost_cells, mut twice_cells) = (Vec::new(), Vec::new());
@@ -254,8 +330,8 @@ pub fn overlay(
             });
         }
     }
-    moves(w, now, pos, g, scene);
-    corner(w, now, scene);
+    moves(w, now, pos, g, f.width >= MOVE_WORDS_MIN_WIDTH, scene);
+    corner(w, &a, now, scene);
     for m in w
         .net()
         .in_flight()
@@ -287,7 +363,7 @@ pub fn overlay(
 }
 
 /// A rebalance as partitions leaving and joining consumers, each with its standstill.
-fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene) {
+fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scene: &mut Scene) {
     let s = w.mq();
     let at = |ix: Option<NodeIx>| ix.and_then(|i| pos.get(i as usize).copied().flatten());
     let coord = at(s.coordinator());
@@ -306,6 +382,9 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene
         } else if let Some(c) = coord {
             standing.push([from.0 as f32, from.1 as f32, c.0 as f32, c.1 as f32]);
         }
+        if !words {
+            continue;
+        }
         let Some(ix) = anchor else { continue };
         let Some(xy) = at(anchor) else { continue };
         let row = match rows.iter_mut().find(|r| r.0 == ix) {
@@ -321,7 +400,8 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene
         label(
             scene,
             xy.0 + g.node_r + 6.0,
-            xy.1 - g.node_r + 3.0 + 12.0 * f64::from(row),
+            // Above the consumer's own line (what it owns), clear of its name below.
+            xy.1 - g.node_r + 3.0 - 12.0 * f64::from(row),
             move_words(p, &m, now, &|n| w.name(n)),
             if resumed { Ink::Accent } else { Ink::Warn },
             false,
@@ -344,7 +424,7 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, scene: &mut Scene
 }
 
 /// Top-left corner: dead letters, stalls in progress, anomalies so far.
-fn corner(w: &World, now: Time, scene: &mut Scene) {
+fn corner(w: &World, f: &Flags, now: Time, scene: &mut Scene) {
     let s = w.mq();
     let a = anomalies(s);
     let mut lines = vec![(
@@ -360,14 +440,14 @@ fn corner(w: &World, now: Time, scene: &mut Scene) {
         }
     }
     for (n, what) in [
-        (a.lost.len() as u64, "lost"),
+        (f.lost.len() as u64, "lost"),
         (a.duplicated.len() as u64, "duplicated"),
         (a.nonmonotonic, "nonmonotonic"),
         (a.skipped, "skipped"),
     ] {
         if n > 0 {
             let ids = match what {
-                "lost" => ids(&a.lost),
+                "lost" => ids(&f.lost),
                 "duplicated" => ids(&a.duplicated),
                 _ => String::new(),
             };
@@ -375,7 +455,7 @@ fn corner(w: &World, now: Time, scene: &mut Scene) {
         }
     }
     for (k, (text, ink)) in lines.into_iter().enumerate() {
-        label(scene, 8.0, 14.0 + 13.0 * k as f64, text, ink, true);
+        label(scene, 8.0, CORNER_TOP + 13.0 * k as f64, text, ink, true);
     }
 }
 
@@ -424,7 +504,8 @@ pub fn describe(w: &World, now: Time) -> String {
         a.nonmonotonic,
         a.skipped
     ));
-    for (what, v) in [("lost", &a.lost), ("processed twice", &a.duplicated)] {
+    let fl = flags(w, &a);
+    for (what, v) in [("lost", &fl.lost), ("processed twice", &fl.twice)] {
         if !v.is_empty() {
             let ids: Vec<String> = v.iter().take(12).map(|i| format!("m{i}")).collect();
             out.push_str(&format!(" Flagged {what}: {}.", ids.join(" ")));
@@ -576,6 +657,37 @@ mod tests {
         let (eager, coop) = (seen[0], seen[1]);
         assert_eq!(eager.1, 4, "eager moves every partition: {seen:?}");
         assert_eq!(coop.1, 1, "cooperative moves one: {seen:?}");
+    }
+
+    /// Mid-run a message on its way is not flagged lost; at the end the lost ones are.
+    #[test]
+    fn only_messages_out_of_reach_are_flagged_lost() {
+        let load = |f: &str| {
+            let path = format!("{}/static/scenarios/{f}", env!("CARGO_MANIFEST_DIR"));
+            Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes")
+        };
+        let s = load("mq-rebalance-eager-vs-cooperative.json");
+        let mut w = s.build(None).expect("builds");
+        let mut out = Vec::new();
+        let mut t = 0;
+        while t < s.until_ms {
+            t += 50;
+            w.advance_to(t, &mut out);
+            let f = flags(&w, &anomalies(w.mq()));
+            assert!(f.lost.is_empty(), "t={t}: {:?} flagged lost", f.lost);
+        }
+        for (file, want) in [
+            ("mq-commit-before-crash.json", 1),
+            ("mq-unclean-election.json", 22),
+        ] {
+            let s = load(file);
+            let mut w = s.build(None).expect("builds");
+            w.advance_to(s.until_ms, &mut out);
+            let a = anomalies(w.mq());
+            let f = flags(&w, &a);
+            assert_eq!(a.lost.len(), want, "{file}");
+            assert_eq!(f.lost.len(), want, "{file}: {:?} of {:?}", f.lost, a.lost);
+        }
     }
 
     #[test]

@@ -65,7 +65,7 @@ const SWITCHES: &[Switch] = &[
 ];
 
 /// The scenario values of a setting (`SETTINGS`), empty for an unknown one.
-fn values(setting: &str) -> &'static [&'static str] {
+fn words_of(setting: &str) -> &'static [&'static str] {
     SETTINGS
         .iter()
         .find(|(n, _)| *n == setting)
@@ -213,7 +213,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     let setting = sw.setting;
                     let onchange = Callback::from(move |e: Event| {
                         let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
-                        if let Some(v) = values(setting).get(i) {
+                        if let Some(v) = words_of(setting).get(i) {
                             on_cmd.emit(Cmd::Proto(ProtoCmd::Mq(MqCmd::MqSet {
                                 setting: setting.to_string(),
                                 value: (*v).to_string(),
@@ -221,7 +221,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                         }
                     });
                     let now = cfg.get(sw.setting);
-                    let cur = values(sw.setting).iter().position(|v| *v == now).unwrap_or(0);
+                    let cur = words_of(sw.setting).iter().position(|v| *v == now).unwrap_or(0);
                     html! {
                         <label>{ sw.label }{" "}
                             <select aria-label={sw.label} {onchange}>

@@ -91,6 +91,8 @@ pub enum Msg {
     Export(super::component::ExportKind),
     /// A shortcut key (see `view::keys`).
     Key(crate::view::keys::Shortcut),
+    /// The legend toggle (button or `L`).
+    ToggleLegend,
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.

@@ -10,7 +10,6 @@ use yew::prelude::*;
 use super::{ClusterLab, Msg};
 use crate::ui::cluster::gallery;
 use crate::ui::export;
-use crate::view::cluster_scene;
 use crate::view::embed::json_str;
 
 /// What "Export" saves.
@@ -41,8 +40,8 @@ impl ClusterLab {
                 }
             }
             ExportKind::Svg => {
-                if let Some(f) = sh.cluster_frame() {
-                    let svg = crate::view::svg::to_svg(&cluster_scene::build(&f), &sh.theme);
+                if let Some(scene) = sh.cluster_scene() {
+                    let svg = crate::view::svg::to_svg(&scene, &sh.theme);
                     export::text(&format!("{id}.svg"), "image/svg+xml", &svg);
                 }
             }
