@@ -364,9 +364,33 @@ fn shift(s: &mut Scene, dx: f64, dy: f64) {
     }
 }
 
-/// Puts the legend for `entries` on the scene, in its bottom-right corner `bottom` pixels
-/// above the edge, over a backdrop, as an overlay painted after everything else (so the
-/// canvas, the PNG and the SVG show the same legend). Nothing for no entries.
+/// Top of the legend when it sits in a top corner: below the page's hint over the canvas.
+const TOP: f64 = 48.0;
+
+/// How much of the picture a legend at (x, y, w, h) would hide: node discs weigh most, then
+/// bold words (node names, the clock); moving things (messages, their words) are left out so
+/// the legend does not jump around while the run plays.
+fn clutter(scene: &Scene, x: f64, y: f64, w: f64, h: f64) -> usize {
+    let hit =
+        |px: f64, py: f64, r: f64| px + r > x && px - r < x + w && py + r > y && py - r < y + h;
+    let discs = scene
+        .markers
+        .iter()
+        .filter(|c| hit(c.cx, c.cy, c.r))
+        .count();
+    let words = scene
+        .labels
+        .iter()
+        .filter(|l| l.bold && hit(l.x, l.y, 4.0))
+        .count();
+    10 * discs + words
+}
+
+/// Puts the legend for `entries` on the scene over a backdrop, as an overlay painted after
+/// everything else (so the canvas, the PNG and the SVG show the same legend), in the corner
+/// that hides the least of the picture: bottom-right (`bottom` pixels above the edge, room
+/// for the page's toggle), top-right or bottom-left, in that order on a tie. Nothing for no
+/// entries.
 pub fn attach(scene: &mut Scene, entries: &[Entry], bottom: f64) {
     if entries.is_empty() {
         return;
@@ -393,8 +417,14 @@ pub fn attach(scene: &mut Scene, entries: &[Entry], bottom: f64) {
         ],
     });
     backdrop.overlays.push(std::mem::take(&mut leg));
-    let x = (scene.width - w - INSET).max(0.0);
-    let y = (scene.height - h - bottom).max(0.0);
+    let right = (scene.width - w - INSET).max(0.0);
+    let low = (scene.height - h - bottom).max(0.0);
+    let corners = [(right, low), (right, TOP.min(low)), (INSET.min(right), low)];
+    let (x, y) = corners
+        .iter()
+        .copied()
+        .min_by_key(|&(x, y)| clutter(scene, x, y, w, h))
+        .unwrap_or((right, low));
     shift(&mut backdrop, x, y);
     for o in &mut backdrop.overlays {
         shift(o, x, y);
@@ -548,6 +578,34 @@ mod tests {
         let mut empty = Scene::new(100.0, 100.0);
         attach(&mut empty, &[], 0.0);
         assert!(empty.overlays.is_empty() && words(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_legend_takes_the_corner_that_hides_least() {
+        let e = [Entry {
+            mark: Mark::Dot(Ink::Fg, 2.0),
+            text: "dot: something",
+        }];
+        let corner = |discs: &[(f64, f64)]| {
+            let mut s = Scene::new(600.0, 400.0);
+            s.markers = discs
+                .iter()
+                .map(|&(cx, cy)| Circle {
+                    cx,
+                    cy,
+                    r: 10.0,
+                    stroke: None,
+                    fill: Some(Ink::Fg),
+                })
+                .collect();
+            attach(&mut s, &e, BUTTON_ROOM);
+            let r = s.overlays[0].rects[0].rects[0];
+            (r[0] > 300.0, r[1] > 200.0)
+        };
+        // Empty: bottom-right. A node there: top-right. Nodes in both right corners: left.
+        assert_eq!(corner(&[]), (true, true));
+        assert_eq!(corner(&[(560.0, 340.0)]), (true, false));
+        assert_eq!(corner(&[(560.0, 340.0), (560.0, 60.0)]), (false, true));
     }
 
     #[test]
