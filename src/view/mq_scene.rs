@@ -175,6 +175,41 @@ pub fn move_words(p: u32, m: &PartMove, now: Time, name: &dyn Fn(NodeIx) -> Stri
     }
 }
 
+/// One consumer's hand-overs in one line: `p2 p3 → c3 · stood still 107, 110 ms`,
+/// `p0 p1 back · stood still 108 ms` (eager, handed back to the same member) or
+/// `p0 p1 left · still 75 ms` while they stand.
+pub fn group_words(
+    at: NodeIx,
+    resumed: bool,
+    ms: &[(u32, PartMove)],
+    now: Time,
+    name: &dyn Fn(NodeIx) -> String,
+) -> String {
+    let parts: Vec<String> = ms.iter().map(|(p, _)| format!("p{p}")).collect();
+    let mut took: Vec<u64> = ms
+        .iter()
+        .map(|(_, m)| m.until.unwrap_or(now).saturating_sub(m.since))
+        .collect();
+    if !resumed {
+        let longest = took.iter().copied().max().unwrap_or(0);
+        return format!("{} left · still {longest} ms", parts.join(" "));
+    }
+    took.sort_unstable();
+    took.dedup();
+    let times: Vec<String> = took.iter().take(4).map(u64::to_string).collect();
+    let back = ms.iter().all(|(_, m)| m.from == Some(at));
+    let whither = if back {
+        "back".to_string()
+    } else {
+        format!("→ {}", name(at))
+    };
+    format!(
+        "{} {whither} · stood still {} ms",
+        parts.join(" "),
+        times.join(", ")
+    )
+}
+
 /// The word a log message carries on the canvas.
 pub fn word(m: &MqMsg) -> String {
     match m {
@@ -368,13 +403,12 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
     let at = |ix: Option<NodeIx>| ix.and_then(|i| pos.get(i as usize).copied().flatten());
     let coord = at(s.coordinator());
     let (mut standing, mut moved) = (Vec::new(), Vec::new());
-    // Labels stack under each consumer's own line (what it owns).
-    let mut rows: Vec<(NodeIx, u32)> = Vec::new();
+    // One line of words per consumer and state: (consumer, resumed, moves).
+    let mut groups: Vec<(NodeIx, bool, Vec<(u32, PartMove)>)> = Vec::new();
     for (p, m) in shown_moves(s, now) {
         let (Some(from), resumed) = (at(m.from), m.until.is_some()) else {
             continue;
         };
-        let anchor = if resumed { m.to } else { m.from };
         if resumed {
             if let Some(to) = at(m.to).filter(|_| m.to != m.from) {
                 moved.push([from.0 as f32, from.1 as f32, to.0 as f32, to.1 as f32]);
@@ -382,18 +416,24 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
         } else if let Some(c) = coord {
             standing.push([from.0 as f32, from.1 as f32, c.0 as f32, c.1 as f32]);
         }
-        if !words {
+        let Some(ix) = (if resumed { m.to } else { m.from }) else {
             continue;
+        };
+        match groups.iter_mut().find(|x| x.0 == ix && x.1 == resumed) {
+            Some(x) => x.2.push((p, m)),
+            None => groups.push((ix, resumed, vec![(p, m)])),
         }
-        let Some(ix) = anchor else { continue };
-        let Some(xy) = at(anchor) else { continue };
-        let row = match rows.iter_mut().find(|r| r.0 == ix) {
+    }
+    let mut rows: Vec<(NodeIx, u32)> = Vec::new();
+    for (ix, resumed, ms) in groups.iter().filter(|_| words) {
+        let Some(xy) = at(Some(*ix)) else { continue };
+        let row = match rows.iter_mut().find(|r| r.0 == *ix) {
             Some(r) => {
                 r.1 += 1;
                 r.1
             }
             None => {
-                rows.push((ix, 1));
+                rows.push((*ix, 1));
                 1
             }
         };
@@ -402,8 +442,8 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
             xy.0 + g.node_r + 6.0,
             // Above the consumer's own line (what it owns), clear of its name below.
             xy.1 - g.node_r + 3.0 - 12.0 * f64::from(row),
-            move_words(p, &m, now, &|n| w.name(n)),
-            if resumed { Ink::Accent } else { Ink::Warn },
+            group_words(*ix, *resumed, ms, now, &|n| w.name(n)),
+            if *resumed { Ink::Accent } else { Ink::Warn },
             false,
         );
     }
