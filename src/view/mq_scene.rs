@@ -28,6 +28,8 @@ const CELLS: usize = 24;
 const MAX_WORDS: usize = 16;
 /// How long a finished hand-over stays drawn (virtual ms).
 pub const MOVE_SHOWN_MS: Time = 1500;
+/// Share of the 10 px size one character of the canvas's words takes (system-ui).
+const WORD_EM: f64 = 0.56;
 /// Narrower canvases draw hand-overs as lines only (the corner still lists the stalls).
 const MOVE_WORDS_MIN_WIDTH: f64 = 520.0;
 /// Where the corner's lines start, below the clock and the in-flight count.
@@ -425,6 +427,7 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
         }
     }
     let mut rows: Vec<(NodeIx, u32)> = Vec::new();
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     for (ix, resumed, ms) in groups.iter().filter(|_| words) {
         let Some(xy) = at(Some(*ix)) else { continue };
         let row = match rows.iter_mut().find(|r| r.0 == *ix) {
@@ -437,12 +440,24 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
                 1
             }
         };
+        let text = group_words(*ix, *resumed, ms, now, &|n| w.name(n));
+        let x = xy.0 + g.node_r + 6.0;
+        let x1 = x + 10.0 * WORD_EM * text.chars().count() as f64;
+        // Above the consumer's own line (what it owns), clear of its name below, and above
+        // any other consumer's words it would run into (clients sit close together).
+        let mut y = xy.1 - g.node_r + 3.0 - 12.0 * f64::from(row);
+        while placed
+            .iter()
+            .any(|&(a, b, py): &(f64, f64, f64)| a < x1 && x < b && (py - y).abs() < 11.0)
+        {
+            y -= 12.0;
+        }
+        placed.push((x, x1, y));
         label(
             scene,
-            xy.0 + g.node_r + 6.0,
-            // Above the consumer's own line (what it owns), clear of its name below.
-            xy.1 - g.node_r + 3.0 - 12.0 * f64::from(row),
-            group_words(*ix, *resumed, ms, now, &|n| w.name(n)),
+            x,
+            y,
+            text,
             if *resumed { Ink::Accent } else { Ink::Warn },
             false,
         );
