@@ -399,6 +399,9 @@ pub fn overlay(
     }
 }
 
+/// One consumer's hand-overs in one state: (partition, move).
+type Handovers = Vec<(u32, PartMove)>;
+
 /// A rebalance as partitions leaving and joining consumers, each with its standstill.
 fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scene: &mut Scene) {
     let s = w.mq();
@@ -406,7 +409,7 @@ fn moves(w: &World, now: Time, pos: &Pos, g: &ClusterGeometry, words: bool, scen
     let coord = at(s.coordinator());
     let (mut standing, mut moved) = (Vec::new(), Vec::new());
     // One line of words per consumer and state: (consumer, resumed, moves).
-    let mut groups: Vec<(NodeIx, bool, Vec<(u32, PartMove)>)> = Vec::new();
+    let mut groups: Vec<(NodeIx, bool, Handovers)> = Vec::new();
     for (p, m) in shown_moves(s, now) {
         let (Some(from), resumed) = (at(m.from), m.until.is_some()) else {
             continue;
