@@ -84,6 +84,8 @@ pub struct EmbedOpts {
     pub start: Option<Time>,
     /// `panels=…`: which of [`PANELS`] show (none by default in an embed).
     pub panels: Vec<&'static str>,
+    /// `legend=1`: draw the canvas legend (off in an embed unless asked).
+    pub legend: bool,
     /// `origins=https://a.example,http://localhost:8000`: who may drive the embed (anyone
     /// when empty).
     pub origins: Vec<String>,
@@ -124,6 +126,7 @@ impl EmbedOpts {
             match k {
                 "embed" => o.on = yes,
                 "autoplay" => o.autoplay = yes,
+                "legend" => o.legend = yes,
                 "controls" => {
                     o.controls = match v.as_str() {
                         "minimal" => Controls::Minimal,
@@ -502,6 +505,9 @@ mod tests {
         assert_eq!(o.theme, ThemeChoice::Dark);
         assert_eq!(o.start, Some(1500));
         assert_eq!(o.panels, vec!["log", "diagram"]);
+        assert!(!o.legend);
+        assert!(EmbedOpts::parse("?embed=1&legend=1").legend);
+        assert!(!EmbedOpts::parse("?embed=1&legend=0").legend);
         assert_eq!(
             o.origins,
             vec!["http://localhost:8001", "https://a.example"]

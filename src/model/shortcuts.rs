@@ -23,6 +23,8 @@ pub enum Shortcut {
     Recover,
     /// Delete / Backspace: remove the selected node (ring).
     Remove,
+    /// L: show or hide the canvas legend.
+    Legend,
     /// ?: show or hide the shortcut sheet.
     Help,
     /// Escape: close the sheet.
@@ -30,7 +32,7 @@ pub enum Shortcut {
 }
 
 /// The sheet the `?` key shows: (keys, what they do).
-pub const SHEET: [(&str, &str); 10] = [
+pub const SHEET: [(&str, &str); 11] = [
     ("Space", "Play / pause (Cluster)"),
     ("← / →", "Step back / forward (Cluster)"),
     ("+ / −", "Faster / slower (Cluster)"),
@@ -38,6 +40,7 @@ pub const SHEET: [(&str, &str); 10] = [
     ("F", "Fail the selected node (Cluster: crash it)"),
     ("R", "Recover the selected node"),
     ("Del", "Remove the selected node (Hash ring)"),
+    ("L", "Show or hide the canvas legend"),
     ("?", "Show or hide this sheet"),
     ("Esc", "Close this sheet"),
     ("Tab", "Move between controls"),
@@ -68,6 +71,7 @@ pub fn shortcut(key: &str, tag: &str, editable: bool, modified: bool) -> Option<
         "n" | "N" => Shortcut::AddNode,
         "f" | "F" => Shortcut::Fail,
         "r" | "R" => Shortcut::Recover,
+        "l" | "L" => Shortcut::Legend,
         "Delete" | "Backspace" => Shortcut::Remove,
         "?" => Shortcut::Help,
         "Escape" => Shortcut::Close,
@@ -92,6 +96,8 @@ mod tests {
         assert_eq!(shortcut("N", "DIV", false, false), Some(Shortcut::AddNode));
         assert_eq!(shortcut("=", "body", false, false), Some(Shortcut::Faster));
         assert_eq!(shortcut("?", "body", false, false), Some(Shortcut::Help));
+        assert_eq!(shortcut("l", "body", false, false), Some(Shortcut::Legend));
+        assert_eq!(shortcut("L", "input", false, false), None);
         // Typing in a field, a focused slider, a focused button's Space, browser shortcuts.
         assert_eq!(shortcut("n", "INPUT", false, false), None);
         assert_eq!(shortcut("ArrowLeft", "input", false, false), None);

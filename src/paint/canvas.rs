@@ -263,6 +263,9 @@ fn draw(
         ctx.set_fill_style_str(&theme.resolve(label.ink).css());
         ctx.fill_text(&label.text, label.x, label.y)?;
     }
+    for o in &scene.overlays {
+        draw(ctx, o, theme, dpr, false)?;
+    }
     Ok(())
 }
 

@@ -268,6 +268,7 @@ mod tests {
             r#"{"op":"mq_join","client":"c3"}"#,
             r#"{"op":"mq_leave","client":"c3"}"#,
             r#"{"op":"mq_slow","client":"c1","process_ms":600}"#,
+            r#"{"op":"mq_set","setting":"commit","value":"after"}"#,
             // The engine tests' dummy protocol, registered in test builds.
             r#"{"op":"echo_now","node":"A"}"#,
         ];

@@ -1015,6 +1015,12 @@ impl CmdCtx<'_> {
         P::cfg(&self.world.protocols)
     }
 
+    /// A protocol's settings, to change from now on (snapshots carry the change, so a fork
+    /// keeps the past under the old settings).
+    pub fn cfg_mut<P: Registered>(&mut self) -> Option<&mut P::Cfg> {
+        P::cfg_mut(&mut self.world.protocols)
+    }
+
     /// Index of a node that exists and has not left the cluster.
     pub fn present(&self, name: &str) -> Result<NodeIx, CmdError> {
         self.world.present(name)

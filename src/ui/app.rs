@@ -30,6 +30,7 @@ pub use crate::ui::ring_msg::{Field, Form, Msg};
 use crate::ui::shell::{set_title, Header};
 use crate::ui::{panels, share, store, tabs};
 use crate::view::hit;
+use crate::view::legend;
 use crate::view::ring_scene::{self, RingFrame, RingGeometry};
 use crate::view::theme::Theme;
 
@@ -53,6 +54,11 @@ pub struct RingLoopState {
     ready: bool,
     /// Last value written to `data-animating`.
     animating: Option<bool>,
+    /// The canvas legend is drawn (`ui::legend`).
+    legend: bool,
+    /// The legend's rows for a base key and probe: read off the full scene once per change,
+    /// not every frame (the keys are a raster, not in the overlay).
+    legend_rows: Option<(u64, Vec<legend::Entry>)>,
 }
 
 impl RingLoopState {
@@ -80,6 +86,9 @@ impl RingLoopState {
             self.transition = None;
         }
         let key = self.base_key();
+        if self.legend {
+            self.legend_rows(now);
+        }
         let Some(painter) = &mut self.painter else {
             return false;
         };
@@ -97,7 +106,10 @@ impl RingLoopState {
             width: w,
             height: h,
         };
-        let overlay = ring_scene::build_overlay(&frame);
+        let mut overlay = ring_scene::build_overlay(&frame);
+        if let (true, Some((_, rows))) = (self.legend, &self.legend_rows) {
+            legend::attach(&mut overlay, rows, crate::ui::legend::room());
+        }
         let painted = painter.paint_ring(key, &frame, &overlay, &self.theme, self.dpr);
         if let Err(e) = painted {
             web_sys::console::error_2(&"ringlab: painting failed".into(), &e);
@@ -128,6 +140,33 @@ impl RingLoopState {
 }
 
 impl RingLoopState {
+    /// The legend's rows for the picture as it is, recomputed when the base or the probe
+    /// changed (from the full scene, which has the keys the overlay lacks).
+    fn legend_rows(&mut self, now: f64) -> &[legend::Entry] {
+        let mut h = DefaultHasher::new();
+        self.base_key().hash(&mut h);
+        self.probe.hash(&mut h);
+        let key = h.finish();
+        if self.legend_rows.as_ref().is_none_or(|(k, _)| *k != key) {
+            let (w, hgt) = self.css_size;
+            let frame = RingFrame {
+                ring: self.lab.ring(),
+                keys: self.lab.keys(),
+                owners: self.lab.view_owners(),
+                transition: self.transition.as_ref(),
+                now_ms: now,
+                selected: self.selected,
+                probe: self.probe,
+                replicas: self.lab.replicas(),
+                width: w,
+                height: hgt,
+            };
+            let rows = legend::entries(&ring_scene::build(&frame), legend::Lab::Ring);
+            self.legend_rows = Some((key, rows));
+        }
+        self.legend_rows.as_ref().map_or(&[], |(_, r)| r.as_slice())
+    }
+
     /// The current frame as SVG (the same display list the canvas draws).
     fn svg(&self) -> String {
         let (w, h) = self.css_size;
@@ -143,7 +182,12 @@ impl RingLoopState {
             width: w,
             height: h,
         };
-        crate::view::svg::to_svg(&ring_scene::build(&frame), &self.theme)
+        let mut scene = ring_scene::build(&frame);
+        if self.legend {
+            let rows = legend::entries(&scene, legend::Lab::Ring);
+            legend::attach(&mut scene, &rows, crate::ui::legend::room());
+        }
+        crate::view::svg::to_svg(&scene, &self.theme)
     }
 }
 
@@ -432,6 +476,8 @@ impl Component for App {
                 dpr: 1.0,
                 ready: false,
                 animating: None,
+                legend: crate::ui::legend::initial(),
+                legend_rows: None,
             })),
             canvas_ref: NodeRef::default(),
             box_ref: NodeRef::default(),
@@ -576,6 +622,16 @@ impl Component for App {
             },
             Msg::ViewAlgorithm(alg) => self.run(RingCmd::ViewAlgorithm(alg)),
             Msg::Compare => self.comparison = self.shared.borrow().lab.compare_last(),
+            Msg::ToggleLegend => {
+                let mut sh = self.shared.borrow_mut();
+                sh.legend = !sh.legend;
+                crate::ui::legend::remember(sh.legend);
+                if sh.legend {
+                    sh.legend_rows(now_ms());
+                }
+                drop(sh);
+                self.kick();
+            }
             Msg::ShowStart => {
                 self.previews_due |= !self.start;
                 self.start = true;
@@ -621,6 +677,9 @@ impl Component for App {
                 }
                 let selected = self.shared.borrow().selected;
                 match (k, self.tab, selected) {
+                    (Shortcut::Legend, Tab::Ring, _) => {
+                        return Component::update(self, ctx, Msg::ToggleLegend)
+                    }
                     (Shortcut::AddNode, Tab::Ring, _) => {
                         return Component::update(self, ctx, Msg::AddNode)
                     }
@@ -661,6 +720,12 @@ impl Component for App {
             .callback(|e: MouseEvent| Msg::CanvasHover(e.offset_x() as f64, e.offset_y() as f64));
         let onmouseleave = link.callback(|_| Msg::CanvasLeave);
         let hovered = self.hover.map(|k| panels::key_details(lab, k));
+        let summary = match (&shared.legend_rows, shared.legend) {
+            (Some((_, rows)), true) => format!("{summary} {}", legend::words(rows)),
+            _ => summary,
+        };
+        let legend_toggle =
+            crate::ui::legend::toggle(shared.legend, link.callback(|_| Msg::ToggleLegend));
         html! {
             <>
             <Header tab={self.tab} on_tab={link.callback(Msg::Tab)}
@@ -674,6 +739,7 @@ impl Component for App {
                         <canvas ref={self.canvas_ref.clone()} role="img" aria-label={summary}
                             {onclick} {onmousemove} {onmouseleave}></canvas>
                         <p class="canvas-hint" aria-hidden="true">{"Click an arc to select its node · hover a key to see its walk"}</p>
+                        { legend_toggle }
                     </div>
                     <div class="row export" role="group" aria-label="Export the ring">
                         <span class="muted small">{"Export"}</span>

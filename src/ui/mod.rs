@@ -8,6 +8,7 @@ pub mod cluster_page;
 pub mod export;
 pub mod frame_loop;
 pub mod keyboard;
+pub mod legend;
 pub mod panels;
 pub mod ring_msg;
 pub mod share;

@@ -107,4 +107,6 @@ pub enum Msg {
     StartTour(usize),
     /// "Open the lab" on start card i.
     StartLab(usize),
+    /// The legend toggle (button or `L`).
+    ToggleLegend,
 }

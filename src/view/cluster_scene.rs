@@ -53,7 +53,28 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
         (layer.draw)(f, &states, &pos, &g, &mut scene);
     }
     caption(f, &mut scene);
+    keep_words_inside(&mut scene);
     scene
+}
+
+/// Share of a label's size one character takes, on average (system-ui): enough to keep a
+/// centred line from running off a narrow canvas.
+const CHAR_EM: f64 = 0.56;
+
+/// Slides centred labels sideways so their estimated width stays on the canvas: on a phone
+/// a node at the circle's edge has its role line (`storage · fencing on`) centred under it,
+/// and half of it would be cut off.
+fn keep_words_inside(scene: &mut Scene) {
+    let w = scene.width;
+    for l in &mut scene.labels {
+        if l.align != Align::Center {
+            continue;
+        }
+        let half = l.text.chars().count() as f64 * l.size * CHAR_EM / 2.0 + 2.0;
+        if 2.0 * half < w {
+            l.x = l.x.clamp(half, w - half);
+        }
+    }
 }
 
 fn partition_halos(

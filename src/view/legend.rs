@@ -4,7 +4,9 @@
 //! batch it explains: it cannot disagree with the drawing. Pure, tested natively.
 
 use super::scene::Align;
-use super::scene::{ArcBatch, Circle, DotBatch, Ink, Label, LineBatch, Scene, Swatch, TickBatch};
+use super::scene::{
+    ArcBatch, Circle, DotBatch, Ink, Label, LineBatch, RectBatch, Scene, Swatch, TickBatch,
+};
 
 /// Which lab's picture: the same ink means different things on the two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub enum Mark {
     Disc(Option<Ink>, Option<(Ink, f64)>),
     /// A straight segment (ink, width, alpha, dash).
     Line(Ink, f64, f64, Option<(f64, f64)>),
+    /// A small filled cell (one offset of a partition's strip).
+    Cell(Ink),
 }
 
 /// One row of the legend.
@@ -100,6 +104,13 @@ pub fn entries(scene: &Scene, lab: Lab) -> Vec<Entry> {
             .iter()
             .find(|t| !t.angles.is_empty() && f(t))
             .map(|t| Mark::Tick(one(t.ink), t.width))
+    };
+    let cell = |ink: Ink| {
+        scene
+            .rects
+            .iter()
+            .any(|r| r.ink == ink && !r.rects.is_empty())
+            .then_some(Mark::Cell(ink))
     };
     match lab {
         Lab::Ring => {
@@ -206,21 +217,49 @@ pub fn entries(scene: &Scene, lab: Lab) -> Vec<Entry> {
                 }),
                 "accent ring: selected, or holding a lock",
             );
+            add(cell(Ink::Ok), "green cells: leader offsets up to the HW");
+            add(cell(Ink::Fg), "dark cells: a follower's replicated offsets");
+            add(cell(Ink::Track), "pale cells: offsets above the HW");
+            add(cell(Ink::Muted), "grey cells: a replica out of the ISR");
+            add(
+                cell(Ink::Accent),
+                "accent tick: the group's committed offset",
+            );
+            add(cell(Ink::Danger), "red cell: a message lost for good");
+            add(cell(Ink::Warn), "amber cell: a message processed twice");
+            add(
+                line(&|l| l.ink == Ink::Warn && l.dash.is_some()),
+                "dashed amber: a partition standing still",
+            );
+            add(
+                line(&|l| l.ink == Ink::Accent && l.width < 3.0),
+                "accent line: a partition handed over",
+            );
         }
     }
     out
 }
 
 /// Height of one legend row in CSS pixels.
-pub const ROW: f64 = 18.0;
-/// Width of the legend surface in CSS pixels.
-pub const WIDTH: f64 = 268.0;
+pub const ROW: f64 = 15.0;
+/// Widest the legend surface gets, CSS pixels (its words' width decides below that).
+pub const WIDTH: f64 = 330.0;
+/// Size of the legend's words.
+const TEXT_PX: f64 = 11.0;
+/// Room per character of the words at [`TEXT_PX`] (system-ui averages about 0.53 em).
+const CHAR_PX: f64 = 5.9;
 
-/// The legend as its own small scene (one row per entry, sample left, words right), for a
-/// surface `WIDTH` wide and `entries.len() × ROW + 8` tall.
+/// The legend as its own small scene (one row per entry, sample left, words right), as wide
+/// as its longest row needs (at most [`WIDTH`]) and `entries.len() × ROW + 8` tall.
 pub fn build(entries: &[Entry]) -> Scene {
     let h = entries.len() as f64 * ROW + 8.0;
-    let mut s = Scene::new(WIDTH, h);
+    let longest = entries
+        .iter()
+        .map(|e| e.text.chars().count())
+        .max()
+        .unwrap_or(0);
+    let w = (32.0 + CHAR_PX * longest as f64 + 8.0).min(WIDTH);
+    let mut s = Scene::new(w, h);
     for (k, e) in entries.iter().enumerate() {
         let y = 4.0 + ROW * (k as f64 + 0.5);
         let x = 16.0;
@@ -254,6 +293,14 @@ pub fn build(entries: &[Entry]) -> Scene {
                 stroke: stroke.map(|(i, w)| (i, w.min(3.0))),
                 fill,
             }),
+            Mark::Cell(ink) => s.rects.push(RectBatch {
+                ink,
+                alpha: 1.0,
+                rects: vec![
+                    [(x - 6.0) as f32, (y - 3.0) as f32, 4.0, 6.0],
+                    [(x + 1.0) as f32, (y - 3.0) as f32, 4.0, 6.0],
+                ],
+            }),
             Mark::Line(ink, width, alpha, dash) => s.lines.push(LineBatch {
                 ink,
                 width,
@@ -267,12 +314,133 @@ pub fn build(entries: &[Entry]) -> Scene {
             y,
             text: e.text.to_string(),
             ink: Ink::Fg,
-            size: 12.0,
+            size: TEXT_PX,
             bold: false,
             align: Align::Left,
         });
     }
     s
+}
+
+/// Gap between the legend and the canvas's right edge, CSS pixels.
+pub const INSET: f64 = 8.0;
+/// Room left under the legend on a page for the toggle button over the canvas's corner.
+pub const BUTTON_ROOM: f64 = 40.0;
+
+/// Moves every item of a scene by (dx, dy).
+fn shift(s: &mut Scene, dx: f64, dy: f64) {
+    let (fx, fy) = (dx as f32, dy as f32);
+    for c in s.circles.iter_mut().chain(s.markers.iter_mut()) {
+        c.cx += dx;
+        c.cy += dy;
+    }
+    for a in &mut s.arcs {
+        a.cx += dx;
+        a.cy += dy;
+    }
+    for t in &mut s.ticks {
+        t.cx += dx;
+        t.cy += dy;
+    }
+    for d in &mut s.dots {
+        for p in &mut d.xy {
+            p.0 += fx;
+            p.1 += fy;
+        }
+    }
+    for l in &mut s.labels {
+        l.x += dx;
+        l.y += dy;
+    }
+    for r in s.rects.iter_mut().flat_map(|b| b.rects.iter_mut()) {
+        r[0] += fx;
+        r[1] += fy;
+    }
+    for g in s.lines.iter_mut().flat_map(|b| b.segs.iter_mut()) {
+        g[0] += fx;
+        g[1] += fy;
+        g[2] += fx;
+        g[3] += fy;
+    }
+}
+
+/// Top of the legend when it sits in a top corner: below the page's hint over the canvas.
+const TOP: f64 = 48.0;
+
+/// How much of the picture a legend at (x, y, w, h) would hide: node discs weigh most, then
+/// bold words (node names, the clock); moving things (messages, their words) are left out so
+/// the legend does not jump around while the run plays.
+fn clutter(scene: &Scene, x: f64, y: f64, w: f64, h: f64) -> usize {
+    let hit =
+        |px: f64, py: f64, r: f64| px + r > x && px - r < x + w && py + r > y && py - r < y + h;
+    let discs = scene
+        .markers
+        .iter()
+        .filter(|c| hit(c.cx, c.cy, c.r))
+        .count();
+    let words = scene
+        .labels
+        .iter()
+        .filter(|l| l.bold && hit(l.x, l.y, 4.0))
+        .count();
+    10 * discs + words
+}
+
+/// Puts the legend for `entries` on the scene over a backdrop, as an overlay painted after
+/// everything else (so the canvas, the PNG and the SVG show the same legend), in the corner
+/// that hides the least of the picture: bottom-right (`bottom` pixels above the edge, room
+/// for the page's toggle), top-right or bottom-left, in that order on a tie. Nothing for no
+/// entries.
+pub fn attach(scene: &mut Scene, entries: &[Entry], bottom: f64) {
+    if entries.is_empty() {
+        return;
+    }
+    let mut leg = build(entries);
+    let (w, h) = (leg.width, leg.height);
+    let mut backdrop = Scene::new(w, h);
+    backdrop.rects.push(RectBatch {
+        ink: Ink::Bg,
+        alpha: 0.92,
+        rects: vec![[0.0, 0.0, w as f32, h as f32]],
+    });
+    let (wf, hf) = (w as f32, h as f32);
+    backdrop.lines.push(LineBatch {
+        ink: Ink::Track,
+        width: 1.0,
+        alpha: 1.0,
+        dash: None,
+        segs: vec![
+            [0.0, 0.0, wf, 0.0],
+            [wf, 0.0, wf, hf],
+            [wf, hf, 0.0, hf],
+            [0.0, hf, 0.0, 0.0],
+        ],
+    });
+    backdrop.overlays.push(std::mem::take(&mut leg));
+    let right = (scene.width - w - INSET).max(0.0);
+    let low = (scene.height - h - bottom).max(0.0);
+    let corners = [(right, low), (right, TOP.min(low)), (INSET.min(right), low)];
+    let (x, y) = corners
+        .iter()
+        .copied()
+        .min_by_key(|&(x, y)| clutter(scene, x, y, w, h))
+        .unwrap_or((right, low));
+    shift(&mut backdrop, x, y);
+    for o in &mut backdrop.overlays {
+        shift(o, x, y);
+    }
+    backdrop.width = scene.width;
+    backdrop.height = scene.height;
+    scene.overlays.push(backdrop);
+}
+
+/// The legend in words, for the canvas's text alternative (empty for no entries).
+pub fn words(entries: &[Entry]) -> String {
+    if entries.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<&str> = entries.iter().map(|e| e.text).collect();
+    format!("Legend: {}.", rows.join("; "))
 }
 
 #[cfg(test)]
@@ -374,6 +542,70 @@ mod tests {
             paused.contains(&"red ring: suspected by a peer"),
             "{paused:?}"
         );
+    }
+
+    #[test]
+    fn the_legend_is_attached_over_the_scene_and_exported_with_it() {
+        let lab = RingLab::new();
+        let mut scene = ring_scene(&lab);
+        let e = entries(&scene, Lab::Ring);
+        let before = scene.clone();
+        attach(&mut scene, &e, BUTTON_ROOM);
+        assert_eq!(scene.overlays.len(), 1);
+        let o = &scene.overlays[0];
+        // Backdrop inside the frame, bottom-right, above the button's room.
+        let r = o.rects[0].rects[0];
+        assert!(f64::from(r[0] + r[2]) <= scene.width - INSET + 0.01);
+        assert!(f64::from(r[1] + r[3]) <= scene.height - BUTTON_ROOM + 0.01);
+        assert!(r[0] >= 0.0 && r[1] >= 0.0);
+        // Every row's words sit inside the backdrop.
+        let rows = &o.overlays[0].labels;
+        assert_eq!(rows.len(), e.len());
+        assert!(rows.iter().all(|l| l.x >= f64::from(r[0])
+            && l.y >= f64::from(r[1])
+            && l.y <= f64::from(r[1] + r[3])));
+        // The SVG carries it; without the legend the scene is unchanged.
+        let svg = crate::view::svg::to_svg(&scene, &crate::view::theme::Theme::light());
+        assert!(
+            svg.contains("a key, in its owner"),
+            "legend missing from the SVG"
+        );
+        assert!(
+            !crate::view::svg::to_svg(&before, &crate::view::theme::Theme::light())
+                .contains("a key, in its owner")
+        );
+        assert!(words(&e).starts_with("Legend: arc: the part of the ring"));
+        let mut empty = Scene::new(100.0, 100.0);
+        attach(&mut empty, &[], 0.0);
+        assert!(empty.overlays.is_empty() && words(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_legend_takes_the_corner_that_hides_least() {
+        let e = [Entry {
+            mark: Mark::Dot(Ink::Fg, 2.0),
+            text: "dot: something",
+        }];
+        let corner = |discs: &[(f64, f64)]| {
+            let mut s = Scene::new(600.0, 400.0);
+            s.markers = discs
+                .iter()
+                .map(|&(cx, cy)| Circle {
+                    cx,
+                    cy,
+                    r: 10.0,
+                    stroke: None,
+                    fill: Some(Ink::Fg),
+                })
+                .collect();
+            attach(&mut s, &e, BUTTON_ROOM);
+            let r = s.overlays[0].rects[0].rects[0];
+            (r[0] > 300.0, r[1] > 200.0)
+        };
+        // Empty: bottom-right. A node there: top-right. Nodes in both right corners: left.
+        assert_eq!(corner(&[]), (true, true));
+        assert_eq!(corner(&[(560.0, 340.0)]), (true, false));
+        assert_eq!(corner(&[(560.0, 340.0), (560.0, 60.0)]), (false, true));
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub struct RectBatch {
 }
 
 /// A whole frame, in CSS pixels; drawn in this order: rects, circles, arcs, ticks, lines,
-/// dots, markers, labels.
+/// dots, markers, labels, then the overlays.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scene {
     /// Width of the drawing surface.
@@ -183,6 +183,9 @@ pub struct Scene {
     pub rects: Vec<RectBatch>,
     /// Straight segments, drawn after ticks and before dots.
     pub lines: Vec<LineBatch>,
+    /// Whole scenes painted over everything above, in order, in this scene's coordinates
+    /// (the canvas legend, so the picture never paints over it).
+    pub overlays: Vec<Scene>,
 }
 
 impl Scene {
@@ -205,5 +208,6 @@ impl Scene {
             + self.markers.len()
             + self.rects.len()
             + self.lines.len()
+            + self.overlays.iter().map(Scene::batch_count).sum::<usize>()
     }
 }

@@ -105,7 +105,6 @@ fn open_path(o: &mut String, attrs: &str) {
 
 /// The scene as a standalone SVG document (`width`×`height` CSS px).
 pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
-    let col = |i: Ink| theme.resolve(i).css();
     let mut o = String::with_capacity(4096);
     o.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"");
     num(&mut o, scene.width.round());
@@ -118,27 +117,35 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
         "\" font-family=\"system-ui, sans-serif\"><rect width=\"100%\" height=\"100%\" fill=\"{}\"/>",
         theme.bg.css()
     );
+    items(&mut o, scene, theme);
+    o.push_str("</svg>");
+    o
+}
+
+/// Every item of a scene in paint order, then its overlays.
+fn items(o: &mut String, scene: &Scene, theme: &Theme) {
+    let col = |i: Ink| theme.resolve(i).css();
     for b in &scene.rects {
         let mut a = format!("fill=\"{}\" fill-opacity=\"", col(b.ink));
         num(&mut a, b.alpha.clamp(0.0, 1.0));
         a.push('"');
-        open_path(&mut o, &a);
+        open_path(o, &a);
         for r in &b.rects {
             let r = r.map(f64::from);
             o.push('M');
-            nums(&mut o, ' ', &[r[0], r[1]]);
+            nums(o, ' ', &[r[0], r[1]]);
             o.push('h');
-            num(&mut o, r[2]);
+            num(o, r[2]);
             o.push('v');
-            num(&mut o, r[3]);
+            num(o, r[3]);
             o.push('h');
-            num(&mut o, -r[2]);
+            num(o, -r[2]);
             o.push('z');
         }
         o.push_str("\"/>");
     }
     for c in &scene.circles {
-        circle(&mut o, c, theme);
+        circle(o, c, theme);
     }
     let stroke = |ink: Ink, w: f64| {
         let mut a = format!("fill=\"none\" stroke=\"{}\" stroke-width=\"", col(ink));
@@ -147,21 +154,21 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
         a
     };
     for b in &scene.arcs {
-        open_path(&mut o, &stroke(b.ink, b.width));
+        open_path(o, &stroke(b.ink, b.width));
         for &(a0, a1) in &b.spans {
-            arc_path(&mut o, b.cx, b.cy, b.r, a0, a1);
+            arc_path(o, b.cx, b.cy, b.r, a0, a1);
         }
         o.push_str("\"/>");
     }
     for b in &scene.ticks {
-        open_path(&mut o, &stroke(b.ink, b.width));
+        open_path(o, &stroke(b.ink, b.width));
         for &a in &b.angles {
             let (x0, y0) = polar(b.cx, b.cy, b.r0, a);
             let (x1, y1) = polar(b.cx, b.cy, b.r1, a);
             o.push('M');
-            nums(&mut o, ' ', &[x0, y0]);
+            nums(o, ' ', &[x0, y0]);
             o.push('L');
-            nums(&mut o, ' ', &[x1, y1]);
+            nums(o, ' ', &[x1, y1]);
         }
         o.push_str("\"/>");
     }
@@ -175,37 +182,37 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
             nums(&mut a, ' ', &[on, off]);
             a.push('"');
         }
-        open_path(&mut o, &a);
+        open_path(o, &a);
         for s in &b.segs {
             let s = s.map(f64::from);
             o.push('M');
-            nums(&mut o, ' ', &[s[0], s[1]]);
+            nums(o, ' ', &[s[0], s[1]]);
             o.push('L');
-            nums(&mut o, ' ', &[s[2], s[3]]);
+            nums(o, ' ', &[s[2], s[3]]);
         }
         o.push_str("\"/>");
     }
     for b in &scene.dots {
         let r = b.radius;
-        open_path(&mut o, &format!("fill=\"{}\"", col(b.ink)));
+        open_path(o, &format!("fill=\"{}\"", col(b.ink)));
         for &(x, y) in &b.xy {
             let (x, y) = (x as f64, y as f64);
             o.push('M');
             if r < SQUARE_BELOW {
-                nums(&mut o, ' ', &[x - r, y - r]);
+                nums(o, ' ', &[x - r, y - r]);
                 o.push('h');
-                num(&mut o, 2.0 * r);
+                num(o, 2.0 * r);
                 o.push('v');
-                num(&mut o, 2.0 * r);
+                num(o, 2.0 * r);
                 o.push('h');
-                num(&mut o, -2.0 * r);
+                num(o, -2.0 * r);
             } else {
-                nums(&mut o, ' ', &[x + r, y]);
+                nums(o, ' ', &[x + r, y]);
                 for dx in [-2.0 * r, 2.0 * r] {
                     o.push('a');
-                    nums(&mut o, ' ', &[r, r]);
+                    nums(o, ' ', &[r, r]);
                     o.push_str(" 0 1 0 ");
-                    nums(&mut o, ' ', &[dx, 0.0]);
+                    nums(o, ' ', &[dx, 0.0]);
                 }
             }
             o.push('z');
@@ -213,7 +220,7 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
         o.push_str("\"/>");
     }
     for c in &scene.markers {
-        circle(&mut o, c, theme);
+        circle(o, c, theme);
     }
     for l in &scene.labels {
         let anchor = match l.align {
@@ -222,11 +229,11 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
             Align::Right => "end",
         };
         o.push_str("<text x=\"");
-        num(&mut o, l.x);
+        num(o, l.x);
         o.push_str("\" y=\"");
-        num(&mut o, l.y);
+        num(o, l.y);
         o.push_str("\" font-size=\"");
-        num(&mut o, l.size);
+        num(o, l.size);
         let _ = write!(
             o,
             "\" text-anchor=\"{anchor}\" dominant-baseline=\"middle\" fill=\"{}\"{}>{}</text>",
@@ -235,8 +242,9 @@ pub fn to_svg(scene: &Scene, theme: &Theme) -> String {
             esc(&l.text)
         );
     }
-    o.push_str("</svg>");
-    o
+    for ov in &scene.overlays {
+        items(o, ov, theme);
+    }
 }
 
 #[cfg(test)]

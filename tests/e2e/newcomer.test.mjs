@@ -1,8 +1,9 @@
 // A newcomer's first five minutes (issue 17): the root URL shows the start page; a running tour
 // of two mechanisms is at most three clicks away each; the gallery filters by text and by
 // chip; at 1280×800 the canvas and the Commands panel (what acts on the selection) stay in
-// view after selecting a node and after loading a scenario; the same flow keyboard-only;
-// embeds fit their frame; screenshots of the start page and the workspace in both themes and
+// view after selecting a node and after loading a scenario; the same flow keyboard-only, with
+// the gallery's arrow keys; the canvas legend (toggle, L, text alternative, SVG, embeds); embeds
+// fit their frame; screenshots of the start page and the workspace in both themes and
 // at a phone width. Every page fails on any console error, failed request or panic (harness).
 
 import { test, before, after } from 'node:test';
@@ -269,6 +270,48 @@ test('keyboard only: start page, two tours, the gallery filter and a scenario', 
     assert.ok(presses <= 9, `${presses} Tabs from the filter to the result`);
     await page.keyboard.press('Enter');
     await waitTitle(page, byId['redlock-clock-jump'].title);
+
+    // Arrow keys walk the cards (across groups), Home / End go to the ends, Enter opens the
+    // focused one, and the page's shortcuts leave the arrows to the list (no step).
+    await tabTo(/^Filter scenarios$/);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    // The tour pressed its mechanism's chip: All, by keyboard, to walk every group.
+    await tabTo(/^All$/, 10);
+    await page.keyboard.press('Enter');
+    const items = gallery(page).getByRole('button');
+    assert.ok(await until(async () => (await items.count()) === index.length), `the filter did not clear (${await items.count()} shown)`);
+    const focusedLabel = () => page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+    await tabTo(/^Load /, 12);
+    const grouped = await gallery(page).locator('button.gallery-item').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label')));
+    assert.equal(await focusedLabel(), grouped[0]);
+    const clockBefore = (await page.getByTestId('clock').innerText()).trim();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedLabel(), grouped[1], '↓ did not move to the next card');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focusedLabel(), grouped[2], '→ did not move to the next card');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await focusedLabel(), grouped[1], '↑ did not move back');
+    await page.keyboard.press('End');
+    assert.equal(await focusedLabel(), grouped.at(-1), 'End did not reach the last card');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedLabel(), grouped.at(-1), '↓ at the last card moved off the list');
+    await page.keyboard.press('Home');
+    assert.equal(await focusedLabel(), grouped[0], 'Home did not reach the first card');
+    // Across a group boundary: the last card of the first group, then ↓ to the second's first.
+    const firstGroup = await gallery(page).locator('.gallery-group').first().locator('button.gallery-item').count();
+    for (let i = 1; i < firstGroup; i++) await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedLabel(), grouped[firstGroup - 1]);
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedLabel(), grouped[firstGroup], '↓ did not cross into the next group');
+    assert.equal((await page.getByTestId('clock').innerText()).trim(), clockBefore, 'the arrows also stepped the timeline');
+    const target = grouped[firstGroup].replace(/^Load /, '');
+    await page.keyboard.press('Enter');
+    await waitTitle(page, target);
+    const current = gallery(page).locator('button[aria-current="true"]');
+    assert.ok(await until(async () => (await current.getAttribute('aria-label').catch(() => '')) === `Load ${target}`), 'the opened scenario is not marked current');
+    assert.match(await current.innerText(), /loaded/);
+
     // The existing shortcuts: → steps, Space plays (focus on the page, not a button).
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
     const clock = async () => (await page.getByTestId('clock').innerText()).trim();
@@ -279,6 +322,58 @@ test('keyboard only: start page, two tours, the gallery filter and a scenario', 
     assert.ok(await until(() => page.evaluate(() => document.documentElement.dataset.clusterPlaying === '1')), 'Space did not play');
     await page.keyboard.press(' ');
     assert.ok(await until(() => page.evaluate(() => document.documentElement.dataset.clusterPlaying === '0')));
+  });
+});
+
+test('the canvas legend: a toggle (and L) on both canvases, in the text alternative and the SVG, remembered, off in embeds unless asked', async (t) => {
+  await asNewcomer(t.name, async (page) => {
+    await gotoReady(page, '?tab=cluster');
+    await until(() => page.evaluate(() => document.documentElement.dataset.clusterReady === '1'), { timeoutMs: 15000 });
+    const toggle = page.locator('#cluster-view').getByRole('button', { name: 'Legend' });
+    // On at first on a wide window: the words are in the canvas's text alternative.
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    assert.match(await clusterCanvas(page).getAttribute('aria-label'), /Legend: disc: a node/);
+    await screenshot(page, 'newcomer-legend-cluster.png');
+    // The SVG export carries the legend (same display list).
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('section.scenario').getByRole('button', { name: 'SVG', exact: true }).click(),
+    ]);
+    const svg = readFileSync(await download.path(), 'utf8');
+    assert.match(svg, /a node \(clients inside the circle\)/, 'no legend in the SVG');
+    // The button turns it off; the text alternative follows.
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    assert.doesNotMatch(await clusterCanvas(page).getAttribute('aria-label'), /Legend:/);
+    // L turns it back on (focus on the page).
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('l');
+    assert.ok(await until(async () => (await toggle.getAttribute('aria-pressed')) === 'true'), 'L did not toggle the legend');
+    // The Hash ring canvas has its own legend, from the ring's marks.
+    await page.getByRole('tab', { name: 'Hash ring' }).click();
+    const ring = page.getByRole('img', { name: /^Hash ring/ });
+    assert.ok(await until(async () => /Legend: arc: the part of the ring a node owns/.test(await ring.getAttribute('aria-label'))), await ring.getAttribute('aria-label'));
+    await screenshot(page, 'newcomer-legend-ring.png');
+    // Off is remembered across a reload.
+    await page.locator('#ring-view').getByRole('button', { name: 'Legend' }).click();
+    await page.reload();
+    await page.getByRole('img', { name: /^Hash ring/ }).waitFor();
+    assert.equal(await page.locator('#ring-view').getByRole('button', { name: 'Legend' }).getAttribute('aria-pressed'), 'false');
+    assert.doesNotMatch(await page.getByRole('img', { name: /^Hash ring/ }).getAttribute('aria-label'), /Legend:/);
+  }, { viewport: { width: 1280, height: 800 } });
+  // Embeds: off, unless the URL asks; then it fits inside the frame like the rest.
+  await withPage(context, `${t.name} embed`, async (page) => {
+    await page.setViewportSize({ width: 480, height: 270 });
+    await gotoReady(page, '?embed=1&tab=cluster');
+    await until(() => page.evaluate(() => document.documentElement.dataset.clusterReady === '1'), { timeoutMs: 15000 });
+    assert.doesNotMatch(await clusterCanvas(page).getAttribute('aria-label'), /Legend:/);
+    await gotoReady(page, '?embed=1&tab=cluster&legend=1');
+    await until(() => page.evaluate(() => document.documentElement.dataset.clusterReady === '1'), { timeoutMs: 15000 });
+    assert.match(await clusterCanvas(page).getAttribute('aria-label'), /Legend: /);
+    assert.equal(await page.getByRole('button', { name: 'Legend' }).isVisible(), false, 'an embed shows no toggle');
+    await page.waitForTimeout(150);
+    assert.equal(await edgeInk(clusterCanvas(page)), 0, 'the legend touches the embed canvas edge');
+    await screenshot(page, 'newcomer-embed-legend-480x270.png');
   });
 });
 

@@ -332,6 +332,7 @@ impl Component for ClusterLab {
             layout: Layout::Even,
             span_ms: 1000.0,
             active: ctx.props().active,
+            legend: crate::ui::legend::initial(),
             cluster: Surface {
                 painter: None,
                 size: (640.0, 480.0),
@@ -432,6 +433,13 @@ impl Component for ClusterLab {
             }),
             Msg::SpeedBy(by) => self.nudge_speed(by),
             Msg::Key(k) => return self.on_key(ctx, k),
+            Msg::ToggleLegend => {
+                let mut sh = self.shared.borrow_mut();
+                sh.legend = !sh.legend;
+                crate::ui::legend::remember(sh.legend);
+                drop(sh);
+                self.kick();
+            }
             Msg::Export(kind) => {
                 self.export(kind);
                 return false;
@@ -643,7 +651,19 @@ impl Component for ClusterLab {
             .callback(|e: MouseEvent| Msg::ClusterClick(e.offset_x() as f64, e.offset_y() as f64));
         let ondiagram = link
             .callback(|e: MouseEvent| Msg::DiagramClick(e.offset_x() as f64, e.offset_y() as f64));
-        let label = cluster_scene::describe(session.world(), vt);
+        let mut label = cluster_scene::describe(session.world(), vt);
+        if sh.legend {
+            if let Some(scene) = sh.cluster_frame().map(|f| cluster_scene::build(&f)) {
+                let words = crate::view::legend::words(&crate::view::legend::entries(
+                    &scene,
+                    crate::view::legend::Lab::Cluster,
+                ));
+                label.push(' ');
+                label.push_str(&words);
+            }
+        }
+        let legend_toggle =
+            crate::ui::legend::toggle(sh.legend, link.callback(|_| Msg::ToggleLegend));
         let diagram_label = format!(
             "Space-time diagram: one lane per node, {} ms around the playhead",
             sh.span_ms as u64
@@ -672,6 +692,7 @@ impl Component for ClusterLab {
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
                             <canvas ref={self.cluster_ref.clone()} role="img" aria-label={label} {onclick}></canvas>
                             <p class="canvas-hint" aria-hidden="true">{"Click a node to command it · click a message to follow it"}</p>
+                            { legend_toggle }
                         </div>
                         { panels::nodes(session, &sh.sel, &send) }
                     </div>

@@ -132,8 +132,8 @@ fn item(out: &mut String, en: &Entry, current: bool) {
     ));
 }
 
-/// The gallery: filter, chips and the matching scenarios grouped by mechanism; Tab walks the
-/// results. The list is one HTML string under one delegated click listener: with fifty
+/// The gallery: filter, chips and the matching scenarios grouped by mechanism; Tab and the
+/// arrow keys walk the results, the loaded one marked. The list is one HTML string under one delegated click listener: with fifty
 /// scenarios coming, per-item virtual DOM would cost the bundle more than the whole feature.
 fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>) -> Html {
     let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
@@ -162,13 +162,72 @@ fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>
     html! {
         <>
             { filter_view(f, shown, list.len(), link) }
-            <ul class="gallery" aria-label="Scenarios" {onclick}>
+            <ul class="gallery" aria-label="Scenarios" data-arrows="" {onclick} onkeydown={Callback::from(arrows)}>
                 { Html::from_html_unchecked(html.into()) }
             </ul>
             if shown == 0 {
                 <p class="muted small">{"No scenario matches. Clear the filter or pick All."}</p>
             }
         </>
+    }
+}
+
+/// The scenario button after (`down`) or before the focused one, across groups.
+fn neighbour(b: &web_sys::Element, down: bool) -> Option<web_sys::Element> {
+    const ITEM: &str = "button.gallery-item";
+    let li = b.parent_element()?;
+    let sib = |e: &web_sys::Element| {
+        if down {
+            e.next_element_sibling()
+        } else {
+            e.previous_element_sibling()
+        }
+    };
+    if let Some(n) = sib(&li) {
+        return n.query_selector(ITEM).ok().flatten();
+    }
+    let mut group = li.closest("li.gallery-group").ok().flatten()?;
+    let edge = if down {
+        "li:first-child > button.gallery-item"
+    } else {
+        "li:last-child > button.gallery-item"
+    };
+    loop {
+        group = sib(&group)?;
+        if let Some(x) = group.query_selector(edge).ok().flatten() {
+            return Some(x);
+        }
+    }
+}
+
+/// Arrow keys move between the scenario cards (↓ → next, ↑ ← previous, Home / End the
+/// ends); Enter opens the focused one (a button). The page's shortcuts leave these keys to
+/// the list (`data-arrows`, see `ui::keyboard`).
+fn arrows(e: KeyboardEvent) {
+    let Some(b) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("button.gallery-item").ok().flatten())
+    else {
+        return;
+    };
+    let next = match e.key().as_str() {
+        "ArrowDown" | "ArrowRight" => neighbour(&b, true),
+        "ArrowUp" | "ArrowLeft" => neighbour(&b, false),
+        "Home" | "End" => {
+            let list = b.closest("ul.gallery").ok().flatten();
+            let sel = if e.key() == "Home" {
+                "button.gallery-item"
+            } else {
+                "li.gallery-group:last-child li:last-child > button.gallery-item"
+            };
+            list.and_then(|l| l.query_selector(sel).ok().flatten())
+        }
+        _ => return,
+    };
+    e.prevent_default();
+    if let Some(n) = next.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = n.focus();
     }
 }
 

@@ -1,95 +1,76 @@
 //! The message-log panel: the run's counters and anomalies at the playhead, the group's
 //! members with what they own, buttons to produce, add, crash or slow a consumer (commands
 //! at the playhead, forking the past), switches for acks, min ISR, idempotence, unclean
-//! election, commit mode, assignment and rebalance protocol (each loads the scenario
-//! variant), and a comparison of settings on the same seed and faults side by side.
+//! election, commit mode, assignment and rebalance protocol (each an `mq_set` command at the
+//! playhead: in the past it forks there, the history before it kept), and a comparison of
+//! settings on the same seed and faults side by side.
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::panel_ctx::PanelCtx;
 use crate::sim::cmd::Cmd;
+use crate::sim::proto::log::cfg::SETTINGS;
 use crate::sim::proto::log::check::{anomalies, latency};
 use crate::sim::proto::log::Mq;
-use crate::sim::proto::log::{parts, Acks, Assign, CommitMode, MqCfg, MqCmd, MqNode, Rebalance};
+use crate::sim::proto::log::{parts, CommitMode, MqCfg, MqCmd, MqNode, Rebalance};
 use crate::sim::proto::ProtoCmd;
 use crate::sim::scenario::Scenario;
 use crate::sim::world::World;
 
-/// A setting the panel switches: its label, its choices, which is current, how to apply one.
+/// A setting the panel switches: its label, its scenario name (`mq_set`), the words shown
+/// for each of its values (in [`SETTINGS`] order).
 struct Switch {
     label: &'static str,
+    setting: &'static str,
     choices: &'static [&'static str],
-    current: fn(&MqCfg) -> usize,
-    set: fn(&mut MqCfg, usize),
 }
 
 const SWITCHES: &[Switch] = &[
     Switch {
         label: "acks",
+        setting: "acks",
         choices: &["0", "1", "all"],
-        current: |c| match c.acks {
-            Acks::Zero => 0,
-            Acks::One => 1,
-            Acks::All => 2,
-        },
-        set: |c, i| c.acks = [Acks::Zero, Acks::One, Acks::All][i.min(2)],
     },
     Switch {
         label: "min ISR",
+        setting: "min_isr",
         choices: &["1", "2", "3"],
-        current: |c| c.min_isr.saturating_sub(1) as usize,
-        set: |c, i| c.min_isr = (i as u32 + 1).min(c.rf),
     },
     Switch {
         label: "producer",
+        setting: "idempotent",
         choices: &["plain", "idempotent"],
-        current: |c| usize::from(c.idempotent),
-        set: |c, i| c.idempotent = i == 1,
     },
     Switch {
         label: "unclean election",
+        setting: "unclean",
         choices: &["off", "on"],
-        current: |c| usize::from(c.unclean),
-        set: |c, i| c.unclean = i == 1,
     },
     Switch {
         label: "commit",
+        setting: "commit",
         choices: &["before processing", "after processing"],
-        current: |c| usize::from(c.commit == CommitMode::After),
-        set: |c, i| {
-            c.commit = if i == 0 {
-                CommitMode::Before
-            } else {
-                CommitMode::After
-            }
-        },
     },
     Switch {
         label: "assignment",
+        setting: "assignment",
         choices: &["range", "sticky"],
-        current: |c| usize::from(c.assignment == Assign::Sticky),
-        set: |c, i| {
-            c.assignment = if i == 0 {
-                Assign::Range
-            } else {
-                Assign::Sticky
-            }
-        },
     },
     Switch {
         label: "rebalance",
+        setting: "rebalance",
         choices: &["eager", "cooperative"],
-        current: |c| usize::from(c.rebalance == Rebalance::Cooperative),
-        set: |c, i| {
-            c.rebalance = if i == 0 {
-                Rebalance::Eager
-            } else {
-                Rebalance::Cooperative
-            }
-        },
     },
 ];
+
+/// The scenario values of a setting (`SETTINGS`), empty for an unknown one.
+fn words_of(setting: &str) -> &'static [&'static str] {
+    SETTINGS
+        .iter()
+        .find(|(n, _)| *n == setting)
+        .map_or(&[][..], |s| s.1)
+}
 
 /// The scenario with one setting changed.
 pub fn variant(s: &Scenario, f: impl FnOnce(&mut MqCfg)) -> Result<Scenario, String> {
@@ -226,17 +207,21 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     }) }
                 </tbody>
             </table>
-            <div class="row">
+            <div class="row" role="group" aria-label="Settings from the playhead on">
                 { for SWITCHES.iter().map(|sw| {
-                    let on_load = ctx.on_load.clone();
-                    let s = scenario.clone();
-                    let set = sw.set;
-                    let label = sw.label;
+                    let on_cmd = ctx.on_cmd.clone();
+                    let setting = sw.setting;
                     let onchange = Callback::from(move |e: Event| {
                         let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
-                        on_load.emit((format!("{label} switched"), variant(&s, |c| set(c, i))));
+                        if let Some(v) = words_of(setting).get(i) {
+                            on_cmd.emit(Cmd::Proto(ProtoCmd::Mq(MqCmd::MqSet {
+                                setting: setting.to_string(),
+                                value: (*v).to_string(),
+                            })));
+                        }
                     });
-                    let cur = (sw.current)(cfg);
+                    let now = cfg.get(sw.setting);
+                    let cur = words_of(sw.setting).iter().position(|v| *v == now).unwrap_or(0);
                     html! {
                         <label>{ sw.label }{" "}
                             <select aria-label={sw.label} {onchange}>
@@ -248,6 +233,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     }
                 }) }
             </div>
+            <p class="muted">{"A setting switched applies from the playhead on; in the past it forks there, keeping what came before."}</p>
             <Compare scenario={scenario} />
         </section>
     }

@@ -134,6 +134,8 @@ pub enum Msg {
     Export(ExportKind),
     /// A shortcut key (see `model::shortcuts`).
     Key(crate::model::shortcuts::Shortcut),
+    /// The legend toggle (button or `L`).
+    ToggleLegend,
     /// Speed slider moved.
     Speed(u32),
     /// Scrubber moved to a time.

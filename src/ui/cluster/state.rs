@@ -14,6 +14,8 @@ use crate::sim::ids::MsgId;
 use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
 use crate::view::cluster_scene::{self, ClusterFrame, Layout};
+use crate::view::legend::{self, Lab};
+use crate::view::scene::Scene;
 use crate::view::seq_diagram::{self, DiagramFrame};
 use crate::view::theme::Theme;
 
@@ -51,6 +53,8 @@ pub struct ClusterLoopState {
     pub span_ms: f64,
     /// False while the tab is hidden: no frames.
     pub active: bool,
+    /// The canvas legend is drawn (`ui::legend`).
+    pub legend: bool,
     pub(super) cluster: Surface,
     pub(super) diagram: Surface,
     pub(super) theme: Theme,
@@ -141,9 +145,21 @@ impl ClusterLoopState {
         })
     }
 
+    /// The cluster canvas's display list, with the legend when it is on (the canvas and the
+    /// SVG export paint this same scene).
+    pub(super) fn cluster_scene(&self) -> Option<Scene> {
+        let f = self.cluster_frame()?;
+        let mut scene = cluster_scene::build(&f);
+        if self.legend {
+            let e = legend::entries(&scene, Lab::Cluster);
+            legend::attach(&mut scene, &e, crate::ui::legend::room());
+        }
+        Some(scene)
+    }
+
     fn paint(&self) {
-        if let (Some(p), Some(f)) = (&self.cluster.painter, self.cluster_frame()) {
-            if let Err(e) = p.paint(&cluster_scene::build(&f), &self.theme, self.dpr) {
+        if let (Some(p), Some(scene)) = (&self.cluster.painter, self.cluster_scene()) {
+            if let Err(e) = p.paint(&scene, &self.theme, self.dpr) {
                 web_sys::console::error_2(&"ringlab: painting the cluster failed".into(), &e);
             }
         }

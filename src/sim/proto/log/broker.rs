@@ -48,6 +48,11 @@ pub struct Broker {
 
 impl Broker {
     /// Starts (or restarts) a broker from its durable log.
+    /// Takes the settings switched during the run (`mq_set`) from now on.
+    pub(crate) fn set_cfg(&mut self, cfg: Arc<MqCfg>) {
+        self.cfg = cfg;
+    }
+
     pub(crate) fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> Broker {
         let n = cfg.partitions as usize;
         let mut logs = vec![Vec::new(); n];
@@ -724,8 +729,8 @@ impl Broker {
         let g = &mut sh_mut(ctx).group;
         let want =
             |n: NodeIx, d: &[(NodeIx, PartSet)]| d.iter().find(|x| x.0 == n).map_or(0, |x| x.1);
-        if eager {
-            if g.revoking && g.members.iter().all(|m| m.owned | m.granted == 0) {
+        if eager && g.revoking {
+            if g.members.iter().all(|m| m.owned | m.granted == 0) {
                 g.revoking = false;
                 let d = g.desired.clone();
                 for m in &mut g.members {
@@ -736,6 +741,8 @@ impl Broker {
         }
         // Cooperative: first take away what moves, then grant only what nobody else owns
         // or has been granted (so a partition is never consumed by two members at once).
+        // Eager outside a revocation has nothing left to move here, except after `mq_set`
+        // switched from cooperative in the middle of one: this finishes it.
         let d = g.desired.clone();
         for m in &mut g.members {
             let t = m.target & want(m.node, &d);

@@ -155,6 +155,17 @@ impl Default for MqCfg {
     }
 }
 
+/// The settings `mq_set` may switch during a run, with their values (as in a scenario file).
+pub const SETTINGS: &[(&str, &[&str])] = &[
+    ("acks", &["0", "1", "all"]),
+    ("min_isr", &["1", "2", "3"]),
+    ("idempotent", &["false", "true"]),
+    ("unclean", &["false", "true"]),
+    ("commit", &["before", "after"]),
+    ("assignment", &["range", "sticky"]),
+    ("rebalance", &["eager", "cooperative"]),
+];
+
 const FIELDS: &str = "partitions, rf, min_isr, acks, idempotent, unclean, producers, consumers, \
 messages, produce_every_ms, start_ms, keys, poison, request_timeout_ms, retries, \
 retry_backoff_ms, replica_lag_ms, fetch_ms, assignment, rebalance, session_timeout_ms, \
@@ -316,6 +327,61 @@ impl MqCfg {
     }
 
     /// The wire name of the acks mode.
+    /// Changes one switchable setting by its scenario name (`mq_set`, a fork at the playhead):
+    /// the value is one of [`SETTINGS`]' words for it; `min_isr` must stay within `rf`.
+    pub fn set(&mut self, setting: &str, value: &str) -> Result<(), String> {
+        let Some((_, words)) = SETTINGS.iter().find(|(n, _)| *n == setting) else {
+            let names: Vec<&str> = SETTINGS.iter().map(|s| s.0).collect();
+            return Err(format!(
+                "unknown setting \"{setting}\" (one of: {})",
+                names.join(", ")
+            ));
+        };
+        let Some(i) = words.iter().position(|w| *w == value) else {
+            return Err(format!(
+                "{setting}: unknown value \"{value}\" (one of: {})",
+                words.join(", ")
+            ));
+        };
+        match setting {
+            "acks" => self.acks = [Acks::Zero, Acks::One, Acks::All][i],
+            "min_isr" => {
+                let n = i as u32 + 1;
+                if n > self.rf {
+                    return Err(format!(
+                        "min_isr: must be at most rf ({}), got {n}",
+                        self.rf
+                    ));
+                }
+                self.min_isr = n;
+            }
+            "idempotent" => self.idempotent = i == 1,
+            "unclean" => self.unclean = i == 1,
+            "commit" => self.commit = [CommitMode::Before, CommitMode::After][i],
+            "assignment" => self.assignment = [Assign::Range, Assign::Sticky][i],
+            _ => self.rebalance = [Rebalance::Eager, Rebalance::Cooperative][i],
+        }
+        Ok(())
+    }
+
+    /// The current word of a switchable setting (one of its [`SETTINGS`] values).
+    pub fn get(&self, setting: &str) -> &'static str {
+        let words = SETTINGS
+            .iter()
+            .find(|(n, _)| *n == setting)
+            .map_or(&[][..], |s| s.1);
+        let i = match setting {
+            "acks" => self.acks as usize,
+            "min_isr" => self.min_isr.saturating_sub(1) as usize,
+            "idempotent" => usize::from(self.idempotent),
+            "unclean" => usize::from(self.unclean),
+            "commit" => self.commit as usize,
+            "assignment" => self.assignment as usize,
+            _ => self.rebalance as usize,
+        };
+        words.get(i).copied().unwrap_or("")
+    }
+
     pub fn acks_name(&self) -> &'static str {
         match self.acks {
             Acks::Zero => "0",

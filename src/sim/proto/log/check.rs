@@ -6,7 +6,7 @@
 //! over the delivery history; the invariants and the summary call them.
 
 use super::parts;
-use super::state::{Delivery, Mq, MqShared};
+use super::state::{Delivery, Mq, MqShared, PartMove};
 use super::wire::{MqEv, ProduceErr};
 use crate::sim::event::Event;
 use crate::sim::ids::{NodeIx, Time};
@@ -152,6 +152,21 @@ pub fn latency(s: &MqShared) -> (u64, u64) {
     )
 }
 
+/// Opens a hand-over of `p` away from `from` (a stall already open keeps its start).
+fn move_start(moves: &mut [Option<PartMove>], p: u32, from: NodeIx, t: Time) {
+    if let Some(slot) = moves.get_mut(p as usize) {
+        if slot.is_some_and(|m| m.until.is_none()) {
+            return;
+        }
+        *slot = Some(PartMove {
+            from: Some(from),
+            to: None,
+            since: t,
+            until: None,
+        });
+    }
+}
+
 /// Counts an event and records deliveries and stalls.
 pub(crate) fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
     let st = &mut s.stats;
@@ -179,13 +194,23 @@ pub(crate) fn observe(s: &mut MqShared, node: NodeIx, t: Time, ev: &MqEv) {
         MqEv::MqTruncate { dropped, .. } => st.truncated += dropped,
         MqEv::MqRebalance { .. } => st.rebalances += 1,
         MqEv::MqCommitRejected { .. } => st.commits_rejected += 1,
-        MqEv::MqRevoke { p } => stall_start(&mut s.stall_since, p),
-        MqEv::MqMemberGone { owned, .. } => {
+        MqEv::MqRevoke { p } => {
+            stall_start(&mut s.stall_since, p);
+            move_start(&mut s.moves, p, node, t);
+        }
+        MqEv::MqMemberGone { owned, peer, .. } => {
             for p in parts(owned) {
                 stall_start(&mut s.stall_since, p);
+                move_start(&mut s.moves, p, peer, t);
             }
         }
         MqEv::MqResume { p, off } => {
+            if let Some(Some(m)) = s.moves.get_mut(p as usize) {
+                if m.until.is_none() {
+                    m.to = Some(node);
+                    m.until = Some(t);
+                }
+            }
             if let Some(Some(since)) = s.stall_since.get_mut(p as usize).map(Option::take) {
                 let d = t.saturating_sub(since);
                 st.stalled_partitions += 1;

@@ -73,6 +73,11 @@ pub struct ClientNode {
 impl ClientNode {
     /// Starts a client: the workload if it is a producer, the group if it is a consumer
     /// (from the config or a durable join).
+    /// Takes the settings switched during the run (`mq_set`) from now on.
+    pub(crate) fn set_cfg(&mut self, cfg: Arc<MqCfg>) {
+        self.cfg = cfg;
+    }
+
     pub(crate) fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> ClientNode {
         let me = ctx.me();
         let name = ctx.node_name(me).to_string();

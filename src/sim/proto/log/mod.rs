@@ -22,7 +22,7 @@ pub use cfg::{Acks, Assign, CommitMode, MqCfg, Rebalance};
 pub use check::Anomalies;
 pub use client::{ClientNode, Consumer, Producer};
 pub use protocol::{MqCmd, MqNode};
-pub use state::{Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
+pub use state::{Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta, PartMove};
 pub use wire::{MqEv, MqMsg, MqRec, MqTimer};
 
 /// Partitions as a bit set (at most [`cfg::MAX_PARTITIONS`]), so messages stay `Copy`.

@@ -10,7 +10,7 @@ use super::broker::Broker;
 use super::cfg::MqCfg;
 use super::check;
 use super::client::ClientNode;
-use super::state::{placement, sh_mut, Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
+use super::state::{emit, placement, sh_mut, Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_decode::Fields;
@@ -53,6 +53,15 @@ pub enum MqCmd {
         /// Processing time per message.
         process_ms: u64,
     },
+    /// Switches one setting from now on, for every broker and client (acks, min_isr,
+    /// idempotent, unclean, commit, assignment, rebalance; see [`super::cfg::SETTINGS`]).
+    /// In the past this forks: the history before keeps the old setting.
+    MqSet {
+        /// The setting's scenario name.
+        setting: String,
+        /// Its new value, as a scenario file spells it.
+        value: String,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -89,7 +98,8 @@ impl MqNode {
 impl Protocol for Mq {
     const NAME: &'static str = "mq";
     const SINCE_VERSION: u64 = 4;
-    const OPS: &'static [&'static str] = &["mq_produce", "mq_join", "mq_leave", "mq_slow"];
+    const OPS: &'static [&'static str] =
+        &["mq_produce", "mq_join", "mq_leave", "mq_slow", "mq_set"];
 
     type Cfg = MqCfg;
     type Node = MqNode;
@@ -160,6 +170,7 @@ impl Protocol for Mq {
                 s.ring_epoch = epoch;
                 s.group.offsets = vec![0; n];
                 s.stall_since = vec![None; n];
+                s.moves = vec![None; n];
             });
         }
     }
@@ -186,6 +197,12 @@ impl Protocol for Mq {
                     process_ms: f.u64("process_ms")?,
                 })
             })(),
+            "mq_set" => (|| {
+                Ok(MqCmd::MqSet {
+                    setting: f.string("setting")?,
+                    value: f.string("value")?,
+                })
+            })(),
             _ => return None,
         };
         Some(r)
@@ -197,6 +214,7 @@ impl Protocol for Mq {
             MqCmd::MqJoin { .. } => "mq_join",
             MqCmd::MqLeave { .. } => "mq_leave",
             MqCmd::MqSlow { .. } => "mq_slow",
+            MqCmd::MqSet { .. } => "mq_set",
         }
     }
 
@@ -206,18 +224,26 @@ impl Protocol for Mq {
             | MqCmd::MqJoin { client }
             | MqCmd::MqLeave { client }
             | MqCmd::MqSlow { client, .. } => vec![client.as_str()],
+            MqCmd::MqSet { .. } => Vec::new(),
         }
     }
 
     fn check_cmd(
         c: &MqCmd,
-        _: Option<&MqCfg>,
+        cfg: Option<&MqCfg>,
         clients: &BTreeSet<String>,
     ) -> Result<(), (String, String)> {
         let (MqCmd::MqProduce { client, .. }
         | MqCmd::MqJoin { client }
         | MqCmd::MqLeave { client }
-        | MqCmd::MqSlow { client, .. }) = c;
+        | MqCmd::MqSlow { client, .. }) = c
+        else {
+            let MqCmd::MqSet { setting, value } = c else {
+                return Ok(());
+            };
+            let mut probe = cfg.cloned().unwrap_or_default();
+            return probe.set(setting, value).map_err(|e| ("setting".into(), e));
+        };
         if !clients.contains(client) {
             return Err(("client".into(), format!("\"{client}\" is not a client")));
         }
@@ -238,7 +264,13 @@ impl Protocol for Mq {
         let (MqCmd::MqProduce { client, .. }
         | MqCmd::MqJoin { client }
         | MqCmd::MqLeave { client }
-        | MqCmd::MqSlow { client, .. }) = c;
+        | MqCmd::MqSlow { client, .. }) = c
+        else {
+            let MqCmd::MqSet { setting, value } = c else {
+                return Ok(());
+            };
+            return switch(w, setting, value);
+        };
         let ix = w.active_client(client)?;
         let Some(cfg) = w.cfg::<Mq>().cloned() else {
             return Err(CmdError::BadValue {
@@ -264,6 +296,7 @@ impl Protocol for Mq {
                 MqCmd::MqJoin { .. } => cl.join(&cfg, ctx),
                 MqCmd::MqLeave { .. } => cl.leave(ctx),
                 MqCmd::MqSlow { process_ms, .. } => cl.slow(ctx, *process_ms),
+                MqCmd::MqSet { .. } => {}
             }
             Ok(())
         })
@@ -353,6 +386,46 @@ impl Protocol for Mq {
             + s.hist.capacity() * std::mem::size_of::<Delivery>()
             + s.meta.len() * 64
     }
+}
+
+/// `mq_set`: the world's settings and every broker's and client's copy change now; a node
+/// booting later (a restart) reads the world's. The trace records the switch.
+fn switch(w: &mut CmdCtx<'_>, setting: &str, value: &str) -> Result<(), CmdError> {
+    let Some(mut cfg) = w.cfg::<Mq>().cloned() else {
+        return Err(CmdError::BadValue {
+            field: "protocols.mq",
+            reason: "the message log is not configured".into(),
+        });
+    };
+    cfg.set(setting, value)
+        .map_err(|reason| CmdError::BadValue {
+            field: "setting",
+            reason,
+        })?;
+    if let Some(c) = w.cfg_mut::<Mq>() {
+        *c = cfg.clone();
+    }
+    let shared = std::sync::Arc::new(cfg);
+    let n = w.world().nodes().len();
+    for ix in 0..n as NodeIx {
+        w.on_node::<Mq, _>(ix, |node, _| match node {
+            Some(MqNode::Broker(b)) => b.set_cfg(shared.clone()),
+            Some(MqNode::Client(c)) => c.set_cfg(shared.clone()),
+            None => {}
+        });
+    }
+    if let Some(&at) = w.world().members().first() {
+        w.on_node::<Mq, _>(at, |_, ctx| {
+            emit(
+                ctx,
+                MqEv::MqSet {
+                    setting: setting.to_string(),
+                    value: value.to_string(),
+                },
+            )
+        });
+    }
+    Ok(())
 }
 
 fn check_cmd_values(c: &MqCmd) -> Result<(), CmdError> {

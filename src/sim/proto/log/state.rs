@@ -93,6 +93,20 @@ pub struct Group {
     pub offsets: Vec<u64>,
 }
 
+/// One partition leaving a consumer and joining one (maybe the same, under eager): the
+/// canvas draws it with the time the partition stood still.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartMove {
+    /// The consumer it left (revoked, or gone from the group).
+    pub from: Option<NodeIx>,
+    /// The consumer it joined, once it resumed.
+    pub to: Option<NodeIx>,
+    /// When it stopped being consumed.
+    pub since: Time,
+    /// When it resumed.
+    pub until: Option<Time>,
+}
+
 /// World-wide state of the log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MqShared {
@@ -110,6 +124,8 @@ pub struct MqShared {
     pub hist: Vec<Delivery>,
     /// When each partition stopped being consumed (a rebalance stall in progress).
     pub stall_since: Vec<Option<Time>>,
+    /// Each partition's latest hand-over between consumers (what the canvas draws).
+    pub moves: Vec<Option<PartMove>>,
     /// Counters.
     pub stats: MqStats,
 }

@@ -242,6 +242,8 @@ pub enum MqEv {
     MqPollTimeout { ms: u64 },
     /// A consumer's fetch position was past the log end: reset to `to`.
     MqOffsetReset { p: u32, from: u64, to: u64 },
+    /// A setting was switched from now on (`mq_set`).
+    MqSet { setting: String, value: String },
 }
 
 impl MqEv {
@@ -273,6 +275,7 @@ impl MqEv {
             MqEv::MqCommitRejected { .. } => "mq_commit_rejected",
             MqEv::MqPollTimeout { .. } => "mq_poll_timeout",
             MqEv::MqOffsetReset { .. } => "mq_offset_reset",
+            MqEv::MqSet { .. } => "mq_set",
         }
     }
 
@@ -342,6 +345,9 @@ impl MqEv {
             }
             MqEv::MqOffsetReset { p, from, to } => {
                 format!("{at}: offset {from} of p{p} is past the log end; reset to {to}")
+            }
+            MqEv::MqSet { setting, value } => {
+                format!("the log's {setting} is switched to {value} from now on")
             }
         }
     }

@@ -12,7 +12,6 @@ use crate::model::embed::json_str;
 use crate::ui::cluster::gallery;
 use crate::ui::cluster::msg::ExportKind;
 use crate::ui::export;
-use crate::view::cluster_scene;
 
 impl ClusterLab {
     /// Saves one export of the current state.
@@ -29,8 +28,8 @@ impl ClusterLab {
                 }
             }
             ExportKind::Svg => {
-                if let Some(f) = sh.cluster_frame() {
-                    let svg = crate::view::svg::to_svg(&cluster_scene::build(&f), &sh.theme);
+                if let Some(scene) = sh.cluster_scene() {
+                    let svg = crate::view::svg::to_svg(&scene, &sh.theme);
                     export::text(&format!("{id}.svg"), "image/svg+xml", &svg);
                 }
             }

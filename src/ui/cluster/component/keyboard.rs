@@ -1,5 +1,5 @@
 //! The Cluster tab's keyboard shortcuts (`model::shortcuts` decides which key is which): Space,
-//! ← →, + −, N, F, R. Active only while the tab shows; keys typed into fields are left alone.
+//! ← →, + −, N, F, R, L. Active only while the tab shows; keys typed into fields are left alone.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,6 +65,7 @@ impl ClusterLab {
             }
             Shortcut::Fail => Msg::Do(Action::Crash),
             Shortcut::Recover => Msg::Do(Action::Recover),
+            Shortcut::Legend => Msg::ToggleLegend,
             Shortcut::Remove | Shortcut::Help | Shortcut::Close => return false,
         };
         Component::update(self, ctx, msg)
