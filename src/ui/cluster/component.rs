@@ -714,7 +714,7 @@ impl Component for ClusterLab {
                 <aside class="cluster-side" aria-label="Cluster controls">
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), &send) }
                     { fold("invariants", "Invariants", secs, &send, panels::invariants(session, self.show_holding, &send)) }
-                    { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, link)) }
+                    { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, &send)) }
                     if !session.scenario().narration.is_empty() {
                         { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
                     }

@@ -6,10 +6,9 @@
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
-use yew::html::Scope;
 use yew::prelude::*;
 
-use super::component::{ClusterLab, ExportKind, Msg};
+use super::msg::{ExportKind, Msg};
 use crate::model::catalog::{self, MECHANISMS};
 use crate::model::session::Session;
 use crate::sim::scenario::MAX_FILE_BYTES;
@@ -83,15 +82,15 @@ pub struct Filter {
 }
 
 /// The filter box and the mechanism chips above the list.
-fn filter_view(f: &Filter, shown: usize, total: usize, link: &Scope<ClusterLab>) -> Html {
-    let on_text = link.callback(|e: InputEvent| {
+fn filter_view(f: &Filter, shown: usize, total: usize, link: &Callback<Msg>) -> Html {
+    let on_text = link.reform(|e: InputEvent| {
         Msg::GalleryText(e.target_unchecked_into::<HtmlInputElement>().value())
     });
     let chip = |key: Option<&'static str>, label: &'static str| {
         let on = f.chip.as_deref() == key;
         html! {
             <button class="chip" aria-pressed={on.to_string()}
-                onclick={link.callback(move |_| Msg::GalleryChip(key.map(String::from)))}>{label}</button>
+                onclick={link.reform(move |_| Msg::GalleryChip(key.map(String::from)))}>{label}</button>
         }
     };
     html! {
@@ -135,7 +134,7 @@ fn item(out: &mut String, en: &Entry, current: bool) {
 /// The gallery: filter, chips and the matching scenarios grouped by mechanism; Tab and the
 /// arrow keys walk the results, the loaded one marked. The list is one HTML string under one delegated click listener: with fifty
 /// scenarios coming, per-item virtual DOM would cost the bundle more than the whole feature.
-fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>) -> Html {
+fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Callback<Msg>) -> Html {
     let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
     let shown = groups.iter().map(|(_, g)| g.len()).sum();
     let mut html = String::new();
@@ -149,15 +148,21 @@ fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Scope<ClusterLab>
         }
         html.push_str("</ul></li>");
     }
-    let onclick = link.batch_callback(|e: MouseEvent| {
+    let send = link.clone();
+    let onclick = Callback::from(move |e: MouseEvent| {
         let b = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("button.gallery-item").ok().flatten())?;
-        Some(Msg::LoadBuiltin(
-            b.get_attribute("data-file")?,
-            b.get_attribute("data-title")?,
-        ))
+            .and_then(|el| el.closest("button.gallery-item").ok().flatten());
+        let file_and_title = b.and_then(|b| {
+            Some((
+                b.get_attribute("data-file")?,
+                b.get_attribute("data-title")?,
+            ))
+        });
+        if let Some((file, title)) = file_and_title {
+            send.emit(Msg::LoadBuiltin(file, title));
+        }
     });
     html! {
         <>
@@ -233,8 +238,8 @@ fn arrows(e: KeyboardEvent) {
 
 /// One export button: a single copy of the code for all four (the bundle is at its ceiling).
 #[inline(never)]
-fn export_button(link: &Scope<ClusterLab>, label: &'static str, kind: ExportKind) -> Html {
-    html! { <button onclick={link.callback(move |_| Msg::Export(kind))}>{ label }</button> }
+fn export_button(link: &Callback<Msg>, label: &'static str, kind: ExportKind) -> Html {
+    html! { <button onclick={link.reform(move |_| Msg::Export(kind))}>{ label }</button> }
 }
 
 /// The scenario panel: what is loaded, the gallery, and the two ways to import.
@@ -246,7 +251,7 @@ pub fn view(
     loading: Option<&str>,
     error: Option<&str>,
     paste: &str,
-    link: &Scope<ClusterLab>,
+    link: &Callback<Msg>,
 ) -> Html {
     let sc = s.scenario();
     let on_file = {
@@ -262,11 +267,11 @@ pub fn view(
             let link = link.clone();
             yew::platform::spawn_local(async move {
                 let text = read_file(file).await;
-                link.send_message(Msg::Loaded(name, text));
+                link.emit(Msg::Loaded(name, text));
             });
         })
     };
-    let on_paste = link.callback(|e: InputEvent| {
+    let on_paste = link.reform(|e: InputEvent| {
         Msg::Paste(e.target_unchecked_into::<HtmlTextAreaElement>().value())
     });
     html! {
@@ -297,7 +302,7 @@ pub fn view(
             <textarea aria-label="Scenario JSON" rows="3" placeholder="…or paste a scenario here"
                 value={paste.to_string()} oninput={on_paste} />
             <div class="row">
-                <button onclick={link.callback(|_| Msg::ImportPaste)}>{"Load pasted JSON"}</button>
+                <button onclick={link.reform(|_| Msg::ImportPaste)}>{"Load pasted JSON"}</button>
             </div>
             <p class="muted small">{"…or drop a scenario file anywhere on this tab."}</p>
             <h3>{"Export"}</h3>

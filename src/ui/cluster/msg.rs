@@ -3,7 +3,6 @@
 
 use yew::prelude::*;
 
-use super::gallery;
 use crate::sim::ids::MsgId;
 use crate::sim::ids::NodeIx;
 use crate::sim::time::Time;
@@ -167,7 +166,7 @@ pub enum Msg {
     /// "Hide routine traffic" toggled.
     NotableOnly(bool),
     /// The gallery index arrived (or failed).
-    Gallery(Result<Vec<gallery::Entry>, String>),
+    Gallery(Result<Vec<crate::model::catalog::Entry>, String>),
     /// Load a built-in scenario (file name in the index).
     LoadBuiltin(String, String),
     /// Scenario bytes arrived from a fetch, a file or the paste box: (where from, text).
