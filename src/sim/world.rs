@@ -1015,6 +1015,11 @@ impl CmdCtx<'_> {
         P::cfg(&self.world.protocols)
     }
 
+    /// A protocol's settings, to change: nodes that boot or recover from now on read them.
+    pub fn cfg_mut<P: Registered>(&mut self) -> Option<&mut P::Cfg> {
+        P::cfg_mut(&mut self.world.protocols)
+    }
+
     /// Index of a node that exists and has not left the cluster.
     pub fn present(&self, name: &str) -> Result<NodeIx, CmdError> {
         self.world.present(name)

@@ -24,6 +24,8 @@ use crate::sim::json_read::{Obj, R};
 pub trait Registered: Protocol {
     /// Its settings in a scenario's protocol section, if enabled.
     fn cfg(c: &ProtoCfg) -> Option<&Self::Cfg>;
+    /// Its settings, to change (a command switching a mode mid-run).
+    fn cfg_mut(c: &mut ProtoCfg) -> Option<&mut Self::Cfg>;
     /// Its state on one node, if it runs there.
     fn node(p: &Procs) -> Option<&Self::Node>;
     /// Its state on one node, to change.
@@ -222,6 +224,9 @@ macro_rules! protocols {
             impl Registered for $P {
                 fn cfg(c: &ProtoCfg) -> Option<&Self::Cfg> {
                     c.$field.as_ref()
+                }
+                fn cfg_mut(c: &mut ProtoCfg) -> Option<&mut Self::Cfg> {
+                    c.$field.as_mut()
                 }
                 fn node(p: &Procs) -> Option<&Self::Node> {
                     p.$field.as_ref()

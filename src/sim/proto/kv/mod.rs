@@ -30,7 +30,7 @@ use crate::sim::history::{self, Kind, Val, F};
 use crate::sim::ids::{NodeIx, Time};
 
 pub use node::{Client, KvNode, Server};
-pub use protocol::{Kv, RUN_BUDGET};
+pub use protocol::{Kv, KvCmd, KvSet, RUN_BUDGET};
 
 /// At most this many keys (`k0`…`k3`): messages carry per-key arrays by value.
 pub const MAX_KEYS: usize = 4;

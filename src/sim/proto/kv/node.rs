@@ -47,6 +47,14 @@ impl KvNode {
         }
     }
 
+    /// Switches this node to new settings (`kv_set`), keeping its data and its state.
+    pub(crate) fn set_cfg(&mut self, cfg: Arc<KvCfg>) {
+        match self {
+            KvNode::Server(s) => s.cfg = cfg,
+            KvNode::Client(c) => c.cfg = cfg,
+        }
+    }
+
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match self {
             KvNode::Server(s) => s.on_message(ctx, from, m),
