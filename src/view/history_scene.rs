@@ -30,9 +30,10 @@ pub struct Bar {
     pub process: u64,
     /// Invoke time.
     pub from: Time,
-    /// Completion time (`None`: unknown outcome, drawn to the end).
+    /// Completion time: ok, failed, or timed out with the outcome unknown (`info`); `None`
+    /// while still open at the playhead (drawn up to it).
     pub to: Option<Time>,
-    /// ok, fail or info.
+    /// ok, fail or info (an operation still open is `info` with no `to`).
     pub kind: Kind,
     /// "w 42", "r 40", "cas 3→7".
     pub text: String,
@@ -105,7 +106,7 @@ pub fn bars_for(
         out.push(Bar {
             process: e.process,
             from: inv.time.unwrap_or(l as u64),
-            to: (e.kind != Kind::Info).then(|| e.time.unwrap_or(line as u64)),
+            to: Some(e.time.unwrap_or(line as u64)),
             kind: e.kind,
             text,
             wrote: w,
@@ -181,8 +182,9 @@ pub fn time_at(width: f64, t0: Time, t1: Time, x: f64) -> Option<Time> {
     Some(t0 + (f * t1.saturating_sub(t0) as f64).round() as Time)
 }
 
-/// The lost writes named, `k0=42 k0=43 …` (the first 12, then how many more).
-fn lost_text(lost: Option<&[(u8, i64)]>) -> (String, Ink) {
+/// The lost writes named, `k0=42 k0=43 …`, as many as fit in `chars` characters, then how
+/// many more.
+fn lost_text(lost: Option<&[(u8, i64)]>, chars: usize) -> (String, Ink) {
     match lost {
         None => (
             "lost writes not judged: cart values are item sets".into(),
@@ -190,24 +192,30 @@ fn lost_text(lost: Option<&[(u8, i64)]>) -> (String, Ink) {
         ),
         Some([]) => ("no acknowledged write lost".into(), Ink::Ok),
         Some(l) => {
-            let mut names: Vec<String> = l
-                .iter()
-                .take(12)
-                .map(|(k, v)| format!("{}={v}", crate::sim::proto::kv::key_name(*k)))
-                .collect();
-            if l.len() > 12 {
-                names.push(format!("and {} more", l.len() - 12));
+            let head = if chars < 60 {
+                format!("{} lost:", l.len())
+            } else {
+                format!("{} acknowledged writes lost:", l.len())
+            };
+            let mut out = head;
+            for (i, (k, v)) in l.iter().enumerate() {
+                let name = format!(" {}={v}", crate::sim::proto::kv::key_name(*k));
+                let rest = l.len() - i;
+                let more = if rest > 1 { 14 } else { 0 };
+                if out.len() + name.len() + more > chars && i > 0 {
+                    out.push_str(&format!(" and {rest} more"));
+                    break;
+                }
+                out.push_str(&name);
             }
-            (
-                format!(
-                    "{} acknowledged writes lost: {}",
-                    l.len(),
-                    names.join(" ")
-                ),
-                Ink::Danger,
-            )
+            (out, Ink::Danger)
         }
     }
+}
+
+/// About how many characters of 11 px text fit across the lanes of a `width` diagram.
+fn chars_across(width: f64) -> usize {
+    ((width - LEFT - 8.0) / 6.6).max(10.0) as usize
 }
 
 /// The checker's verdict in words, naming clients with `name`.
@@ -225,7 +233,7 @@ pub fn verdict_text(r: Option<&Report>, name: &dyn Fn(u64) -> String) -> String 
                 f => format!("{} {} {}", f.name(), o.key, o.value),
             };
             format!(
-                "not linearizable: {}'s {what} ({}–{end} ms) cannot follow the value {}{} (failing window: {} operations)",
+                "not linearizable: {}'s {what} ({}–{end} ms) cannot follow the value {}{} (failing window: {} operation{})",
                 name(o.process),
                 o.invoke,
                 f.state,
@@ -233,10 +241,41 @@ pub fn verdict_text(r: Option<&Report>, name: &dyn Fn(u64) -> String) -> String 
                     .as_ref()
                     .map(|b| format!(" written by {} at {} ms", name(b.process), b.invoke))
                     .unwrap_or_default(),
-                f.window.len()
+                f.window.len(),
+                if f.window.len() == 1 { "" } else { "s" }
             )
         }
         Outcome::Unknown { key } => format!("unknown: the search budget ran out on {key}"),
+    }
+}
+
+/// The verdict short enough for the canvas's first line (the page prints the whole sentence).
+pub fn verdict_short(r: Option<&Report>, name: &dyn Fn(u64) -> String) -> String {
+    match r.map(|r| &r.outcome) {
+        Some(Outcome::NotLinearizable(f)) => {
+            let o = &f.op;
+            let what = match o.f {
+                history::F::Read => format!("read {} = {}", o.key, o.value),
+                f => format!("{} {} {}", f.name(), o.key, o.value),
+            };
+            format!(
+                "not linearizable: {}'s {what} at {} ms cannot follow {}",
+                name(o.process),
+                o.invoke,
+                f.state
+            )
+        }
+        _ => verdict_text(r, name),
+    }
+}
+
+/// The verdict in a word or two (a narrow diagram; the page prints the sentence above it).
+fn verdict_word(r: Option<&Report>) -> &'static str {
+    match r.map(|r| &r.outcome) {
+        None => "checking linearizability…",
+        Some(Outcome::Linearizable) => "linearizable",
+        Some(Outcome::NotLinearizable(_)) => "not linearizable",
+        Some(Outcome::Unknown { .. }) => "unknown: search budget exhausted",
     }
 }
 
@@ -269,15 +308,20 @@ pub fn draw(v: &View<'_>, name: &dyn Fn(u64) -> String) -> Scene {
     let h = height(lanes.len());
     let mut s = Scene::new(v.width, h);
     let bottom = TOP + LANE * lanes.len().max(1) as f64;
+    let short = verdict_short(v.report, name);
     s.labels.push(label(
         LEFT,
         10.0,
-        verdict_text(v.report, name),
+        if short.len() > chars_across(v.width) * 9 / 10 {
+            verdict_word(v.report).to_string()
+        } else {
+            short
+        },
         verdict_ink(v.report),
         12.0,
         true,
     ));
-    let (lt, li) = lost_text(v.lost);
+    let (lt, li) = lost_text(v.lost, chars_across(v.width));
     s.labels.push(label(LEFT, 27.0, lt, li, 11.0, li == Ink::Danger));
     // The failing window, shaded behind the lanes.
     if let Some(Outcome::NotLinearizable(f)) = v.report.map(|r| &r.outcome) {
@@ -285,7 +329,7 @@ pub fn draw(v: &View<'_>, name: &dyn Fn(u64) -> String) -> Scene {
         let to = f
             .window
             .iter()
-            .map(|o| o.ret.unwrap_or(v.t1))
+            .map(|o| o.ret.unwrap_or(v.playhead))
             .max()
             .unwrap_or(from)
             .min(v.t1);
@@ -457,7 +501,7 @@ pub fn text(v: &View<'_>, name: &dyn Fn(u64) -> String) -> String {
     let mut out = format!(
         "History diagram. {}. {}",
         verdict_text(v.report, name),
-        lost_text(v.lost).0
+        lost_text(v.lost, usize::MAX).0
     );
     for p in lanes_of(&bars) {
         let mine: Vec<&Bar> = bars.iter().filter(|b| b.process == p).collect();
@@ -469,7 +513,8 @@ pub fn text(v: &View<'_>, name: &dyn Fn(u64) -> String) -> String {
                 let end = match (b.kind, b.to) {
                     (Kind::Ok, Some(t)) => format!("ok at {t}"),
                     (Kind::Fail, Some(t)) => format!("failed at {t}"),
-                    _ => "unknown".to_string(),
+                    (_, Some(t)) => format!("timed out at {t}, outcome unknown"),
+                    _ => "still open".to_string(),
                 };
                 let mark = match (b.failing, b.lost) {
                     (_, true) => " [lost]",
@@ -565,6 +610,12 @@ mod tests {
             "{named}"
         );
         assert_eq!(s.labels[1].ink, Ink::Danger);
+        // At a phone's width the lines shorten to fit instead of running off the canvas.
+        let narrow = draw(&View { width: 370.0, ..v }, &|p| format!("c{p}"));
+        assert_eq!(narrow.labels[0].text, "not linearizable");
+        let l = &narrow.labels[1].text;
+        assert!(l.starts_with(&format!("{} lost: k0=", lost.len())), "{l}");
+        assert!(l.ends_with("more") && l.len() <= chars_across(370.0), "{l}");
         let strikes = s.lines.iter().find(|l| l.ink == Ink::Fg).expect("strikes");
         assert_eq!(strikes.segs.len(), lost.len());
         let t = text(&v, &|p| format!("c{p}"));

@@ -25,7 +25,7 @@ pub use keyboard::read as read_key;
 use super::explore::{self, ExploreState};
 use super::locks::{self, LockAction, LockForm};
 pub use super::msg::{Action, CmdForm, FormField, Msg, Open, Props};
-use super::protocol_panels::{PanelCtx, PANELS};
+use super::protocol_panels::{PanelCtx, DIAGRAMS, PANELS};
 use super::sections::fold;
 pub use super::state::Selection;
 use super::state::{resize, Shared, Surface, Which};
@@ -803,6 +803,7 @@ impl Component for ClusterLab {
             on_cmd: link.callback(Msg::Run),
             on_load: link.callback(|(label, sc)| Msg::LoadScenario(label, Box::new(sc))),
             cmd_error: self.cmd_error.as_deref(),
+            on_seek: link.callback(Msg::JumpTime),
         };
         let secs = &self.sections;
         html! {
@@ -834,6 +835,7 @@ impl Component for ClusterLab {
                         </div>
                         </>
                     }) }
+                    { for DIAGRAMS.iter().map(|p| (p.view)(&panel_ctx)) }
                     { fold("log", "Events", secs, link, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, link)) }
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">

@@ -22,6 +22,8 @@ pub struct PanelCtx<'a> {
     pub on_load: Callback<(String, Result<Scenario, String>)>,
     /// Why the last command was refused, if it was.
     pub cmd_error: Option<&'a str>,
+    /// Moves the playhead to a virtual time (a click on a panel's own diagram).
+    pub on_seek: Callback<crate::sim::ids::Time>,
 }
 
 /// One protocol's panel.
@@ -43,5 +45,20 @@ pub const PANELS: &[Panel] = &[
     Panel {
         name: "mq",
         view: super::mq::view,
+    },
+    #[cfg(feature = "proto-kv")]
+    Panel {
+        name: "kv",
+        view: super::kv::view,
+    },
+];
+
+/// Protocol diagrams shown under the space-time diagram, in this order (a protocol's own
+/// view of the same history, linked to the scrubber).
+pub const DIAGRAMS: &[Panel] = &[
+    #[cfg(feature = "proto-kv")]
+    Panel {
+        name: "kv",
+        view: super::kv_history::view,
     },
 ];
