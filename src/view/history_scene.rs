@@ -215,7 +215,7 @@ fn lost_text(lost: Option<&[(u8, i64)]>, chars: usize) -> (String, Ink) {
 
 /// About how many characters of 11 px text fit across the lanes of a `width` diagram.
 fn chars_across(width: f64) -> usize {
-    ((width - LEFT - 8.0) / 6.6).max(10.0) as usize
+    ((width - LEFT - 8.0) / 7.2).max(10.0) as usize
 }
 
 /// The checker's verdict in words, naming clients with `name`.
@@ -322,7 +322,8 @@ pub fn draw(v: &View<'_>, name: &dyn Fn(u64) -> String) -> Scene {
         true,
     ));
     let (lt, li) = lost_text(v.lost, chars_across(v.width));
-    s.labels.push(label(LEFT, 27.0, lt, li, 11.0, li == Ink::Danger));
+    s.labels
+        .push(label(LEFT, 27.0, lt, li, 11.0, li == Ink::Danger));
     // The failing window, shaded behind the lanes.
     if let Some(Outcome::NotLinearizable(f)) = v.report.map(|r| &r.outcome) {
         let from = f.window.iter().map(|o| o.invoke).min().unwrap_or(0);
@@ -624,7 +625,10 @@ mod tests {
         assert!(listed > 20 && listed <= lost.len(), "{listed}");
         assert!(t.contains("earlier not listed"), "{t}");
         // A click in the middle of the lanes seeks to the middle of the run.
-        assert_eq!(time_at(900.0, 0, 10_000, LEFT + (900.0 - LEFT - 8.0) / 2.0), Some(5_000));
+        assert_eq!(
+            time_at(900.0, 0, 10_000, LEFT + (900.0 - LEFT - 8.0) / 2.0),
+            Some(5_000)
+        );
         assert_eq!(time_at(900.0, 0, 10_000, 10.0), None);
     }
 

@@ -4,13 +4,14 @@
 // diagram seeks the scrubber. Back before the partition, the panel's failover switch set to
 // fenced forks the run at the playhead; played on, no acknowledged write is lost and the
 // checker finds the history linearizable. Compare modes runs the four primary modes on the
-// same seed. Screenshots of the panel and the diagram in both themes and at a phone width.
+// same seed. A history that takes the checker seconds (12 clients on one key) is checked in
+// slices: a progress bar, a page that keeps answering, Cancel and Check again. Screenshots of the panel and the diagram in both themes and at a phone width.
 // Any console error fails the run (harness).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, stopServer, until, scrubTo, clockMs, SCREENSHOT_DIR } from './harness.mjs';
-import { mkdirSync } from 'node:fs';
+import { launch, openPage, closePage, gotoReady, stopServer, until, scrubTo, clockMs, SCREENSHOT_DIR, REPO_ROOT } from './harness.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const SENTINEL = 'Sentinel failover under a partition loses acknowledged writes';
@@ -133,6 +134,47 @@ test('the panel and the history diagram at a phone width', async () => {
     assert.ok(box.width <= 390 && box.width >= 300, `diagram ${box.width}px wide`);
     await shoot(panel(page), 'ha-panel-phone');
     await shoot(history(page), 'ha-history-phone');
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('a long check runs in slices with a progress bar and Cancel, and the page keeps answering', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const json = readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'ha', 'heavy-history.json'), 'utf8');
+    await page.getByRole('textbox', { name: 'Scenario JSON' }).fill(json);
+    await page.getByRole('button', { name: 'Load pasted JSON' }).click();
+    assert.ok(
+      await until(async () => /^Many clients on one key/.test((await page.getByTestId('scenario-title').innerText()).trim()), { timeoutMs: 30000 }),
+      'the heavy scenario never loaded',
+    );
+    await scrubTo(page, 10000);
+    const bar = history(page).getByRole('progressbar', { name: 'Linearizability check' });
+    assert.ok(await until(async () => (await bar.count()) === 1, { timeoutMs: 5000 }), 'no progress bar');
+    assert.equal(await verdict(page).getAttribute('data-verdict'), 'checking');
+    // While it checks, the page answers within a few frames.
+    let worst = 0;
+    for (let i = 0; i < 10; i++) {
+      const t0 = Date.now();
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+      worst = Math.max(worst, Date.now() - t0);
+    }
+    assert.ok(worst < 500, `a frame took ${worst} ms while checking`);
+    const progress = Number(await bar.getAttribute('value'));
+    assert.ok(progress >= 0 && progress <= 1, `progress ${progress}`);
+    await shoot(history(page), 'ha-history-checking');
+    await history(page).getByRole('button', { name: 'Cancel' }).click();
+    assert.ok(await until(async () => /Check cancelled/.test(await history(page).innerText()), { timeoutMs: 3000 }));
+    assert.equal(await bar.count(), 0);
+    await history(page).getByRole('button', { name: 'Check again' }).click();
+    assert.ok(await until(async () => (await bar.count()) === 1 || (await verdict(page).getAttribute('data-verdict')) !== 'checking', { timeoutMs: 5000 }));
+    assert.ok(await checked(page, 'not_linearizable') || (await until(async () => (await verdict(page).getAttribute('data-verdict')) === 'not_linearizable', { timeoutMs: 90000 })),
+      `verdict: ${await verdict(page).innerText()}`);
+    console.log(`# heavy history: worst frame while checking ${worst} ms`);
     assert.deepEqual(page.problems, []);
   } finally {
     await closePage(page);

@@ -11,7 +11,9 @@ use yew::prelude::*;
 use super::protocol_panels::PanelCtx;
 use crate::sim::cmd::Cmd;
 use crate::sim::history::Kind;
-use crate::sim::proto::kv::{key_name, Kv, KvCfg, KvCmd, KvSet, KvShared, Mode, Replication, Resolve};
+use crate::sim::proto::kv::{
+    key_name, Kv, KvCfg, KvCmd, KvSet, KvShared, Mode, Replication, Resolve,
+};
 use crate::sim::proto::ProtoCmd;
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
@@ -337,11 +339,7 @@ pub fn compare(s: &Scenario) -> Result<Vec<Row>, String> {
                 } else {
                     k.lost(c.mode == Mode::Dynamo).len().to_string()
                 };
-                let info = k
-                    .history
-                    .iter()
-                    .filter(|e| e.kind == Kind::Info)
-                    .count();
+                let info = k.history.iter().filter(|e| e.kind == Kind::Info).count();
                 vec![
                     label.to_string(),
                     lost,

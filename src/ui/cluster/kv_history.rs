@@ -95,7 +95,11 @@ fn now_ms() -> f64 {
 /// Checks `events` in slices of [`SLICE_MS`], yielding to the page on a zero timeout between
 /// them, publishing progress and then the report, unless `generation` moved on (a newer
 /// history, Cancel).
-async fn run_check(events: Rc<Vec<Event>>, generation: Rc<Cell<u64>>, state: UseStateSetter<Check>) {
+async fn run_check(
+    events: Rc<Vec<Event>>,
+    generation: Rc<Cell<u64>>,
+    state: UseStateSetter<Check>,
+) {
     let me = generation.get();
     let ops = history_scene::ops(&events);
     let mut search = Search::new(Model::CasRegister, &ops, DEFAULT_BUDGET);
@@ -257,7 +261,7 @@ pub fn history_diagram(p: &Props) -> Html {
                 Check::Running(f, steps) => html! {
                     <div class="row kv-checking">
                         <progress max="1" value={format!("{f:.3}")} aria-label="Linearizability check"></progress>
-                        <span class="muted">{ format!("{} % · {steps} steps", (f * 100.0).round()) }</span>
+                        <span class="muted">{ format!("{} % · {} steps", (f * 100.0).round(), crate::sim::text::group_digits(*steps)) }</span>
                         <button onclick={on_cancel}>{"Cancel"}</button>
                     </div>
                 },
