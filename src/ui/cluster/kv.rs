@@ -167,6 +167,7 @@ fn counters(c: &KvCfg, s: &KvShared) -> Vec<(&'static str, String)> {
             ("hints expired", group_digits(st.hints_expired)),
             ("read repairs", group_digits(st.repairs)),
             ("LWW drops", group_digits(st.lww_drops)),
+            ("keys streamed", group_digits(st.streamed)),
         ]),
     }
     v.push(("messages", group_digits(st.messages)));

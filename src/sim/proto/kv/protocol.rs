@@ -315,6 +315,21 @@ impl Protocol for Kv {
         Some(KvNode::boot(cfg, ctx))
     }
 
+    fn on_built(cfg: &KvCfg, w: &mut CmdCtx<'_>) {
+        // Servers booted while the ring was being built: they place keys by the whole ring.
+        if cfg.mode != Mode::Dynamo {
+            return;
+        }
+        let n = w.world().nodes().len() as NodeIx;
+        for ix in 0..n {
+            w.on_node::<Kv, _>(ix, |node, ctx| {
+                if let Some(super::KvNode::Server(s)) = node {
+                    s.see_ring(ctx);
+                }
+            });
+        }
+    }
+
     fn on_message(node: &mut KvNode, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         node.on_message(ctx, from, m);
     }
