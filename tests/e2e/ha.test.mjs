@@ -5,7 +5,8 @@
 // fenced forks the run at the playhead; played on, no acknowledged write is lost and the
 // checker finds the history linearizable. Compare modes runs the four primary modes on the
 // same seed. A history that takes the checker seconds (12 clients on one key) is checked in
-// slices: a progress bar, a page that keeps answering, Cancel and Check again. Screenshots of the panel and the diagram in both themes and at a phone width.
+// slices: a progress bar, a page that keeps answering, Cancel and Check again. A joining
+// server's keys stream to it (told in the canvas sentence, counted in the panel). Screenshots of the panel and the diagram in both themes and at a phone width.
 // Any console error fails the run (harness).
 
 import { test, before, after } from 'node:test';
@@ -175,6 +176,27 @@ test('a long check runs in slices with a progress bar and Cancel, and the page k
     assert.ok(await checked(page, 'not_linearizable') || (await until(async () => (await verdict(page).getAttribute('data-verdict')) === 'not_linearizable', { timeoutMs: 90000 })),
       `verdict: ${await verdict(page).innerText()}`);
     console.log(`# heavy history: worst frame while checking ${worst} ms`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('a joining server receives the keys it now replicates, streamed in batches', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await load(page, 'A server joins and another leaves: keys stream to their new replicas');
+    await scrubTo(page, 3001);
+    const cluster = page.getByRole('img', { name: /^Cluster at t=/ });
+    assert.match(await cluster.getAttribute('aria-label'), /streaming 3 keys to new replicas \(3 batches in flight\)/);
+    await page.locator('.cluster-box').screenshot({ path: path.join(SCREENSHOT_DIR, 'ha-streaming.png') });
+    await scrubTo(page, 10000);
+    const stat = panel(page).locator('[data-stat="keys streamed"] dd');
+    assert.equal(await stat.innerText(), '6');
+    assert.equal(await panel(page).locator('[data-stat="lost acknowledged writes"] dd').innerText(), '0');
+    assert.ok(await checked(page, 'linearizable'));
     assert.deepEqual(page.problems, []);
   } finally {
     await closePage(page);
