@@ -626,7 +626,11 @@ mod tests {
         assert!(t.contains("earlier not listed"), "{t}");
         // The SVG export writes the same display list: the verdict and the names are in it.
         let svg = crate::view::svg::to_svg(&s, &crate::view::theme::Theme::light());
-        assert!(svg.contains("acknowledged writes lost: k0="), "{}", &svg[..200]);
+        assert!(
+            svg.contains("acknowledged writes lost: k0="),
+            "{}",
+            &svg[..200]
+        );
         assert!(svg.contains("not linearizable"));
         // A click in the middle of the lanes seeks to the middle of the run.
         assert_eq!(
