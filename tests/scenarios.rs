@@ -297,7 +297,7 @@ fn tpc_scenarios_demonstrate_what_their_titles_say() {
 #[test]
 fn ha_scenarios_show_what_their_titles_say() {
     // (file, counter, at least, at most)
-    let cases: [(&str, &str, u64, u64); 11] = [
+    let cases: [(&str, &str, u64, u64); 13] = [
         (
             "ha-sentinel-partition.json",
             "lost_acked_writes",
@@ -318,6 +318,8 @@ fn ha_scenarios_show_what_their_titles_say() {
         ("ha-lww-clock-skew.json", "lost_acked_writes", 1, u64::MAX),
         ("ha-cart-divergence.json", "siblings", 1, u64::MAX),
         ("ha-cart-divergence.json", "resurrected", 1, u64::MAX),
+        ("ha-join-streams-keys.json", "streamed", 2, u64::MAX),
+        ("ha-join-streams-keys.json", "lost_acked_writes", 0, 0),
         (
             "ha-long-partition-failover.json",
             "lost_acked_writes",

@@ -391,3 +391,38 @@ fn a_page_without_the_cluster_lab_keeps_its_section_verbatim() {
     let cut = &body[..body.len() - 3];
     assert!(share::parse_body_as(cut, false).is_err());
 }
+
+#[test]
+fn a_store_run_forked_by_a_mode_switch_round_trips() {
+    use ringlab::sim::proto::kv::{Kv, KvCmd, KvSet};
+    use ringlab::sim::proto::ProtoCmd;
+    const SENTINEL: &str = include_str!("../static/scenarios/ha-sentinel-partition.json");
+    let mut s = Session::load(Scenario::decode(SENTINEL.as_bytes()).unwrap()).unwrap();
+    s.seek_time(1000);
+    let on = KvSet {
+        fencing: Some(true),
+        ..KvSet::default()
+    };
+    // In the past: the panel's switch forks the run at the playhead.
+    assert!(s
+        .apply(Cmd::Proto(ProtoCmd::Kv(KvCmd::KvSet(on))))
+        .unwrap()
+        .is_some());
+    s.advance_to(10_000);
+    assert!(s.world().shared::<Kv>().lost(false).is_empty());
+    let cap = ClusterState::capture(&s, 10_000.0, 1.0, false, 1000.0, None);
+    let state = LinkState {
+        ring: None,
+        cluster: Some(cap),
+        ..Default::default()
+    };
+    let back = share::decode(&share::encode(&state)).unwrap();
+    assert_eq!(back, state);
+    let r = back.cluster.unwrap().restore().unwrap();
+    assert_eq!(r.timeline().recorded(), s.timeline().recorded());
+    assert_eq!(r.world().cfg::<Kv>().map(|c| c.fencing), Some(true));
+    assert_eq!(
+        r.world().shared::<Kv>().history,
+        s.world().shared::<Kv>().history
+    );
+}

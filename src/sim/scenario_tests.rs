@@ -147,6 +147,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../static/scenarios/ha-cart-divergence.json"),
     ),
     (
+        "ha-join-streams-keys",
+        include_str!("../../static/scenarios/ha-join-streams-keys.json"),
+    ),
+    (
         "mq-commit-before-crash",
         include_str!("../../static/scenarios/mq-commit-before-crash.json"),
     ),

@@ -140,7 +140,24 @@ pub fn describe(w: &World, _t: u64) -> String {
         .iter()
         .map(|row| format!("{} {}", w.name(row.ix), row.text))
         .collect();
-    format!("replicated store ({}): {}", cfg.variant(), parts.join(", "))
+    let mut out = format!("replicated store ({}): {}", cfg.variant(), parts.join(", "));
+    // Keys streaming to new replicas after a membership change.
+    let (batches, keys) = w
+        .net()
+        .in_flight()
+        .filter_map(|m| match &m.payload {
+            Payload::Kv(Msg::Stream { keys, .. }) => Some(keys.count_ones()),
+            _ => None,
+        })
+        .fold((0, 0), |(b, k), n| (b + 1, k + n));
+    if batches > 0 {
+        out.push_str(&format!(
+            "; streaming {keys} key{} to new replicas ({batches} batch{} in flight)",
+            if keys == 1 { "" } else { "s" },
+            if batches == 1 { "" } else { "es" }
+        ));
+    }
+    out
 }
 
 fn overlay(
@@ -195,6 +212,7 @@ fn overlay(
         let ink = match k {
             Msg::Store { hint: Some(_), .. } | Msg::Handoff { .. } => Ink::Warn,
             Msg::Nack { .. } => Ink::Danger,
+            Msg::Stream { .. } => Ink::Accent,
             _ => Ink::Fg,
         };
         scene.labels.push(Label {
@@ -231,6 +249,19 @@ mod tests {
         // During the partition both sides have a primary: n1 (epoch 0) and n3 (epoch 1).
         assert!(d.contains("n1 primary e0"), "{d}");
         assert!(d.contains("n3 primary e1"), "{d}");
+    }
+
+    #[test]
+    fn keys_streaming_to_a_joining_server_are_told() {
+        // X joins at 3,000 ms; the old replicas send at their next check, that instant.
+        let w = world("ha-join-streams-keys.json", 3001);
+        let d = describe(&w, 3001);
+        assert!(
+            d.contains("streaming 3 keys to new replicas (3 batches in flight)"),
+            "{d}"
+        );
+        let w = world("ha-join-streams-keys.json", 3500);
+        assert!(!describe(&w, 3500).contains("streaming"));
     }
 
     #[test]

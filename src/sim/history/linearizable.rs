@@ -141,40 +141,125 @@ pub fn unsupported(model: Model, ops: &[Op]) -> Option<String> {
 
 /// Checks `ops` (from [`super::pair`]) against `model`, key by key, within `budget` steps.
 pub fn check(model: Model, ops: &[Op], budget: u64) -> Report {
-    let mut by_key: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
-    for o in ops {
-        by_key.entry(o.key.as_str()).or_default().push(o);
-    }
-    let keys = by_key.len();
-    let mut steps = 0;
-    let mut unknown = None;
-    for (key, kops) in by_key {
-        let left = budget.saturating_sub(steps);
-        let (r, used) = check_key(model, &kops, left);
-        steps += used;
-        match r {
-            KeyResult::Ok => {}
-            KeyResult::Fail(f) => {
-                return Report {
-                    outcome: Outcome::NotLinearizable(f),
-                    ops: ops.len(),
-                    keys,
-                    steps,
-                }
-            }
-            KeyResult::Budget => {
-                unknown.get_or_insert(key.to_string());
-            }
+    let mut s = Search::new(model, ops, budget);
+    loop {
+        if let Some(r) = s.run(u64::MAX) {
+            return r;
         }
     }
-    Report {
-        outcome: match unknown {
-            Some(key) => Outcome::Unknown { key },
-            None => Outcome::Linearizable,
-        },
-        ops: ops.len(),
-        keys,
-        steps,
+}
+
+/// A check that runs in slices: [`Search::run`] takes at most a given number of steps and
+/// returns the report once there is one, so a page can check a long history between frames
+/// (with a progress bar and Cancel) and get exactly the report [`check`] gives.
+pub struct Search {
+    model: Model,
+    /// The remaining keys' operations, in key order (popped from the back).
+    todo: Vec<(String, Vec<Op>)>,
+    current: Option<(String, KeySearch)>,
+    total: usize,
+    done_ops: usize,
+    keys: usize,
+    budget: u64,
+    steps: u64,
+    unknown: Option<String>,
+    report: Option<Report>,
+}
+
+impl Search {
+    /// Prepares a check of `ops` against `model` within `budget` steps in all.
+    pub fn new(model: Model, ops: &[Op], budget: u64) -> Search {
+        let mut by_key: BTreeMap<&str, Vec<Op>> = BTreeMap::new();
+        for o in ops {
+            by_key.entry(o.key.as_str()).or_default().push(o.clone());
+        }
+        let keys = by_key.len();
+        let mut todo: Vec<(String, Vec<Op>)> = by_key
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        todo.reverse();
+        Search {
+            model,
+            todo,
+            current: None,
+            total: ops.len(),
+            done_ops: 0,
+            keys,
+            budget,
+            steps: 0,
+            unknown: None,
+            report: None,
+        }
+    }
+
+    /// Runs at most `max_steps` search steps; the report once the check is over.
+    pub fn run(&mut self, max_steps: u64) -> Option<Report> {
+        let mut left = max_steps;
+        while self.report.is_none() {
+            if self.current.is_none() {
+                let Some((key, kops)) = self.todo.pop() else {
+                    let outcome = match self.unknown.take() {
+                        Some(key) => Outcome::Unknown { key },
+                        None => Outcome::Linearizable,
+                    };
+                    self.report = Some(self.finish(outcome));
+                    break;
+                };
+                let room = self.budget.saturating_sub(self.steps);
+                self.current = Some((key, KeySearch::new(kops, room)));
+            }
+            if left == 0 {
+                return None;
+            }
+            let Some((key, ks)) = self.current.as_mut() else {
+                continue;
+            };
+            let before = ks.steps;
+            let r = ks.run(self.model, left);
+            let used = ks.steps - before;
+            left = left.saturating_sub(used.max(1));
+            let Some(r) = r else { continue };
+            self.steps += ks.steps;
+            self.done_ops += ks.ops.len();
+            let key = std::mem::take(key);
+            self.current = None;
+            match r {
+                KeyResult::Ok => {}
+                KeyResult::Fail(f) => self.report = Some(self.finish(Outcome::NotLinearizable(f))),
+                KeyResult::Budget => {
+                    self.unknown.get_or_insert(key);
+                }
+            }
+        }
+        self.report.clone()
+    }
+
+    fn finish(&self, outcome: Outcome) -> Report {
+        Report {
+            outcome,
+            ops: self.total,
+            keys: self.keys,
+            steps: self.steps,
+        }
+    }
+
+    /// How far the check is, from 0 to 1: keys finished, plus the deepest point reached in
+    /// the key being searched (a search backtracks, so this can pause but never runs back).
+    pub fn progress(&self) -> f64 {
+        if self.report.is_some() || self.total == 0 {
+            return 1.0;
+        }
+        let inner = self
+            .current
+            .as_ref()
+            .map_or(0, |(_, k)| k.best.as_ref().map_or(0, |b| b.0));
+        ((self.done_ops + inner) as f64 / self.total as f64).min(1.0)
+    }
+
+    /// Search steps taken so far (over all keys).
+    pub fn steps(&self) -> u64 {
+        self.steps + self.current.as_ref().map_or(0, |(_, k)| k.steps)
     }
 }
 
@@ -197,104 +282,142 @@ struct Entry {
     next: usize,
 }
 
-fn check_key(model: Model, ops: &[&Op], budget: u64) -> (KeyResult, u64) {
-    // Entries sorted by time; at equal times calls come first (such ops overlap).
-    let mut ev: Vec<(u64, u8, usize)> = Vec::with_capacity(ops.len() * 2);
-    for (i, o) in ops.iter().enumerate() {
-        ev.push((o.invoke, 0, i));
-        ev.push((o.ret.unwrap_or(u64::MAX), 1, i));
-    }
-    ev.sort();
-    // Index 0 is the head sentinel.
-    let mut es: Vec<Entry> = Vec::with_capacity(ev.len() + 1);
-    es.push(Entry {
-        op: NIL,
-        call: false,
-        open: false,
-        matched: NIL,
-        prev: NIL,
-        next: NIL,
-    });
-    let mut call_at = vec![NIL; ops.len()];
-    for (k, &(_, r, i)) in ev.iter().enumerate() {
-        let ix = k + 1;
-        let call = r == 0;
-        if call {
-            call_at[i] = ix;
+/// The search over one key's operations, resumable between slices.
+struct KeySearch {
+    ops: Vec<Op>,
+    es: Vec<Entry>,
+    lin: Vec<u64>,
+    count: usize,
+    state: Val,
+    keys: Vec<u128>,
+    fp: u128,
+    cache: HashSet<(u128, Val)>,
+    stack: Vec<(usize, Val)>,
+    best: Option<(usize, usize, Vec<u64>, Val)>,
+    steps: u64,
+    budget: u64,
+    entry: usize,
+}
+
+impl KeySearch {
+    fn new(ops: Vec<Op>, budget: u64) -> KeySearch {
+        // Entries sorted by time; at equal times calls come first (such ops overlap).
+        let mut ev: Vec<(u64, u8, usize)> = Vec::with_capacity(ops.len() * 2);
+        for (i, o) in ops.iter().enumerate() {
+            ev.push((o.invoke, 0, i));
+            ev.push((o.ret.unwrap_or(u64::MAX), 1, i));
         }
+        ev.sort();
+        // Index 0 is the head sentinel.
+        let mut es: Vec<Entry> = Vec::with_capacity(ev.len() + 1);
         es.push(Entry {
-            op: i,
-            call,
-            open: !call && ops[i].ret.is_none(),
-            matched: if call { NIL } else { call_at[i] },
-            prev: ix - 1,
-            next: if k + 1 < ev.len() { ix + 1 } else { NIL },
+            op: NIL,
+            call: false,
+            open: false,
+            matched: NIL,
+            prev: NIL,
+            next: NIL,
         });
-        es[ix - 1].next = ix;
-    }
-    for ix in 1..es.len() {
-        if !es[ix].call {
-            let c = es[ix].matched;
-            es[c].matched = ix;
+        let mut call_at = vec![NIL; ops.len()];
+        for (k, &(_, r, i)) in ev.iter().enumerate() {
+            let ix = k + 1;
+            let call = r == 0;
+            if call {
+                call_at[i] = ix;
+            }
+            es.push(Entry {
+                op: i,
+                call,
+                open: !call && ops[i].ret.is_none(),
+                matched: if call { NIL } else { call_at[i] },
+                prev: ix - 1,
+                next: if k + 1 < ev.len() { ix + 1 } else { NIL },
+            });
+            es[ix - 1].next = ix;
+        }
+        for ix in 1..es.len() {
+            if !es[ix].call {
+                let c = es[ix].matched;
+                es[c].matched = ix;
+            }
+        }
+        let words = ops.len().div_ceil(64);
+        // The memo holds 128-bit fingerprints of the linearized set (Zobrist: XOR of a random
+        // key per operation, updated in O(1)) with the model state, as TLC fingerprints
+        // states: no bitset is cloned or hashed per step. Two different sets collide with
+        // probability 2^-128 per pair; a collision could only skip a configuration.
+        let keys: Vec<u128> = (0..ops.len() as u64).map(zobrist).collect();
+        let entry = es[0].next;
+        KeySearch {
+            ops,
+            es,
+            lin: vec![0u64; words],
+            count: 0,
+            state: Val::Nil,
+            keys,
+            fp: 0,
+            cache: HashSet::new(),
+            stack: Vec::new(),
+            best: None,
+            steps: 0,
+            budget,
+            entry,
         }
     }
-    let words = ops.len().div_ceil(64);
-    let mut lin = vec![0u64; words];
-    let mut count = 0usize;
-    let mut state = Val::Nil;
-    // The memo holds 128-bit fingerprints of the linearized set (Zobrist: XOR of a random
-    // key per operation, updated in O(1)) with the model state, as TLC fingerprints states:
-    // no bitset is cloned or hashed per step. Two different sets collide with probability
-    // 2^-128 per pair; a collision could only skip a configuration.
-    let keys: Vec<u128> = (0..ops.len() as u64).map(zobrist).collect();
-    let mut fp: u128 = 0;
-    let mut cache: HashSet<(u128, Val)> = HashSet::new();
-    let mut stack: Vec<(usize, Val)> = Vec::new();
-    let mut best: Option<(usize, usize, Vec<u64>, Val)> = None;
-    let mut steps = 0u64;
-    let mut entry = es[0].next;
-    while es[0].next != NIL {
-        steps += 1;
-        if steps > budget {
-            return (KeyResult::Budget, steps);
-        }
-        if entry == NIL || es[entry].open {
-            // Only open-ended operations are left to place: they need not have happened.
-            return (KeyResult::Ok, steps);
-        }
-        let e = &es[entry];
-        if e.call {
-            let op = ops[e.op];
-            let id = e.op;
-            if let Some(next) = model.step(&state, op) {
-                if cache.insert((fp ^ keys[id], next.clone())) {
-                    lin[id / 64] |= 1 << (id % 64);
-                    fp ^= keys[id];
-                    stack.push((entry, std::mem::replace(&mut state, next)));
-                    count += 1;
-                    lift(&mut es, entry);
-                    entry = es[0].next;
-                    continue;
+
+    /// At most `max` steps; the key's result once there is one.
+    fn run(&mut self, model: Model, max: u64) -> Option<KeyResult> {
+        let stop = self.steps.saturating_add(max);
+        let es = &mut self.es;
+        while es[0].next != NIL {
+            if self.steps >= stop {
+                return None;
+            }
+            self.steps += 1;
+            if self.steps > self.budget {
+                return Some(KeyResult::Budget);
+            }
+            let entry = self.entry;
+            if entry == NIL || es[entry].open {
+                // Only open-ended operations are left to place: they need not have happened.
+                return Some(KeyResult::Ok);
+            }
+            let e = &es[entry];
+            if e.call {
+                let id = e.op;
+                let op = &self.ops[id];
+                if let Some(next) = model.step(&self.state, op) {
+                    if self.cache.insert((self.fp ^ self.keys[id], next.clone())) {
+                        self.lin[id / 64] |= 1 << (id % 64);
+                        self.fp ^= self.keys[id];
+                        self.stack
+                            .push((entry, std::mem::replace(&mut self.state, next)));
+                        self.count += 1;
+                        lift(es, entry);
+                        self.entry = es[0].next;
+                        continue;
+                    }
                 }
+                self.entry = es[entry].next;
+            } else {
+                if self.best.as_ref().is_none_or(|b| self.count > b.0) {
+                    self.best = Some((self.count, e.op, self.lin.clone(), self.state.clone()));
+                }
+                let Some((top, s)) = self.stack.pop() else {
+                    let refs: Vec<&Op> = self.ops.iter().collect();
+                    return Some(failure(&refs, self.best.take()));
+                };
+                self.state = s;
+                self.count -= 1;
+                let id = es[top].op;
+                self.lin[id / 64] &= !(1 << (id % 64));
+                self.fp ^= self.keys[id];
+                unlift(es, top);
+                self.entry = es[top].next;
             }
-            entry = es[entry].next;
-        } else {
-            if best.as_ref().is_none_or(|b| count > b.0) {
-                best = Some((count, e.op, lin.clone(), state.clone()));
-            }
-            let Some((top, s)) = stack.pop() else {
-                return (failure(ops, best), steps);
-            };
-            state = s;
-            count -= 1;
-            let id = es[top].op;
-            lin[id / 64] &= !(1 << (id % 64));
-            fp ^= keys[id];
-            unlift(&mut es, top);
-            entry = es[top].next;
         }
+        Some(KeyResult::Ok)
     }
-    (KeyResult::Ok, steps)
 }
 
 /// A well-mixed 128-bit key for operation `i` (two SplitMix64 outputs).
@@ -614,6 +737,44 @@ mod tests {
             t += 4;
         }
         h(&rows)
+    }
+
+    #[test]
+    fn a_check_in_slices_gives_the_same_report() {
+        for corrupt in [false, true] {
+            let ops = long_history(2_000, corrupt);
+            let whole = check(Model::Register, &ops, DEFAULT_BUDGET);
+            let mut s = Search::new(Model::Register, &ops, DEFAULT_BUDGET);
+            let mut slices = 0;
+            let mut last = 0.0;
+            let sliced = loop {
+                if let Some(r) = s.run(97) {
+                    break r;
+                }
+                slices += 1;
+                assert!(s.progress() >= last && s.progress() <= 1.0);
+                last = s.progress();
+            };
+            assert_eq!(sliced, whole);
+            assert!(slices > 10, "{slices} slices");
+            assert_eq!(s.progress(), 1.0);
+        }
+        // The budget is shared by the slices exactly as by one run.
+        let mut rows = Vec::new();
+        for p in 0..14 {
+            rows.push((p, I, W, v(p as i64), 0));
+        }
+        rows.push((99, I, R, N, 1));
+        rows.push((99, K, R, v(-1), 2));
+        let ops = h(&rows);
+        let mut s = Search::new(Model::Register, &ops, 1000);
+        let r = loop {
+            if let Some(r) = s.run(7) {
+                break r;
+            }
+        };
+        assert_eq!(r, check(Model::Register, &ops, 1000));
+        assert_eq!(r.verdict(), "unknown");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use super::explore::{self, ExploreState};
 use super::msg::TourAction;
 pub use super::msg::{Action, CmdForm, ExportKind, FormField, Msg, Open, Props};
 use super::panel_ctx::{PanelCtx, PanelMemo};
-use super::protocol_panels::PANELS;
+use super::protocol_panels::{DIAGRAMS, PANELS};
 use super::sections::fold;
 pub use super::state::Selection;
 use super::state::{resize, ClusterLoopState, Surface, Which};
@@ -677,6 +677,7 @@ impl Component for ClusterLab {
             cmd_error: self.cmd_error.as_deref(),
             memo: &self.memo,
             on_memo: link.callback(|(key, m)| Msg::Memo(key, m)),
+            on_seek: link.callback(Msg::JumpTime),
         };
         let secs = &self.sections;
         // What the panels send: the lab's messages, without the lab's type.
@@ -709,6 +710,7 @@ impl Component for ClusterLab {
                         </div>
                         </>
                     }) }
+                    { for DIAGRAMS.iter().map(|p| (p.view)(&panel_ctx)) }
                     { fold("log", "Events", secs, &send, panels::log(session, &sh.sel, self.notable_only, &self.log_ref, &send)) }
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">

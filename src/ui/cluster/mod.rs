@@ -15,6 +15,10 @@
 //! - `tpc`: the 2PC panel: orders and their outcomes, counters, another variant;
 //! - `tour`: the guided tour card (Back/Next through the narration, predict-then-reveal);
 //! - `verify`: the Verify panel: exhaustive check of abstract two-phase commit (in the worker);
+//! - `kv`: the replicated store's panel: counters, mode switches forking at the playhead,
+//!   modes compared on the same seed and faults;
+//! - `kv_history`: the store's history diagram under the space-time diagram, checked for
+//!   linearizability in slices with a progress bar and Cancel;
 //! - `stock`: the flash-sale panel: counters, live charts, strategies compared, contention;
 //! - `panel_ctx`: what a protocol panel is given (`PanelCtx`) and what it is (`Panel`);
 //! - `protocol_panels`: the registered protocol panels (one line per protocol);
@@ -24,6 +28,10 @@ pub mod commands;
 pub mod component;
 pub mod explore;
 pub mod gallery;
+#[cfg(feature = "proto-kv")]
+pub mod kv;
+#[cfg(feature = "proto-kv")]
+pub mod kv_history;
 pub mod locks;
 #[cfg(feature = "proto-log")]
 pub mod mq;

@@ -24,6 +24,8 @@ pub struct PanelCtx<'a> {
     pub memo: &'a PanelMemo,
     /// Keeps (or, with `None`, forgets) one entry of `memo`.
     pub on_memo: Callback<(&'static str, Option<Memo>)>,
+    /// Moves the playhead to a virtual time (a click on a panel's own diagram).
+    pub on_seek: Callback<crate::sim::ids::Time>,
 }
 
 /// One protocol's panel.

@@ -1,8 +1,8 @@
 //! The Cluster tab's protocol panels, registered in one list. A panel shows one protocol's
-//! state at the playhead and offers its controls; it receives the session and two
-//! callbacks (run a command at the playhead, load another scenario) instead of importing
-//! the lab component and its message enum. A new protocol's panel is one file and one line
-//! here; a panel that keeps form state of its own is a function component with hooks.
+//! state at the playhead and offers its controls; it receives a `PanelCtx` (the session,
+//! callbacks to run a command at the playhead, load another scenario or seek, and a memo for
+//! what it keeps between renders) instead of importing the lab component and its message
+//! enum. A new protocol's panel is one file and one line here.
 
 use super::panel_ctx::Panel;
 
@@ -25,5 +25,20 @@ pub const PANELS: &[Panel] = &[
     Panel {
         name: "mq",
         view: super::mq::view,
+    },
+    #[cfg(feature = "proto-kv")]
+    Panel {
+        name: "kv",
+        view: super::kv::view,
+    },
+];
+
+/// Protocol diagrams shown under the space-time diagram, in this order (a protocol's own
+/// view of the same history, linked to the scrubber).
+pub const DIAGRAMS: &[Panel] = &[
+    #[cfg(feature = "proto-kv")]
+    Panel {
+        name: "kv",
+        view: super::kv_history::view,
     },
 ];

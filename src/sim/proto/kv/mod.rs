@@ -30,7 +30,7 @@ use crate::sim::history::{self, Kind, Val, F};
 use crate::sim::ids::{NodeIx, Time};
 
 pub use node::{Client, KvNode, Server};
-pub use protocol::{Kv, RUN_BUDGET};
+pub use protocol::{Kv, KvCmd, KvSet, RUN_BUDGET};
 
 /// At most this many keys (`k0`…`k3`): messages carry per-key arrays by value.
 pub const MAX_KEYS: usize = 4;
@@ -429,6 +429,14 @@ pub enum Msg {
         /// Their version vectors' pointwise maximum (the context of the next write).
         ctx: [u32; MAX_VV],
     },
+    /// Dynamo: a batch of keys streamed to a node that replicates them since a membership
+    /// change.
+    Stream {
+        /// The keys in the batch (a bit per key index).
+        keys: u8,
+        /// Their versions (slots outside `keys` unused).
+        cells: [Cell; MAX_KEYS],
+    },
     /// Dynamo: the owner took it.
     HandoffAck {
         /// Key index.
@@ -473,6 +481,10 @@ impl Msg {
             Msg::FetchR { cell, .. } => format!("has {}", show(cell.val)),
             Msg::Handoff { key, .. } => format!("handoff k{key}"),
             Msg::HandoffAck { .. } => "handoff ok".into(),
+            Msg::Stream { keys, .. } => match keys.count_ones() {
+                1 => "stream 1 key".into(),
+                n => format!("stream {n} keys"),
+            },
             Msg::VPut { key, val, .. } => format!("put k{key}={val} (ctx)"),
             Msg::VStore { key, sib, .. } => format!("store k{key}={}", show(sib.val)),
             Msg::VFetchR { sib, .. } => format!("has {}", show(sib.val)),
@@ -680,6 +692,13 @@ pub enum KvEv {
         /// The item.
         item: u8,
     },
+    /// A membership change made `to` a replica of keys this server held: they were streamed.
+    KvStream {
+        /// The new replica.
+        to: NodeIx,
+        /// How many keys the batch carried.
+        keys: u8,
+    },
     /// Read repair sent the newest version to a stale replica.
     KvRepair {
         /// Key index.
@@ -703,6 +722,7 @@ impl KvEv {
             KvEv::KvHintExpired { .. } => "kv_hint_expired",
             KvEv::KvLwwDrop { .. } => "kv_lww_drop",
             KvEv::KvRepair { .. } => "kv_repair",
+            KvEv::KvStream { .. } => "kv_stream",
             KvEv::KvSiblings { .. } => "kv_siblings",
             KvEv::KvResurrect { .. } => "kv_resurrect",
         }
@@ -777,6 +797,11 @@ impl KvEv {
                 show(*kept)
             ),
             KvEv::KvRepair { key, to } => format!("{at} repairs k{key} on {}", name(*to)),
+            KvEv::KvStream { to, keys } => format!(
+                "{at} streams {keys} key{} to {}, a replica of them since the ring changed",
+                if *keys == 1 { "" } else { "s" },
+                name(*to)
+            ),
             KvEv::KvSiblings { key, count } => {
                 format!("{at} finds {count} concurrent versions of k{key} and merges them")
             }
@@ -863,6 +888,10 @@ pub struct KvStats {
     pub siblings: u64,
     /// Cart reads with a removed item back.
     pub resurrected: u64,
+    /// Keys streamed to new replicas after membership changes.
+    pub streamed: u64,
+    /// Batches they went in.
+    pub stream_batches: u64,
 }
 
 /// The history key of key index `k`.
@@ -897,6 +926,10 @@ impl KvShared {
                 KvEv::KvLwwDrop { .. } => s.lww_drops += 1,
                 KvEv::KvSiblings { .. } => s.siblings += 1,
                 KvEv::KvResurrect { .. } => s.resurrected += 1,
+                KvEv::KvStream { keys, .. } => {
+                    s.stream_batches += 1;
+                    s.streamed += *keys as u64;
+                }
                 _ => {}
             }
             return;

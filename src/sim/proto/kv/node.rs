@@ -29,6 +29,10 @@ fn bit(n: NodeIx) -> u128 {
     1u128 << (n.min(127))
 }
 
+fn mask(nodes: &[NodeIx]) -> u128 {
+    nodes.iter().fold(0, |a, &p| a | bit(p))
+}
+
 /// A node's part in the store.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KvNode {
@@ -44,6 +48,14 @@ impl KvNode {
         match ctx.role() {
             Role::Server => KvNode::Server(Box::new(Server::boot(cfg, ctx))),
             Role::Client => KvNode::Client(Box::new(Client::boot(cfg, ctx))),
+        }
+    }
+
+    /// Switches this node to new settings (`kv_set`), keeping its data and its state.
+    pub(crate) fn set_cfg(&mut self, cfg: Arc<KvCfg>) {
+        match self {
+            KvNode::Server(s) => s.cfg = cfg,
+            KvNode::Client(c) => c.cfg = cfg,
         }
     }
 
@@ -444,6 +456,8 @@ pub struct Server {
     pub sibs: [Vec<VCell>; MAX_KEYS],
     stamp_ms: i64,
     stamp_n: u32,
+    /// Dynamo: each key's preference list (a bit per node) as this server last placed it.
+    prefs: [u128; MAX_KEYS],
 }
 
 fn majority(ctx: &Ctx<'_>) -> u32 {
@@ -469,6 +483,7 @@ impl Server {
             sibs: Default::default(),
             stamp_ms: -1,
             stamp_n: 0,
+            prefs: [0; MAX_KEYS],
             cfg,
         };
         for r in ctx.durable().iter().filter_map(Kv::rec) {
@@ -519,9 +534,53 @@ impl Server {
         s.voted = s.voted.max(s.epoch);
         match s.cfg.mode {
             Mode::Primary => timer(ctx, s.cfg.beat_ms, Timer::Tick),
-            Mode::Dynamo => timer(ctx, s.cfg.hint_every_ms, Timer::Hints),
+            Mode::Dynamo => {
+                s.see_ring(ctx);
+                timer(ctx, s.cfg.hint_every_ms, Timer::Hints)
+            }
         }
         s
+    }
+
+    /// Dynamo: takes the ring as it is now as the one keys were placed by (at boot, and once
+    /// the whole initial cluster exists).
+    pub(crate) fn see_ring(&mut self, ctx: &Ctx<'_>) {
+        for k in 0..self.cfg.keys.clamp(1, MAX_KEYS as u8) {
+            self.prefs[k as usize] = mask(&pref_list(ctx, k, self.cfg.n as usize));
+        }
+    }
+
+    /// Dynamo, after a membership change (checked every `hint_every_ms`): each key goes to
+    /// the nodes that replicate it now and did not before (a joining node, the next node
+    /// after one that left or failed), sent by the first node of its new preference list that
+    /// was a replica before, one batch per new replica over the network. Version-vector
+    /// siblings are not streamed (read repair and writes reach them).
+    fn stream(&mut self, ctx: &mut Ctx<'_>) {
+        let me = ctx.me();
+        let mut batches: BTreeMap<NodeIx, (u8, [Cell; MAX_KEYS])> = BTreeMap::new();
+        for k in 0..self.cfg.keys.clamp(1, MAX_KEYS as u8) {
+            let now = pref_list(ctx, k, self.cfg.n as usize);
+            let was = std::mem::replace(&mut self.prefs[k as usize], mask(&now));
+            let cell = self.cells[k as usize];
+            // The first replica of the new list that was one before sends (one sender, so
+            // one copy on the wire).
+            let sender = now.iter().find(|&&p| was & bit(p) != 0);
+            if sender != Some(&me) || cell.val.is_none() || self.cfg.resolve == Resolve::Vv {
+                continue;
+            }
+            for p in now.into_iter().filter(|&p| p != me && was & bit(p) == 0) {
+                let b = batches.entry(p).or_insert((0, [Cell::default(); MAX_KEYS]));
+                b.0 |= 1 << k;
+                b.1[k as usize] = cell;
+            }
+        }
+        for (to, (keys, cells)) in batches {
+            send(ctx, to, Msg::Stream { keys, cells });
+            ctx.emit(ev(KvEv::KvStream {
+                to,
+                keys: keys.count_ones() as u8,
+            }));
+        }
     }
 
     fn is_primary(&self, ctx: &Ctx<'_>) -> bool {
@@ -564,6 +623,7 @@ impl Server {
                 timer(ctx, self.cfg.beat_ms, Timer::Tick);
             }
             Timer::Hints => {
+                self.stream(ctx);
                 self.hand_back(ctx);
                 timer(ctx, self.cfg.hint_every_ms, Timer::Hints);
             }
@@ -1470,6 +1530,13 @@ impl Server {
 
     fn on_dynamo_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match m {
+            Msg::Stream { keys, cells } => {
+                for k in 0..MAX_KEYS as u8 {
+                    if keys & (1 << k) != 0 {
+                        self.lww(ctx, k, cells[k as usize]);
+                    }
+                }
+            }
             Msg::Store {
                 rid,
                 key,

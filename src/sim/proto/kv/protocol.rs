@@ -1,17 +1,24 @@
 //! The replicated store's entry in the engine: its [`Protocol`] implementation, config
 //! reader and checks, counters and run summary (with the linearizability verdict).
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
     KvCfg, KvEv, KvNode, KvRec, KvShared, Mode, Msg, Replication, Resolve, Timer, Workload,
     MAX_KEYS, MAX_VV,
 };
+use crate::sim::cmd::CmdError;
+use crate::sim::cmd_decode::Fields;
 use crate::sim::history::{self, linearizable};
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{fail, Obj, R};
-use crate::sim::proto::{Ctx, Never, Protocol};
+use crate::sim::proto::{CmdCtx, Ctx, Protocol};
+use crate::sim::world::{Role, Status};
 
 /// The replicated key-value store as a protocol of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +56,138 @@ impl KvShared {
     }
 }
 
+/// The store's command: `kv_set` switches settings at the playhead (the panel's mode
+/// switches; in the past it forks). Absent fields keep their value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum KvCmd {
+    /// Change these settings from now on (every field optional).
+    KvSet(KvSet),
+}
+
+/// The settings `kv_set` can change mid-run (the mode and the workload cannot).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KvSet {
+    /// Primary mode: `async` or `sync`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<Replication>,
+    /// Primary mode: fenced failover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fencing: Option<bool>,
+    /// Dynamo: sloppy quorum with hints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sloppy: Option<bool>,
+    /// Dynamo: replicas per key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u8>,
+    /// Dynamo: read quorum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r: Option<u8>,
+    /// Dynamo: write quorum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub w: Option<u8>,
+    /// Dynamo: read repair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_repair: Option<bool>,
+    /// Dynamo: `lww` or `vv` (only before the first write: versions are stored differently).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve: Option<Resolve>,
+}
+
+impl KvSet {
+    /// `cfg` with these changes.
+    pub fn apply(&self, cfg: &KvCfg) -> KvCfg {
+        let mut c = cfg.clone();
+        if let Some(v) = self.replication {
+            c.replication = v;
+        }
+        if let Some(v) = self.fencing {
+            c.fencing = v;
+        }
+        if let Some(v) = self.sloppy {
+            c.sloppy = v;
+        }
+        if let Some(v) = self.n {
+            c.n = v;
+        }
+        if let Some(v) = self.r {
+            c.r = v;
+        }
+        if let Some(v) = self.w {
+            c.w = v;
+        }
+        if let Some(v) = self.read_repair {
+            c.read_repair = v;
+        }
+        if let Some(v) = self.resolve {
+            c.resolve = v;
+        }
+        c
+    }
+
+    fn read(f: &mut Fields<'_>) -> Result<KvSet, String> {
+        let small = |f: &mut Fields<'_>, k: &str| -> Result<Option<u8>, String> {
+            match f.opt(Fields::u64, k)? {
+                None => Ok(None),
+                Some(v) => u8::try_from(v)
+                    .map(Some)
+                    .map_err(|_| format!("`kv_set`.{k}: must be at most 255, got {v}")),
+            }
+        };
+        let pick =
+            |f: &mut Fields<'_>, k: &str, names: [&str; 2]| -> Result<Option<bool>, String> {
+                match f.opt(Fields::string, k)? {
+                    None => Ok(None),
+                    Some(v) if v == names[0] => Ok(Some(false)),
+                    Some(v) if v == names[1] => Ok(Some(true)),
+                    Some(v) => Err(format!(
+                        "`kv_set`.{k}: expected \"{}\" or \"{}\", got \"{v}\"",
+                        names[0], names[1]
+                    )),
+                }
+            };
+        Ok(KvSet {
+            replication: pick(f, "replication", ["async", "sync"])?.map(|s| {
+                if s {
+                    Replication::Sync
+                } else {
+                    Replication::Async
+                }
+            }),
+            fencing: f.opt(Fields::bool, "fencing")?,
+            sloppy: f.opt(Fields::bool, "sloppy")?,
+            n: small(f, "n")?,
+            r: small(f, "r")?,
+            w: small(f, "w")?,
+            read_repair: f.opt(Fields::bool, "read_repair")?,
+            resolve: pick(f, "resolve", ["lww", "vv"])?.map(|v| {
+                if v {
+                    Resolve::Vv
+                } else {
+                    Resolve::Lww
+                }
+            }),
+        })
+    }
+}
+
+fn kv_set_of(c: &KvCmd) -> &KvSet {
+    match c {
+        KvCmd::KvSet(s) => s,
+    }
+}
+
+fn bad(reason: String) -> CmdError {
+    CmdError::BadValue {
+        field: "kv_set",
+        reason,
+    }
+}
+
 impl Protocol for Kv {
     const NAME: &'static str = "kv";
     const SINCE_VERSION: u64 = 4;
-    const OPS: &'static [&'static str] = &[];
+    const OPS: &'static [&'static str] = &["kv_set"];
 
     type Cfg = KvCfg;
     type Node = KvNode;
@@ -60,7 +195,7 @@ impl Protocol for Kv {
     type Timer = Timer;
     type Rec = KvRec;
     type Ev = KvEv;
-    type Cmd = Never;
+    type Cmd = KvCmd;
     type Shared = KvShared;
 
     fn read_cfg(mut o: Obj) -> R<KvCfg> {
@@ -180,6 +315,21 @@ impl Protocol for Kv {
         Some(KvNode::boot(cfg, ctx))
     }
 
+    fn on_built(cfg: &KvCfg, w: &mut CmdCtx<'_>) {
+        // Servers booted while the ring was being built: they place keys by the whole ring.
+        if cfg.mode != Mode::Dynamo {
+            return;
+        }
+        let n = w.world().nodes().len() as NodeIx;
+        for ix in 0..n {
+            w.on_node::<Kv, _>(ix, |node, ctx| {
+                if let Some(super::KvNode::Server(s)) = node {
+                    s.see_ring(ctx);
+                }
+            });
+        }
+    }
+
     fn on_message(node: &mut KvNode, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         node.on_message(ctx, from, m);
     }
@@ -188,7 +338,70 @@ impl Protocol for Kv {
         node.on_timer(ctx, t);
     }
 
-    crate::sim::proto::protocol::no_commands!();
+    fn read_cmd(op: &str, f: &mut Fields<'_>) -> Option<Result<KvCmd, String>> {
+        (op == "kv_set").then(|| KvSet::read(f).map(KvCmd::KvSet))
+    }
+
+    fn cmd_op(_: &KvCmd) -> &'static str {
+        "kv_set"
+    }
+
+    fn cmd_nodes(_: &KvCmd) -> Vec<&str> {
+        Vec::new()
+    }
+
+    fn check_cmd(
+        c: &KvCmd,
+        cfg: Option<&KvCfg>,
+        _: &BTreeSet<String>,
+    ) -> Result<(), (String, String)> {
+        let Some(cfg) = cfg else {
+            return Err(("op".into(), "this scenario has no protocols.kv".into()));
+        };
+        let next = kv_set_of(c).apply(cfg);
+        if next.mode == Mode::Dynamo {
+            for (f, v) in [("r", next.r), ("w", next.w)] {
+                if v == 0 || v > next.n {
+                    return Err((f.into(), format!("must be in 1..={} (n), got {v}", next.n)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_command(c: &KvCmd, w: &mut CmdCtx<'_>) -> Result<(), CmdError> {
+        let cfg = w
+            .cfg::<Kv>()
+            .ok_or_else(|| bad("this scenario has no replicated store".into()))?;
+        let set = kv_set_of(c);
+        let next = set.apply(cfg);
+        if next.resolve != cfg.resolve && !w.world().shared::<Kv>().writes.is_empty() {
+            return Err(bad(
+                "conflict resolution can change only before the first write (versions are stored differently); seek to 0 ms first".into(),
+            ));
+        }
+        let servers: Vec<String> = w
+            .world()
+            .nodes()
+            .iter()
+            .filter(|n| n.role == Role::Server && n.status != Status::Removed)
+            .map(|n| n.name.clone())
+            .collect();
+        Kv::check_cfg(&next, &servers, &[]).map_err(|(f, m)| bad(format!("{f}: {m}")))?;
+        let shared = Arc::new(next.clone());
+        if let Some(c) = w.cfg_mut::<Kv>() {
+            *c = next;
+        }
+        let n = w.world().nodes().len() as NodeIx;
+        for ix in 0..n {
+            w.on_node::<Kv, _>(ix, |node, _| {
+                if let Some(node) = node {
+                    node.set_cfg(Arc::clone(&shared));
+                }
+            });
+        }
+        Ok(())
+    }
 
     fn on_send(s: &mut KvShared, _: &Msg) {
         s.stats.messages += 1;
@@ -262,5 +475,103 @@ impl Protocol for Kv {
 
     fn shared_bytes(s: &KvShared) -> usize {
         s.history.len() * 64 + s.writes.len() * 48 + s.parent.len() * 32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::cmd::Cmd;
+    use crate::sim::invariant::Checker;
+    use crate::sim::proto::ProtoCmd;
+    use crate::sim::scenario::Scenario;
+    use crate::sim::timeline::Timeline;
+
+    fn scenario(file: &str) -> Scenario {
+        let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+        Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes")
+    }
+
+    fn set(s: KvSet) -> Cmd {
+        Cmd::Proto(ProtoCmd::Kv(KvCmd::KvSet(s)))
+    }
+
+    /// Runs `s`, applying `cmd` at `at` ms: the final world's lost writes and verdict.
+    fn run_with(s: &Scenario, at: Time, cmd: Cmd) -> (usize, &'static str) {
+        let w = s.build(None).expect("builds");
+        let mut tl = Timeline::with_checker(w, Checker::builtin(), 1000);
+        tl.advance_to(at);
+        tl.apply(cmd).expect("accepted");
+        tl.advance_to(s.until_ms);
+        tl.finish();
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        (k.lost(false).len(), k.verdict().verdict())
+    }
+
+    #[test]
+    fn fencing_switched_on_before_the_partition_loses_nothing() {
+        let s = scenario("ha-sentinel-partition.json");
+        let on = KvSet {
+            fencing: Some(true),
+            ..KvSet::default()
+        };
+        // At 0 ms it is the fenced scenario: the same run.
+        let (lost, verdict) = run_with(&s, 0, set(on.clone()));
+        assert_eq!((lost, verdict), (0, "linearizable"));
+        let fenced = scenario("ha-fenced-failover.json");
+        let tl = crate::sim::runner::play(&fenced, None, fenced.until_ms).expect("runs");
+        let w = s.build(None).expect("builds");
+        let mut t = Timeline::new(w, 1000);
+        t.apply(set(on.clone())).expect("accepted");
+        t.advance_to(s.until_ms);
+        assert_eq!(
+            t.world().shared::<Kv>().history,
+            tl.world().shared::<Kv>().history
+        );
+        // Mid-run, before the partition at 2,000 ms: still nothing lost.
+        assert_eq!(run_with(&s, 1500, set(on)).0, 0);
+        // Off, the same run as loaded loses writes.
+        let off = KvSet {
+            fencing: Some(false),
+            ..KvSet::default()
+        };
+        assert!(run_with(&s, 1500, set(off)).0 > 0);
+    }
+
+    #[test]
+    fn kv_set_refuses_what_cannot_change_and_bad_quorums() {
+        let s = scenario("ha-sloppy-quorum-stale-read.json");
+        let w = s.build(None).expect("builds");
+        let mut tl = Timeline::new(w, 1000);
+        let r4 = set(KvSet {
+            r: Some(4),
+            ..KvSet::default()
+        });
+        let e = tl.apply(r4).expect_err("r > n");
+        assert!(e.to_string().contains("r: must be in 1..=3"), "{e}");
+        tl.advance_to(2000);
+        let vv = set(KvSet {
+            resolve: Some(Resolve::Vv),
+            ..KvSet::default()
+        });
+        let e = tl.apply(vv).expect_err("after writes");
+        assert!(e.to_string().contains("before the first write"), "{e}");
+        tl.apply(set(KvSet {
+            sloppy: Some(false),
+            ..KvSet::default()
+        }))
+        .expect("accepted");
+        assert_eq!(tl.world().cfg::<Kv>().map(|c| c.sloppy), Some(false));
+    }
+
+    #[test]
+    fn kv_set_reads_and_writes_its_json() {
+        let v = serde_json::json!({"op": "kv_set", "fencing": true, "replication": "sync", "n": 3});
+        let c = crate::sim::cmd_decode::decode(v.clone()).expect("decodes");
+        assert_eq!(serde_json::to_value(&c).expect("encodes"), v);
+        let bad = serde_json::json!({"op": "kv_set", "replication": "semi"});
+        let e = crate::sim::cmd_decode::decode(bad).expect_err("bad value");
+        assert!(e.contains("replication"), "{e}");
     }
 }

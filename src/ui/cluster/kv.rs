@@ -1,0 +1,429 @@
+//! The replicated store's panel: the run's counters at the playhead (lost acknowledged
+//! writes named), mode switches that apply as a `kv_set` command at the playhead (forking
+//! the timeline when it is in the past, so the run up to there is kept), and the modes
+//! compared side by side on the same seed and faults, as the lock recipes are.
+
+use std::rc::Rc;
+
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::panel_ctx::PanelCtx;
+use crate::sim::cmd::Cmd;
+use crate::sim::history::Kind;
+use crate::sim::proto::kv::{
+    key_name, Kv, KvCfg, KvCmd, KvSet, KvShared, Mode, Replication, Resolve,
+};
+use crate::sim::proto::ProtoCmd;
+use crate::sim::runner;
+use crate::sim::scenario::Scenario;
+use crate::sim::text::group_digits;
+
+/// A switch: its label, its choices, the current one, and the change a choice asks for.
+struct Switch {
+    label: &'static str,
+    choices: Vec<String>,
+    current: usize,
+    set: fn(usize) -> KvSet,
+}
+
+fn on_off(b: bool) -> usize {
+    usize::from(b)
+}
+
+/// The switches of the loaded mode (primary/replica or Dynamo), read from `c`.
+fn switches(c: &KvCfg, servers: usize) -> Vec<Switch> {
+    let two = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+    match c.mode {
+        Mode::Primary => vec![
+            Switch {
+                label: "replication",
+                choices: two("asynchronous", "synchronous (majority)"),
+                current: on_off(c.replication == Replication::Sync),
+                set: |i| KvSet {
+                    replication: Some(if i == 1 {
+                        Replication::Sync
+                    } else {
+                        Replication::Async
+                    }),
+                    ..KvSet::default()
+                },
+            },
+            Switch {
+                label: "failover",
+                choices: two("unfenced", "fenced (epochs)"),
+                current: on_off(c.fencing),
+                set: |i| KvSet {
+                    fencing: Some(i == 1),
+                    ..KvSet::default()
+                },
+            },
+        ],
+        Mode::Dynamo => {
+            let upto = |n: usize| (1..=n).map(|k| k.to_string()).collect::<Vec<_>>();
+            vec![
+                Switch {
+                    label: "quorum",
+                    choices: two("strict", "sloppy (hinted handoff)"),
+                    current: on_off(c.sloppy),
+                    set: |i| KvSet {
+                        sloppy: Some(i == 1),
+                        ..KvSet::default()
+                    },
+                },
+                Switch {
+                    label: "N",
+                    choices: upto(servers.min(9)),
+                    current: (c.n as usize).saturating_sub(1),
+                    set: |i| KvSet {
+                        n: Some(i as u8 + 1),
+                        ..KvSet::default()
+                    },
+                },
+                Switch {
+                    label: "R",
+                    choices: upto(c.n as usize),
+                    current: (c.r as usize).saturating_sub(1),
+                    set: |i| KvSet {
+                        r: Some(i as u8 + 1),
+                        ..KvSet::default()
+                    },
+                },
+                Switch {
+                    label: "W",
+                    choices: upto(c.n as usize),
+                    current: (c.w as usize).saturating_sub(1),
+                    set: |i| KvSet {
+                        w: Some(i as u8 + 1),
+                        ..KvSet::default()
+                    },
+                },
+                Switch {
+                    label: "read repair",
+                    choices: two("off", "on"),
+                    current: on_off(c.read_repair),
+                    set: |i| KvSet {
+                        read_repair: Some(i == 1),
+                        ..KvSet::default()
+                    },
+                },
+                Switch {
+                    label: "conflicts",
+                    choices: two("last writer wins", "version vectors"),
+                    current: on_off(c.resolve == Resolve::Vv),
+                    set: |i| KvSet {
+                        resolve: Some(if i == 1 { Resolve::Vv } else { Resolve::Lww }),
+                        ..KvSet::default()
+                    },
+                },
+            ]
+        }
+    }
+}
+
+/// Mean completion time of the acknowledged operations, in ms.
+pub fn latency(s: &KvShared) -> u64 {
+    let ops = s.ops();
+    let done: Vec<u64> = ops
+        .iter()
+        .filter_map(|o| o.ret.map(|r| r.saturating_sub(o.invoke)))
+        .collect();
+    if done.is_empty() {
+        return 0;
+    }
+    done.iter().sum::<u64>() / done.len() as u64
+}
+
+/// The counters shown at the playhead: (heading, value).
+fn counters(c: &KvCfg, s: &KvShared) -> Vec<(&'static str, String)> {
+    let st = &s.stats;
+    let acked = s.writes.values().filter(|w| w.acked.is_some()).count();
+    let lost = if s.cart {
+        "not judged".to_string()
+    } else {
+        s.lost(c.mode == Mode::Dynamo).len().to_string()
+    };
+    let mut v = vec![
+        ("operations", group_digits(st.ops)),
+        ("ok", group_digits(st.ok)),
+        ("failed", group_digits(st.fail)),
+        ("unknown (timed out)", group_digits(st.info)),
+        ("acknowledged writes", group_digits(acked as u64)),
+        ("lost acknowledged writes", lost),
+        ("stale reads", group_digits(s.stale.len() as u64)),
+        ("latency (ms)", latency(s).to_string()),
+    ];
+    match c.mode {
+        Mode::Primary => v.extend([
+            ("promotions", group_digits(st.promotions)),
+            ("demoted primaries", group_digits(st.demotions)),
+            ("discarded by resync", group_digits(st.discarded)),
+            ("refused (old epoch)", group_digits(st.refused)),
+        ]),
+        Mode::Dynamo => v.extend([
+            ("siblings merged", group_digits(st.siblings)),
+            ("hints", group_digits(st.hints)),
+            ("handed back", group_digits(st.handoffs)),
+            ("hints expired", group_digits(st.hints_expired)),
+            ("read repairs", group_digits(st.repairs)),
+            ("LWW drops", group_digits(st.lww_drops)),
+            ("keys streamed", group_digits(st.streamed)),
+        ]),
+    }
+    v.push(("messages", group_digits(st.messages)));
+    v
+}
+
+/// The panel (nothing when the scenario has no replicated store).
+pub fn view(cx: &PanelCtx<'_>) -> Html {
+    let s = cx.session;
+    let w = s.world();
+    let Some(cfg) = w.cfg::<Kv>() else {
+        return Html::default();
+    };
+    let k = w.shared::<Kv>();
+    let stats = counters(cfg, k);
+    let lost = if k.cart {
+        Vec::new()
+    } else {
+        k.lost(cfg.mode == Mode::Dynamo)
+    };
+    let servers = s.scenario().server_names().len();
+    let at = group_digits(cx.vt.max(0.0) as u64);
+    let past = !s.timeline().at_head();
+    html! {
+        <section class="panel kv" aria-labelledby="kv-h">
+            <h2 id="kv-h">{"Replicated store"}</h2>
+            <p data-kv-variant={cfg.variant()}>{ format!("Mode at the playhead: {}", cfg.variant()) }</p>
+            <dl class="lock-stats kv-counters" aria-label="Store counters">
+                { for stats.into_iter().map(|(name, v)| html! {
+                    <div data-stat={name}><dt>{ name }</dt><dd>{ v }</dd></div>
+                }) }
+            </dl>
+            if !lost.is_empty() {
+                <p class="error" role="status" data-kv-lost={lost.len().to_string()}>
+                    { format!("lost acknowledged writes: {}", lost.iter().take(30).map(|(k, v)| format!("{}={v}", key_name(*k))).collect::<Vec<_>>().join(" ")) }
+                    if lost.len() > 30 { { format!(" and {} more", lost.len() - 30) } }
+                </p>
+            }
+            <div class="row kv-switches">
+                { for switches(cfg, servers).into_iter().map(|sw| {
+                    let on = cx.on_cmd.clone();
+                    let set = sw.set;
+                    let onchange = Callback::from(move |e: Event| {
+                        let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
+                        on.emit(Cmd::Proto(ProtoCmd::Kv(KvCmd::KvSet(set(i)))));
+                    });
+                    html! {
+                        <label>{ sw.label }{" "}
+                            <select aria-label={sw.label} {onchange}>
+                                { for sw.choices.iter().enumerate().map(|(i, c)| html! {
+                                    <option value={i.to_string()} selected={i == sw.current}>{ c.clone() }</option>
+                                }) }
+                            </select>
+                        </label>
+                    }
+                }) }
+            </div>
+            <p class="muted">{ if past {
+                format!("A switch applies at the playhead ({at} ms) and forks: the run up to there is kept, the rest replays with the new setting.")
+            } else {
+                format!("A switch applies at the playhead ({at} ms), as a kv_set command.")
+            } }</p>
+            if let Some(e) = cx.cmd_error {
+                <p class="error" role="status">{ e.to_string() }</p>
+            }
+            <Compare scenario={Rc::new(s.scenario().clone())} />
+        </section>
+    }
+}
+
+/// The modes the comparison runs, for the loaded scenario's mode: (label, change).
+fn compared(c: &KvCfg) -> Vec<(&'static str, KvSet)> {
+    let set = KvSet::default;
+    match c.mode {
+        Mode::Primary => [
+            ("async, unfenced", Replication::Async, false),
+            ("sync, unfenced", Replication::Sync, false),
+            ("async, fenced", Replication::Async, true),
+            ("sync, fenced", Replication::Sync, true),
+        ]
+        .into_iter()
+        .map(|(l, r, f)| {
+            (
+                l,
+                KvSet {
+                    replication: Some(r),
+                    fencing: Some(f),
+                    ..set()
+                },
+            )
+        })
+        .collect(),
+        Mode::Dynamo => vec![
+            (
+                "strict quorum",
+                KvSet {
+                    sloppy: Some(false),
+                    ..set()
+                },
+            ),
+            (
+                "sloppy quorum",
+                KvSet {
+                    sloppy: Some(true),
+                    ..set()
+                },
+            ),
+            (
+                "R=1 W=1",
+                KvSet {
+                    r: Some(1),
+                    w: Some(1),
+                    ..set()
+                },
+            ),
+            (
+                "read repair off",
+                KvSet {
+                    read_repair: Some(false),
+                    ..set()
+                },
+            ),
+            (
+                "last writer wins",
+                KvSet {
+                    resolve: Some(Resolve::Lww),
+                    ..set()
+                },
+            ),
+            (
+                "version vectors",
+                KvSet {
+                    resolve: Some(Resolve::Vv),
+                    ..set()
+                },
+            ),
+        ],
+    }
+}
+
+/// One compared run: its cells, and whether it is the mode as loaded.
+type Row = (Vec<String>, bool);
+
+/// Runs every compared mode from the start on the scenario's seed and schedule.
+pub fn compare(s: &Scenario) -> Result<Vec<Row>, String> {
+    let cfg = s
+        .protocols
+        .kv
+        .as_ref()
+        .ok_or("this scenario has no replicated store")?;
+    let mut rows = Vec::new();
+    for (label, change) in compared(cfg) {
+        let mut v = s.clone();
+        let next = change.apply(cfg);
+        let same = next == *cfg;
+        v.protocols.kv = Some(next);
+        v.expect = None;
+        let cells = match v
+            .validate()
+            .map_err(|e| e.to_string())
+            .and_then(|_| runner::play(&v, None, v.until_ms))
+        {
+            Err(e) => vec![label.to_string(), format!("not run: {e}")],
+            Ok(tl) => {
+                let w = tl.world();
+                let k = w.shared::<Kv>();
+                let c = w.cfg::<Kv>().unwrap_or(cfg);
+                let lost = if k.cart {
+                    "not judged".into()
+                } else {
+                    k.lost(c.mode == Mode::Dynamo).len().to_string()
+                };
+                let info = k.history.iter().filter(|e| e.kind == Kind::Info).count();
+                vec![
+                    label.to_string(),
+                    lost,
+                    k.stale.len().to_string(),
+                    k.stats.siblings.to_string(),
+                    k.verdict().verdict().replace('_', " "),
+                    latency(k).to_string(),
+                    format!("{} / {info}", k.stats.ok),
+                    k.stats.messages.to_string(),
+                ]
+            }
+        };
+        rows.push((cells, same));
+    }
+    Ok(rows)
+}
+
+/// The comparison's props: the scenario as loaded (compared by pointer).
+#[derive(Properties)]
+pub struct CompareProps {
+    /// The loaded scenario.
+    pub scenario: Rc<Scenario>,
+}
+
+impl PartialEq for CompareProps {
+    fn eq(&self, o: &Self) -> bool {
+        self.scenario.id == o.scenario.id && self.scenario.protocols.kv == o.scenario.protocols.kv
+    }
+}
+
+/// "Compare modes": runs on a click, keeps its table until the scenario changes.
+#[function_component(Compare)]
+pub fn compare_view(p: &CompareProps) -> Html {
+    let rows = use_state(|| None::<Result<Vec<Row>, String>>);
+    {
+        let rows = rows.clone();
+        let key = (p.scenario.id.clone(), p.scenario.protocols.kv.clone());
+        use_effect_with(key, move |_| rows.set(None));
+    }
+    let onclick = {
+        let rows = rows.clone();
+        let s = p.scenario.clone();
+        Callback::from(move |_: MouseEvent| rows.set(Some(compare(&s))))
+    };
+    let head = [
+        "Mode",
+        "Lost acked writes",
+        "Stale reads",
+        "Siblings",
+        "Verdict",
+        "Latency (ms)",
+        "Ok / unknown",
+        "Messages",
+    ];
+    html! {
+        <div class="kv-compare">
+            <div class="row">
+                <button {onclick}>{"Compare modes"}</button>
+                <span class="muted">{"same seed and faults, each mode from the start"}</span>
+            </div>
+            { match &*rows {
+                None => Html::default(),
+                Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
+                Some(Ok(r)) => html! {
+                    <table class="lock-table kv-compare-table" aria-label="Modes compared">
+                        <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
+                        <tbody>
+                            { for r.iter().map(|(cells, same)| {
+                                let bad = cells.get(1).is_some_and(|l| l != "0" && l != "not judged");
+                                html! {
+                                    <tr class={classes!(bad.then_some("clash"), same.then_some("current"))}>
+                                        { for cells.iter().enumerate().map(|(i, c)| if i == 0 {
+                                            html! { <th scope="row">{ c.clone() }{ if *same { " (as loaded)" } else { "" } }</th> }
+                                        } else {
+                                            html! { <td>{ c.clone() }</td> }
+                                        }) }
+                                    </tr>
+                                }
+                            }) }
+                        </tbody>
+                    </table>
+                },
+            } }
+        </div>
+    }
+}
