@@ -1,0 +1,1 @@
+//! Saga versus two-phase commit on the same checkout workload (filled in below).
