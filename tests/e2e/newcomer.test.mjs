@@ -78,7 +78,7 @@ test('a newcomer lands on the start page and reaches tours of two mechanisms in 
     assert.match(await page.locator('meta[property="og:title"]').getAttribute('content'), /ringlab/);
     assert.equal(await page.getByRole('img', { name: /^Hash ring/ }).isVisible(), false, 'the start page hides the labs');
     // Every card's preview is painted (all but the ring's fetch their scenario first).
-    assert.ok(await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 }), 'previews never painted');
+    assert.ok(await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 }), 'previews never painted');
     for (const canvas of await cards(page).getByRole('img').all()) {
       const painted = await canvas.evaluate((c) => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -265,8 +265,8 @@ test('keyboard only: start page, two tours, the gallery filter and a scenario', 
     const presses = await tabTo(/^Load /, 10);
     const focused = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
     assert.equal(focused, `Load ${byId['redlock-clock-jump'].title}`);
-    // Past the seven mechanism chips (All and one per mechanism with scenarios).
-    assert.ok(presses <= 9, `${presses} Tabs from the filter to the result`);
+    // Past the eight mechanism chips (All and one per mechanism with scenarios).
+    assert.ok(presses <= 10, `${presses} Tabs from the filter to the result`);
     await page.keyboard.press('Enter');
     await waitTitle(page, byId['redlock-clock-jump'].title);
     // The existing shortcuts: → steps, Space plays (focus on the page, not a button).
@@ -344,7 +344,7 @@ test('screenshots: the start page and the workspace in both themes and at a phon
       async (page) => {
         await page.emulateMedia({ colorScheme: scheme });
         await gotoReady(page, '');
-        await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 });
+        await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 });
         await screenshot(page, `newcomer-start-${scheme}.png`);
         await page.getByRole('button', { name: 'Open the lab: Failure detection' }).click();
         await waitTitle(page, byId['gc-pause'].title);
@@ -360,7 +360,7 @@ test('screenshots: the start page and the workspace in both themes and at a phon
     `${t.name} phone`,
     async (page) => {
       await gotoReady(page, '');
-      await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 });
+      await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 });
       await screenshot(page, 'newcomer-start-phone.png');
       await page.getByRole('button', { name: 'Open the lab: Distributed locks' }).click();
       await waitTitle(page, byId['lock-gc-fenced'].title);
