@@ -134,7 +134,7 @@ pub struct SagaCfg {
     pub gap_ms: u64,
     /// SKUs (order `i` buys `sku:{i mod skus}`).
     pub skus: u32,
-    /// Accounts (order `i` pays from `acct:{i mod accounts}`).
+    /// Accounts (order `i` pays from `account:{i mod accounts}`).
     pub accounts: u32,
     /// Initial units of each SKU.
     pub stock: u64,
@@ -144,7 +144,8 @@ pub struct SagaCfg {
     pub balance: u64,
     /// Price of one unit.
     pub price: u64,
-    /// The client that runs the orchestrator (default: the first client).
+    /// The node that runs the orchestrator: a client, or a server (which then also runs
+    /// its services), as two-phase commit's coordinator does (default: the first client).
     pub orchestrator: Option<String>,
     /// The server that runs the log's broker (default: the last server).
     pub broker: Option<String>,
@@ -370,8 +371,8 @@ pub(crate) fn check(
     }
     if c.mode == Mode::Orchestrated {
         match &c.orchestrator {
-            Some(n) if !clients.contains(n) => {
-                return bad("orchestrator", format!("\"{n}\" is not a client"));
+            Some(n) if !clients.contains(n) && !servers.contains(n) => {
+                return bad("orchestrator", format!("\"{n}\" is not a node"));
             }
             None if clients.is_empty() => {
                 return bad(

@@ -86,7 +86,7 @@ impl SagaEv {
     pub fn describe(&self, at: &str) -> String {
         match self {
             SagaEv::SagaStart { order, sku, acct } => {
-                format!("{at}: order #{order} placed (sku:{sku}, acct:{acct}); its saga starts")
+                format!("{at}: order #{order} placed (sku:{sku}, account:{acct}); its saga starts")
             }
             SagaEv::SagaStep { order, at: pos } => {
                 format!("{at}: saga #{order} logs {}", pos_words(pos))

@@ -103,17 +103,13 @@ impl Node {
     /// A note the log delivered at offset `off`.
     fn on_deliver(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, off: u32, note: Note) {
         let cfg = Arc::clone(&self.cfg);
-        if let Some(o) = self.orch.as_mut() {
-            if !note.kind.is_command() {
-                o.on_answer(&cfg, ctx, &mut self.db, note);
+        if note.kind.is_command() {
+            if let Some(again) = service::admit(&self.db, &cfg, ctx, note) {
+                service::serve(&mut self.db, &cfg, ctx, note, note, again);
             }
-        } else if cfg.mode == Mode::Orchestrated || note.kind.is_command() {
-            if note.kind.is_command() {
-                if let Some(again) = service::admit(&self.db, &cfg, ctx, note) {
-                    service::serve(&mut self.db, &cfg, ctx, note, note, again);
-                }
-            }
-        } else {
+        } else if let Some(o) = self.orch.as_mut() {
+            o.on_answer(&cfg, ctx, &mut self.db, note);
+        } else if cfg.mode == Mode::Choreographed {
             choreo::react(self, &cfg, ctx, note);
         }
         send(ctx, from, Msg::Ack { off });

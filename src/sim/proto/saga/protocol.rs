@@ -98,6 +98,7 @@ impl Protocol for Saga {
             (s.broker == Some(me), s.orch == Some(me))
         };
         if ctx.role() == Role::Client && !is_orch {
+            // Only the orchestrator's client takes part.
             return None;
         }
         let (mut db, logs) = Db::from_log(ctx.durable());
@@ -198,7 +199,9 @@ impl Protocol for Saga {
         let fallback = servers.first().copied().unwrap_or(0);
         let home = |name: String| owner(world, &name).unwrap_or(fallback);
         let sku_home: Vec<NodeIx> = (0..c.skus).map(|i| home(format!("sku:{i}"))).collect();
-        let acct_home: Vec<NodeIx> = (0..c.accounts).map(|i| home(format!("acct:{i}"))).collect();
+        let acct_home: Vec<NodeIx> = (0..c.accounts)
+            .map(|i| home(format!("account:{i}")))
+            .collect();
         let order_home: Vec<NodeIx> = (0..c.orders).map(|i| home(format!("order:{i}"))).collect();
         let broker = match &c.broker {
             Some(b) => world.node_ix(b),
@@ -237,7 +240,10 @@ impl Protocol for Saga {
         w.on_node::<Saga, _>(first, |_, ctx| {
             *ctx.shared_mut::<Saga>() = s;
         });
-        for ix in servers.iter().chain(orch.iter()) {
+        for ix in servers
+            .iter()
+            .chain(orch.iter().filter(|o| !servers.contains(o)))
+        {
             w.reboot::<Saga>(*ix, c);
         }
     }
