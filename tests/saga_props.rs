@@ -149,3 +149,29 @@ fn the_explorer_catches_the_dual_write_and_the_naive_consumer() {
          {unconserved}/300 unconserved"
     );
 }
+
+#[test]
+fn saga_and_2pc_decide_the_same_orders_and_differ_under_a_coordinator_crash() {
+    use ringlab::sim::proto::saga::compare::{compare, Spec};
+    let spec = Spec {
+        orders: 20,
+        ..Spec::default()
+    };
+    let [tpc, saga] = compare(&spec).expect("runs");
+    // Without faults both commit exactly the orders whose card is not declined.
+    assert_eq!((tpc.committed, tpc.aborted), (16, 4), "{tpc:?}");
+    assert_eq!((saga.committed, saga.aborted), (16, 4), "{saga:?}");
+    // The saga pays for the log: more messages and a longer path to its end.
+    assert!(saga.messages_per_order > tpc.messages_per_order * 2.0);
+    assert!(saga.mean_decision_ms > tpc.mean_decision_ms);
+    // A (2PC coordinator, saga orchestrator) down while orders arrive: 2PC aborts the
+    // orders it cannot coordinate; the saga's wait and complete after the restart.
+    let crashed = Spec {
+        crash: Some((305, 800)),
+        ..spec
+    };
+    let [tpc, saga] = compare(&crashed).expect("runs");
+    assert!(tpc.aborted > 4, "{tpc:?}");
+    assert_eq!((saga.committed, saga.undecided), (16, 0), "{saga:?}");
+    assert!(saga.max_decision_ms > 700, "{saga:?}");
+}

@@ -12,7 +12,7 @@ use crate::sim::proto::saga::compare::{compare, Figures, Spec};
 
 /// Usage text of the subcommand.
 pub const USAGE: &str = "ringlab-cli compare saga-vs-2pc [--orders 40] [--gap-ms 25] \
-[--skus 4] [--accounts 8] [--stock 20] [--declined-every 5] [--crash-at 500] [--down-ms 800] \
+[--skus 4] [--accounts 8] [--stock 20] [--declined-every 5] [--crash-at 505] [--down-ms 800] \
 [--seeds 10] [--markdown]";
 
 /// Most orders per run.
@@ -76,7 +76,7 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
         None => return Err(BadInput("which comparison? (saga-vs-2pc)".into())),
     }
     let mut spec = Spec::default();
-    let (mut crash_at, mut down_ms) = (500, 800);
+    let (mut crash_at, mut down_ms) = (505, 800);
     let mut seeds = 10;
     let mut markdown = false;
     while let Some(a) = it.next() {

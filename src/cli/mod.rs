@@ -104,7 +104,7 @@ CONTENTION:
 
 COMPARE:
     ringlab-cli compare saga-vs-2pc [--orders 40] [--gap-ms 25] [--skus 4] [--accounts 8]
-                                    [--stock 20] [--declined-every 5] [--crash-at 500]
+                                    [--stock 20] [--declined-every 5] [--crash-at 505]
                                     [--down-ms 800] [--seeds 10] [--markdown]
 
     The same orders (one unit each, every n-th card declined) run as two-phase commit
