@@ -24,6 +24,8 @@ pub mod mq_scene;
 pub mod playback;
 pub mod raster;
 pub mod ring_scene;
+#[cfg(feature = "proto-saga")]
+pub mod saga_scene;
 pub mod scene;
 pub mod seq_diagram;
 pub mod session;
