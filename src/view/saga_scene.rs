@@ -66,7 +66,10 @@ pub fn node_lines(n: &Node) -> Vec<(String, Ink)> {
     }
     if let Some(b) = &n.broker {
         let open = b.log.iter().filter(|e| !e.1).count();
-        out.push((format!("log {} entries · {open} unacked", b.log.len()), Ink::Muted));
+        out.push((
+            format!("log {} entries · {open} unacked", b.log.len()),
+            Ink::Muted,
+        ));
     }
     out
 }

@@ -27,6 +27,8 @@ pub mod mq;
 pub mod msg;
 pub mod panels;
 pub mod protocol_panels;
+#[cfg(feature = "proto-saga")]
+pub mod saga;
 pub mod sections;
 pub mod state;
 #[cfg(feature = "proto-stock")]

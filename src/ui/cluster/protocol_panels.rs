@@ -44,4 +44,9 @@ pub const PANELS: &[Panel] = &[
         name: "mq",
         view: super::mq::view,
     },
+    #[cfg(feature = "proto-saga")]
+    Panel {
+        name: "saga",
+        view: super::saga::view,
+    },
 ];
