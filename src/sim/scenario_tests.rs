@@ -210,6 +210,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "dual-write-lost-message",
         include_str!("../../static/scenarios/dual-write-lost-message.json"),
     ),
+    (
+        "checkout-end-to-end",
+        include_str!("../../static/scenarios/checkout-end-to-end.json"),
+    ),
 ];
 
 const MINIMAL: &str =

@@ -94,11 +94,20 @@ pub fn overlay(
             continue;
         };
         let client = n.role == crate::sim::ids::Role::Client;
-        let (x, _, status_y, align) = label_lines(p, g.node_r, client, g);
-        for (k, (text, ink)) in node_lines(node).into_iter().take(5).enumerate() {
+        let (x, title_y, status_y, align) = label_lines(p, g.node_r, client, g);
+        let lines: Vec<(String, Ink)> = node_lines(node).into_iter().take(5).collect();
+        // A node at the top of the circle has its name above it: stack upwards from there.
+        let above = status_y < p.1;
+        let n = lines.len();
+        for (k, (text, ink)) in lines.into_iter().enumerate() {
+            let y = if above {
+                title_y - 13.0 * (n - k) as f64
+            } else {
+                status_y + 13.0 * (k + 1) as f64
+            };
             scene.labels.push(Label {
                 x,
-                y: status_y + 13.0 * (k + 1) as f64,
+                y,
                 text,
                 ink,
                 size: 11.0,

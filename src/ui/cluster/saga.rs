@@ -129,6 +129,7 @@ fn row(order: usize, r: &SagaRow) -> Html {
 
 fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>) -> Html {
     html! {
+        <div class="saga-scroll">
         <table class="lock-table" aria-label={label}>
             <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
             <tbody>
@@ -137,6 +138,7 @@ fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>) -> Html {
                 }) }
             </tbody>
         </table>
+        </div>
     }
 }
 
