@@ -392,4 +392,21 @@ fn saga_scenarios_show_what_their_titles_say() {
 
     let (s, _) = run("dual-write-lost-message.json");
     assert_eq!(n(&s, "unsettled"), 1, "{s}");
+
+    // Choreographed: the same outcomes and the same reverse order, in fewer messages.
+    let (c, lines) = run("saga-choreography.json");
+    assert_eq!((n(&c, "completed"), n(&c, "compensated")), (1, 2), "{c}");
+    let undo_order: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "saga_txn" && l["fields"]["note"]["order"] == 2)
+        .filter(|l| l["fields"]["note"]["kind"] == "undo")
+        .map(|l| l["fields"]["effect"]["op"].as_str().expect("op"))
+        .collect();
+    assert_eq!(undo_order, ["refund", "release"]);
+    let (o, _) = run("saga-payment-fails.json");
+    assert!(n(&c, "messages") < n(&o, "messages"), "{c} vs {o}");
+
+    let (s, _) = run("checkout-end-to-end.json");
+    assert_eq!((n(&s, "completed"), n(&s, "compensated")), (5, 1), "{s}");
+    assert!(n(&s, "busy") >= 1, "{s}");
 }

@@ -214,6 +214,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "checkout-end-to-end",
         include_str!("../../static/scenarios/checkout-end-to-end.json"),
     ),
+    (
+        "saga-choreography",
+        include_str!("../../static/scenarios/saga-choreography.json"),
+    ),
 ];
 
 const MINIMAL: &str =

@@ -4,10 +4,11 @@
 // naive reloads the scenario on the same seed (a fork of the same run), where the same
 // duplicate charges order 0 twice and the panel flags the double charge. Then the
 // comparison with 2PC runs from the panel. Screenshots in both themes and at phone width.
+// The checkout-end-to-end tour is played to its last step, answering its three questions.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs } from './harness.mjs';
 
 let context;
 
@@ -94,6 +95,48 @@ test('the saga panel in the dark theme and at phone width', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await panel(page).scrollIntoViewIfNeeded();
     await screenshot(page, 'saga-desktop-dark');
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('the checkout-end-to-end tour, played to the end with its questions', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await load(page, 'Checkout end to end: ring, inventory, saga over the log, a broker failure and a rebalance');
+    await page.getByRole('button', { name: 'Take the tour' }).click();
+    const card = page.getByRole('region', { name: 'Guided tour' });
+    const head = async () => (await card.locator('.tour-head strong').innerText()).trim();
+    const right = [/The shard the ring assigns sku:0/, /They wait: relays keep/, /The relays republish every row/];
+    let asked = 0;
+    for (let i = 0; i < 30 && (await head()) !== 'Tour · step 7 of 7'; i++) {
+      const ask = card.getByRole('group');
+      if ((await ask.count()) === 1) {
+        let clicked = false;
+        for (const r of right) {
+          const b = ask.getByRole('button', { name: r });
+          if ((await b.count()) === 1) {
+            await b.click();
+            clicked = true;
+            break;
+          }
+        }
+        assert.ok(clicked, 'no right answer offered');
+        asked += 1;
+        assert.ok(await until(async () => /^✓ Right\./.test(await card.locator('.tour-verdict').innerText())), 'answer not judged right');
+      }
+      await card.getByRole('button', { name: 'Next' }).click();
+      await until(async () => !(await card.getByRole('button', { name: 'Next' }).isDisabled()) || (await card.getByRole('group').count()) === 1);
+    }
+    assert.equal(await head(), 'Tour · step 7 of 7');
+    assert.equal(asked, 3, 'three questions asked');
+    assert.ok(await until(async () => (await clockMs(page)) === 1200), `ends at ${await clockMs(page)}`);
+    assert.equal(await panel(page).locator('li[data-outcome="completed"]').count(), 5);
+    assert.equal(await panel(page).locator('li[data-outcome="compensated"]').count(), 1);
+    assert.deepEqual(page.problems, []);
+    await screenshot(page, 'saga-tour-end');
   } finally {
     await closePage(page);
   }
