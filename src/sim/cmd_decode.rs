@@ -268,6 +268,8 @@ mod tests {
             r#"{"op":"mq_join","client":"c3"}"#,
             r#"{"op":"mq_leave","client":"c3"}"#,
             r#"{"op":"mq_slow","client":"c1","process_ms":600}"#,
+            r#"{"op":"saga_fail","order":1,"step":"refund","times":2}"#,
+            r#"{"op":"saga_relay_crash","node":"shop","step":"charge"}"#,
             // The engine tests' dummy protocol, registered in test builds.
             r#"{"op":"echo_now","node":"A"}"#,
         ];

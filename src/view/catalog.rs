@@ -236,7 +236,8 @@ mod tests {
                 "2pc",
                 "replication",
                 "queue",
-                "inventory"
+                "inventory",
+                "saga"
             ]
         );
         assert!(grouped(&idx, "no such words here", None).is_empty());

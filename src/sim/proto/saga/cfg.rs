@@ -110,7 +110,12 @@ pub struct Failure {
     /// Where it fails.
     pub step: FailAt,
     /// How many tries fail (forward steps before the pivot fail once for good).
+    #[serde(default = "one")]
     pub times: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// `protocols.saga`: see docs/saga.md for every field.
