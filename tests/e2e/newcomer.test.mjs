@@ -71,7 +71,7 @@ async function assertBothInView(page, when) {
 test('a newcomer lands on the start page and reaches tours of two mechanisms in at most three clicks each', async (t) => {
   await asNewcomer(t.name, async (page) => {
     await gotoReady(page, '');
-    assert.equal(await cards(page).getByRole('listitem').count(), 7, 'one card per mechanism');
+    assert.equal(await cards(page).getByRole('listitem').count(), 8, 'one card per mechanism');
     assert.equal(await page.title(), START_TITLE);
     // The icon is declared, so Chromium asks for no /favicon.ico (the harness fails on a 404).
     assert.equal(await page.locator('link[rel="icon"][href="favicon.svg"]').count(), 1);
@@ -151,7 +151,7 @@ test('the gallery filters by text and by mechanism chip, grouped, with the curre
     assert.match(await current.innerText(), /ends in a violation/);
     // Groups in mechanism order, named.
     const groups = await gallery(page).locator('.gallery-group > h4').allTextContents();
-    assert.deepEqual(groups, ['Failure detection', 'Distributed locks', 'Two-phase commit', 'Replication and failover', 'Message log', 'Inventory under contention']);
+    assert.deepEqual(groups, ['Failure detection', 'Distributed locks', 'Two-phase commit', 'Replication and failover', 'Message log', 'Inventory under contention', 'Checkout saga']);
 
     const filter = page.getByRole('searchbox', { name: 'Filter scenarios' });
     await filter.fill('fencing');
