@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(not(target_arch = "wasm32"))]
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -57,8 +58,9 @@ impl Default for Spec {
     }
 }
 
-/// One side's figures.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// One side's figures (serialisable for the CLI only: the browser tables them).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Serialize))]
 pub struct Figures {
     /// `2pc` or `saga`.
     pub system: &'static str,

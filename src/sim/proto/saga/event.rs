@@ -268,7 +268,7 @@ pub struct SagaShared {
 }
 
 /// The run summary's counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SagaStats {
     /// Sagas started.
     pub sagas: u32,
