@@ -5,17 +5,16 @@
 //! the same window. Each side is a scenario run on the engine; the figures come from its
 //! trace and counters, so they are virtual time and do not depend on the machine.
 
-use std::collections::BTreeMap;
-
 #[cfg(not(target_arch = "wasm32"))]
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::sim::event::What;
+use crate::sim::ids::NodeIx;
 use crate::sim::proto::tpc::event::{NoWhy, TpcEv};
 use crate::sim::proto::ProtoEv;
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
+use crate::sim::time::Time;
 
 use super::SagaEv;
 
@@ -91,25 +90,23 @@ pub struct Figures {
     pub retries: u64,
 }
 
-fn base(spec: &Spec, id: &str, protocols: Value, schedule: Vec<Value>) -> Value {
-    json!({
-        "version": 4,
-        "id": id,
-        "title": id,
-        "seed": spec.seed,
-        "cluster": { "servers": ["A", "B", "C", "D"], "clients": ["web"] },
-        "network": { "base_ms": 2, "jitter_ms": 3 },
-        "protocols": protocols,
-        "schedule": schedule,
-        "until_ms": spec.until_ms,
-    })
+fn base(spec: &Spec, id: &str, protocols: &str, schedule: &[String]) -> String {
+    format!(
+        r#"{{"version":4,"id":"{id}","title":"{id}","seed":{},"cluster":{{"servers":["A","B","C","D"],"clients":["web"]}},"network":{{"base_ms":2,"jitter_ms":3}},"protocols":{protocols},"schedule":[{}],"until_ms":{}}}"#,
+        spec.seed,
+        schedule.join(","),
+        spec.until_ms
+    )
 }
 
-fn crash_cmds(spec: &Spec) -> Vec<Value> {
+fn crash_cmds(spec: &Spec) -> Vec<String> {
     match spec.crash {
         Some((at, ms)) => vec![
-            json!({"at_ms": at, "cmd": {"op": "crash", "node": "A"}}),
-            json!({"at_ms": at + ms, "cmd": {"op": "recover", "node": "A"}}),
+            format!(r#"{{"at_ms":{at},"cmd":{{"op":"crash","node":"A"}}}}"#),
+            format!(
+                r#"{{"at_ms":{},"cmd":{{"op":"recover","node":"A"}}}}"#,
+                at + ms
+            ),
         ],
         None => Vec::new(),
     }
@@ -119,52 +116,54 @@ fn declined(spec: &Spec, i: u32) -> bool {
     spec.declined_every > 0 && i % spec.declined_every == spec.declined_every - 1
 }
 
-/// The two-phase commit side as a scenario: one `checkout` per order, A coordinating.
-pub fn tpc_scenario(spec: &Spec) -> Value {
-    let stock: BTreeMap<String, u64> = (0..spec.skus)
-        .map(|i| (format!("sku:{i}"), spec.stock))
-        .collect();
-    let balances: BTreeMap<String, u64> = (0..spec.accounts)
-        .map(|i| (format!("account:{i}"), 1_000))
-        .collect();
-    let mut schedule: Vec<Value> = (0..spec.orders)
+fn keys(prefix: &str, n: u32, v: u64) -> String {
+    let items: Vec<String> = (0..n).map(|i| format!(r#""{prefix}:{i}":{v}"#)).collect();
+    format!("{{{}}}", items.join(","))
+}
+
+/// The two-phase commit side as a scenario (JSON text): one `checkout` per order, A
+/// coordinating.
+pub fn tpc_scenario(spec: &Spec) -> String {
+    let mut schedule: Vec<String> = (0..spec.orders)
         .map(|i| {
-            json!({"at_ms": 100 + u64::from(i) * spec.gap_ms, "cmd": {
-                "op": "checkout", "client": "web",
-                "items": [{"sku": format!("sku:{}", i % spec.skus.max(1)), "qty": 1}],
-                "account": format!("account:{}", i % spec.accounts.max(1)),
-                "amount": 10, "fail_payment": declined(spec, i)}})
+            format!(
+                r#"{{"at_ms":{},"cmd":{{"op":"checkout","client":"web","items":[{{"sku":"sku:{}","qty":1}}],"account":"account:{}","amount":10,"fail_payment":{}}}}}"#,
+                100 + u64::from(i) * spec.gap_ms,
+                i % spec.skus.max(1),
+                i % spec.accounts.max(1),
+                declined(spec, i)
+            )
         })
         .collect();
     schedule.extend(crash_cmds(spec));
-    base(
-        spec,
-        "compare-2pc",
-        json!({"tpc": {"coordinator": "A", "stock": stock, "balances": balances}}),
-        schedule,
-    )
+    let protocols = format!(
+        r#"{{"tpc":{{"coordinator":"A","stock":{},"balances":{}}}}}"#,
+        keys("sku", spec.skus, spec.stock),
+        keys("account", spec.accounts, 1_000)
+    );
+    base(spec, "compare-2pc", &protocols, &schedule)
 }
 
-/// The saga side as a scenario: the same orders, the orchestrator on A.
-pub fn saga_scenario(spec: &Spec) -> Value {
-    let failures: Vec<Value> = (0..spec.orders)
+/// The saga side as a scenario (JSON text): the same orders, the orchestrator on A.
+pub fn saga_scenario(spec: &Spec) -> String {
+    let failures: Vec<String> = (0..spec.orders)
         .filter(|i| declined(spec, *i))
-        .map(|i| json!({"order": i, "step": "charge"}))
+        .map(|i| format!(r#"{{"order":{i},"step":"charge"}}"#))
         .collect();
-    base(
-        spec,
-        "compare-saga",
-        json!({"saga": {
-            "orders": spec.orders, "start_ms": 100, "gap_ms": spec.gap_ms,
-            "skus": spec.skus, "accounts": spec.accounts, "stock": spec.stock,
-            "balance": 1_000, "price": 10, "orchestrator": "A", "broker": "D",
-            "failures": failures}}),
-        crash_cmds(spec),
-    )
+    let protocols = format!(
+        r#"{{"saga":{{"orders":{},"start_ms":100,"gap_ms":{},"skus":{},"accounts":{},"stock":{},"balance":1000,"price":10,"orchestrator":"A","broker":"D","failures":[{}]}}}}"#,
+        spec.orders,
+        spec.gap_ms,
+        spec.skus,
+        spec.accounts,
+        spec.stock,
+        failures.join(",")
+    );
+    base(spec, "compare-saga", &protocols, &crash_cmds(spec))
 }
 
-fn decode(v: &Value) -> Result<Scenario, String> {
-    Scenario::decode(v.to_string().as_bytes()).map_err(|e| e.to_string())
+fn decode(text: &str) -> Result<Scenario, String> {
+    Scenario::decode(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn per(n: f64, d: u64) -> f64 {
@@ -175,62 +174,79 @@ fn per(n: f64, d: u64) -> f64 {
     }
 }
 
+/// A transaction as the comparison reads the trace: id, submitted at, the coordinator's
+/// decision (when and whether commit), the last outcome a participant learned.
+type TxRow = (u32, Time, Option<(Time, bool)>, Option<(Time, bool)>);
+
 /// Runs the 2PC side.
 pub fn run_tpc(spec: &Spec) -> Result<Figures, String> {
     let s = decode(&tpc_scenario(spec))?;
     let tl = runner::play(&s, Some(spec.seed), s.until_ms)?;
-    let (mut submit, mut decided) = (BTreeMap::new(), BTreeMap::new());
-    // A transaction the coordinator never decided in the trace (it learned the outcome on
-    // recovery and answered inquiries) is decided when its last participant learned it.
-    let mut learned: BTreeMap<u32, (u64, bool)> = BTreeMap::new();
-    let mut yes_at = BTreeMap::new();
+    // Per transaction: (tx, submitted at, decided at and how); a transaction the
+    // coordinator never decided in the trace (it learned the outcome on recovery and
+    // answered inquiries) is decided when its last participant learned it.
+    let mut txs: Vec<TxRow> = Vec::new();
+    // Participants holding locks: (node, tx, since).
+    let mut yes_at: Vec<(NodeIx, u32, Time)> = Vec::new();
     let (mut hold, mut refused) = (0u64, 0u64);
     for e in tl.trace() {
         let What::Proto(ProtoEv::Tpc(ev)) = &e.what else {
             continue;
         };
         let node = e.node.unwrap_or(0);
+        let slot = |txs: &mut Vec<_>, tx: u32| -> usize {
+            match txs.iter().position(|r: &TxRow| r.0 == tx) {
+                Some(i) => i,
+                None => {
+                    txs.push((tx, e.t, None, None));
+                    txs.len() - 1
+                }
+            }
+        };
         match ev {
             TpcEv::OrderSubmit { tx, .. } => {
-                submit.insert(*tx, e.t);
+                let i = slot(&mut txs, *tx);
+                txs[i].1 = e.t;
             }
             TpcEv::TpcDecide { tx, commit, .. } => {
-                decided.entry(*tx).or_insert((e.t, *commit));
+                let i = slot(&mut txs, *tx);
+                txs[i].2.get_or_insert((e.t, *commit));
             }
-            TpcEv::TpcVote { tx, yes: true, .. } => {
-                yes_at.insert((node, *tx), e.t);
-            }
+            TpcEv::TpcVote { tx, yes: true, .. } => yes_at.push((node, *tx, e.t)),
             TpcEv::TpcVote {
                 why: Some(NoWhy::LockBusy),
                 ..
             } => refused += 1,
             TpcEv::TpcCommit { tx, .. } | TpcEv::TpcAbort { tx, .. } => {
                 let commit = matches!(ev, TpcEv::TpcCommit { .. });
-                learned.insert(*tx, (e.t, commit));
-                if let Some(t) = yes_at.remove(&(node, *tx)) {
-                    hold += e.t.saturating_sub(t);
+                let i = slot(&mut txs, *tx);
+                txs[i].3 = Some((e.t, commit));
+                if let Some(k) = yes_at.iter().position(|y| y.0 == node && y.1 == *tx) {
+                    hold += e.t.saturating_sub(yes_at.swap_remove(k).2);
                 }
             }
             _ => {}
         }
     }
-    for (tx, v) in learned {
-        decided.entry(tx).or_insert(v);
-    }
     // Still locked at the end: held until the end of the run.
     hold += yes_at
-        .values()
-        .map(|t| s.until_ms.saturating_sub(*t))
+        .iter()
+        .map(|y| s.until_ms.saturating_sub(y.2))
         .sum::<u64>();
+    let decided: Vec<(Time, Time, bool)> = txs
+        .iter()
+        .filter_map(|(_, at, d, l)| d.or(*l).map(|(t, c)| (*at, t, c)))
+        .collect();
+    let submit: Vec<Time> = txs.iter().map(|r| r.1).collect();
     let times: Vec<u64> = decided
         .iter()
-        .filter_map(|(tx, (t, _))| submit.get(tx).map(|s| t.saturating_sub(*s)))
+        .map(|(a, t, _)| t.saturating_sub(*a))
         .collect();
-    let committed = decided.values().filter(|(_, c)| *c).count() as u64;
+    let committed = decided.iter().filter(|d| d.2).count() as u64;
     let orders = submit.len() as u64;
     let st = tl.world().tpc_stats();
-    let first = submit.values().min().copied().unwrap_or(0);
-    let last = decided.values().map(|(t, _)| *t).max().unwrap_or(first);
+    let first = submit.iter().min().copied().unwrap_or(0);
+    let last = decided.iter().map(|d| d.1).max().unwrap_or(first);
     Ok(Figures {
         system: "2pc",
         orders,
