@@ -175,3 +175,37 @@ fn saga_and_2pc_decide_the_same_orders_and_differ_under_a_coordinator_crash() {
     assert_eq!((saga.committed, saga.undecided), (16, 0), "{saga:?}");
     assert!(saga.max_decision_ms > 700, "{saga:?}");
 }
+
+#[test]
+fn the_compare_command_prints_both_systems_and_refuses_bad_arguments() {
+    use ringlab::cli::compare::main;
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = main(
+        &args(&["saga-vs-2pc", "--orders", "10", "--seeds", "2"]),
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let systems: Vec<&str> = lines
+        .iter()
+        .map(|l| l["system"].as_str().expect("system"))
+        .collect();
+    assert_eq!(systems, ["2pc", "saga", "2pc", "saga"]);
+    assert!(lines.iter().all(|l| l["orders"] == 10 && l["seeds"] == 2));
+    for bad in [
+        &["saga-vs-3pc"][..],
+        &["saga-vs-2pc", "--orders", "0"],
+        &["saga-vs-2pc", "--bogus"],
+        &[],
+    ] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(main(&args(bad), &mut out, &mut err), 2, "{bad:?}");
+        assert!(String::from_utf8_lossy(&err).contains("usage:"), "{bad:?}");
+    }
+}
