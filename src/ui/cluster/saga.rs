@@ -339,6 +339,40 @@ pub fn compare_rows(cfg: &SagaCfg) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
+/// The comparison as bars (messages per order, mean time to decision), each scaled to the
+/// largest of its kind; the table above carries the numbers, so the bars are decoration
+/// for a screen reader.
+fn chart(rows: &[Vec<String>]) -> Html {
+    let num =
+        |r: &Vec<String>, k: usize| r.get(k).and_then(|c| c.parse::<f64>().ok()).unwrap_or(0.0);
+    let bars = |k: usize, label: &'static str| {
+        let max = rows.iter().map(|r| num(r, k)).fold(1.0, f64::max);
+        html! {
+            <div class="saga-bars">
+                <strong>{ label }</strong>
+                { for rows.iter().map(|r| {
+                    let pct = (num(r, k) / max * 100.0).round();
+                    let who = format!("{} · {}", r[1], r[0]);
+                    html! {
+                        <div class="saga-bar-row">
+                            <span class="saga-bar-label">{ who }</span>
+                            <span class={if r[1] == "saga" { "saga-bar saga" } else { "saga-bar tpc" }}
+                                style={format!("width: {pct}%")}></span>
+                            <span>{ r[k].clone() }</span>
+                        </div>
+                    }
+                }) }
+            </div>
+        }
+    };
+    html! {
+        <div class="saga-chart" aria-hidden="true">
+            { bars(3, "Messages per order") }
+            { bars(4, "Mean decision (ms)") }
+        </div>
+    }
+}
+
 /// "Compare with 2PC": runs on a click, keeps its table until the settings change.
 #[function_component(Compare)]
 pub fn compare_view(p: &CompareProps) -> Html {
@@ -358,11 +392,16 @@ pub fn compare_view(p: &CompareProps) -> Html {
             { match &*rows {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-                Some(Ok(r)) => table(
-                    "Saga and 2PC compared",
-                    &["Faults", "System", "Committed / aborted", "Messages per order", "Mean decision (ms)", "Max decision (ms)", "Locked or reserved per order (ms)", "Committed/s", "Dirty reads"],
-                    r.clone(),
-                ),
+                Some(Ok(r)) => html! {
+                    <>
+                        { table(
+                            "Saga and 2PC compared",
+                            &["Faults", "System", "Committed / aborted", "Messages per order", "Mean decision (ms)", "Max decision (ms)", "Locked or reserved per order (ms)", "Committed/s", "Dirty reads"],
+                            r.clone(),
+                        ) }
+                        { chart(r) }
+                    </>
+                },
             } }
         </div>
     }
