@@ -25,6 +25,7 @@ fn faults(s: &serde_json::Value) -> Vec<String> {
             "fail_node" => "ring failover",
             "drop_message" => "message loss",
             "wipe_disk" => "disk loss",
+            "saga_relay_crash" => "relay crash",
             _ => continue,
         };
         if !out.iter().any(|w| w == word) {
@@ -53,7 +54,9 @@ fn the_index_matches_its_scenario_files() {
             .is_some_and(|v| !v.is_empty());
         assert_eq!(violates, e.violation, "{}: violation badge", e.file);
         let protocols = &s["protocols"];
-        let expected = if protocols.get("stock").is_some() {
+        let expected = if protocols.get("saga").is_some() {
+            "saga"
+        } else if protocols.get("stock").is_some() {
             "inventory"
         } else if protocols.get("kv").is_some() {
             "replication"

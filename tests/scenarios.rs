@@ -342,3 +342,73 @@ fn ha_scenarios_show_what_their_titles_say() {
         );
     }
 }
+
+#[test]
+fn saga_scenarios_show_what_their_titles_say() {
+    let run = |file: &str| -> (serde_json::Value, Vec<serde_json::Value>) {
+        let (code, out, err) = run_cli(&[format!("{}/{file}", dir())]);
+        assert_eq!(code, 0, "{file}: {err}");
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        let last = lines.last().expect("summary").clone();
+        (last["summary"]["saga"].clone(), lines)
+    };
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k}: {v}"));
+
+    // Order 2 fails at the pivot: refund, then release (reverse order).
+    let (s, lines) = run("saga-payment-fails.json");
+    assert_eq!((n(&s, "completed"), n(&s, "compensated")), (1, 2), "{s}");
+    let undo_order: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "saga_txn" && l["fields"]["note"]["order"] == 2)
+        .filter(|l| l["fields"]["note"]["kind"] == "undo")
+        .map(|l| l["fields"]["effect"]["op"].as_str().expect("op"))
+        .collect();
+    assert_eq!(undo_order, ["refund", "release"]);
+
+    let (s, _) = run("saga-compensation-fails.json");
+    assert_eq!(n(&s, "compensation_retries"), 4, "{s}");
+    assert_eq!(n(&s, "compensated"), 1, "{s}");
+
+    let (s, lines) = run("saga-orchestrator-crash.json");
+    assert_eq!(n(&s, "completed"), 3, "{s}");
+    assert!(lines.iter().any(|l| l["kind"] == "saga_recover"));
+
+    let (s, _) = run("saga-dirty-read.json");
+    assert_eq!(n(&s, "dirty_reads"), 1, "{s}");
+    let (s, _) = run("saga-semantic-lock.json");
+    assert_eq!((n(&s, "dirty_reads"), n(&s, "completed")), (0, 1), "{s}");
+    assert!(n(&s, "busy") >= 1, "{s}");
+
+    // The same duplicate publish: absorbed by the inbox, or charged twice.
+    let (s, _) = run("outbox-relay-crash.json");
+    assert_eq!(n(&s, "relay_crashes"), 1, "{s}");
+    assert!(n(&s, "duplicate_appends") >= 1, "{s}");
+    assert!(n(&s, "duplicates_absorbed") >= 1, "{s}");
+    assert_eq!(n(&s, "double_charges"), 0, "{s}");
+    let (s, _) = run("outbox-relay-crash-naive.json");
+    assert_eq!(n(&s, "double_charges"), 1, "{s}");
+    assert_eq!(n(&s, "duplicates_applied"), 1, "{s}");
+
+    let (s, _) = run("dual-write-lost-message.json");
+    assert_eq!(n(&s, "unsettled"), 1, "{s}");
+
+    // Choreographed: the same outcomes and the same reverse order, in fewer messages.
+    let (c, lines) = run("saga-choreography.json");
+    assert_eq!((n(&c, "completed"), n(&c, "compensated")), (1, 2), "{c}");
+    let undo_order: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "saga_txn" && l["fields"]["note"]["order"] == 2)
+        .filter(|l| l["fields"]["note"]["kind"] == "undo")
+        .map(|l| l["fields"]["effect"]["op"].as_str().expect("op"))
+        .collect();
+    assert_eq!(undo_order, ["refund", "release"]);
+    let (o, _) = run("saga-payment-fails.json");
+    assert!(n(&c, "messages") < n(&o, "messages"), "{c} vs {o}");
+
+    let (s, _) = run("checkout-end-to-end.json");
+    assert_eq!((n(&s, "completed"), n(&s, "compensated")), (5, 1), "{s}");
+    assert!(n(&s, "busy") >= 1, "{s}");
+}

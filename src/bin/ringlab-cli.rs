@@ -89,6 +89,12 @@ fn main() -> ExitCode {
                 cli::contention::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
             ExitCode::from(code)
         }
+        #[cfg(feature = "proto-saga")]
+        Some("compare") => {
+            let code =
+                cli::compare::main(&args[1..], &mut std::io::stdout(), &mut std::io::stderr());
+            ExitCode::from(code)
+        }
         Some(other) => {
             eprintln!("ringlab-cli: unknown command `{other}` (try `ringlab-cli --help`)");
             ExitCode::from(2)

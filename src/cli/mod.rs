@@ -4,6 +4,8 @@
 use std::fmt;
 
 pub mod check;
+#[cfg(feature = "proto-saga")]
+pub mod compare;
 pub mod contention;
 pub mod engine;
 pub mod explore;
@@ -28,6 +30,7 @@ COMMANDS:
                 history for linearizability (history)
     kv          run a Redis, etcd or ZooKeeper command script against the lab's models
     contention  the optimistic-concurrency backoff experiment (calls and time per policy)
+    compare     saga-vs-2pc: the same checkout workload and faults as a saga and as 2PC
     list        list the bundled scenarios: id, mechanism, title (--json for more)
     help        print this help
     version     print the version
@@ -98,6 +101,18 @@ CONTENTION:
     (also equal-jitter); one-way delay |N(10 ms, 2 ms)|, base 5 ms, cap 2,000 ms. Prints
     {\"clients\",\"policy\",\"calls\",\"ms\",\"runs\"} per point, averaged over the runs;
     --svg writes the chart (calls and completion time per policy) as SVG.
+
+COMPARE:
+    ringlab-cli compare saga-vs-2pc [--orders 40] [--gap-ms 25] [--skus 4] [--accounts 8]
+                                    [--stock 20] [--declined-every 5] [--crash-at 505]
+                                    [--down-ms 800] [--seeds 10] [--markdown]
+
+    The same orders (one unit each, every n-th card declined) run as two-phase commit
+    (coordinator A) and as an orchestrated saga with outbox and inbox (orchestrator A), with
+    no fault and with A down for the same window. Prints one JSON line per setting and
+    system, averaged over seeds 0..N: committed, aborted, undecided, messages per order,
+    time to decision, time stock is locked or reserved, throughput, refusals, dirty reads.
+    --markdown prints the same as a table. Exit 0, or 2 for bad arguments.
 
 LIST:
     ringlab-cli list [--json]

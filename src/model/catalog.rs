@@ -25,7 +25,7 @@ pub struct Mechanism {
 }
 
 /// Every mechanism, in the order the start page shows them.
-pub const MECHANISMS: [Mechanism; 7] = [
+pub const MECHANISMS: [Mechanism; 8] = [
     Mechanism {
         key: "ring",
         name: "Hash ring",
@@ -74,6 +74,13 @@ pub const MECHANISMS: [Mechanism; 7] = [
         sentence: "A flash sale on one hot SKU: no control oversells, locks queue, optimistic retries storm, an atomic decrement just works.",
         tour: "inventory-no-control",
         lab: Some("inventory-atomic"),
+    },
+    Mechanism {
+        key: "saga",
+        name: "Checkout saga",
+        sentence: "The checkout as local steps over a log, undone by compensations: an outbox and an idempotent consumer keep a duplicate from charging twice.",
+        tour: "outbox-relay-crash",
+        lab: Some("saga-payment-fails"),
     },
 ];
 
@@ -229,7 +236,8 @@ mod tests {
                 "2pc",
                 "replication",
                 "queue",
-                "inventory"
+                "inventory",
+                "saga"
             ]
         );
         assert!(grouped(&idx, "no such words here", None).is_empty());

@@ -270,6 +270,8 @@ mod tests {
             r#"{"op":"mq_slow","client":"c1","process_ms":600}"#,
             r#"{"op":"mq_set","setting":"commit","value":"after"}"#,
             r#"{"op":"kv_set","replication":"sync","fencing":true,"sloppy":false,"n":3,"r":2,"w":2,"read_repair":false,"resolve":"vv"}"#,
+            r#"{"op":"saga_fail","order":1,"step":"refund","times":2}"#,
+            r#"{"op":"saga_relay_crash","node":"shop","step":"charge"}"#,
             // The engine tests' dummy protocol, registered in test builds.
             r#"{"op":"echo_now","node":"A"}"#,
         ];

@@ -182,6 +182,46 @@ const BUILTIN: &[(&str, &str)] = &[
         "mq-slow-consumer",
         include_str!("../../static/scenarios/mq-slow-consumer.json"),
     ),
+    (
+        "saga-payment-fails",
+        include_str!("../../static/scenarios/saga-payment-fails.json"),
+    ),
+    (
+        "saga-compensation-fails",
+        include_str!("../../static/scenarios/saga-compensation-fails.json"),
+    ),
+    (
+        "saga-orchestrator-crash",
+        include_str!("../../static/scenarios/saga-orchestrator-crash.json"),
+    ),
+    (
+        "saga-dirty-read",
+        include_str!("../../static/scenarios/saga-dirty-read.json"),
+    ),
+    (
+        "saga-semantic-lock",
+        include_str!("../../static/scenarios/saga-semantic-lock.json"),
+    ),
+    (
+        "outbox-relay-crash",
+        include_str!("../../static/scenarios/outbox-relay-crash.json"),
+    ),
+    (
+        "outbox-relay-crash-naive",
+        include_str!("../../static/scenarios/outbox-relay-crash-naive.json"),
+    ),
+    (
+        "dual-write-lost-message",
+        include_str!("../../static/scenarios/dual-write-lost-message.json"),
+    ),
+    (
+        "checkout-end-to-end",
+        include_str!("../../static/scenarios/checkout-end-to-end.json"),
+    ),
+    (
+        "saga-choreography",
+        include_str!("../../static/scenarios/saga-choreography.json"),
+    ),
 ];
 
 const MINIMAL: &str =

@@ -18,7 +18,7 @@ use crate::view::scene::Scene;
 
 /// The gallery file each cluster card pictures, at its n-th narration step (fetched, not
 /// bundled: the wasm is near its size ceiling). The ring card draws the default ring.
-const PREVIEWS: [Option<(&str, usize)>; 7] = [
+const PREVIEWS: [Option<(&str, usize)>; 8] = [
     None,
     Some(("partition-false-suspicion.json", 2)),
     Some(("lock-gc-unfenced.json", 2)),
@@ -26,6 +26,7 @@ const PREVIEWS: [Option<(&str, usize)>; 7] = [
     Some(("ha-sentinel-partition.json", 2)),
     Some(("mq-commit-before-crash.json", 2)),
     Some(("inventory-no-control.json", 2)),
+    Some(("outbox-relay-crash.json", 2)),
 ];
 
 /// The picture for a card at `w`×`h` CSS px from its scenario's text and step (None: the

@@ -16,4 +16,6 @@ pub const LAYERS: &[Layer] = &[
     super::kv_scene::LAYER,
     #[cfg(feature = "proto-log")]
     super::mq_scene::LAYER,
+    #[cfg(feature = "proto-saga")]
+    super::saga_scene::LAYER,
 ];

@@ -19,6 +19,8 @@ pub mod mq_scene;
 pub mod raster;
 pub mod ring_geometry;
 pub mod ring_scene;
+#[cfg(feature = "proto-saga")]
+pub mod saga_scene;
 pub mod scene;
 pub mod seq_diagram;
 #[cfg(feature = "proto-stock")]

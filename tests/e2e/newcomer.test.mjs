@@ -72,14 +72,14 @@ async function assertBothInView(page, when) {
 test('a newcomer lands on the start page and reaches tours of two mechanisms in at most three clicks each', async (t) => {
   await asNewcomer(t.name, async (page) => {
     await gotoReady(page, '');
-    assert.equal(await cards(page).getByRole('listitem').count(), 7, 'one card per mechanism');
+    assert.equal(await cards(page).getByRole('listitem').count(), 8, 'one card per mechanism');
     assert.equal(await page.title(), START_TITLE);
     // The icon is declared, so Chromium asks for no /favicon.ico (the harness fails on a 404).
     assert.equal(await page.locator('link[rel="icon"][href="favicon.svg"]').count(), 1);
     assert.match(await page.locator('meta[property="og:title"]').getAttribute('content'), /ringlab/);
     assert.equal(await page.getByRole('img', { name: /^Hash ring/ }).isVisible(), false, 'the start page hides the labs');
     // Every card's preview is painted (all but the ring's fetch their scenario first).
-    assert.ok(await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 }), 'previews never painted');
+    assert.ok(await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 }), 'previews never painted');
     for (const canvas of await cards(page).getByRole('img').all()) {
       const painted = await canvas.evaluate((c) => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -152,7 +152,7 @@ test('the gallery filters by text and by mechanism chip, grouped, with the curre
     assert.match(await current.innerText(), /ends in a violation/);
     // Groups in mechanism order, named.
     const groups = await gallery(page).locator('.gallery-group > h4').allTextContents();
-    assert.deepEqual(groups, ['Failure detection', 'Distributed locks', 'Two-phase commit', 'Replication and failover', 'Message log', 'Inventory under contention']);
+    assert.deepEqual(groups, ['Failure detection', 'Distributed locks', 'Two-phase commit', 'Replication and failover', 'Message log', 'Inventory under contention', 'Checkout saga']);
 
     const filter = page.getByRole('searchbox', { name: 'Filter scenarios' });
     await filter.fill('fencing');
@@ -266,8 +266,8 @@ test('keyboard only: start page, two tours, the gallery filter and a scenario', 
     const presses = await tabTo(/^Load /, 10);
     const focused = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
     assert.equal(focused, `Load ${byId['redlock-clock-jump'].title}`);
-    // Past the seven mechanism chips (All and one per mechanism with scenarios).
-    assert.ok(presses <= 9, `${presses} Tabs from the filter to the result`);
+    // Past the eight mechanism chips (All and one per mechanism with scenarios).
+    assert.ok(presses <= 10, `${presses} Tabs from the filter to the result`);
     await page.keyboard.press('Enter');
     await waitTitle(page, byId['redlock-clock-jump'].title);
 
@@ -439,7 +439,7 @@ test('screenshots: the start page and the workspace in both themes and at a phon
       async (page) => {
         await page.emulateMedia({ colorScheme: scheme });
         await gotoReady(page, '');
-        await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 });
+        await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 });
         await screenshot(page, `newcomer-start-${scheme}.png`);
         await page.getByRole('button', { name: 'Open the lab: Failure detection' }).click();
         await waitTitle(page, byId['gc-pause'].title);
@@ -455,7 +455,7 @@ test('screenshots: the start page and the workspace in both themes and at a phon
     `${t.name} phone`,
     async (page) => {
       await gotoReady(page, '');
-      await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 7, { timeoutMs: 10000 });
+      await until(async () => (await cards(page).locator('canvas[data-painted]').count()) === 8, { timeoutMs: 10000 });
       await screenshot(page, 'newcomer-start-phone.png');
       await page.getByRole('button', { name: 'Open the lab: Distributed locks' }).click();
       await waitTitle(page, byId['lock-gc-fenced'].title);

@@ -12,6 +12,8 @@ pub mod locks;
 pub mod log;
 pub mod protocol;
 pub mod registry;
+#[cfg(feature = "proto-saga")]
+pub mod saga;
 #[cfg(feature = "proto-stock")]
 pub mod stock;
 pub mod tpc;

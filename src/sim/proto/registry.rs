@@ -507,6 +507,8 @@ protocols! {
     kv: Kv => super::kv::Kv where feature = "proto-kv",
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mq: Mq => super::log::Mq where feature = "proto-log",
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saga: Saga => super::saga::Saga where feature = "proto-saga",
     // The engine's own dummy protocol (a ping counter), in test builds only: the engine
     // compiles and runs it without any other edit in `src/sim`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

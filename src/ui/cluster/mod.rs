@@ -39,6 +39,8 @@ pub mod msg;
 pub mod panel_ctx;
 pub mod panels;
 pub mod protocol_panels;
+#[cfg(feature = "proto-saga")]
+pub mod saga;
 pub mod sections;
 pub mod state;
 #[cfg(feature = "proto-stock")]

@@ -31,6 +31,11 @@ pub const PANELS: &[Panel] = &[
         name: "kv",
         view: super::kv::view,
     },
+    #[cfg(feature = "proto-saga")]
+    Panel {
+        name: "saga",
+        view: super::saga::view,
+    },
 ];
 
 /// Protocol diagrams shown under the space-time diagram, in this order (a protocol's own
