@@ -143,3 +143,26 @@ fn the_index_holds_no_html_special_characters() {
         }
     }
 }
+
+#[test]
+fn the_docs_page_lists_every_mechanism_of_the_index() {
+    // The hosted docs page groups the index by mechanism with its own table of names; a
+    // mechanism missing there silently drops its scenarios from the page.
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/docs.html"))
+        .expect("static/docs.html");
+    let map_start = docs
+        .find("const names = {")
+        .expect("the docs page's names table");
+    let map = &docs[map_start..map_start + docs[map_start..].find("};").expect("end of names")];
+    let index = parse_index(INDEX_JSON).expect("index");
+    for e in &index {
+        let name = mechanism(&e.mechanism).map(|m| m.name).unwrap_or_default();
+        assert!(
+            map.contains(&format!("'{}': '{name}'", e.mechanism))
+                || map.contains(&format!("{}: '{name}'", e.mechanism)),
+            "docs.html names no group for mechanism {:?} ({name}) of {}",
+            e.mechanism,
+            e.id
+        );
+    }
+}
