@@ -67,6 +67,10 @@ async function assertBothInView(page, when) {
   assert.ok(await inViewport(page.locator('#cmd-node')), `${when}: the node selector is off screen: ${JSON.stringify(p)}`);
   assert.ok(await inViewport(buttons), `${when}: the Crash button is off screen: ${JSON.stringify(p)}`);
   assert.equal(await page.evaluate(() => window.scrollY), 0, `${when}: the page scrolled`);
+  // The workspace is one screen: its columns scroll inside, the page itself does not grow
+  // (a hidden heading deep in a column once made it 11,000 px of empty page).
+  const [sh, vh] = await page.evaluate(() => [document.documentElement.scrollHeight, window.innerHeight]);
+  assert.ok(sh <= vh + 1, `${when}: the page is ${sh} px tall in a ${vh} px window`);
 }
 
 test('a newcomer lands on the start page and reaches tours of two mechanisms in at most three clicks each', async (t) => {
