@@ -11,7 +11,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, stopServer, until, scrubTo, clockMs, SCREENSHOT_DIR, REPO_ROOT } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, stopServer, until, scrubTo, clockMs, SCREENSHOT_DIR, REPO_ROOT, loadGalleryScenario } from './harness.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -33,16 +33,6 @@ const history = (page) => page.locator('section.kv-history');
 const diagram = (page) => history(page).getByRole('img');
 const verdict = (page) => history(page).locator('.kv-verdict');
 
-async function load(page, title) {
-  const gallery = page.getByRole('list', { name: 'Scenarios' });
-  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 3, { timeoutMs: 15000 }));
-  await gallery.getByRole('button').filter({ hasText: title }).click();
-  assert.ok(
-    await until(async () => (await page.getByTestId('scenario-title').innerText()).trim() === title, { timeoutMs: 15000 }),
-    `${title} never loaded`,
-  );
-}
-
 async function shoot(locator, name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await locator.scrollIntoViewIfNeeded();
@@ -58,7 +48,7 @@ test('the Sentinel partition loses acknowledged writes; fencing switched on befo
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, SENTINEL);
+    await loadGalleryScenario(page, SENTINEL);
     await scrubTo(page, 10000);
     assert.ok(await checked(page, 'not_linearizable'), `verdict: ${await verdict(page).innerText()}`);
     assert.match(await verdict(page).innerText(), /^not linearizable: c\d's read k0 = \d+ .* cannot follow the value \d+/);
@@ -126,7 +116,7 @@ test('the panel and the history diagram at a phone width', async () => {
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 390, height: 844 });
-    await load(page, SENTINEL);
+    await loadGalleryScenario(page, SENTINEL);
     await scrubTo(page, 8000);
     assert.ok(await checked(page, 'not_linearizable'));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -187,7 +177,7 @@ test('a joining server receives the keys it now replicates, streamed in batches'
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, 'A server joins and another leaves: keys stream to their new replicas');
+    await loadGalleryScenario(page, 'A server joins and another leaves: keys stream to their new replicas');
     await scrubTo(page, 3001);
     const cluster = page.getByRole('img', { name: /^Cluster at t=/ });
     assert.match(await cluster.getAttribute('aria-label'), /streaming 3 keys to new replicas \(3 batches in flight\)/);

@@ -390,6 +390,20 @@ export async function until(fn, { timeoutMs = 5000, intervalMs = 50 } = {}) {
 }
 
 /** The Cluster tab's clock in virtual ms (`t = 1,700 ms`), NaN when it reads otherwise. */
+/** Loads a gallery scenario by its title and waits until the tab shows it. */
+export async function loadGalleryScenario(page, title) {
+  const gallery = page.getByRole('list', { name: 'Scenarios' });
+  if (!(await until(async () => (await gallery.getByRole('button').count()) > 3, { timeoutMs: 15000 }))) {
+    throw new Error('the gallery never filled');
+  }
+  await gallery.getByRole('button').filter({ hasText: title }).click();
+  const shown = await until(
+    async () => (await page.getByTestId('scenario-title').innerText()).trim() === title,
+    { timeoutMs: 15000 },
+  );
+  if (!shown) throw new Error(`${title} never loaded`);
+}
+
 export async function clockMs(page) {
   const m = /t = ([\d,]+) ms/.exec(await page.getByTestId('clock').innerText());
   return m ? Number(m[1].replaceAll(',', '')) : NaN;

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs, loadGalleryScenario } from './harness.mjs';
 
 let context;
 
@@ -23,22 +23,12 @@ after(async () => {
 const panel = (page) => page.locator('section.mq');
 const canvas = (page) => page.getByRole('img', { name: /^Cluster at t=/ });
 
-async function load(page, title) {
-  const gallery = page.getByRole('list', { name: 'Scenarios' });
-  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 3, { timeoutMs: 15000 }));
-  await gallery.getByRole('button').filter({ hasText: title }).click();
-  assert.ok(
-    await until(async () => (await page.getByTestId('scenario-title').innerText()).trim() === title, { timeoutMs: 15000 }),
-    `${title} never loaded`,
-  );
-}
-
 test('commit before processing loses a message; switched to commit-after in the past (a fork) it is reprocessed', async () => {
   const page = await openPage(context);
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, 'Commit before processing: a crash loses messages');
+    await loadGalleryScenario(page, 'Commit before processing: a crash loses messages');
     const commit = () => panel(page).getByRole('combobox', { name: 'commit' });
     await scrubTo(page, 5000);
     const lost = panel(page).locator('[data-anomaly="lost"]');
@@ -92,7 +82,7 @@ test('eager and cooperative rebalancing compared on the same seed', async () => 
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, 'A consumer joins: eager versus cooperative rebalancing');
+    await loadGalleryScenario(page, 'A consumer joins: eager versus cooperative rebalancing');
     await panel(page).getByRole('button', { name: 'Compare settings' }).click();
     const table = panel(page).getByRole('table', { name: 'Settings compared' });
     assert.ok(await until(async () => (await table.count()) === 1, { timeoutMs: 30000 }), 'no comparison');

@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs, loadGalleryScenario } from './harness.mjs';
 
 let context;
 
@@ -24,22 +24,12 @@ after(async () => {
 const panel = (page) => page.locator('section.saga');
 const canvas = (page) => page.getByRole('img', { name: /^Cluster at t=/ });
 
-async function load(page, title) {
-  const gallery = page.getByRole('list', { name: 'Scenarios' });
-  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 3, { timeoutMs: 15000 }));
-  await gallery.getByRole('button').filter({ hasText: title }).click();
-  assert.ok(
-    await until(async () => (await page.getByTestId('scenario-title').innerText()).trim() === title, { timeoutMs: 15000 }),
-    `${title} never loaded`,
-  );
-}
-
 test('a duplicate publish is absorbed by the inbox; a naive consumer charges twice', async () => {
   const page = await openPage(context);
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
+    await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
     // Mid-run: the duplicate is on the log, order 0's row shows its steps.
     await scrubTo(page, 214);
     assert.match(await canvas(page).getAttribute('aria-label'), /checkout sagas: \d+ started/);
@@ -86,7 +76,7 @@ test('the saga panel in the dark theme and at phone width', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 390, height: 844 });
-    await load(page, 'A declined card: the saga compensates in reverse order');
+    await loadGalleryScenario(page, 'A declined card: the saga compensates in reverse order');
     await scrubTo(page, 3000);
     assert.equal(await panel(page).locator('li[data-outcome="compensated"]').count(), 2);
     assert.equal(await panel(page).locator('.saga-step.compensated').count(), 3);
@@ -105,7 +95,7 @@ test('the checkout-end-to-end tour, played to the end with its questions', async
   try {
     await gotoReady(page, '?tab=cluster');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await load(page, 'Checkout end to end: ring, inventory, saga over the log, a broker failure and a rebalance');
+    await loadGalleryScenario(page, 'Checkout end to end: ring, inventory, saga over the log, a broker failure and a rebalance');
     await page.getByRole('button', { name: 'Take the tour' }).click();
     const card = page.getByRole('region', { name: 'Guided tour' });
     const head = async () => (await card.locator('.tour-head strong').innerText()).trim();

@@ -20,6 +20,7 @@
 //! - `kv_history`: the store's history diagram under the space-time diagram, checked for
 //!   linearizability in slices with a progress bar and Cancel;
 //! - `stock`: the flash-sale panel: counters, live charts, strategies compared, contention;
+//! - `panel_table`: the one table the protocol panels show counters and comparisons in;
 //! - `panel_ctx`: what a protocol panel is given (`PanelCtx`) and what it is (`Panel`);
 //! - `protocol_panels`: the registered protocol panels (one line per protocol);
 //! - `panels`: nodes, invariants and expectations, narration, the event log.
@@ -37,6 +38,7 @@ pub mod locks;
 pub mod mq;
 pub mod msg;
 pub mod panel_ctx;
+pub mod panel_table;
 pub mod panels;
 pub mod protocol_panels;
 #[cfg(feature = "proto-saga")]

@@ -9,6 +9,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::panel_ctx::PanelCtx;
+use super::panel_table::plain as table;
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::log::cfg::SETTINGS;
 use crate::sim::proto::log::check::{anomalies, latency};
@@ -116,19 +117,6 @@ pub fn counters(w: &World) -> Vec<(&'static str, String)> {
         ("latency (ms)", mean.to_string()),
         ("messages", s.stats.messages.to_string()),
     ]
-}
-
-fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>) -> Html {
-    html! {
-        <table class="lock-table" aria-label={label}>
-            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
-            <tbody>
-                { for rows.into_iter().map(|cells| html! {
-                    <tr>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
-                }) }
-            </tbody>
-        </table>
-    }
 }
 
 /// The panel (nothing when the scenario has no message log).

@@ -127,19 +127,9 @@ fn row(order: usize, r: &SagaRow) -> Html {
     }
 }
 
+/// A panel table in a box that scrolls sideways on a phone.
 fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>) -> Html {
-    html! {
-        <div class="saga-scroll">
-        <table class="lock-table" aria-label={label}>
-            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
-            <tbody>
-                { for rows.into_iter().map(|cells| html! {
-                    <tr>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
-                }) }
-            </tbody>
-        </table>
-        </div>
-    }
+    html! { <div class="saga-scroll">{ super::panel_table::plain(label, head, rows) }</div> }
 }
 
 /// The panel (nothing when the scenario has no saga).

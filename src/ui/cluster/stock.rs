@@ -260,17 +260,10 @@ pub fn stock_panel(p: &Props) -> Html {
     }
 }
 
+/// A panel table with the sale's own class on it.
 fn table(label: &'static str, head: &[&str], rows: Vec<Vec<String>>, class: &'static str) -> Html {
-    html! {
-        <table class={classes!("lock-table", class)} aria-label={label}>
-            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
-            <tbody>
-                { for rows.into_iter().map(|cells| html! {
-                    <tr>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
-                }) }
-            </tbody>
-        </table>
-    }
+    let rows = rows.into_iter().map(|r| (r, None)).collect();
+    super::panel_table::table(label, Some(class), head, rows)
 }
 
 /// Properties of [`ChartFigure`].

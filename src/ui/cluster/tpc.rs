@@ -7,6 +7,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::panel_ctx::{Memo, PanelCtx};
+use super::panel_table::table;
 use crate::model::tpc_view::{
     compare_variants, counters, order_rows, outcome_text, with_variant, VARIANTS,
 };
@@ -17,24 +18,6 @@ const COMPARED: &str = "tpc.compared";
 
 /// Orders listed at most (the newest): a workload submits hundreds.
 const SHOWN: usize = 30;
-
-/// A table from rows of cells, each row with an optional class (one `html!` for all).
-fn table(
-    label: &'static str,
-    head: &[&str],
-    rows: Vec<(Vec<String>, Option<&'static str>)>,
-) -> Html {
-    html! {
-        <table class="lock-table" aria-label={label}>
-            <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
-            <tbody>
-                { for rows.into_iter().map(|(cells, class)| html! {
-                    <tr {class}>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr>
-                }) }
-            </tbody>
-        </table>
-    }
-}
 
 /// The panel (nothing when the scenario has no 2PC).
 pub fn view(ctx: &PanelCtx<'_>) -> Html {
@@ -89,14 +72,15 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     <option value={i.to_string()} selected={*v == cfg.variant}>{ *label }</option>
                 }) }
             </select>
-            { table("Orders", &["Order", "Coordinator", "Shards", "Outcome"], orders) }
-            { table("Counters", &head, vec![(values, None)]) }
+            { table("Orders", None, &["Order", "Coordinator", "Shards", "Outcome"], orders) }
+            { table("Counters", None, &head, vec![(values, None)]) }
             <button onclick={on_compare}>{"Compare variants"}</button>
             { match ctx.memo.table(COMPARED) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
                 Some(Ok(rows)) => table(
                     "Variants compared",
+                    None,
                     &["Variant", "Decided commit / abort", "Messages", "Forced writes", "In doubt (ms)", "Committed/s", "Broken"],
                     rows.iter().map(|r| (r.clone(), (r.last().is_some_and(|b| b != "none")).then_some("clash"))).collect(),
                 ),
