@@ -81,3 +81,17 @@ impl TestCluster {
         }
     }
 }
+
+/// A bundled scenario (`static/scenarios/FILE`) built with its own seed and stepped to
+/// virtual time `t`: what the scene tests draw. Test-only input: it panics on a bad file.
+pub fn played(file: &str, t: super::time::Time) -> World {
+    let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let s = super::scenario::Scenario::decode(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut w = s.build(None).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut out = Vec::new();
+    while w.next_time().is_some_and(|n| n <= t) {
+        w.step(&mut out);
+    }
+    w
+}

@@ -222,19 +222,8 @@ pub fn describe(w: &World, _: Time) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::scenario::Scenario;
+    use crate::sim::testkit::played;
     use crate::view::cluster_scene::{build, describe as describe_canvas, Layout};
-
-    fn played(file: &str, t: Time) -> World {
-        let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-        let s = Scenario::decode(&std::fs::read(path).unwrap()).unwrap();
-        let mut w = s.build(None).unwrap();
-        let mut out = Vec::new();
-        while w.next_time().is_some_and(|n| n <= t) {
-            w.step(&mut out);
-        }
-        w
-    }
 
     fn scene_at(w: &World, t: f64) -> Scene {
         build(&ClusterFrame {

@@ -170,19 +170,9 @@ fn words(
 mod tests {
     use super::*;
     use crate::sim::scenario::Scenario;
+    use crate::sim::testkit::played;
     use crate::sim::world::World;
     use crate::view::cluster_scene::{build, describe, Layout};
-
-    fn played(file: &str, t: Time) -> World {
-        let path = format!("{}/static/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-        let s = Scenario::decode(&std::fs::read(path).unwrap()).unwrap();
-        let mut w = s.build(None).unwrap();
-        let mut out = Vec::new();
-        while w.next_time().is_some_and(|n| n <= t) {
-            w.step(&mut out);
-        }
-        w
-    }
 
     fn scene_at(w: &World, t: f64) -> Scene {
         build(&ClusterFrame {
