@@ -10,7 +10,7 @@ use crate::sim::net::{Message, MsgId};
 use crate::sim::time::{fmt_ms, Time};
 use crate::sim::world::{NodeIx, Role, Status, World};
 use crate::view::geom::angle_of;
-use crate::view::scene::{Align, Scene, Swatch};
+use crate::view::scene::{Align, Ink, Label, Scene, Swatch};
 
 /// Above this many nodes the wires between every pair would be a mesh of noise.
 pub const MAX_WIRED_NODES: usize = 16;
@@ -322,6 +322,49 @@ pub(crate) fn lane_of(from: NodeIx, to: NodeIx) -> f64 {
         3.5
     } else {
         -3.5
+    }
+}
+
+/// How a layer's message words look: their size and weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WordStyle {
+    /// Font size, CSS px.
+    pub size: f64,
+    /// Bold or not.
+    pub bold: bool,
+}
+
+/// Puts a word beside the dot of each of a protocol's messages in flight (at most `max` of
+/// them, shown or not): `word` says what a message means and in which ink, or nothing. Each
+/// layer then states only its messages' words, not where they go.
+#[allow(clippy::too_many_arguments)]
+pub fn message_words<'m, T>(
+    msgs: impl Iterator<Item = (&'m Message, T)>,
+    max: usize,
+    f: &ClusterFrame<'_>,
+    states: &[NodeState],
+    pos: &Pos,
+    g: &ClusterGeometry,
+    scene: &mut Scene,
+    style: WordStyle,
+    mut word: impl FnMut(&'m Message, T) -> Option<(String, Ink)>,
+) {
+    for (m, t) in msgs.take(max) {
+        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
+            continue;
+        };
+        let Some((text, ink)) = word(m, t) else {
+            continue;
+        };
+        scene.labels.push(Label {
+            x: x + 7.0,
+            y: y - 8.0,
+            text,
+            ink,
+            size: style.size,
+            bold: style.bold,
+            align: Align::Left,
+        });
     }
 }
 

@@ -4,7 +4,9 @@
 //! small tags naming the owner they travel home to, and store messages in flight carrying
 //! their word. Pure, like the scene.
 
-use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{
+    label_lines, message_words, ClusterFrame, ClusterGeometry, NodeState, WordStyle,
+};
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::kv::{Kv, KvNode, Mode, Msg};
@@ -205,26 +207,19 @@ fn overlay(
         Payload::Kv(k) => Some((m, k)),
         _ => None,
     });
-    for (m, k) in kv.take(MAX_WORDS) {
-        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
-            continue;
-        };
+    let style = WordStyle {
+        size: 10.0,
+        bold: false,
+    };
+    message_words(kv, MAX_WORDS, f, states, pos, g, scene, style, |_, k| {
         let ink = match k {
             Msg::Store { hint: Some(_), .. } | Msg::Handoff { .. } => Ink::Warn,
             Msg::Nack { .. } => Ink::Danger,
             Msg::Stream { .. } => Ink::Accent,
             _ => Ink::Fg,
         };
-        scene.labels.push(Label {
-            x: x + 7.0,
-            y: y - 8.0,
-            text: Payload::Kv(*k).label(),
-            ink,
-            size: 10.0,
-            bold: false,
-            align: Align::Left,
-        });
-    }
+        Some((Payload::Kv(*k).label(), ink))
+    });
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! in flight its note, a duplicate delivery marked as absorbed (the consumer's inbox has it)
 //! or as a double apply (a naive consumer). Pure, like the scene.
 
-use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{
+    label_lines, message_words, ClusterFrame, ClusterGeometry, NodeState, WordStyle,
+};
 use super::cluster_frame::{Layer, Pos};
-use super::scene::{Align, Ink, Label, Scene};
+use super::scene::{Ink, Label, Scene};
 use crate::sim::proto::saga::{Consumer, Msg, Node, Pos as SagaPos, Saga};
 use crate::sim::proto::{Payload, Registered};
 use crate::sim::time::Time;
@@ -121,35 +123,35 @@ pub fn overlay(
         Payload::Saga(s) => Some((m, s)),
         _ => None,
     });
-    for (m, s) in msgs.take(MAX_WORDS) {
-        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
-            continue;
-        };
-        let (text, ink) = match s {
+    let style = WordStyle {
+        size: 11.0,
+        bold: true,
+    };
+    message_words(
+        msgs,
+        MAX_WORDS,
+        f,
+        states,
+        pos,
+        g,
+        scene,
+        style,
+        |m, s| match s {
             Msg::Deliver { note, .. } => {
                 let seen = w
                     .procs(m.to)
                     .and_then(Saga::node)
                     .is_some_and(|n| n.db.inbox.contains(note));
-                match (seen, naive && note.kind.is_command()) {
+                Some(match (seen, naive && note.kind.is_command()) {
                     (true, true) => (format!("DUPLICATE {}", note.label()), Ink::Danger),
                     (true, false) => (format!("duplicate {}", note.label()), Ink::Warn),
                     _ => (note.label(), Ink::Fg),
-                }
+                })
             }
-            Msg::Publish { note, .. } => (format!("publish {}", note.label()), Ink::Muted),
-            Msg::PubAck { .. } | Msg::Ack { .. } => continue,
-        };
-        scene.labels.push(Label {
-            x: x + 7.0,
-            y: y - 8.0,
-            text,
-            ink,
-            size: 11.0,
-            bold: true,
-            align: Align::Left,
-        });
-    }
+            Msg::Publish { note, .. } => Some((format!("publish {}", note.label()), Ink::Muted)),
+            Msg::PubAck { .. } | Msg::Ack { .. } => None,
+        },
+    );
 }
 
 /// The layer's sentence in the canvas's text alternative.

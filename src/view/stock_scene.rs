@@ -6,9 +6,11 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
-use super::cluster_frame::{label_lines, message_xy, ClusterFrame, ClusterGeometry, NodeState};
+use super::cluster_frame::{
+    label_lines, message_words, ClusterFrame, ClusterGeometry, NodeState, WordStyle,
+};
 use super::cluster_frame::{Layer, Pos};
-use super::scene::{Align, ArcBatch, Ink, Label, Scene};
+use super::scene::{ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::stock::{Msg, Phase, Stock, StockCfg, StockNode};
 use crate::sim::proto::{Payload, Registered};
 use crate::sim::time::Time;
@@ -172,25 +174,18 @@ fn words(
         Payload::Stock(s) => Some((m, s)),
         _ => None,
     });
-    for (m, s) in msgs.take(MAX_WORDS) {
-        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
-            continue;
-        };
+    let style = WordStyle {
+        size: 11.0,
+        bold: true,
+    };
+    message_words(msgs, MAX_WORDS, f, states, pos, g, scene, style, |_, s| {
         let ink = match s {
             Msg::Conflict { .. } | Msg::SoldOut { .. } | Msg::Aborted { .. } => Ink::Danger,
             Msg::Done { .. } => Ink::Ok,
             _ => Ink::Fg,
         };
-        scene.labels.push(Label {
-            x: x + 7.0,
-            y: y - 8.0,
-            text: word(s).into(),
-            ink,
-            size: 11.0,
-            bold: true,
-            align: Align::Left,
-        });
-    }
+        Some((word(s).into(), ink))
+    });
 }
 
 /// The layer's sentence in the canvas's text alternative.

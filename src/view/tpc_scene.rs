@@ -6,7 +6,7 @@
 use std::f64::consts::{FRAC_PI_2, TAU};
 
 use super::cluster_frame::{
-    label_lines, message_xy, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos,
+    label_lines, message_words, ClusterFrame, ClusterGeometry, Layer, NodeState, Pos, WordStyle,
 };
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::model::tpc_view::{node_rows, phase_text, rec_text};
@@ -145,25 +145,18 @@ fn words(
         Payload::Tpc(t) => Some((m, t)),
         _ => None,
     });
-    for (m, t) in tpc.take(MAX_WORDS) {
-        let Some((x, y)) = message_xy(m, pos, states, g, f.now) else {
-            continue;
-        };
+    let style = WordStyle {
+        size: 11.0,
+        bold: true,
+    };
+    message_words(tpc, MAX_WORDS, f, states, pos, g, scene, style, |_, t| {
         let ink = match t {
             Msg::Vote { yes: false, .. } | Msg::Decision { commit: false, .. } => Ink::Danger,
             Msg::Decision { .. } | Msg::Vote { .. } => Ink::Ok,
             _ => Ink::Fg,
         };
-        scene.labels.push(Label {
-            x: x + 7.0,
-            y: y - 8.0,
-            text: word(t).into(),
-            ink,
-            size: 11.0,
-            bold: true,
-            align: Align::Left,
-        });
-    }
+        Some((word(t).into(), ink))
+    });
 }
 
 #[cfg(test)]
