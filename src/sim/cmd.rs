@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::ids::MsgId;
-use super::proto::ProtoCmd;
+use super::proto::enums::ProtoCmd;
 
 /// Longest pause accepted (one hour of virtual time).
 pub const MAX_PAUSE_MS: u64 = 3_600_000;

@@ -6,11 +6,11 @@
 //! fields by name, with messages that name the op and the field.
 
 use serde::{de::Error as _, Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::cmd::Cmd;
-use super::ids::ResKey;
-use super::proto::registry;
+use super::cmd_fields::Fields;
+use super::proto::dispatch;
 
 /// The engine's own ops; each protocol adds its own (see [`all_ops`]).
 const ENGINE_OPS: &str = "add_node, remove_node, fail_node, recover_node, add_client, crash, \
@@ -20,7 +20,7 @@ set_loss, set_dup, set_latency, set_link_latency, note, wipe_disk";
 /// Every op a scenario may use, for the "unknown op" message.
 pub fn all_ops() -> String {
     let mut all = ENGINE_OPS.to_string();
-    for op in registry::ops() {
+    for op in dispatch::ops() {
         all.push_str(", ");
         all.push_str(op);
     }
@@ -113,7 +113,7 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
         "wipe_disk" => Cmd::WipeDisk {
             node: f.string("node")?,
         },
-        other => match registry::read_cmd(other, &mut f) {
+        other => match dispatch::read_cmd(other, &mut f) {
             Some(c) => Cmd::Proto(c?),
             None => return Err(format!("unknown op `{op}` (one of {})", all_ops())),
         },
@@ -124,112 +124,10 @@ pub fn decode(v: Value) -> Result<Cmd, String> {
     }
 }
 
-/// The fields of one command not read yet; what is left at the end is unknown. Protocols
-/// read their own commands with it, so every message names the op and the field.
-pub struct Fields<'a> {
-    /// The command's op, for messages.
-    pub op: &'a str,
-    /// The fields not read yet.
-    pub m: Map<String, Value>,
-}
-
-impl Fields<'_> {
-    pub fn take(&mut self, k: &str) -> Result<Value, String> {
-        self.m
-            .remove(k)
-            .ok_or_else(|| format!("`{}` needs field `{k}`", self.op))
-    }
-
-    pub fn bad(&self, k: &str, want: &str, got: &Value) -> String {
-        format!("`{}`.{k}: expected {want}, got {got}", self.op)
-    }
-
-    /// An optional field: absent or `null` is None.
-    pub fn opt<T>(
-        &mut self,
-        read: fn(&mut Self, &str) -> Result<T, String>,
-        k: &str,
-    ) -> Result<Option<T>, String> {
-        match self.m.get(k) {
-            None | Some(Value::Null) => {
-                self.m.remove(k);
-                Ok(None)
-            }
-            Some(_) => read(self, k).map(Some),
-        }
-    }
-
-    pub fn string(&mut self, k: &str) -> Result<String, String> {
-        let v = self.take(k)?;
-        self.as_string(k, v)
-    }
-
-    pub fn as_string(&self, k: &str, v: Value) -> Result<String, String> {
-        match v {
-            Value::String(s) => Ok(s),
-            other => Err(self.bad(k, "a string", &other)),
-        }
-    }
-
-    pub fn u64(&mut self, k: &str) -> Result<u64, String> {
-        let v = self.take(k)?;
-        v.as_u64()
-            .ok_or_else(|| self.bad(k, "a whole number ≥ 0", &v))
-    }
-
-    pub fn i64(&mut self, k: &str) -> Result<i64, String> {
-        let v = self.take(k)?;
-        v.as_i64().ok_or_else(|| self.bad(k, "a whole number", &v))
-    }
-
-    pub fn i32(&mut self, k: &str) -> Result<i32, String> {
-        let v = self.take(k)?;
-        v.as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| self.bad(k, "a whole number within ±2147483647", &v))
-    }
-
-    pub fn f64(&mut self, k: &str) -> Result<f64, String> {
-        let v = self.take(k)?;
-        v.as_f64().ok_or_else(|| self.bad(k, "a number", &v))
-    }
-
-    pub fn bool(&mut self, k: &str) -> Result<bool, String> {
-        match self.take(k)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(self.bad(k, "true or false", &other)),
-        }
-    }
-
-    pub fn res(&mut self, k: &str) -> Result<ResKey, String> {
-        let v = self.take(k)?;
-        self.as_res(k, v)
-    }
-
-    pub fn as_res(&mut self, k: &str, v: Value) -> Result<ResKey, String> {
-        let s = self.as_string(k, v)?;
-        ResKey::new(&s).map_err(|e| format!("`{}`.{k}: {e}", self.op))
-    }
-
-    pub fn list<T>(
-        &mut self,
-        k: &str,
-        mut item: impl FnMut(&mut Self, &str, Value) -> Result<T, String>,
-    ) -> Result<Vec<T>, String> {
-        match self.take(k)? {
-            Value::Array(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| item(self, &format!("{k}[{i}]"), v))
-                .collect(),
-            other => Err(self.bad(k, "a list", &other)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::ids::ResKey;
 
     fn err(json: &str) -> String {
         serde_json::from_str::<Cmd>(json).unwrap_err().to_string()

@@ -10,18 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::cmd::{Cmd, CmdError};
-use super::cmd_decode::{self, Fields};
+use super::cmd_decode;
+use super::cmd_fields::Fields;
 use super::event::{Event, What};
 use super::ids::{NodeIx, Role, Time};
-use super::invariant::{self, Class, Invariant, Verdict};
+use super::invariant::{Class, Invariant, Verdict};
 use super::json_read::{uint, Obj, R};
-use super::proto::{CmdCtx, Ctx, Payload, ProtoCmd, Protocol, Record, Registered, TimerKind};
+use super::proto::{
+    dispatch, CmdCtx, Ctx, Payload, ProtoCmd, ProtoTypes, Protocol, Record, Registered, TimerKind,
+};
 use super::scenario::Scenario;
 use super::world::World;
-
-/// The dummy protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Echo;
 
 /// Its settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,14 +62,6 @@ pub enum EchoEv {
     Echoed { peer: NodeIx, n: u32 },
 }
 
-/// Its command: ping right now.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum EchoCmd {
-    /// `node` pings its successor immediately.
-    EchoNow { node: String },
-}
-
 /// One server's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EchoNode {
@@ -103,17 +94,64 @@ fn ping_next(node: &mut EchoNode, ctx: &mut Ctx<'_>) {
     }
 }
 
-impl Protocol for Echo {
+/// The dummy protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Echo;
+
+/// Its command: ping right now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum EchoCmd {
+    /// `node` pings its successor immediately.
+    EchoNow { node: String },
+}
+
+impl ProtoTypes for Echo {
     const NAME: &'static str = "echo";
-    const SINCE_VERSION: u64 = 1;
-    const OPS: &'static [&'static str] = &["echo_now"];
     type Cfg = EchoCfg;
-    type Node = EchoNode;
     type Msg = EchoMsg;
     type Timer = EchoTimer;
     type Rec = Sent;
     type Ev = EchoEv;
     type Cmd = EchoCmd;
+
+    fn cmd_op(_: &EchoCmd) -> &'static str {
+        "echo_now"
+    }
+
+    fn cmd_nodes(c: &EchoCmd) -> Vec<&str> {
+        let EchoCmd::EchoNow { node } = c;
+        vec![node.as_str()]
+    }
+
+    fn msg_label(m: &EchoMsg) -> String {
+        match m {
+            EchoMsg::Ping { n } => format!("echo? #{n}"),
+            EchoMsg::Pong { n } => format!("echo! #{n}"),
+        }
+    }
+
+    fn timer_label(_: &EchoTimer) -> &'static str {
+        "echo tick"
+    }
+
+    fn ev_kind(_: &EchoEv) -> &'static str {
+        "echoed"
+    }
+
+    fn ev_words(e: &EchoEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
+        let EchoEv::Echoed { peer, n } = e;
+        format!("node {at} heard its echo #{n} from {}", name(*peer))
+    }
+}
+
+impl Protocol for Echo {
+    const SINCE_VERSION: u64 = 1;
+
+    const OPS: &'static [&'static str] = &["echo_now"];
+
+    type Node = EchoNode;
+
     type Shared = EchoCounts;
 
     fn read_cfg(mut o: Obj) -> R<EchoCfg> {
@@ -177,15 +215,6 @@ impl Protocol for Echo {
         })
     }
 
-    fn cmd_op(_: &EchoCmd) -> &'static str {
-        "echo_now"
-    }
-
-    fn cmd_nodes(c: &EchoCmd) -> Vec<&str> {
-        let EchoCmd::EchoNow { node } = c;
-        vec![node.as_str()]
-    }
-
     fn check_cmd(
         _: &EchoCmd,
         _: Option<&EchoCfg>,
@@ -233,26 +262,6 @@ impl Protocol for Echo {
         Some(json!({"pings": s.pings, "pongs": s.pongs}))
     }
 
-    fn msg_label(m: &EchoMsg) -> String {
-        match m {
-            EchoMsg::Ping { n } => format!("echo? #{n}"),
-            EchoMsg::Pong { n } => format!("echo! #{n}"),
-        }
-    }
-
-    fn timer_label(_: &EchoTimer) -> &'static str {
-        "echo tick"
-    }
-
-    fn ev_kind(_: &EchoEv) -> &'static str {
-        "echoed"
-    }
-
-    fn ev_words(e: &EchoEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        let EchoEv::Echoed { peer, n } = e;
-        format!("node {at} heard its echo #{n} from {}", name(*peer))
-    }
-
     fn node_bytes(_: &EchoNode) -> usize {
         std::mem::size_of::<EchoNode>()
     }
@@ -292,7 +301,7 @@ fn a_protocol_unknown_to_the_engine_runs_through_the_registry() {
     assert_eq!(w.shared::<Echo>().pongs, 27);
     // The client runs nothing.
     let web = w.node_ix("web").expect("web exists");
-    assert!(w.procs(web).is_some_and(|p| p.echo.is_none()));
+    assert!(w.procs(web).is_some_and(|p| Echo::node(p).is_none()));
     let first = trace
         .iter()
         .find(|e| e.what.kind() == "echoed")
@@ -314,7 +323,7 @@ fn crash_keeps_the_durable_log_and_recovery_boots_from_it() {
     w.apply(&Cmd::Crash { node: "A".into() }, &mut out)
         .expect("crash A");
     let a = w.node_ix("A").expect("A exists");
-    assert!(w.procs(a).is_some_and(|p| p.echo.is_none()));
+    assert!(w.procs(a).is_some_and(|p| Echo::node(p).is_none()));
     assert_eq!(w.shared::<Echo>().crashes, 1);
     w.apply(&Cmd::Recover { node: "A".into() }, &mut out)
         .expect("recover A");
@@ -410,7 +419,7 @@ fn its_config_section_is_read_checked_and_summarised() {
     let last = report.text.lines().last().expect("a summary line");
     let v: Value = serde_json::from_str(last).expect("json");
     assert_eq!(v["summary"]["echo"]["pings"], json!(20));
-    assert!(invariant::find("echo_in_order").is_some());
+    assert!(dispatch::find_invariant("echo_in_order").is_some());
     assert!(v["summary"]["invariants"]
         .as_array()
         .is_some_and(|l| l.iter().any(|i| i["name"] == "echo_in_order")));

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::MsgId;
 use super::ids::NodeIx;
-use super::proto::{Payload, ProtoEv, TimerKind};
+use super::proto::enums::{Payload, ProtoEv, TimerKind};
 use super::time::{fmt_ms, fmt_ms_signed, Time};
 
 /// One thing that happened at virtual time `t`, at `node` (None for cluster-wide events).

@@ -36,9 +36,9 @@ pub struct Invariant {
     pub at_end: Option<fn(&World, &[Event]) -> Verdict>,
 }
 
-/// Every built-in invariant, engine ones first, then the heartbeat's and the locks'.
-pub fn builtin() -> Vec<Invariant> {
-    let mut all = vec![
+/// The engine's own invariants (the registry's dispatch adds each protocol's after them).
+pub fn engine_invariants() -> Vec<Invariant> {
+    vec![
         Invariant {
             name: "time_monotonic",
             explain: "the trace never goes back in virtual time",
@@ -67,14 +67,7 @@ pub fn builtin() -> Vec<Invariant> {
             check: no_partition_crossing,
             at_end: None,
         },
-    ];
-    all.extend(crate::sim::proto::registry::invariants());
-    all
-}
-
-/// The built-in invariant with this name.
-pub fn find(name: &str) -> Option<Invariant> {
-    builtin().into_iter().find(|i| i.name == name)
+    ]
 }
 
 /// The index of the last event before `i` that satisfies `pred`: the usual witness.
@@ -153,11 +146,6 @@ impl Checker {
     pub fn new(invariants: Vec<Invariant>) -> Self {
         let first = vec![None; invariants.len()];
         Checker { invariants, first }
-    }
-
-    /// Checks every built-in invariant.
-    pub fn builtin() -> Self {
-        Self::new(builtin())
     }
 
     /// Checks events `trace[from..]` (just produced by one step); appends a violation event

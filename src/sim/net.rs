@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::NodeIx;
-use super::proto::Payload;
+use super::proto::enums::Payload;
 use super::rng::Rng;
 use super::time::Time;
 

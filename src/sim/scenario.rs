@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::cmd::{Cmd, MAX_NOTE_CHARS};
 use super::fault::FaultBudget;
-use super::invariant::{self, Checker, Class};
+use super::invariant::{Checker, Class};
 use super::net::LinkCfg;
-use super::proto::{registry, ProtoCfg};
+use super::proto::{dispatch, ProtoCfg};
 use super::ring::MAX_VNODES_PER_NODE;
 use super::time::Time;
 use super::topology::KeyCfg;
@@ -257,7 +257,7 @@ impl Scenario {
             }
         }
         self.network.validate().map_err(|m| err("network", m))?;
-        registry::check_cfg(&self.protocols, Some(self.version), &servers, &c.clients)
+        dispatch::check_cfg(&self.protocols, Some(self.version), &servers, &c.clients)
             .map_err(|(f, m)| err(format!("protocols.{f}"), m))?;
         if self.keys.count > super::topology::MAX_KEYS {
             return Err(err(
@@ -295,7 +295,7 @@ impl Scenario {
                 ));
             }
             if let Cmd::Proto(pc) = &s.cmd {
-                registry::check_cmd(pc, self.version, &self.protocols, &clients).map_err(
+                dispatch::check_cmd(pc, self.version, &self.protocols, &clients).map_err(
                     |(f, m)| {
                         let path = format!("schedule[{i}].cmd");
                         err(
@@ -362,8 +362,9 @@ impl Scenario {
         if let Some(e) = &self.expect {
             for (field, list) in [("hold", &e.hold), ("violate", &e.violate)] {
                 for (i, name) in list.iter().enumerate() {
-                    if invariant::find(name).is_none() {
-                        let all: Vec<_> = invariant::builtin().iter().map(|i| i.name).collect();
+                    if dispatch::find_invariant(name).is_none() {
+                        let all: Vec<_> =
+                            dispatch::all_invariants().iter().map(|i| i.name).collect();
                         return Err(err(
                             format!("expect.{field}[{i}]"),
                             format!("unknown invariant \"{name}\" (known: {})", all.join(", ")),
@@ -457,7 +458,7 @@ impl Scenario {
         let (hold, violate) = match &self.expect {
             Some(e) => (e.hold.clone(), e.violate.clone()),
             None => (
-                invariant::builtin()
+                dispatch::all_invariants()
                     .iter()
                     .filter(|i| i.class == Class::Engine)
                     .map(|i| i.name.to_string())

@@ -1,6 +1,6 @@
 //! Decodes a scenario file: the JSON, its version, then every field by hand, with the exact
 //! JSON path of anything wrong ("protocols.locks.ttl_ms: expected a whole number ≥ 0, got
-//! -5"). Each protocol reads its own section (`proto::registry::read_cfg`).
+//! -5"). Each protocol reads its own section (`proto::dispatch::read_cfg`).
 //!
 //! Why not serde's derive: its visitors for the dozen scenario types cost ~45 KB of the
 //! wasm bundle, and their errors only know a line and column. The derives stay on the types
@@ -15,7 +15,7 @@ use super::cmd_decode;
 use super::fault::{FaultBudget, Targets};
 use super::json_read::{fail, kind, names, small, text, uint, Obj, R};
 use super::net::LinkCfg;
-use super::proto::{registry, ProtoCfg};
+use super::proto::{dispatch, ProtoCfg};
 use super::scenario::{
     Ask, ClusterSpec, Expect, Narration, Scenario, ScenarioError, Scheduled, MAX_FILE_BYTES,
     MIN_VERSION, VERSION,
@@ -149,7 +149,7 @@ fn keys((p, v): (String, Value)) -> R<KeyCfg> {
 }
 
 fn protocols((p, v): (String, Value)) -> R<ProtoCfg> {
-    registry::read_cfg(Obj::new(&p, v)?)
+    dispatch::read_cfg(Obj::new(&p, v)?)
 }
 
 fn scheduled(p: &str, v: Value) -> R<Scheduled> {

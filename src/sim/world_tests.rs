@@ -3,6 +3,8 @@
 use super::cmd::Cmd;
 use super::event::{DropReason, Event, What};
 use super::world::{Status, World, WorldCfg};
+use crate::sim::proto::heartbeat::Heartbeat;
+use crate::sim::proto::Protocol;
 use crate::sim::testkit::cluster;
 
 pub(crate) fn cfg(servers: &[&str], seed: u64) -> WorldCfg {
@@ -78,13 +80,7 @@ fn crash_is_suspected_by_every_live_peer_then_trusted_after_recovery() {
         2,
         "durable log survived the crash: two boots"
     );
-    let inc = w
-        .procs(2)
-        .unwrap()
-        .heartbeat
-        .as_ref()
-        .unwrap()
-        .incarnation();
+    let inc = w.procs(2).and_then(Heartbeat::node).unwrap().incarnation();
     assert_eq!(inc, 2);
 }
 

@@ -3,6 +3,8 @@
 //! flight is, where labels go, and the `Layer` interface protocol layers implement. The
 //! cluster scene and the protocol layers all build on this file; it imports none of them.
 
+use crate::sim::proto::heartbeat::Heartbeat;
+use crate::sim::proto::Protocol;
 use std::f64::consts::{FRAC_PI_2, TAU};
 
 use crate::sim::event::Event;
@@ -141,7 +143,7 @@ pub fn node_states(w: &World) -> Vec<NodeState> {
         if !w.is_active(m) {
             continue;
         }
-        if let Some(h) = w.procs(m).and_then(|p| p.heartbeat.as_ref()) {
+        if let Some(h) = w.procs(m).and_then(Heartbeat::node) {
             for peer in h.suspected() {
                 if let Some(s) = out.get_mut(peer as usize) {
                     s.suspected_by.push(m);

@@ -10,7 +10,8 @@ use super::cluster_frame::{
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::kv::{Kv, KvNode, Mode, Msg};
-use crate::sim::proto::{Payload, Registered};
+use crate::sim::proto::Payload;
+use crate::sim::proto::Protocol;
 use crate::sim::world::World;
 
 /// Most store messages in flight that get a word.

@@ -20,6 +20,7 @@ use crate::sim::ids::{NodeIx, Time};
 use crate::sim::proto::log::check::{anomalies, Anomalies};
 use crate::sim::proto::log::{parts, Mq, MqMsg, MqNode, MqShared, PartMove};
 use crate::sim::proto::Payload;
+use crate::sim::proto::Protocol;
 use crate::sim::world::World;
 
 /// Offsets drawn per strip at most (the newest ones).
@@ -70,7 +71,7 @@ pub fn flags(w: &World, a: &Anomalies) -> Flags {
     let brokers: Vec<(NodeIx, &crate::sim::proto::log::Broker)> = (0..w.nodes().len() as NodeIx)
         .filter_map(|ix| {
             w.procs(ix)
-                .and_then(|p| p.mq.as_ref())
+                .and_then(Mq::node)
                 .and_then(MqNode::broker)
                 .map(|b| (ix, b))
         })
@@ -79,7 +80,7 @@ pub fn flags(w: &World, a: &Anomalies) -> Flags {
         (0..w.nodes().len() as NodeIx).any(|ix| {
             up(ix)
                 && w.procs(ix)
-                    .and_then(|pr| pr.mq.as_ref())
+                    .and_then(Mq::node)
                     .and_then(MqNode::client)
                     .is_some_and(|c| {
                         let i = p as usize;
@@ -266,7 +267,7 @@ pub fn overlay(
         let ix = ix as NodeIx;
         let x0 = p.0 + g.node_r + 6.0;
         let mut y = p.1 - g.node_r;
-        let procs = w.procs(ix).and_then(|pr| pr.mq.as_ref());
+        let procs = w.procs(ix).and_then(Mq::node);
         match procs {
             Some(MqNode::Broker(b)) => {
                 for (pi, m) in s.meta.iter().enumerate() {
@@ -539,7 +540,7 @@ pub fn describe(w: &World, now: Time) -> String {
         let hw = m
             .leader
             .and_then(|l| w.procs(l))
-            .and_then(|pr| pr.mq.as_ref())
+            .and_then(Mq::node)
             .and_then(MqNode::broker)
             .map_or(0, |b| b.hw[p]);
         let c = s.group.offsets.get(p).copied().unwrap_or(0);

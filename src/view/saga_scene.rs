@@ -10,7 +10,8 @@ use super::cluster_frame::{
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{Ink, Label, Scene};
 use crate::sim::proto::saga::{Consumer, Msg, Node, Pos as SagaPos, Saga};
-use crate::sim::proto::{Payload, Registered};
+use crate::sim::proto::Payload;
+use crate::sim::proto::Protocol;
 use crate::sim::time::Time;
 use crate::sim::world::World;
 

@@ -4,6 +4,7 @@
 //! and the sale's words on messages in flight (read, CAS, decr, conflict…). Pure, like the
 //! scene.
 
+use crate::sim::proto::Protocol;
 use std::f64::consts::{FRAC_PI_2, TAU};
 
 use super::cluster_frame::{
@@ -12,7 +13,7 @@ use super::cluster_frame::{
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::stock::{Msg, Phase, Stock, StockCfg, StockNode};
-use crate::sim::proto::{Payload, Registered};
+use crate::sim::proto::Payload;
 use crate::sim::time::Time;
 use crate::sim::world::World;
 

@@ -1,15 +1,21 @@
 //! Protocols plug into the world as state machines reacting to messages, timers and
-//! crash/recovery. Each one is a folder implementing [`Protocol`]; [`registry`] is the one
-//! file that lists them and builds the closed enums the engine dispatches on (payload, timer
-//! kind, record, event, command, per-node state), so the world stays a plain
-//! `Clone + PartialEq` value for snapshots. See docs/engine.md, "Adding a protocol".
+//! crash/recovery. Each one is a folder implementing [`ProtoTypes`] (in its `types.rs`: what
+//! it says) and [`Protocol`] (what it does); [`registry`] is the one file that lists them,
+//! [`enums`] builds the closed enums the engine carries from their vocabularies, and
+//! [`dispatch`] routes the engine's inputs to their handlers, so the world stays a plain
+//! `Clone + PartialEq` value for snapshots and sits below every protocol. See
+//! docs/engine.md, "Adding a protocol".
 
+pub mod ctx;
+pub mod dispatch;
+pub mod enums;
 pub mod heartbeat;
 #[cfg(feature = "proto-kv")]
 pub mod kv;
 pub mod locks;
 #[cfg(feature = "proto-log")]
 pub mod log;
+pub mod proto_types;
 pub mod protocol;
 pub mod registry;
 #[cfg(feature = "proto-saga")]
@@ -18,128 +24,9 @@ pub mod saga;
 pub mod stock;
 pub mod tpc;
 
-pub use protocol::{Never, Protocol};
-pub use registry::{
-    Payload, Procs, ProtoCfg, ProtoCmd, ProtoEv, ProtoShared, Record, Registered, TimerKind,
-};
-
-use super::event::{Event, What};
-use super::ids::{NodeIx, Role};
-use super::ring::Ring;
-use super::topology::Topology;
-pub use super::world::CmdCtx;
-use super::world::Core;
-
-/// Everything a protocol may do while handling one input: read its own clock, send, set
-/// timers in local time, persist, and say what happened. It cannot see other nodes' state.
-pub struct Ctx<'a> {
-    pub(crate) core: &'a mut Core,
-    pub(crate) out: &'a mut Vec<Event>,
-    pub(crate) me: NodeIx,
-    pub(crate) topo: &'a Topology,
-}
-
-impl Ctx<'_> {
-    /// The node this handler runs on.
-    pub fn me(&self) -> NodeIx {
-        self.me
-    }
-
-    /// Whether this node is a server or a client.
-    pub fn role(&self) -> Role {
-        self.core.nodes[self.me as usize].role
-    }
-
-    /// The name of a node (what configs refer to), "" if there is no such node.
-    pub fn node_name(&self, ix: NodeIx) -> &str {
-        self.core.nodes.get(ix as usize).map_or("", |n| &n.name)
-    }
-
-    /// The index of the node with this name.
-    pub fn node_ix(&self, name: &str) -> Option<NodeIx> {
-        self.core
-            .nodes
-            .iter()
-            .position(|n| n.name == name)
-            .map(|i| i as NodeIx)
-    }
-
-    /// The membership view every node shares (a service registry): who owns what.
-    pub fn ring(&self) -> &Ring {
-        self.topo.ring()
-    }
-
-    /// How many membership changes happened since the world was built: a node compares
-    /// it with the epoch it last checked ownership at.
-    pub fn ring_epoch(&self) -> u64 {
-        self.topo.epoch()
-    }
-
-    /// A random number from the world's one seeded generator (lock values, session ids,
-    /// back-off), so runs stay replayable.
-    pub fn random_below(&mut self, n: u64) -> u64 {
-        self.core.rng.below(n)
-    }
-
-    /// This node's clock reading: the only notion of "now" a protocol is allowed.
-    pub fn now_local(&self) -> i64 {
-        self.core.nodes[self.me as usize]
-            .clock
-            .local_time(self.core.now)
-    }
-
-    /// Current cluster members (servers not removed), in join order; includes this node.
-    pub fn members(&self) -> &[NodeIx] {
-        &self.core.members
-    }
-
-    /// Sends a message; the network decides latency, loss and duplication.
-    pub fn send(&mut self, to: NodeIx, payload: Payload) {
-        registry::on_send(&mut self.core.shared, &payload);
-        self.core.send(self.me, to, payload, self.out);
-    }
-
-    /// Arms a timer that fires when this node's clock has advanced by `after_ms`.
-    pub fn set_timer(&mut self, after_ms: u64, kind: TimerKind) {
-        let deadline = self
-            .now_local()
-            .saturating_add(after_ms.min(i64::MAX as u64) as i64);
-        self.core.set_timer(self.me, deadline, kind);
-    }
-
-    /// Records something worth showing (a suspicion, a decision) in the trace.
-    pub fn emit(&mut self, what: What) {
-        registry::observe(&mut self.core.shared, self.me, self.core.now, &what);
-        self.out.push(Event {
-            t: self.core.now,
-            node: Some(self.me),
-            what,
-        });
-    }
-
-    /// A protocol's world-wide state (its counters, its order book).
-    pub fn shared<P: Registered>(&self) -> &P::Shared {
-        P::shared(&self.core.shared)
-    }
-
-    /// A protocol's world-wide state, to change.
-    pub fn shared_mut<P: Registered>(&mut self) -> &mut P::Shared {
-        P::shared_mut(&mut self.core.shared)
-    }
-
-    /// Virtual time, for bookkeeping only (an order's submission time in the UI); protocol
-    /// decisions use [`Ctx::now_local`].
-    pub(crate) fn virtual_now(&self) -> crate::sim::time::Time {
-        self.core.now
-    }
-
-    /// This node's durable log.
-    pub fn durable(&self) -> &[Record] {
-        &self.core.nodes[self.me as usize].durable
-    }
-
-    /// Appends to this node's durable log (kept across crashes).
-    pub fn persist(&mut self, r: Record) {
-        self.core.nodes[self.me as usize].durable.push(r);
-    }
-}
+pub use crate::sim::slots::{Procs, ProtoShared};
+pub use crate::sim::world::CmdCtx;
+pub use ctx::Ctx;
+pub use enums::{Payload, ProtoCfg, ProtoCmd, ProtoEv, Record, Registered, TimerKind};
+pub use proto_types::{Never, ProtoTypes};
+pub use protocol::Protocol;

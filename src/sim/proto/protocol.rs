@@ -1,55 +1,41 @@
 //! The one static interface every protocol implements (stateright's model shape applied to
-//! live protocols). The engine never names a protocol: it calls these functions through the
-//! enums that [`registry`](super::registry) builds, so adding a protocol is a folder plus one
-//! registry line, and the world stays a plain `Clone + PartialEq` value for snapshots.
+//! live protocols). The engine never names a protocol: the registry's dispatch calls these
+//! functions through the enums built from each protocol's [`ProtoTypes`], so adding a
+//! protocol is a folder plus one registry line, and the world stays a plain
+//! `Clone + PartialEq` value for snapshots. A protocol's node and world-wide state sit in the
+//! engine's [`Slots`](crate::sim::slots::Slots); the typed access to them lives here.
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
-use super::{CmdCtx, Ctx};
+use super::enums::Registered;
+use super::Ctx;
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd_fields::Fields;
+use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
+use crate::sim::slots::{Procs, ProtoShared};
+use crate::sim::world::{CmdCtx, World};
 
-/// An uninhabited type for the parts a protocol does not have (no commands, no durable
-/// records): the registry still gives it a variant, which can never be built.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub enum Never {}
-
-/// A protocol of the simulated cluster: its types, its config reader, its handlers, its
-/// commands, its invariants and its counters. Every function is static; state lives in the
-/// per-node [`Protocol::Node`] and the world-wide [`Protocol::Shared`].
-pub trait Protocol: Sized + 'static {
-    /// Its section in a scenario's `protocols` and in the run summary ("locks").
-    const NAME: &'static str;
+/// A protocol of the simulated cluster: its vocabulary ([`ProtoTypes`], through
+/// [`Registered`]), its state, its config reader, its handlers, its commands, its invariants
+/// and its counters. Every function is static; state lives in the per-node
+/// [`Protocol::Node`] and the world-wide [`Protocol::Shared`].
+pub trait Protocol: Registered {
     /// The scenario format version that introduced it (older files may not use it).
     const SINCE_VERSION: u64;
     /// The command ops it reads (`lock_job`, …), listed in "unknown op" messages.
     const OPS: &'static [&'static str];
 
-    /// Its settings, from the scenario.
-    type Cfg: Clone + Debug + PartialEq + Serialize;
     /// One node's volatile state (dropped on crash, rebuilt by [`Protocol::boot`]).
-    type Node: Clone + Debug + PartialEq;
-    /// What it sends (plain values: the engine copies them into queues and events).
-    type Msg: Copy + Debug + PartialEq + Eq + Serialize + DeserializeOwned;
-    /// What its timers are for.
-    type Timer: Copy + Debug + PartialEq + Eq + Serialize + DeserializeOwned;
-    /// What it writes to a node's durable log (survives crashes).
-    type Rec: Clone + Debug + PartialEq + Eq + Serialize + DeserializeOwned;
-    /// What it reports in the trace; serialises with its own `kind` tag.
-    type Ev: Clone + Debug + PartialEq + Serialize + DeserializeOwned;
-    /// The commands it adds; serialise with their own `op` tag.
-    type Cmd: Clone + Debug + PartialEq + Serialize;
+    type Node: Clone + Debug + PartialEq + 'static;
     /// World-wide bookkeeping outside any node (counters, an order book): part of the world
     /// value, so snapshots and forks carry it.
-    type Shared: Clone + Debug + PartialEq + Default;
+    type Shared: Clone + Debug + PartialEq + Default + 'static;
 
     // ----- config -----
 
@@ -88,12 +74,6 @@ pub trait Protocol: Sized + 'static {
     /// Reads a command with this `op`, or `None` if the op is not this protocol's.
     fn read_cmd(op: &str, f: &mut Fields<'_>) -> Option<Result<Self::Cmd, String>>;
 
-    /// The command's `op` string (same as its serde tag).
-    fn cmd_op(c: &Self::Cmd) -> &'static str;
-
-    /// The node names a command refers to (checked against the cluster before running).
-    fn cmd_nodes(c: &Self::Cmd) -> Vec<&str>;
-
     /// Checks a scheduled command against the scenario: `Err((field, reason))`, `field`
     /// relative to the command ("" for the command itself).
     fn check_cmd(
@@ -128,19 +108,7 @@ pub trait Protocol: Sized + 'static {
         None
     }
 
-    // ----- words -----
-
-    /// A message's short label ("ping #3").
-    fn msg_label(m: &Self::Msg) -> String;
-
-    /// A timer's short label ("heartbeat tick").
-    fn timer_label(t: &Self::Timer) -> &'static str;
-
-    /// An event's stable `kind` string (its serde tag).
-    fn ev_kind(e: &Self::Ev) -> &'static str;
-
-    /// An event in words; `at` is the name of the node it happened at, `name` names others.
-    fn ev_words(e: &Self::Ev, at: &str, name: &dyn Fn(NodeIx) -> String) -> String;
+    // ----- sizes -----
 
     /// Rough heap footprint of a node's state, for snapshot memory reports.
     fn node_bytes(n: &Self::Node) -> usize;
@@ -148,6 +116,47 @@ pub trait Protocol: Sized + 'static {
     /// Rough heap footprint of the world-wide state.
     fn shared_bytes(_s: &Self::Shared) -> usize {
         0
+    }
+
+    // ----- its slots in the engine's state -----
+
+    /// Its event, if the event is one.
+    fn ev(w: &What) -> Option<&Self::Ev> {
+        match w {
+            What::Proto(e) => Self::proto_ev(e),
+            _ => None,
+        }
+    }
+
+    /// Its state on one node, if it runs there.
+    fn node(p: &Procs) -> Option<&Self::Node> {
+        p.get(Self::SLOT)
+    }
+
+    /// Its state on one node, to change.
+    fn node_mut(p: &mut Procs) -> Option<&mut Self::Node> {
+        p.get_mut(Self::SLOT)
+    }
+
+    /// Starts or stops it on one node.
+    fn set_node(p: &mut Procs, n: Option<Self::Node>) {
+        p.set(Self::SLOT, n);
+    }
+
+    /// Its world-wide state (the registry fills every slot when the world is built).
+    fn shared(s: &ProtoShared) -> &Self::Shared {
+        match s.get(Self::SLOT) {
+            Some(v) => v,
+            None => unreachable!("the world holds every protocol's shared state"),
+        }
+    }
+
+    /// Its world-wide state, to change.
+    fn shared_mut(s: &mut ProtoShared) -> &mut Self::Shared {
+        match s.get_mut(Self::SLOT) {
+            Some(v) => v,
+            None => unreachable!("the world holds every protocol's shared state"),
+        }
     }
 }
 
@@ -157,21 +166,13 @@ macro_rules! no_commands {
     () => {
         fn read_cmd(
             _: &str,
-            _: &mut $crate::sim::cmd_decode::Fields<'_>,
-        ) -> Option<Result<$crate::sim::proto::Never, String>> {
+            _: &mut $crate::sim::cmd_fields::Fields<'_>,
+        ) -> Option<Result<$crate::sim::proto::proto_types::Never, String>> {
             None
         }
 
-        fn cmd_op(c: &$crate::sim::proto::Never) -> &'static str {
-            match *c {}
-        }
-
-        fn cmd_nodes(c: &$crate::sim::proto::Never) -> Vec<&str> {
-            match *c {}
-        }
-
         fn check_cmd(
-            c: &$crate::sim::proto::Never,
+            c: &$crate::sim::proto::proto_types::Never,
             _: Option<&Self::Cfg>,
             _: &std::collections::BTreeSet<String>,
         ) -> Result<(), (String, String)> {
@@ -179,7 +180,7 @@ macro_rules! no_commands {
         }
 
         fn on_command(
-            c: &$crate::sim::proto::Never,
+            c: &$crate::sim::proto::proto_types::Never,
             _: &mut $crate::sim::proto::CmdCtx<'_>,
         ) -> Result<(), $crate::sim::cmd::CmdError> {
             match *c {}
@@ -187,3 +188,61 @@ macro_rules! no_commands {
     };
 }
 pub(crate) use no_commands;
+
+impl Ctx<'_> {
+    /// A protocol's world-wide state (its counters, its order book).
+    pub fn shared<P: Protocol>(&self) -> &P::Shared {
+        P::shared(&self.core.shared)
+    }
+
+    /// A protocol's world-wide state, to change.
+    pub fn shared_mut<P: Protocol>(&mut self) -> &mut P::Shared {
+        P::shared_mut(&mut self.core.shared)
+    }
+}
+
+impl World {
+    /// A protocol's world-wide state (its counters, its order book).
+    pub fn shared<P: Protocol>(&self) -> &P::Shared {
+        P::shared(&self.core.shared)
+    }
+}
+
+impl CmdCtx<'_> {
+    /// Runs `f` on node `ix`'s state of protocol `P` (None when it does not run there) with
+    /// a handler context, so a command acts exactly as a message handler would.
+    pub fn on_node<P: Protocol, T>(
+        &mut self,
+        ix: NodeIx,
+        f: impl FnOnce(Option<&mut P::Node>, &mut Ctx<'_>) -> T,
+    ) -> T {
+        let hooks = self.hooks;
+        let w = &mut *self.world;
+        let mut ctx = Ctx {
+            core: &mut w.core,
+            out: self.out,
+            me: ix,
+            topo: &w.topo,
+            hooks,
+        };
+        let node = w.procs.get_mut(ix as usize).and_then(P::node_mut);
+        f(node, &mut ctx)
+    }
+
+    /// Restarts protocol `P` alone on node `ix`, so it reads what was just persisted.
+    pub fn reboot<P: Protocol>(&mut self, ix: NodeIx, cfg: &P::Cfg) {
+        let hooks = self.hooks;
+        let w = &mut *self.world;
+        let mut ctx = Ctx {
+            core: &mut w.core,
+            out: self.out,
+            me: ix,
+            topo: &w.topo,
+            hooks,
+        };
+        let node = P::boot(cfg, &mut ctx);
+        if let Some(p) = w.procs.get_mut(ix as usize) {
+            P::set_node(p, node);
+        }
+    }
+}

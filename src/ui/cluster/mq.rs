@@ -15,7 +15,7 @@ use crate::sim::proto::log::cfg::SETTINGS;
 use crate::sim::proto::log::check::{anomalies, latency};
 use crate::sim::proto::log::Mq;
 use crate::sim::proto::log::{parts, CommitMode, MqCfg, MqCmd, MqNode, Rebalance};
-use crate::sim::proto::ProtoCmd;
+use crate::sim::proto::{ProtoCmd, Protocol};
 use crate::sim::scenario::Scenario;
 use crate::sim::world::World;
 
@@ -140,7 +140,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         .filter_map(|(ix, n)| {
             let c = w
                 .procs(ix as u32)
-                .and_then(|p| p.mq.as_ref())
+                .and_then(Mq::node)
                 .and_then(MqNode::client)?;
             let owned: Vec<String> = parts(c.cons.owned).map(|p| format!("p{p}")).collect();
             Some((n.name.clone(), c.cons.on, owned.join(" ")))

@@ -5,7 +5,7 @@ use super::{Ev, Heartbeat};
 use crate::sim::event::{Event, What};
 use crate::sim::ids::NodeIx;
 use crate::sim::invariant::{last_before, Class, Invariant, Verdict};
-use crate::sim::proto::Registered;
+use crate::sim::proto::Protocol;
 use crate::sim::world::{Status, World};
 
 /// The detector's invariants.

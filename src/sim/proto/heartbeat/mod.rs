@@ -4,102 +4,22 @@
 //! lock sessions and leases must survive.
 
 mod check;
+pub mod types;
 
-use serde::{Deserialize, Serialize};
+pub use types::{Ev, Heartbeat, HeartbeatCfg, Msg, Timer};
 
-use super::{Ctx, Never, Payload, Protocol, Record, TimerKind};
+use super::{Ctx, Payload, Protocol, Record, TimerKind};
 use crate::sim::ids::NodeIx;
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{uint, Obj, R};
-use crate::sim::time::fmt_ms;
-
-/// Settings of the detector (part of the scenario).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatCfg {
-    /// How often a node pings every peer, on its local clock (ms, at least 1).
-    pub interval_ms: u64,
-    /// Silence after which a peer is suspected, on the local clock (ms).
-    pub timeout_ms: u64,
-}
-
-/// Wire messages of the detector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Msg {
-    /// "Are you there?" numbered by the sender's round.
-    Ping {
-        /// Sender's round number.
-        seq: u64,
-    },
-    /// "Yes": echoes the round it answers.
-    Pong {
-        /// The round being answered.
-        seq: u64,
-    },
-}
-
-impl Msg {
-    /// Short label for narration.
-    pub fn label(&self) -> String {
-        match self {
-            Msg::Ping { seq } => format!("ping #{seq}"),
-            Msg::Pong { seq } => format!("pong #{seq}"),
-        }
-    }
-}
-
-/// Timers of the detector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "timer", rename_all = "snake_case")]
-pub enum Timer {
-    /// Periodic round: check silences, then ping everyone.
-    Tick,
-}
-
-impl Timer {
-    /// Short label for narration.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Timer::Tick => "heartbeat tick",
-        }
-    }
-}
-
-/// What the detector reports in the trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Ev {
-    /// `node` now suspects `peer` of having failed, after `silent_ms` of silence (local clock).
-    Suspect {
-        /// The suspected peer.
-        peer: NodeIx,
-        /// How long it has been silent, by the suspecting node's clock.
-        silent_ms: u64,
-    },
-    /// `node` heard from `peer` again and stopped suspecting it.
-    Trust {
-        /// The peer trusted again.
-        peer: NodeIx,
-    },
-}
-
-/// The heartbeat failure detector as a protocol of the engine (runs on servers only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Heartbeat;
 
 impl Protocol for Heartbeat {
-    const NAME: &'static str = "heartbeat";
     const SINCE_VERSION: u64 = 1;
+
     const OPS: &'static [&'static str] = &[];
 
-    type Cfg = HeartbeatCfg;
     type Node = Detector;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = Never;
-    type Ev = Ev;
-    type Cmd = Never;
+
     type Shared = ();
 
     fn read_cfg(mut h: Obj) -> R<HeartbeatCfg> {
@@ -137,32 +57,6 @@ impl Protocol for Heartbeat {
 
     fn invariants() -> Vec<Invariant> {
         check::invariants()
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &Ev) -> &'static str {
-        match e {
-            Ev::Suspect { .. } => "suspect",
-            Ev::Trust { .. } => "trust",
-        }
-    }
-
-    fn ev_words(e: &Ev, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        match e {
-            Ev::Suspect { peer, silent_ms } => format!(
-                "node {at} suspects {} after {} of silence on its own clock",
-                name(*peer),
-                fmt_ms(*silent_ms)
-            ),
-            Ev::Trust { peer } => format!("node {at} heard from {} again", name(*peer)),
-        }
     }
 
     fn node_bytes(n: &Detector) -> usize {

@@ -21,6 +21,7 @@
 pub mod check;
 mod node;
 mod protocol;
+pub mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,7 +31,8 @@ use crate::sim::history::{self, Kind, Val, F};
 use crate::sim::ids::{NodeIx, Time};
 
 pub use node::{Client, KvNode, Server};
-pub use protocol::{Kv, KvCmd, KvSet, RUN_BUDGET};
+pub use protocol::RUN_BUDGET;
+pub use types::{Kv, KvCmd, KvSet};
 
 /// At most this many keys (`k0`…`k3`): messages carry per-key arrays by value.
 pub const MAX_KEYS: usize = 4;

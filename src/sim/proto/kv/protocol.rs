@@ -1,28 +1,24 @@
 //! The replicated store's entry in the engine: its [`Protocol`] implementation, config
 //! reader and checks, counters and run summary (with the linearizability verdict).
 
+use super::types::{Kv, KvCmd, KvSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    KvCfg, KvEv, KvNode, KvRec, KvShared, Mode, Msg, Replication, Resolve, Timer, Workload,
-    MAX_KEYS, MAX_VV,
+    KvCfg, KvEv, KvNode, KvShared, Mode, Msg, Replication, Resolve, Timer, Workload, MAX_KEYS,
+    MAX_VV,
 };
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd_fields::Fields;
 use crate::sim::history::{self, linearizable};
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{fail, Obj, R};
 use crate::sim::proto::{CmdCtx, Ctx, Protocol};
 use crate::sim::world::{Role, Status};
-
-/// The replicated key-value store as a protocol of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Kv;
 
 /// The fields of `protocols.kv`, for "unknown field" messages.
 const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
@@ -54,44 +50,6 @@ impl KvShared {
     pub fn verdict(&self) -> linearizable::Report {
         linearizable::check(linearizable::Model::CasRegister, &self.ops(), RUN_BUDGET)
     }
-}
-
-/// The store's command: `kv_set` switches settings at the playhead (the panel's mode
-/// switches; in the past it forks). Absent fields keep their value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum KvCmd {
-    /// Change these settings from now on (every field optional).
-    KvSet(KvSet),
-}
-
-/// The settings `kv_set` can change mid-run (the mode and the workload cannot).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct KvSet {
-    /// Primary mode: `async` or `sync`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub replication: Option<Replication>,
-    /// Primary mode: fenced failover.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fencing: Option<bool>,
-    /// Dynamo: sloppy quorum with hints.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sloppy: Option<bool>,
-    /// Dynamo: replicas per key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub n: Option<u8>,
-    /// Dynamo: read quorum.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r: Option<u8>,
-    /// Dynamo: write quorum.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub w: Option<u8>,
-    /// Dynamo: read repair.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_repair: Option<bool>,
-    /// Dynamo: `lww` or `vv` (only before the first write: versions are stored differently).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolve: Option<Resolve>,
 }
 
 impl KvSet {
@@ -185,17 +143,12 @@ fn bad(reason: String) -> CmdError {
 }
 
 impl Protocol for Kv {
-    const NAME: &'static str = "kv";
     const SINCE_VERSION: u64 = 4;
+
     const OPS: &'static [&'static str] = &["kv_set"];
 
-    type Cfg = KvCfg;
     type Node = KvNode;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = KvRec;
-    type Ev = KvEv;
-    type Cmd = KvCmd;
+
     type Shared = KvShared;
 
     fn read_cfg(mut o: Obj) -> R<KvCfg> {
@@ -342,14 +295,6 @@ impl Protocol for Kv {
         (op == "kv_set").then(|| KvSet::read(f).map(KvCmd::KvSet))
     }
 
-    fn cmd_op(_: &KvCmd) -> &'static str {
-        "kv_set"
-    }
-
-    fn cmd_nodes(_: &KvCmd) -> Vec<&str> {
-        Vec::new()
-    }
-
     fn check_cmd(
         c: &KvCmd,
         cfg: Option<&KvCfg>,
@@ -442,28 +387,6 @@ impl Protocol for Kv {
             v["failing_window"] = json!(f.window.len());
         }
         Some(v)
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        match t {
-            Timer::Op => "kv next op",
-            Timer::OpTimeout { .. } => "kv op timeout",
-            Timer::Tick => "kv tick",
-            Timer::Sloppy { .. } => "kv sloppy retry",
-            Timer::Hints => "kv hints",
-        }
-    }
-
-    fn ev_kind(e: &KvEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &KvEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        e.words(at, name)
     }
 
     fn node_bytes(n: &KvNode) -> usize {

@@ -17,6 +17,7 @@ mod seq;
 mod storage;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod view;
 pub mod wire;
 
@@ -27,9 +28,9 @@ pub use client::{Client, Slot, SlotState};
 pub use event::{HandoffHow, LockEv, LockStats, LostWhy};
 pub use kv::{Entry, KvServer, Waiter};
 pub(crate) use protocol::ev;
-pub use protocol::{LockCmd, Locks};
 pub use seq::{Children, SeqServer, Znode};
 pub use storage::{Cell, Storage};
+pub use types::{LockCmd, Locks};
 pub use wire::{Holder, Msg, Rec, ResKey, Timer};
 
 use super::Ctx;

@@ -2,69 +2,32 @@
 //! (`lock_job`, `lock_acquire`, `lock_release`, `set_fencing`), their reader and checks, and
 //! its config reader. Everything the engine knows about locks goes through here.
 
+use super::types::{LockCmd, Locks};
+use crate::sim::proto::ProtoTypes;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    Client, LockCfg, LockEv, LockNode, LockStats, Msg, Rec, Recipe, ReleaseMode, Replication,
-    ResKey, Timer, WatchMode,
+    Client, LockCfg, LockEv, LockNode, LockStats, Msg, Recipe, ReleaseMode, Replication, ResKey,
+    Timer, WatchMode,
 };
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd_fields::Fields;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{fail, kind, names, text, Obj, R};
 use crate::sim::proto::{CmdCtx, Ctx, Protocol};
 use crate::sim::world::{check_ms, Status};
 
-/// Distributed locks, storage and client jobs as a protocol of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Locks;
-
-/// The lock protocol's commands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum LockCmd {
-    /// A client runs a job: take `locks` in order (giving up on one after `wait_ms`), read
-    /// `write` fenced by the lock of the same name, work `work_ms`, write it minus one,
-    /// release everything.
-    LockJob {
-        client: String,
-        locks: Vec<ResKey>,
-        work_ms: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        write: Option<ResKey>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        wait_ms: Option<u64>,
-    },
-    /// A client takes one lock and holds it (renewing) until `lock_release`.
-    LockAcquire {
-        client: String,
-        resource: ResKey,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        wait_ms: Option<u64>,
-    },
-    /// A client releases a lock taken with `lock_acquire`, or stops waiting for it.
-    LockRelease { client: String, resource: ResKey },
-    /// Storage starts (or stops) refusing stale fencing tokens.
-    SetFencing { on: bool },
-}
-
 impl Protocol for Locks {
-    const NAME: &'static str = "locks";
     const SINCE_VERSION: u64 = 2;
+
     const OPS: &'static [&'static str] =
         &["lock_job", "lock_acquire", "lock_release", "set_fencing"];
 
-    type Cfg = LockCfg;
     type Node = LockNode;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = Rec;
-    type Ev = LockEv;
-    type Cmd = LockCmd;
+
     type Shared = LockStats;
 
     fn read_cfg(o: Obj) -> R<LockCfg> {
@@ -112,24 +75,6 @@ impl Protocol for Locks {
             })
         };
         Self::OPS.contains(&op).then(|| read(f))
-    }
-
-    fn cmd_op(c: &LockCmd) -> &'static str {
-        match c {
-            LockCmd::LockJob { .. } => "lock_job",
-            LockCmd::LockAcquire { .. } => "lock_acquire",
-            LockCmd::LockRelease { .. } => "lock_release",
-            LockCmd::SetFencing { .. } => "set_fencing",
-        }
-    }
-
-    fn cmd_nodes(c: &LockCmd) -> Vec<&str> {
-        match c {
-            LockCmd::LockJob { client, .. }
-            | LockCmd::LockAcquire { client, .. }
-            | LockCmd::LockRelease { client, .. } => vec![client.as_str()],
-            LockCmd::SetFencing { .. } => Vec::new(),
-        }
     }
 
     fn check_cmd(
@@ -200,22 +145,6 @@ impl Protocol for Locks {
 
     fn summary(_: &LockCfg, s: &LockStats, _: Time) -> Option<Value> {
         serde_json::to_value(s).ok()
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &LockEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &LockEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        e.describe(at, name)
     }
 
     fn node_bytes(n: &LockNode) -> usize {

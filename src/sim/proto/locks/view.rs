@@ -5,7 +5,9 @@ use super::client::Client;
 use super::kv::Entry;
 use super::seq::Children;
 use super::storage::Storage;
+use super::Locks;
 use super::{placement, LockCfg, LockNode, Recipe, Replication, ResKey};
+use crate::sim::proto::Protocol;
 use crate::sim::world::{NodeIx, Status, World};
 
 /// A transaction in the wait-for graph: a client and its job (None: `lock_acquire` locks).
@@ -19,7 +21,7 @@ impl World {
 
     /// A node's lock-protocol state (lock server, storage or client).
     pub fn lock_node(&self, ix: NodeIx) -> Option<&LockNode> {
-        self.procs(ix).and_then(|p| p.locks.as_ref())
+        self.procs(ix).and_then(Locks::node)
     }
 
     /// Servers responsible for `res` under the current ring: the owner first, then its

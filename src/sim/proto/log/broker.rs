@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use super::cfg::{Acks, Assign, MqCfg, Rebalance};
-use super::state::{emit, placement, send, sh, sh_mut, timer, Member, Mq};
+use super::state::{emit, placement, send, sh, sh_mut, timer, Member};
+use super::types::Mq;
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer, ProduceErr};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;

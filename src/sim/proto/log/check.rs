@@ -6,12 +6,13 @@
 //! over the delivery history; the invariants and the summary call them.
 
 use super::parts;
-use super::state::{Delivery, Mq, MqShared, PartMove};
+use super::state::{Delivery, MqShared, PartMove};
+use super::types::Mq;
 use super::wire::{MqEv, ProduceErr};
 use crate::sim::event::Event;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::{last_before, Class, Invariant, Verdict};
-use crate::sim::proto::Registered;
+use crate::sim::proto::Protocol;
 use crate::sim::world::World;
 
 /// What the checkers found.

@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::cfg::{Acks, CommitMode, MqCfg};
-use super::state::{emit, send, sh, sh_mut, timer, Mq, MsgInfo};
+use super::state::{emit, send, sh, sh_mut, timer, MsgInfo};
+use super::types::Mq;
 use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;

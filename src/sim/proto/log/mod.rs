@@ -15,14 +15,16 @@ mod protocol;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod wire;
 
 pub use broker::Broker;
 pub use cfg::{Acks, Assign, CommitMode, MqCfg, Rebalance};
 pub use check::Anomalies;
 pub use client::{ClientNode, Consumer, Producer};
-pub use protocol::{MqCmd, MqNode};
-pub use state::{Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta, PartMove};
+pub use protocol::MqNode;
+pub use state::{Delivery, MqShared, MqStats, MsgInfo, PartMeta, PartMove};
+pub use types::{Mq, MqCmd};
 pub use wire::{MqEv, MqMsg, MqRec, MqTimer};
 
 /// Partitions as a bit set (at most [`cfg::MAX_PARTITIONS`]), so messages stay `Copy`.

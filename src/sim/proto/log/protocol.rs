@@ -1,72 +1,24 @@
 //! The log's entry in the engine: its [`Protocol`] implementation and its commands. Its
 //! world-wide state is in `state`.
 
+use super::types::{Mq, MqCmd};
 use std::collections::BTreeSet;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::broker::Broker;
 use super::cfg::MqCfg;
 use super::check;
 use super::client::ClientNode;
-use super::state::{emit, placement, sh_mut, Delivery, Mq, MqShared, MqStats, MsgInfo, PartMeta};
-use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
+use super::state::{emit, placement, sh_mut, Delivery, MqShared, MqStats, MsgInfo, PartMeta};
+use super::wire::{MqEv, MqMsg, MqTimer};
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd_fields::Fields;
 use crate::sim::ids::{NodeIx, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::Obj;
 use crate::sim::json_read::R;
 use crate::sim::proto::{CmdCtx, Ctx, Protocol};
-
-/// The log's commands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum MqCmd {
-    /// `client` produces `count` messages keyed by order `key` (`poison`: they always fail).
-    MqProduce {
-        /// The producing client.
-        client: String,
-        /// Order id.
-        key: u32,
-        /// How many (1..=1000).
-        count: u32,
-        /// Processing them always fails.
-        #[serde(skip_serializing_if = "is_false")]
-        poison: bool,
-    },
-    /// `client` joins the consumer group.
-    MqJoin {
-        /// The consumer.
-        client: String,
-    },
-    /// `client` leaves the consumer group.
-    MqLeave {
-        /// The consumer.
-        client: String,
-    },
-    /// `client` now takes `process_ms` per message (a slow consumer).
-    MqSlow {
-        /// The consumer.
-        client: String,
-        /// Processing time per message.
-        process_ms: u64,
-    },
-    /// Switches one setting from now on, for every broker and client (acks, min_isr,
-    /// idempotent, unclean, commit, assignment, rebalance; see [`super::cfg::SETTINGS`]).
-    /// In the past this forks: the history before keeps the old setting.
-    MqSet {
-        /// The setting's scenario name.
-        setting: String,
-        /// Its new value, as a scenario file spells it.
-        value: String,
-    },
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
 
 /// The log's node roles.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,18 +48,13 @@ impl MqNode {
 }
 
 impl Protocol for Mq {
-    const NAME: &'static str = "mq";
     const SINCE_VERSION: u64 = 4;
+
     const OPS: &'static [&'static str] =
         &["mq_produce", "mq_join", "mq_leave", "mq_slow", "mq_set"];
 
-    type Cfg = MqCfg;
     type Node = MqNode;
-    type Msg = MqMsg;
-    type Timer = MqTimer;
-    type Rec = MqRec;
-    type Ev = MqEv;
-    type Cmd = MqCmd;
+
     type Shared = MqShared;
 
     fn read_cfg(o: Obj) -> R<MqCfg> {
@@ -206,26 +153,6 @@ impl Protocol for Mq {
             _ => return None,
         };
         Some(r)
-    }
-
-    fn cmd_op(c: &MqCmd) -> &'static str {
-        match c {
-            MqCmd::MqProduce { .. } => "mq_produce",
-            MqCmd::MqJoin { .. } => "mq_join",
-            MqCmd::MqLeave { .. } => "mq_leave",
-            MqCmd::MqSlow { .. } => "mq_slow",
-            MqCmd::MqSet { .. } => "mq_set",
-        }
-    }
-
-    fn cmd_nodes(c: &MqCmd) -> Vec<&str> {
-        match c {
-            MqCmd::MqProduce { client, .. }
-            | MqCmd::MqJoin { client }
-            | MqCmd::MqLeave { client }
-            | MqCmd::MqSlow { client, .. } => vec![client.as_str()],
-            MqCmd::MqSet { .. } => Vec::new(),
-        }
     }
 
     fn check_cmd(
@@ -355,22 +282,6 @@ impl Protocol for Mq {
             "latency_ms_mean": lat.0,
             "latency_ms_max": lat.1,
         }))
-    }
-
-    fn msg_label(m: &MqMsg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &MqTimer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &MqEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &MqEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        e.describe(at, name)
     }
 
     fn node_bytes(n: &MqNode) -> usize {

@@ -13,10 +13,6 @@ use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::proto::{Ctx, Payload, ProtoEv, TimerKind};
 
-/// The partitioned log as a protocol of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mq;
-
 /// One message's body and fate, by id (ids are 1-based, in production order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MsgInfo {
@@ -210,6 +206,8 @@ pub(super) fn timer(ctx: &mut Ctx<'_>, after: u64, t: MqTimer) {
 pub(super) fn emit(ctx: &mut Ctx<'_>, e: MqEv) {
     ctx.emit(What::Proto(ProtoEv::Mq(e)));
 }
+
+use super::types::Mq;
 
 pub(super) fn sh<'a>(ctx: &'a Ctx<'_>) -> &'a MqShared {
     ctx.shared::<Mq>()

@@ -16,22 +16,20 @@ pub mod event;
 pub mod orch;
 mod protocol;
 pub mod service;
+pub mod types;
 pub mod wire;
 
 use std::sync::Arc;
 
 pub use cfg::{Consumer, FailAt, Failure, Mode, Publish, SagaCfg};
 pub use event::{Mark, SagaEv, SagaRow, SagaShared, SagaStats};
-pub use protocol::{summary, SagaCmd};
+pub use protocol::summary;
+pub use types::{Saga, SagaCmd};
 pub use wire::{Effect, Kind, Msg, Note, Pos, Rec, Step, Timer};
 
 use crate::sim::event::What;
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Payload, ProtoEv, TimerKind};
-
-/// The saga protocol (its registry entry).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Saga;
 
 /// A node's part in the saga: every server is a shard with its database (rows, inbox,
 /// outbox); one server is also the log's broker; one client is the orchestrator.

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::broker::Broker;
@@ -13,38 +12,15 @@ use super::cfg::{self, FailAt, Mode, SagaCfg};
 use super::db::Db;
 use super::event::{SagaEv, SagaShared};
 use super::orch::Orch;
+use super::types::{Saga, SagaCmd};
 use super::wire::{Msg, Rec, Step, Timer};
-use super::{check, choreo, sh, timer, Node, Saga};
+use super::{check, choreo, sh, timer, Node};
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
+use crate::sim::cmd_fields::Fields;
 use crate::sim::ids::{NodeIx, ResKey, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
 use crate::sim::proto::{CmdCtx, Ctx, Protocol, Record};
-
-/// The saga's commands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum SagaCmd {
-    /// The next `times` tries of `step` for order `order` fail.
-    SagaFail {
-        /// The order.
-        order: u32,
-        /// Where (reserve, charge, ship, confirm, release, refund).
-        step: FailAt,
-        /// How many tries.
-        times: u32,
-    },
-    /// The outbox relay on `node` crashes right after its next publish (of a note about
-    /// `step`, if named), before it marks the row: the row is published again.
-    SagaRelayCrash {
-        /// The node whose relay crashes (a server or the orchestrator).
-        node: String,
-        /// Only after publishing a note about this step.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        step: Option<Step>,
-    },
-}
 
 fn step_named(s: &str) -> Option<Step> {
     Step::ALL.iter().copied().find(|x| x.name() == s)
@@ -65,17 +41,12 @@ fn owner(w: &crate::sim::world::World, name: &str) -> Option<NodeIx> {
 }
 
 impl Protocol for Saga {
-    const NAME: &'static str = "saga";
     const SINCE_VERSION: u64 = 4;
+
     const OPS: &'static [&'static str] = &["saga_fail", "saga_relay_crash"];
 
-    type Cfg = SagaCfg;
     type Node = Node;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = Rec;
-    type Ev = SagaEv;
-    type Cmd = SagaCmd;
+
     type Shared = SagaShared;
 
     fn read_cfg(o: Obj) -> R<SagaCfg> {
@@ -284,20 +255,6 @@ impl Protocol for Saga {
         Some(r)
     }
 
-    fn cmd_op(c: &SagaCmd) -> &'static str {
-        match c {
-            SagaCmd::SagaFail { .. } => "saga_fail",
-            SagaCmd::SagaRelayCrash { .. } => "saga_relay_crash",
-        }
-    }
-
-    fn cmd_nodes(c: &SagaCmd) -> Vec<&str> {
-        match c {
-            SagaCmd::SagaFail { .. } => Vec::new(),
-            SagaCmd::SagaRelayCrash { node, .. } => vec![node.as_str()],
-        }
-    }
-
     fn check_cmd(
         c: &SagaCmd,
         cfg: Option<&SagaCfg>,
@@ -347,7 +304,7 @@ impl Protocol for Saga {
             }
             SagaCmd::SagaRelayCrash { node, step } => {
                 let ix = w.present(node)?;
-                let has = w.world().procs(ix).is_some_and(|p| p.saga.is_some());
+                let has = w.world().procs(ix).is_some_and(|p| Saga::node(p).is_some());
                 if !has {
                     return Err(CmdError::WrongRole {
                         node: node.clone(),
@@ -380,22 +337,6 @@ impl Protocol for Saga {
 
     fn summary(cfg: &SagaCfg, s: &SagaShared, _: Time) -> Option<Value> {
         Some(summary(cfg, s))
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &SagaEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &SagaEv, at: &str, _: &dyn Fn(NodeIx) -> String) -> String {
-        e.describe(at)
     }
 
     fn node_bytes(n: &Node) -> usize {

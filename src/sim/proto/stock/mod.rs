@@ -11,6 +11,7 @@ pub mod check;
 pub mod event;
 pub mod experiment;
 mod shard;
+pub mod types;
 pub mod wire;
 
 use std::sync::Arc;
@@ -21,19 +22,16 @@ pub use buyer::{Buyer, Buyers, Phase};
 pub use cfg::{Arrival, Policy, StockCfg, Strategy};
 pub use event::{Op, StockEv, StockStats, Why};
 pub use shard::{Row, Shard};
+pub use types::Stock;
 pub use wire::{Msg, Rec, Timer};
 
-use super::{CmdCtx, Ctx, Never, Payload, Protocol, Record, TimerKind};
+use super::{CmdCtx, Ctx, Payload, Protocol, Record, TimerKind};
 use crate::sim::cmd::Cmd;
 use crate::sim::ids::{NodeIx, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
 use crate::sim::proto::locks::LockCmd;
 use crate::sim::proto::ProtoCmd;
-
-/// The flash-sale protocol (its registry entry).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stock;
 
 /// A node's part in the sale.
 #[derive(Clone, Debug, PartialEq)]
@@ -134,17 +132,12 @@ fn arrivals(cfg: &StockCfg, draw: &mut dyn FnMut(u64) -> u64) -> Vec<u64> {
 }
 
 impl Protocol for Stock {
-    const NAME: &'static str = "stock";
     const SINCE_VERSION: u64 = 4;
+
     const OPS: &'static [&'static str] = &[];
 
-    type Cfg = StockCfg;
     type Node = StockNode;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = Rec;
-    type Ev = StockEv;
-    type Cmd = Never;
+
     type Shared = StockShared;
 
     fn read_cfg(o: Obj) -> R<StockCfg> {
@@ -290,22 +283,6 @@ impl Protocol for Stock {
 
     fn summary(cfg: &StockCfg, s: &StockShared, _: Time) -> Option<Value> {
         Some(summary(cfg, &s.stats))
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &StockEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &StockEv, at: &str, _: &dyn Fn(NodeIx) -> String) -> String {
-        e.describe(at)
     }
 
     fn node_bytes(n: &StockNode) -> usize {

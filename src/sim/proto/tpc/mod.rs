@@ -18,6 +18,7 @@ pub mod shard;
 #[cfg(test)]
 mod tests;
 pub use crate::sim::vecmap;
+pub mod types;
 pub mod view;
 pub mod wire;
 
@@ -28,8 +29,9 @@ pub use client::Client;
 pub use event::{DecidedBy, How, NoWhy, TpcEv, TpcStats};
 pub use order::{Book, Line, Order, Request};
 pub(crate) use protocol::ev;
-pub use protocol::{Item, Tpc, TpcCmd, TpcShared};
+pub use protocol::TpcShared;
 pub use shard::{Coord, CoordPhase, Part, Phase, Shard};
+pub use types::{Item, Tpc, TpcCmd};
 pub use wire::{Known, Msg, RecKind, Timer, TxId, TxRecord};
 
 use super::{Ctx, Payload, TimerKind};

@@ -2,26 +2,23 @@
 //! command with its reader and checks, the order book and counters it keeps world-wide, and
 //! the seeding of stock and balance rows on the shards that own them.
 
+use super::types::Item;
+use super::types::{Tpc, TpcCmd};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
     Book, Msg, Order, RecKind, Request, Timer, TpcCfg, TpcEv, TpcNode, TpcStats, TxRecord,
 };
 use crate::sim::cmd::CmdError;
-use crate::sim::cmd_decode::Fields;
-use crate::sim::ids::{NodeIx, ResKey, Time};
+use crate::sim::cmd_fields::Fields;
+use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{fail, Obj, R};
 use crate::sim::proto::{CmdCtx, Ctx, Protocol, Record};
 use crate::sim::world::World;
-
-/// Two-phase commit across the shards as a protocol of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tpc;
 
 /// World-wide two-phase commit state: every submitted order (the request each node of its
 /// transaction was handed) and the run's counters.
@@ -33,52 +30,13 @@ pub struct TpcShared {
     pub stats: TpcStats,
 }
 
-/// One line of a `checkout`: `qty` units of `sku` (`qty` defaults to 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Item {
-    /// The SKU key (`sku:…`).
-    pub sku: ResKey,
-    /// Units (1..=1,000,000).
-    pub qty: u32,
-}
-
-/// Two-phase commit's commands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum TpcCmd {
-    /// A client submits one order: a two-phase commit across the shards owning
-    /// `order:N`, each SKU and the account (routed through the ring now).
-    Checkout {
-        /// The submitting client.
-        client: String,
-        /// The order's lines.
-        items: Vec<Item>,
-        /// The paying account's key.
-        account: ResKey,
-        /// What it pays.
-        amount: i64,
-        /// The payment step fails (a NO vote from the account's shard).
-        #[serde(skip_serializing_if = "is_false")]
-        fail_payment: bool,
-    },
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 impl Protocol for Tpc {
-    const NAME: &'static str = "tpc";
     const SINCE_VERSION: u64 = 3;
+
     const OPS: &'static [&'static str] = &["checkout"];
 
-    type Cfg = TpcCfg;
     type Node = TpcNode;
-    type Msg = Msg;
-    type Timer = Timer;
-    type Rec = TxRecord;
-    type Ev = TpcEv;
-    type Cmd = TpcCmd;
+
     type Shared = TpcShared;
 
     fn read_cfg(o: Obj) -> R<TpcCfg> {
@@ -151,18 +109,6 @@ impl Protocol for Tpc {
             })
         };
         (op == "checkout").then(|| read(f))
-    }
-
-    fn cmd_op(c: &TpcCmd) -> &'static str {
-        match c {
-            TpcCmd::Checkout { .. } => "checkout",
-        }
-    }
-
-    fn cmd_nodes(c: &TpcCmd) -> Vec<&str> {
-        match c {
-            TpcCmd::Checkout { client, .. } => vec![client.as_str()],
-        }
     }
 
     fn check_cmd(
@@ -258,22 +204,6 @@ impl Protocol for Tpc {
         // Committed orders per second of the run, to one decimal: deterministic text.
         v["throughput_per_s"] = json!((st.throughput(until) * 10.0).round() / 10.0);
         Some(v)
-    }
-
-    fn msg_label(m: &Msg) -> String {
-        m.label()
-    }
-
-    fn timer_label(t: &Timer) -> &'static str {
-        t.label()
-    }
-
-    fn ev_kind(e: &TpcEv) -> &'static str {
-        e.kind()
-    }
-
-    fn ev_words(e: &TpcEv, at: &str, name: &dyn Fn(NodeIx) -> String) -> String {
-        e.describe(at, name)
     }
 
     fn node_bytes(n: &TpcNode) -> usize {

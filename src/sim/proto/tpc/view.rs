@@ -4,8 +4,10 @@
 
 use super::shard::{CoordPhase, Phase, Shard};
 use super::wire::{TxId, TxRecord};
+use super::Tpc;
 use super::{TpcCfg, TpcNode};
 use crate::sim::proto::locks::ResKey;
+use crate::sim::proto::Protocol;
 use crate::sim::proto::Record;
 use crate::sim::time::Time;
 use crate::sim::world::{NodeIx, Role, Status, World};
@@ -44,7 +46,7 @@ impl World {
 
     /// A server's shard state (None while it is down or without 2PC).
     pub fn tpc_shard(&self, ix: NodeIx) -> Option<&Shard> {
-        self.procs(ix)?.tpc.as_ref().and_then(TpcNode::shard)
+        Tpc::node(self.procs(ix)?).and_then(TpcNode::shard)
     }
 
     /// A node's log: records on disk (true) then, while it is up, those still in its
