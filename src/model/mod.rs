@@ -11,6 +11,8 @@ pub mod job;
 pub mod link;
 pub mod lock_view;
 pub mod metrics;
+#[cfg(feature = "proto-log")]
+pub mod mq_view;
 pub mod panel_memo;
 pub mod playback;
 pub mod session;

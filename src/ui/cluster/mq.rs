@@ -3,21 +3,24 @@
 //! at the playhead, forking the past), switches for acks, min ISR, idempotence, unclean
 //! election, commit mode, assignment and rebalance protocol (each an `mq_set` command at the
 //! playhead: in the past it forks there, the history before it kept), and a comparison of
-//! settings on the same seed and faults side by side.
+//! settings on the same seed and faults side by side (`model::mq_view`, kept in the lab's
+//! `PanelMemo`).
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use super::panel_table::plain as table;
+use crate::model::mq_view::{compare, counters, COMPARE_HEAD};
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::log::cfg::SETTINGS;
-use crate::sim::proto::log::check::{anomalies, latency};
+use crate::sim::proto::log::check::anomalies;
 use crate::sim::proto::log::Mq;
-use crate::sim::proto::log::{parts, CommitMode, MqCfg, MqCmd, MqNode, Rebalance};
+use crate::sim::proto::log::{parts, MqCmd, MqNode};
 use crate::sim::proto::{ProtoCmd, Protocol};
-use crate::sim::scenario::Scenario;
-use crate::sim::world::World;
+
+/// Where the panel keeps its last "Compare settings" table (see `PanelMemo`).
+const COMPARED_KEY: &str = "mq.compared";
 
 /// A setting the panel switches: its label, its scenario name (`mq_set`), the words shown
 /// for each of its values (in [`SETTINGS`] order).
@@ -73,59 +76,16 @@ fn words_of(setting: &str) -> &'static [&'static str] {
         .map_or(&[][..], |s| s.1)
 }
 
-/// The scenario with one setting changed.
-pub fn variant(s: &Scenario, f: impl FnOnce(&mut MqCfg)) -> Result<Scenario, String> {
-    let mut v = s.clone();
-    match v.protocols.mq.as_mut() {
-        Some(c) => f(c),
-        None => return Err("this scenario has no message log".into()),
-    }
-    v.validate().map_err(|e| e.to_string())?;
-    Ok(v)
-}
-
-/// The counters shown for a world: (heading, value).
-pub fn counters(w: &World) -> Vec<(&'static str, String)> {
-    let s = w.mq();
-    let a = anomalies(s);
-    let (mean, _) = latency(s);
-    vec![
-        ("produced", s.book.len().to_string()),
-        (
-            "acknowledged",
-            s.book
-                .iter()
-                .filter(|m| m.acked.is_some())
-                .count()
-                .to_string(),
-        ),
-        (
-            "delivered",
-            s.book
-                .iter()
-                .filter(|m| m.first_done.is_some())
-                .count()
-                .to_string(),
-        ),
-        ("dead-lettered", s.stats.dead_lettered.to_string()),
-        ("lost", a.lost.len().to_string()),
-        ("duplicated", a.duplicated.len().to_string()),
-        ("nonmonotonic", a.nonmonotonic.to_string()),
-        ("skipped", a.skipped.to_string()),
-        ("rebalances", s.stats.rebalances.to_string()),
-        ("stall (ms)", s.stats.stall_ms.to_string()),
-        ("latency (ms)", mean.to_string()),
-        ("messages", s.stats.messages.to_string()),
-    ]
-}
-
 /// The panel (nothing when the scenario has no message log).
 pub fn view(ctx: &PanelCtx<'_>) -> Html {
     let w = ctx.session.world();
     let Some(cfg) = w.cfg::<Mq>() else {
         return Html::default();
     };
-    let scenario = ctx.session.scenario().clone();
+    let compared_on = ctx.session.scenario_rc();
+    let on_compare = ctx
+        .on_memo
+        .reform(move |_: MouseEvent| (COMPARED_KEY, Some(Memo::Table(compare(&compared_on)))));
     let (head, values): (Vec<&str>, Vec<String>) = counters(w).into_iter().unzip();
     let a = anomalies(w.mq());
     let cmd = |c: Cmd| {
@@ -222,83 +182,12 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                 }) }
             </div>
             <p class="muted">{"A setting switched applies from the playhead on; in the past it forks there, keeping what came before."}</p>
-            <Compare scenario={scenario} />
-        </section>
-    }
-}
-
-/// The comparison's props: the scenario as loaded.
-#[derive(Properties, PartialEq)]
-pub struct CompareProps {
-    /// The loaded scenario.
-    pub scenario: Scenario,
-}
-
-/// A change to the log's settings.
-type Tweak = fn(&mut MqCfg);
-
-/// The settings the comparison runs against the loaded one, on the same seed and faults.
-const COMPARED: &[(&str, Tweak)] = &[
-    ("as loaded", |_| {}),
-    ("rebalance eager", |c| c.rebalance = Rebalance::Eager),
-    ("rebalance cooperative", |c| {
-        c.rebalance = Rebalance::Cooperative
-    }),
-    ("commit before", |c| c.commit = CommitMode::Before),
-    ("commit after", |c| c.commit = CommitMode::After),
-    ("plain producer", |c| c.idempotent = false),
-    ("unclean election", |c| c.unclean = true),
-];
-
-/// Runs every compared setting to the end: one row of cells each.
-pub fn compare(s: &Scenario) -> Result<Vec<Vec<String>>, String> {
-    COMPARED
-        .iter()
-        .map(|(label, f)| {
-            let v = variant(s, f)?;
-            let tl = crate::sim::runner::play(&v, None, v.until_ms)?;
-            let w = tl.world();
-            let m = w.mq();
-            let a = anomalies(m);
-            Ok(vec![
-                (*label).to_string(),
-                m.stats.messages.to_string(),
-                latency(m).0.to_string(),
-                m.stats.stall_ms.to_string(),
-                a.lost.len().to_string(),
-                a.duplicated.len().to_string(),
-                a.nonmonotonic.to_string(),
-                a.skipped.to_string(),
-            ])
-        })
-        .collect()
-}
-
-/// "Compare settings": runs on a click, keeps its table until the scenario changes.
-#[function_component(Compare)]
-pub fn compare_view(p: &CompareProps) -> Html {
-    let rows = use_state(|| None::<Result<Vec<Vec<String>>, String>>);
-    {
-        let rows = rows.clone();
-        use_effect_with(p.scenario.clone(), move |_| rows.set(None));
-    }
-    let onclick = {
-        let rows = rows.clone();
-        let s = p.scenario.clone();
-        Callback::from(move |_: MouseEvent| rows.set(Some(compare(&s))))
-    };
-    html! {
-        <div class="mq-compare">
-            <button {onclick}>{"Compare settings"}</button>
-            { match &*rows {
+            <button onclick={on_compare}>{"Compare settings"}</button>
+            { match ctx.memo.table(COMPARED_KEY) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-                Some(Ok(r)) => table(
-                    "Settings compared",
-                    &["Setting", "Messages", "Latency (ms)", "Stall (ms)", "Lost", "Duplicated", "Nonmonotonic", "Skipped"],
-                    r.clone(),
-                ),
+                Some(Ok(r)) => table("Settings compared", COMPARE_HEAD, r.clone()),
             } }
-        </div>
+        </section>
     }
 }
