@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::sim::history::{self, Kind, Val, F};
 use crate::sim::ids::{NodeIx, Time};
 
-pub use node::{Client, KvNode, Server};
+pub use node::{Client, KvNode, Server, Shard};
 pub use protocol::{Kv, KvCmd, KvSet, RUN_BUDGET};
 
 /// At most this many keys (`k0`…`k3`): messages carry per-key arrays by value.
@@ -76,6 +76,12 @@ pub struct KvCfg {
     /// Clients stop starting operations at this virtual time (0: never), so a run can end
     /// quiet and converged.
     pub stop_ms: u64,
+    /// Primary mode: shards, 1..=4 (key `k` belongs to shard `k mod shards`; shard `s` is
+    /// placed on the ring at `pos("s{s}")`: its owner is the first primary, the next `n - 1`
+    /// distinct nodes its replicas). One shard (the default) replicates every key to every
+    /// server.
+    #[serde(skip_serializing_if = "is_one")]
+    pub shards: u8,
     /// Primary mode: the initial primary (default: the first server).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<String>,
@@ -160,6 +166,7 @@ impl Default for KvCfg {
             reads_pct: 50,
             cas_pct: 0,
             stop_ms: 0,
+            shards: 1,
             primary: None,
             replication: Replication::Async,
             fencing: false,
@@ -178,17 +185,57 @@ impl Default for KvCfg {
     }
 }
 
+fn is_one(v: &u8) -> bool {
+    *v == 1
+}
+
+fn is_zero(v: &u8) -> bool {
+    *v == 0
+}
+
 impl KvCfg {
+    /// Shards in use: `shards` in primary mode, one in Dynamo mode (preference lists place
+    /// every key on its own).
+    pub fn shard_count(&self) -> usize {
+        match self.mode {
+            Mode::Primary => self.shards.clamp(1, MAX_KEYS as u8) as usize,
+            Mode::Dynamo => 1,
+        }
+    }
+
+    /// The shard key index `key` belongs to.
+    pub fn shard_of(&self, key: u8) -> usize {
+        key as usize % self.shard_count()
+    }
+
+    /// The key indices (all [`MAX_KEYS`] slots) of `shard`, a bit each.
+    pub fn shard_keys(&self, shard: usize) -> u8 {
+        (0..MAX_KEYS as u8)
+            .filter(|&k| self.shard_of(k) == shard)
+            .fold(0, |m, k| m | (1 << k))
+    }
+
+    /// The shard's event tag: `Some(shard)` only when there is more than one, so single-shard
+    /// traces keep their words and bytes.
+    pub fn shard_tag(&self, shard: usize) -> Option<u8> {
+        (self.shard_count() > 1).then_some(shard as u8)
+    }
+
     /// A short name of the variant for summaries and the panel ("primary async fenced").
     pub fn variant(&self) -> String {
         match self.mode {
             Mode::Primary => format!(
-                "primary {}{}",
+                "primary {}{}{}",
                 match self.replication {
                     Replication::Async => "async",
                     Replication::Sync => "sync",
                 },
-                if self.fencing { " fenced" } else { "" }
+                if self.fencing { " fenced" } else { "" },
+                if self.shard_count() > 1 {
+                    format!(" {} shards", self.shard_count())
+                } else {
+                    String::new()
+                }
             ),
             Mode::Dynamo => format!(
                 "dynamo N={} R={} W={} {}{}",
@@ -282,6 +329,9 @@ pub enum Msg {
     Beat {
         /// Its epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Store this version (primary → replica).
     Repl {
@@ -300,6 +350,9 @@ pub enum Msg {
         epoch: u32,
         /// Write id.
         seq: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Refused: the sender's epoch is old; `primary` leads `epoch`.
     Nack {
@@ -307,6 +360,9 @@ pub enum Msg {
         epoch: u32,
         /// Its primary.
         primary: NodeIx,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Fenced read: are you still in `epoch`?
     Confirm {
@@ -314,6 +370,9 @@ pub enum Msg {
         epoch: u32,
         /// Read id.
         rid: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Yes, and synchronised.
     ConfirmAck {
@@ -321,11 +380,17 @@ pub enum Msg {
         epoch: u32,
         /// Read id.
         rid: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Vote for the sender as primary of `epoch`.
     VoteReq {
         /// Proposed epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// A vote, with the voter's data (merged by a fenced candidate).
     Vote {
@@ -335,11 +400,17 @@ pub enum Msg {
         granted: bool,
         /// The voter's versions.
         cells: [Cell; MAX_KEYS],
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Send me your data (a replica that just followed a new primary).
     SyncReq {
         /// The epoch followed.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// One key of a full resynchronisation.
     Sync {
@@ -460,13 +531,13 @@ impl Msg {
                 (Status::Fail, _) => "fail".into(),
                 (Status::Redirect, _) => "redirect".into(),
             },
-            Msg::Beat { epoch } => format!("beat e{epoch}"),
+            Msg::Beat { epoch, .. } => format!("beat e{epoch}"),
             Msg::Repl { key, cell, .. } => format!("repl k{key}={}", show(cell.val)),
             Msg::ReplAck { seq, .. } => format!("ack #{seq}"),
             Msg::Nack { epoch, .. } => format!("nack e{epoch}"),
             Msg::Confirm { epoch, .. } => format!("confirm e{epoch}"),
             Msg::ConfirmAck { .. } => "confirmed".into(),
-            Msg::VoteReq { epoch } => format!("vote? e{epoch}"),
+            Msg::VoteReq { epoch, .. } => format!("vote? e{epoch}"),
             Msg::Vote { granted, .. } => if *granted { "vote yes" } else { "vote no" }.into(),
             Msg::SyncReq { .. } => "sync?".into(),
             Msg::Sync { key, cell, .. } => format!("sync k{key}={}", show(cell.val)),
@@ -491,6 +562,11 @@ impl Msg {
             Msg::VResp { val, siblings, .. } => format!("ok {} ({siblings} siblings)", show(*val)),
         }
     }
+}
+
+/// "shard s1 " before an epoch's words, when there are shards.
+fn of_shard(s: Option<u8>) -> String {
+    s.map_or(String::new(), |s| format!("shard s{s} "))
 }
 
 fn show(v: Option<i64>) -> String {
@@ -543,11 +619,17 @@ pub enum KvRec {
         epoch: u32,
         /// Its primary.
         primary: NodeIx,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Voted in `epoch`.
     Voted {
         /// Epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Holding a hinted version for `owner`.
     Hint {
@@ -614,6 +696,9 @@ pub enum KvEv {
         epoch: u32,
         /// Votes won.
         votes: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// This server follows `primary` of `epoch` and resynchronises from it; `was_primary`:
     /// it had been accepting writes itself (split brain ends).
@@ -624,6 +709,9 @@ pub enum KvEv {
         primary: NodeIx,
         /// It was a primary.
         was_primary: bool,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A resynchronisation replaced this node's version of a key (its writes discarded).
     KvDiscard {
@@ -640,11 +728,17 @@ pub enum KvEv {
         theirs: u32,
         /// This node's epoch.
         mine: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A server called an election.
     KvElect {
         /// Proposed epoch.
         epoch: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A stand-in stored a hinted version for `owner`.
     KvHint {
@@ -754,21 +848,34 @@ impl KvEv {
                     Phase::Info => format!("{at} #{op} timed out, outcome unknown: {what}"),
                 }
             }
-            KvEv::KvPromote { epoch, votes } => {
-                format!("{at} is promoted to primary of epoch {epoch} ({votes} votes)")
+            KvEv::KvPromote {
+                epoch,
+                votes,
+                shard,
+            } => {
+                format!(
+                    "{at} is promoted to primary of {}epoch {epoch} ({votes} votes)",
+                    of_shard(*shard)
+                )
             }
             KvEv::KvFollow {
                 epoch,
                 primary,
                 was_primary,
+                shard,
             } => {
                 if *was_primary {
                     format!(
-                        "{at}, a primary, learns {} leads epoch {epoch}: demoted, resyncing",
-                        name(*primary)
+                        "{at}, a primary, learns {} leads {}epoch {epoch}: demoted, resyncing",
+                        name(*primary),
+                        of_shard(*shard)
                     )
                 } else {
-                    format!("{at} follows {} (epoch {epoch})", name(*primary))
+                    format!(
+                        "{at} follows {} ({}epoch {epoch})",
+                        name(*primary),
+                        of_shard(*shard)
+                    )
                 }
             }
             KvEv::KvDiscard { key, lost, kept } => format!(
@@ -776,10 +883,18 @@ impl KvEv {
                 show(*lost),
                 show(*kept)
             ),
-            KvEv::KvRefuse { theirs, mine } => {
-                format!("{at} refuses epoch {theirs} (it is in epoch {mine})")
+            KvEv::KvRefuse {
+                theirs,
+                mine,
+                shard,
+            } => {
+                let s = of_shard(*shard);
+                format!("{at} refuses {s}epoch {theirs} (it is in epoch {mine})")
             }
-            KvEv::KvElect { epoch } => format!("{at} calls an election for epoch {epoch}"),
+            KvEv::KvElect { epoch, shard } => format!(
+                "{at} calls an election for {}epoch {epoch}",
+                of_shard(*shard)
+            ),
             KvEv::KvHint { key, owner } => {
                 format!("{at} stores k{key} with a hint for {}", name(*owner))
             }
@@ -838,8 +953,11 @@ pub struct KvShared {
     /// Primary mode, per key: the version held by the primary of the newest epoch (what
     /// survives a resync).
     pub latest: [Option<Cell>; MAX_KEYS],
-    /// The newest epoch a primary was promoted in.
-    pub top_epoch: u32,
+    /// Per shard, the newest epoch a primary was promoted in.
+    pub top_epoch: [u32; MAX_KEYS],
+    /// Primary mode with shards: each shard's servers (primary first, then its ring
+    /// successors), placed once on the initial ring. Empty with one shard (every server).
+    pub groups: Vec<Vec<NodeIx>>,
     /// Dynamo: values some replica stored as its own data (not only as a hint).
     pub applied: BTreeSet<i64>,
     /// Dynamo: for a value some replica dropped, the values whose newer stamp beat it.
@@ -892,6 +1010,9 @@ pub struct KvStats {
     pub streamed: u64,
     /// Batches they went in.
     pub stream_batches: u64,
+    /// Primary mode with shards: promotions per shard.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotions_by_shard: Vec<u64>,
 }
 
 /// The history key of key index `k`.
@@ -913,7 +1034,16 @@ impl KvShared {
         } = ev
         else {
             match ev {
-                KvEv::KvPromote { .. } => s.promotions += 1,
+                KvEv::KvPromote { shard, .. } => {
+                    s.promotions += 1;
+                    if let Some(sh) = shard {
+                        let i = *sh as usize;
+                        if s.promotions_by_shard.len() <= i {
+                            s.promotions_by_shard.resize(i + 1, 0);
+                        }
+                        s.promotions_by_shard[i] += 1;
+                    }
+                }
                 KvEv::KvFollow {
                     was_primary: true, ..
                 } => s.demotions += 1,
@@ -1029,23 +1159,43 @@ impl KvShared {
         })
     }
 
-    /// A primary of `epoch` accepted a client's write of `cell` over `prev`.
-    pub(crate) fn note_write(&mut self, epoch: u32, key: u8, cell: Cell, prev: Option<i64>) {
+    /// A primary of `epoch` of `shard` accepted a client's write of `cell` over `prev`.
+    pub(crate) fn note_write(
+        &mut self,
+        shard: usize,
+        epoch: u32,
+        key: u8,
+        cell: Cell,
+        prev: Option<i64>,
+    ) {
         if let Some(v) = cell.val {
             self.parent.insert(v, prev);
         }
-        if epoch >= self.top_epoch {
+        if self.top_epoch.get(shard).is_some_and(|&t| epoch >= t) {
             if let Some(l) = self.latest.get_mut(key as usize) {
                 *l = Some(cell);
             }
         }
     }
 
-    /// A primary was promoted in `epoch` holding `cells`.
-    pub(crate) fn note_promote(&mut self, epoch: u32, cells: &[Cell; MAX_KEYS]) {
-        if epoch >= self.top_epoch {
-            self.top_epoch = epoch;
-            self.latest = cells.map(Some);
+    /// A primary of `shard` (its keys a bit each) was promoted in `epoch` holding `cells`.
+    pub(crate) fn note_promote(
+        &mut self,
+        shard: usize,
+        keys: u8,
+        epoch: u32,
+        cells: &[Cell; MAX_KEYS],
+    ) {
+        let Some(top) = self.top_epoch.get_mut(shard) else {
+            return;
+        };
+        if epoch >= *top {
+            *top = epoch;
+            for (k, c) in cells.iter().enumerate() {
+                if keys & (1 << k) != 0 {
+                    self.latest[k] = Some(*c);
+                }
+            }
         }
     }
 

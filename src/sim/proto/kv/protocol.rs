@@ -25,7 +25,7 @@ use crate::sim::world::{Role, Status};
 pub struct Kv;
 
 /// The fields of `protocols.kv`, for "unknown field" messages.
-const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
+const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, shards, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
 
 /// Step budget of the checker inside a run (the CLI's `check history` allows more).
 pub const RUN_BUDGET: u64 = 2_000_000;
@@ -211,6 +211,7 @@ impl Protocol for Kv {
             reads_pct: small_u8(&mut o, "reads_pct", d.reads_pct)?,
             cas_pct: small_u8(&mut o, "cas_pct", d.cas_pct)?,
             stop_ms: o.u64_or("stop_ms", d.stop_ms)?,
+            shards: small_u8(&mut o, "shards", d.shards)?,
             primary: match o.opt("primary") {
                 None => None,
                 Some((p, v)) => Some(crate::sim::json_read::text(&p, v)?),
@@ -268,6 +269,45 @@ impl Protocol for Kv {
                 ),
             );
         }
+        if !(1..=MAX_KEYS as u8).contains(&c.shards) {
+            return bad(
+                "shards",
+                format!("must be in 1..={MAX_KEYS}, got {}", c.shards),
+            );
+        }
+        if c.shards > 1 {
+            if c.mode != Mode::Primary {
+                return bad(
+                    "shards",
+                    "shards are a primary mode setting (Dynamo places every key on its own)".into(),
+                );
+            }
+            if c.shards > c.keys {
+                return bad(
+                    "shards",
+                    format!(
+                        "at most one shard per key: keys is {}, got {}",
+                        c.keys, c.shards
+                    ),
+                );
+            }
+            if c.primary.is_some() {
+                return bad(
+                    "primary",
+                    "with shards the ring places each shard's primary; leave it out".into(),
+                );
+            }
+            if c.n == 0 || c.n as usize > servers.len() {
+                return bad(
+                    "n",
+                    format!(
+                        "servers per shard: must be in 1..={} (the servers), got {}",
+                        servers.len(),
+                        c.n
+                    ),
+                );
+            }
+        }
         if let Some(p) = &c.primary {
             if !servers.contains(p) {
                 return bad("primary", format!("\"{p}\" is not a server"));
@@ -317,10 +357,27 @@ impl Protocol for Kv {
 
     fn on_built(cfg: &KvCfg, w: &mut CmdCtx<'_>) {
         // Servers booted while the ring was being built: they place keys by the whole ring.
+        let n = w.world().nodes().len() as NodeIx;
+        if cfg.mode == Mode::Primary && cfg.shard_count() > 1 {
+            // Shards are placed once, on the whole initial ring; every node starts from it.
+            let groups = w.on_node::<Kv, _>(0, |_, ctx| {
+                (0..cfg.shard_count())
+                    .map(|s| super::node::shard_group(ctx, s, cfg.n as usize))
+                    .collect::<Vec<_>>()
+            });
+            w.on_node::<Kv, _>(0, |_, ctx| ctx.shared_mut::<Kv>().groups = groups);
+            for ix in 0..n {
+                w.on_node::<Kv, _>(ix, |node, ctx| match node {
+                    Some(super::KvNode::Server(s)) => s.see_groups(ctx),
+                    Some(super::KvNode::Client(c)) => c.see_groups(ctx),
+                    None => {}
+                });
+            }
+            return;
+        }
         if cfg.mode != Mode::Dynamo {
             return;
         }
-        let n = w.world().nodes().len() as NodeIx;
         for ix in 0..n {
             w.on_node::<Kv, _>(ix, |node, ctx| {
                 if let Some(super::KvNode::Server(s)) = node {
@@ -413,8 +470,10 @@ impl Protocol for Kv {
 
     fn reset_counters(s: &mut KvShared) {
         let cart = s.cart;
+        let groups = std::mem::take(&mut s.groups);
         *s = KvShared::default();
         s.cart = cart;
+        s.groups = groups;
     }
 
     fn invariants() -> Vec<Invariant> {
@@ -435,6 +494,13 @@ impl Protocol for Kv {
             .collect::<Vec<_>>());
         v["stale_reads"] = json!(s.stale.len());
         v["siblings"] = json!(s.stats.siblings);
+        if cfg.shard_count() > 1 {
+            let n = cfg.shard_count();
+            let mut by = s.stats.promotions_by_shard.clone();
+            by.resize(n, 0);
+            v["promotions_by_shard"] = json!(by);
+            v["shard_epochs"] = json!(s.top_epoch[..n]);
+        }
         v["checker"] = json!(report.verdict());
         v["checker_steps"] = json!(report.steps);
         if let linearizable::Outcome::NotLinearizable(f) = &report.outcome {
@@ -537,6 +603,46 @@ mod tests {
             ..KvSet::default()
         };
         assert!(run_with(&s, 1500, set(off)).0 > 0);
+    }
+
+    #[test]
+    fn a_primary_crash_fails_over_only_its_shard() {
+        let s = scenario("ha-multi-shard-failover.json");
+        let tl = crate::sim::runner::play(&s, None, s.until_ms).expect("runs");
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        let cfg = w.cfg::<Kv>().expect("kv");
+        let summary = Kv::summary(cfg, k, s.until_ms).expect("summary");
+        assert_eq!(summary["promotions_by_shard"], json!([0, 1, 0]));
+        assert_eq!(summary["shard_epochs"], json!([0, 1, 0]));
+        assert_eq!(summary["lost_acked_writes"], json!(0));
+        assert_eq!(summary["checker"], json!("linearizable"));
+        // The ring placed the shards: s1's primary n2 crashes at 2,000 ms, n3 (its first
+        // replica) is promoted; s0 (on n3) and s2 (on n4) keep acknowledging meanwhile.
+        let names: Vec<Vec<String>> = k
+            .groups
+            .iter()
+            .map(|g| g.iter().map(|&i| w.name(i)).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [["n3", "n1", "n5"], ["n2", "n3", "n1"], ["n4", "n2", "n5"]]
+        );
+        let promoted = tl
+            .trace()
+            .iter()
+            .find(|e| w.describe(e).contains("promoted"))
+            .map(|e| e.t)
+            .expect("a promotion");
+        let acked_during = |key: &str| {
+            k.history
+                .iter()
+                .filter(|e| e.kind == history::Kind::Ok && e.key.as_deref() == Some(key))
+                .filter(|e| e.time.is_some_and(|t| (2000..promoted).contains(&t)))
+                .count()
+        };
+        assert_eq!(acked_during("k1"), 0);
+        assert!(acked_during("k0") > 0 && acked_during("k2") > 0);
     }
 
     #[test]
