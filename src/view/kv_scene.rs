@@ -35,6 +35,9 @@ pub struct Row {
     pub ink: Ink,
     /// On the key's preference list (Dynamo) or primary (primary mode): drawn lit.
     pub lit: bool,
+    /// With shards, one line per shard the server serves, with its ink (else empty: `text`
+    /// is the one line).
+    pub lines: Vec<(String, Ink)>,
 }
 
 /// What each server shows, in node order.
@@ -59,7 +62,7 @@ pub fn rows(w: &World) -> Vec<Row> {
             servers
                 .iter()
                 .map(|(ix, s)| {
-                    let mut parts = Vec::new();
+                    let mut parts: Vec<(String, Ink)> = Vec::new();
                     let (mut lit, mut lagging) = (false, false);
                     for v in shards.iter().filter(|v| !many || v.servers.contains(ix)) {
                         let Some(st) = s.sh.get(v.shard) else {
@@ -72,7 +75,7 @@ pub fn rows(w: &World) -> Vec<Row> {
                         };
                         if st.primary == Some(*ix) {
                             lit = true;
-                            parts.push(format!("{name}primary e{}", st.epoch));
+                            parts.push((format!("{name}primary e{}", st.epoch), Ink::Ok));
                             continue;
                         }
                         let lag = v.lag_of(s);
@@ -88,11 +91,16 @@ pub fn rows(w: &World) -> Vec<Row> {
                         if lag > 0 {
                             text.push_str(&format!(" · lag {lag}"));
                         }
-                        parts.push(text);
+                        parts.push((text, if lag > 0 { Ink::Warn } else { Ink::Muted }));
                     }
+                    let text = parts
+                        .iter()
+                        .map(|p| p.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" · ");
                     Row {
                         ix: *ix,
-                        text: parts.join(" · "),
+                        text,
                         ink: if lit {
                             Ink::Ok
                         } else if lagging {
@@ -101,6 +109,7 @@ pub fn rows(w: &World) -> Vec<Row> {
                             Ink::Muted
                         },
                         lit,
+                        lines: if many { parts } else { Vec::new() },
                     }
                 })
                 .collect()
@@ -136,6 +145,7 @@ pub fn rows(w: &World) -> Vec<Row> {
                             Ink::Warn
                         },
                         lit: rank.is_some(),
+                        lines: Vec::new(),
                     })
                 })
                 .collect()
@@ -292,15 +302,36 @@ fn overlay(
         } else {
             (lx, ly + 26.0)
         };
-        scene.labels.push(Label {
-            x,
-            y,
-            text: row.text,
-            ink: row.ink,
-            size: 11.0,
-            bold: row.lit,
-            align,
-        });
+        if row.lines.is_empty() {
+            scene.labels.push(Label {
+                x,
+                y,
+                text: row.text,
+                ink: row.ink,
+                size: 11.0,
+                bold: row.lit,
+                align,
+            });
+            continue;
+        }
+        // Shards: a line each, stacked down; beside a top node (above it they would leave
+        // the canvas).
+        let (x, y, align) = if align == Align::Center && p.1 < g.cy {
+            (p.0 + g.node_r + 8.0, p.1 - 4.0, Align::Left)
+        } else {
+            (x, y, align)
+        };
+        for (i, (text, ink)) in row.lines.into_iter().enumerate() {
+            scene.labels.push(Label {
+                x,
+                y: y + 12.0 * i as f64,
+                text,
+                bold: ink == Ink::Ok,
+                ink,
+                size: 11.0,
+                align,
+            });
+        }
     }
     let kv = w.net().in_flight().filter_map(|m| match &m.payload {
         Payload::Kv(k) => Some((m, k)),

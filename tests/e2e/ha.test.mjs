@@ -192,3 +192,40 @@ test('a joining server receives the keys it now replicates, streamed in batches'
     await closePage(page);
   }
 });
+
+test('three shards: a primary crash fails over only its shard, each shard with its primary, epoch and lag', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await loadGalleryScenario(page, 'Three shards, one primary crashes: only its shard fails over');
+    await scrubTo(page, 4000);
+    const cluster = page.getByRole('img', { name: /^Cluster at t=/ });
+    const alt = await cluster.getAttribute('aria-label');
+    // n3 leads s0 (epoch 0) and, since the failover, s1 (epoch 1); n4 still leads s2.
+    assert.match(alt, /n3 s0 primary e0 · s1 primary e1/);
+    assert.match(alt, /n4 s2 primary e0/);
+    const shards = panel(page).getByRole('table', { name: 'Shards' });
+    const rows = await shards.locator('tbody tr').allInnerTexts();
+    assert.equal(rows.length, 3, rows.join(' | '));
+    assert.match(rows[0], /^s0\tk0\tn3 n1 n5\tn3\t0\t\d\t0$/);
+    assert.match(rows[1], /^s1\tk1\tn2 n3 n1\tn3\t1\t\d\t1$/);
+    assert.match(rows[2], /^s2\tk2\tn4 n2 n5\tn4\t0\t\d\t0$/);
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.locator('.cluster-box').screenshot({ path: path.join(SCREENSHOT_DIR, 'ha-shards-canvas-light.png') });
+    await shoot(panel(page), 'ha-shards-panel-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('.cluster-box').screenshot({ path: path.join(SCREENSHOT_DIR, 'ha-shards-canvas-dark.png') });
+    await shoot(panel(page), 'ha-shards-panel-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('.cluster-box').screenshot({ path: path.join(SCREENSHOT_DIR, 'ha-shards-canvas-phone.png') });
+    await shoot(shards, 'ha-shards-table-phone');
+    await scrubTo(page, 10000);
+    assert.equal(await panel(page).locator('[data-stat="lost acknowledged writes"] dd').innerText(), '0');
+    assert.ok(await checked(page, 'linearizable'));
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await closePage(page);
+  }
+});

@@ -174,6 +174,53 @@ fn counters(c: &KvCfg, s: &KvShared) -> Vec<(&'static str, String)> {
     v
 }
 
+/// Primary mode with shards: each shard's keys, servers, primary, epoch, lag and
+/// promotions at the playhead (nothing with one shard: the canvas says it all).
+fn shard_table(w: &crate::sim::world::World, k: &KvShared) -> Html {
+    let v = crate::view::kv_scene::shards(w);
+    if v.len() < 2 {
+        return Html::default();
+    }
+    let rows = v
+        .iter()
+        .map(|s| {
+            let names = |ix: &[u32]| ix.iter().map(|&i| w.name(i)).collect::<Vec<_>>().join(" ");
+            let mut primary = s.primary.map_or("none".to_string(), |p| w.name(p));
+            if !s.stale_primaries.is_empty() {
+                primary.push_str(&format!(" (also {})", names(&s.stale_primaries)));
+            }
+            let cells = vec![
+                format!("s{}", s.shard),
+                s.keys.iter().map(|&k| key_name(k)).collect::<Vec<_>>().join(" "),
+                names(&s.servers),
+                primary,
+                s.epoch.to_string(),
+                s.lag.to_string(),
+                k.stats
+                    .promotions_by_shard
+                    .get(s.shard)
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+            ];
+            let class = if !s.stale_primaries.is_empty() || s.primary.is_none() {
+                Some("clash")
+            } else if s.lag > 0 {
+                Some("doubt")
+            } else {
+                None
+            };
+            (cells, class)
+        })
+        .collect();
+    super::panel_table::table(
+        "Shards",
+        Some("kv-shards"),
+        &["Shard", "Keys", "Servers (ring order)", "Primary", "Epoch", "Lag (keys)", "Promotions"],
+        rows,
+    )
+}
+
 /// The panel (nothing when the scenario has no replicated store).
 pub fn view(cx: &PanelCtx<'_>) -> Html {
     let s = cx.session;
@@ -200,6 +247,7 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
                     <div data-stat={name}><dt>{ name }</dt><dd>{ v }</dd></div>
                 }) }
             </dl>
+            { shard_table(w, k) }
             if !lost.is_empty() {
                 <p class="error" role="status" data-kv-lost={lost.len().to_string()}>
                     { format!("lost acknowledged writes: {}", lost.iter().take(30).map(|(k, v)| format!("{}={v}", key_name(*k))).collect::<Vec<_>>().join(" ")) }
