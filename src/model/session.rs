@@ -781,10 +781,8 @@ mod sliced_tests {
         let mut page = Session::load_sliced(scenario(file)).expect("loads");
         let c = page.sliced().cloned().expect("pending");
         page.seek_time(1000);
-        page.apply(
-            crate::sim::cmd_decode::decode(serde_json::json!({"op": "heal"})).expect("cmd"),
-        )
-        .expect("applies");
+        page.apply(crate::sim::cmd_decode::decode(serde_json::json!({"op": "heal"})).expect("cmd"))
+            .expect("applies");
         assert!(page.sliced().is_none());
         assert!(!page.conclude_sliced(&in_slices(&c, 1000)));
     }

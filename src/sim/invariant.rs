@@ -188,7 +188,12 @@ impl Checker {
     /// [`Checker::finish`] leaving out the end-of-run checks named in `defer`: the page runs
     /// those in slices (a long linearizability search must not freeze it) and records their
     /// outcome with [`Checker::conclude`].
-    pub fn finish_except(&mut self, world: &World, trace: &mut Vec<Event>, defer: &[&str]) -> usize {
+    pub fn finish_except(
+        &mut self,
+        world: &World,
+        trace: &mut Vec<Event>,
+        defer: &[&str],
+    ) -> usize {
         let mut added = 0;
         for (k, inv) in self.invariants.iter().enumerate() {
             let Some(at_end) = inv.at_end else {

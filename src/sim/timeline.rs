@@ -299,7 +299,11 @@ impl Timeline {
     /// Records a deferred end-of-run check at the head of the history, as
     /// [`Timeline::finish`] would have (`verdict` judges the world and trace at the head),
     /// then returns to where the playhead was. Whether a violation was recorded.
-    pub fn conclude(&mut self, name: &str, verdict: impl FnOnce(&World, &[Event]) -> Verdict) -> bool {
+    pub fn conclude(
+        &mut self,
+        name: &str,
+        verdict: impl FnOnce(&World, &[Event]) -> Verdict,
+    ) -> bool {
         let (pos, t) = (self.cursor, self.world.now());
         if !self.at_head() {
             self.seek(Target::Head);

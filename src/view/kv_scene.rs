@@ -261,6 +261,17 @@ pub fn describe(w: &World, _t: u64) -> String {
             _ => None,
         })
         .fold((0, 0), |(b, k), n| (b + 1, k + n));
+    let versions = w
+        .net()
+        .in_flight()
+        .filter(|m| matches!(&m.payload, Payload::Kv(Msg::VStream { .. })))
+        .count();
+    if versions > 0 {
+        out.push_str(&format!(
+            "; streaming {versions} sibling version{} to new replicas",
+            if versions == 1 { "" } else { "s" }
+        ));
+    }
     if batches > 0 {
         out.push_str(&format!(
             "; streaming {keys} key{} to new replicas ({batches} batch{} in flight)",
@@ -345,7 +356,7 @@ fn overlay(
         let ink = match k {
             Msg::Store { hint: Some(_), .. } | Msg::Handoff { .. } => Ink::Warn,
             Msg::Nack { .. } => Ink::Danger,
-            Msg::Stream { .. } => Ink::Accent,
+            Msg::Stream { .. } | Msg::VStream { .. } => Ink::Accent,
             _ => Ink::Fg,
         };
         Some((Payload::Kv(*k).label(), ink))

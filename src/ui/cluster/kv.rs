@@ -191,7 +191,11 @@ fn shard_table(w: &crate::sim::world::World, k: &KvShared) -> Html {
             }
             let cells = vec![
                 format!("s{}", s.shard),
-                s.keys.iter().map(|&k| key_name(k)).collect::<Vec<_>>().join(" "),
+                s.keys
+                    .iter()
+                    .map(|&k| key_name(k))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 names(&s.servers),
                 primary,
                 s.epoch.to_string(),
@@ -216,7 +220,15 @@ fn shard_table(w: &crate::sim::world::World, k: &KvShared) -> Html {
     super::panel_table::table(
         "Shards",
         Some("kv-shards"),
-        &["Shard", "Keys", "Servers (ring order)", "Primary", "Epoch", "Lag (keys)", "Promotions"],
+        &[
+            "Shard",
+            "Keys",
+            "Servers (ring order)",
+            "Primary",
+            "Epoch",
+            "Lag (keys)",
+            "Promotions",
+        ],
         rows,
     )
 }

@@ -503,10 +503,32 @@ pub enum Msg {
     /// Dynamo: a batch of keys streamed to a node that replicates them since a membership
     /// change.
     Stream {
+        /// The sender's batch number (acknowledged, re-sent if not).
+        batch: u32,
         /// The keys in the batch (a bit per key index).
         keys: u8,
         /// Their versions (slots outside `keys` unused).
         cells: [Cell; MAX_KEYS],
+    },
+    /// Dynamo with version vectors: one sibling of a key streamed to a new replica (a batch
+    /// is one part per sibling of each key it carries).
+    VStream {
+        /// The sender's batch number.
+        batch: u32,
+        /// This part's number within the batch.
+        part: u8,
+        /// Key index.
+        key: u8,
+        /// The sibling.
+        sib: VCell,
+    },
+    /// Dynamo: part `part` of stream batch `batch` arrived (a last-writer-wins batch is one
+    /// part, 0).
+    StreamAck {
+        /// Batch number.
+        batch: u32,
+        /// Part number.
+        part: u8,
     },
     /// Dynamo: the owner took it.
     HandoffAck {
@@ -556,6 +578,8 @@ impl Msg {
                 1 => "stream 1 key".into(),
                 n => format!("stream {n} keys"),
             },
+            Msg::VStream { key, sib, .. } => format!("stream k{key}={}", show(sib.val)),
+            Msg::StreamAck { .. } => "streamed".into(),
             Msg::VPut { key, val, .. } => format!("put k{key}={val} (ctx)"),
             Msg::VStore { key, sib, .. } => format!("store k{key}={}", show(sib.val)),
             Msg::VFetchR { sib, .. } => format!("has {}", show(sib.val)),
@@ -593,6 +617,11 @@ pub enum Timer {
     },
     /// Dynamo: stand-ins try to hand hints back.
     Hints,
+    /// Dynamo: re-send what of stream batch `batch` is not acknowledged yet.
+    StreamRetry {
+        /// Batch number.
+        batch: u32,
+    },
 }
 
 /// What the store writes to a node's durable log.
@@ -792,6 +821,18 @@ pub enum KvEv {
         to: NodeIx,
         /// How many keys the batch carried.
         keys: u8,
+        /// Version vectors: how many sibling versions of them.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        siblings: u8,
+    },
+    /// Parts of a stream batch were not acknowledged in time: they are sent again.
+    KvStreamRetry {
+        /// The new replica.
+        to: NodeIx,
+        /// Batch number.
+        batch: u32,
+        /// Parts re-sent.
+        parts: u8,
     },
     /// Read repair sent the newest version to a stale replica.
     KvRepair {
@@ -817,6 +858,7 @@ impl KvEv {
             KvEv::KvLwwDrop { .. } => "kv_lww_drop",
             KvEv::KvRepair { .. } => "kv_repair",
             KvEv::KvStream { .. } => "kv_stream",
+            KvEv::KvStreamRetry { .. } => "kv_stream_retry",
             KvEv::KvSiblings { .. } => "kv_siblings",
             KvEv::KvResurrect { .. } => "kv_resurrect",
         }
@@ -912,9 +954,19 @@ impl KvEv {
                 show(*kept)
             ),
             KvEv::KvRepair { key, to } => format!("{at} repairs k{key} on {}", name(*to)),
-            KvEv::KvStream { to, keys } => format!(
-                "{at} streams {keys} key{} to {}, a replica of them since the ring changed",
+            KvEv::KvStream { to, keys, siblings } => format!(
+                "{at} streams {keys} key{}{} to {}, a replica of them since the ring changed",
                 if *keys == 1 { "" } else { "s" },
+                if *siblings > 0 {
+                    format!(" ({siblings} sibling versions)")
+                } else {
+                    String::new()
+                },
+                name(*to)
+            ),
+            KvEv::KvStreamRetry { to, batch, parts } => format!(
+                "{at} re-sends {parts} unacknowledged part{} of stream batch #{batch} to {}",
+                if *parts == 1 { "" } else { "s" },
                 name(*to)
             ),
             KvEv::KvSiblings { key, count } => {
@@ -1010,6 +1062,13 @@ pub struct KvStats {
     pub streamed: u64,
     /// Batches they went in.
     pub stream_batches: u64,
+    /// Version vectors: sibling versions streamed (in the summary in Dynamo mode).
+    #[serde(skip)]
+    pub streamed_siblings: u64,
+    /// Stream batches re-sent because parts were not acknowledged in time (in the summary
+    /// in Dynamo mode).
+    #[serde(skip)]
+    pub stream_retries: u64,
     /// Primary mode with shards: promotions per shard.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promotions_by_shard: Vec<u64>,
@@ -1056,10 +1115,12 @@ impl KvShared {
                 KvEv::KvLwwDrop { .. } => s.lww_drops += 1,
                 KvEv::KvSiblings { .. } => s.siblings += 1,
                 KvEv::KvResurrect { .. } => s.resurrected += 1,
-                KvEv::KvStream { keys, .. } => {
+                KvEv::KvStream { keys, siblings, .. } => {
                     s.stream_batches += 1;
                     s.streamed += *keys as u64;
+                    s.streamed_siblings += *siblings as u64;
                 }
+                KvEv::KvStreamRetry { .. } => s.stream_retries += 1,
                 _ => {}
             }
             return;

@@ -468,6 +468,19 @@ pub struct Hint {
     pub at: i64,
 }
 
+/// Sends of a stream batch part before it is given up on.
+pub const STREAM_TRIES: u8 = 5;
+
+/// A streamed part waiting for its acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Outgoing {
+    to: NodeIx,
+    batch: u32,
+    part: u8,
+    msg: Msg,
+    tries: u8,
+}
+
 /// A storage server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Server {
@@ -491,6 +504,9 @@ pub struct Server {
     stamp_n: u32,
     /// Dynamo: each key's preference list (a bit per node) as this server last placed it.
     prefs: [u128; MAX_KEYS],
+    /// Dynamo: stream parts sent and not acknowledged yet.
+    outbox: Vec<Outgoing>,
+    next_batch: u32,
 }
 
 impl Server {
@@ -510,6 +526,8 @@ impl Server {
             stamp_ms: -1,
             stamp_n: 0,
             prefs: [0; MAX_KEYS],
+            outbox: Vec::new(),
+            next_batch: 0,
             cfg,
         };
         for r in ctx.durable().iter().filter_map(Kv::rec) {
@@ -600,34 +618,108 @@ impl Server {
     /// Dynamo, after a membership change (checked every `hint_every_ms`): each key goes to
     /// the nodes that replicate it now and did not before (a joining node, the next node
     /// after one that left or failed), sent by the first node of its new preference list that
-    /// was a replica before, one batch per new replica over the network. Version-vector
-    /// siblings are not streamed (read repair and writes reach them).
+    /// was a replica before, one batch per new replica over the network: its version
+    /// (last-writer-wins, one message) or every sibling (version vectors, a part each). The
+    /// receiver acknowledges each part; what is not acknowledged within `op_timeout_ms` is
+    /// sent again, at most [`STREAM_TRIES`] times.
     fn stream(&mut self, ctx: &mut Ctx<'_>) {
         let me = ctx.me();
-        let mut batches: BTreeMap<NodeIx, (u8, [Cell; MAX_KEYS])> = BTreeMap::new();
+        let vv = self.cfg.resolve == Resolve::Vv;
+        let mut batches: BTreeMap<NodeIx, u8> = BTreeMap::new();
         for k in 0..self.cfg.keys.clamp(1, MAX_KEYS as u8) {
             let now = pref_list(ctx, k, self.cfg.n as usize);
             let was = std::mem::replace(&mut self.prefs[k as usize], mask(&now));
-            let cell = self.cells[k as usize];
+            let empty = if vv {
+                self.sibs[k as usize].is_empty()
+            } else {
+                self.cells[k as usize].val.is_none()
+            };
             // The first replica of the new list that was one before sends (one sender, so
             // one copy on the wire).
             let sender = now.iter().find(|&&p| was & bit(p) != 0);
-            if sender != Some(&me) || cell.val.is_none() || self.cfg.resolve == Resolve::Vv {
+            if sender != Some(&me) || empty {
                 continue;
             }
             for p in now.into_iter().filter(|&p| p != me && was & bit(p) == 0) {
-                let b = batches.entry(p).or_insert((0, [Cell::default(); MAX_KEYS]));
-                b.0 |= 1 << k;
-                b.1[k as usize] = cell;
+                *batches.entry(p).or_insert(0) |= 1 << k;
             }
         }
-        for (to, (keys, cells)) in batches {
-            send(ctx, to, Msg::Stream { keys, cells });
+        for (to, keys) in batches {
+            self.next_batch += 1;
+            let batch = self.next_batch;
+            let mut parts = Vec::new();
+            let mut siblings = 0u8;
+            if vv {
+                for k in (0..MAX_KEYS as u8).filter(|k| keys & (1 << k) != 0) {
+                    for sib in self.sibs[k as usize].clone() {
+                        let part = parts.len().min(255) as u8;
+                        parts.push(Msg::VStream {
+                            batch,
+                            part,
+                            key: k,
+                            sib,
+                        });
+                        siblings = siblings.saturating_add(1);
+                    }
+                }
+            } else {
+                let mut cells = [Cell::default(); MAX_KEYS];
+                for k in (0..MAX_KEYS).filter(|k| keys & (1 << k) != 0) {
+                    cells[k] = self.cells[k];
+                }
+                parts.push(Msg::Stream { batch, keys, cells });
+            }
+            for (part, m) in parts.into_iter().enumerate() {
+                send(ctx, to, m);
+                self.outbox.push(Outgoing {
+                    to,
+                    batch,
+                    part: part.min(255) as u8,
+                    msg: m,
+                    tries: 1,
+                });
+            }
             ctx.emit(ev(KvEv::KvStream {
                 to,
                 keys: keys.count_ones() as u8,
+                siblings,
             }));
+            timer(ctx, self.cfg.op_timeout_ms, Timer::StreamRetry { batch });
         }
+    }
+
+    /// The parts of stream batch `batch` not acknowledged yet go again (or are given up on
+    /// after [`STREAM_TRIES`] sends; read repair and writes still reach the replica).
+    fn stream_retry(&mut self, ctx: &mut Ctx<'_>, batch: u32) {
+        let due: Vec<usize> = (0..self.outbox.len())
+            .filter(|&i| self.outbox[i].batch == batch)
+            .collect();
+        let Some(&first) = due.first() else {
+            return;
+        };
+        if self.outbox[first].tries >= STREAM_TRIES {
+            self.outbox.retain(|o| o.batch != batch);
+            return;
+        }
+        let to = self.outbox[first].to;
+        for &i in &due {
+            let o = &mut self.outbox[i];
+            o.tries += 1;
+            let m = o.msg;
+            send(ctx, to, m);
+        }
+        ctx.emit(ev(KvEv::KvStreamRetry {
+            to,
+            batch,
+            parts: due.len().min(255) as u8,
+        }));
+        timer(ctx, self.cfg.op_timeout_ms, Timer::StreamRetry { batch });
+    }
+
+    /// A new replica acknowledged part `part` of batch `batch`.
+    fn stream_acked(&mut self, from: NodeIx, batch: u32, part: u8) {
+        self.outbox
+            .retain(|o| !(o.to == from && o.batch == batch && o.part == part));
     }
 
     fn set(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
@@ -666,6 +758,7 @@ impl Server {
                 timer(ctx, self.cfg.hint_every_ms, Timer::Hints);
             }
             Timer::Sloppy { rid } => self.sloppy(ctx, rid),
+            Timer::StreamRetry { batch } => self.stream_retry(ctx, batch),
             _ => {}
         }
     }
@@ -844,6 +937,17 @@ impl Server {
             Msg::VStore { rid, key, sib } => {
                 self.store_sib(ctx, key, sib);
                 send(ctx, from, Msg::StoreAck { rid });
+            }
+            Msg::VStream {
+                batch,
+                part,
+                key,
+                sib,
+            } => {
+                if sib.val.is_some() && (key as usize) < MAX_KEYS {
+                    self.store_sib(ctx, key, sib);
+                }
+                send(ctx, from, Msg::StreamAck { batch, part });
             }
             Msg::Fetch { rid, key } => {
                 let sibs = self.sibs.get(key as usize).cloned().unwrap_or_default();
@@ -1144,13 +1248,15 @@ impl Server {
 
     fn on_dynamo_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match m {
-            Msg::Stream { keys, cells } => {
+            Msg::Stream { batch, keys, cells } => {
                 for k in 0..MAX_KEYS as u8 {
                     if keys & (1 << k) != 0 {
                         self.lww(ctx, k, cells[k as usize]);
                     }
                 }
+                send(ctx, from, Msg::StreamAck { batch, part: 0 });
             }
+            Msg::StreamAck { batch, part } => self.stream_acked(from, batch, part),
             Msg::Store {
                 rid,
                 key,

@@ -494,6 +494,12 @@ impl Protocol for Kv {
             .collect::<Vec<_>>());
         v["stale_reads"] = json!(s.stale.len());
         v["siblings"] = json!(s.stats.siblings);
+        if cfg.mode == Mode::Dynamo {
+            v["stream_retries"] = json!(s.stats.stream_retries);
+            if cfg.resolve == Resolve::Vv {
+                v["streamed_siblings"] = json!(s.stats.streamed_siblings);
+            }
+        }
         if cfg.shard_count() > 1 {
             let n = cfg.shard_count();
             let mut by = s.stats.promotions_by_shard.clone();
@@ -521,6 +527,7 @@ impl Protocol for Kv {
             Timer::Tick => "kv tick",
             Timer::Sloppy { .. } => "kv sloppy retry",
             Timer::Hints => "kv hints",
+            Timer::StreamRetry { .. } => "kv stream retry",
         }
     }
 
@@ -549,6 +556,7 @@ mod tests {
     use super::*;
     use crate::sim::cmd::Cmd;
     use crate::sim::invariant::Checker;
+    use crate::sim::proto::kv::Msg;
     use crate::sim::proto::ProtoCmd;
     use crate::sim::scenario::Scenario;
     use crate::sim::timeline::Timeline;
@@ -643,6 +651,102 @@ mod tests {
         };
         assert_eq!(acked_during("k1"), 0);
         assert!(acked_during("k0") > 0 && acked_during("k2") > 0);
+    }
+
+    fn fixture(file: &str) -> Scenario {
+        let path = format!("{}/tests/fixtures/ha/{file}", env!("CARGO_MANIFEST_DIR"));
+        Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes")
+    }
+
+    /// Plays `s` to `at`, drops the first in-flight store message `pick` accepts, plays to
+    /// the end: the timeline and the dropped message.
+    fn drop_one(s: &Scenario, at: Time, pick: fn(&Msg) -> bool) -> (Timeline, Msg) {
+        let w = s.build(None).expect("builds");
+        let mut tl = Timeline::with_checker(w, Checker::builtin(), 1000);
+        tl.advance_to(at);
+        let (id, m) = tl
+            .world()
+            .net()
+            .in_flight()
+            .find_map(|m| match &m.payload {
+                crate::sim::proto::Payload::Kv(k) if pick(k) => Some((m.id, *k)),
+                _ => None,
+            })
+            .expect("a message to drop");
+        tl.apply(Cmd::DropMessage { msg: id }).expect("dropped");
+        tl.advance_to(s.until_ms);
+        tl.finish();
+        (tl, m)
+    }
+
+    fn server<'a>(w: &'a crate::sim::world::World, name: &str) -> &'a super::super::Server {
+        w.node_ix(name)
+            .and_then(|ix| w.procs(ix))
+            .and_then(<Kv as crate::sim::proto::Registered>::node)
+            .and_then(super::super::KvNode::server)
+            .expect("a server")
+    }
+
+    #[test]
+    fn every_sibling_of_a_key_streams_to_a_joining_replica() {
+        let s = fixture("join-siblings.json");
+        let tl = crate::sim::runner::play(&s, None, s.until_ms).expect("runs");
+        let w = tl.world();
+        // X joins at 7,000 ms as k0's first replica; B, its first old replica, holds two
+        // concurrent versions of the cart (the partition's) and streams both.
+        let (b, x) = (server(w, "B"), server(w, "X"));
+        assert_eq!(b.sibs[0].len(), 2, "{:?}", b.sibs[0]);
+        assert_eq!(x.sibs[0], b.sibs[0]);
+        let k = w.shared::<Kv>();
+        assert_eq!((k.stats.streamed, k.stats.streamed_siblings), (1, 2));
+        assert_eq!(k.stats.stream_retries, 0);
+    }
+
+    #[test]
+    fn a_lost_stream_part_is_sent_again_and_the_siblings_arrive() {
+        let s = fixture("join-siblings.json");
+        let (tl, dropped) = drop_one(&s, 7001, |m| matches!(m, Msg::VStream { part: 0, .. }));
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        assert_eq!(k.stats.stream_retries, 1);
+        // The same versions (arrived in another order).
+        let sorted = |n: &str| {
+            let mut v = server(w, n).sibs[0].clone();
+            v.sort_by_key(|c| c.vv);
+            v
+        };
+        assert_eq!(sorted("X"), sorted("B"));
+        assert_eq!(sorted("X").len(), 2);
+        // Only the lost part went again.
+        let again = tl
+            .trace()
+            .iter()
+            .filter(|e| w.describe(e).contains("re-sends 1 unacknowledged part of"))
+            .count();
+        assert_eq!(again, 1, "{dropped:?}");
+    }
+
+    #[test]
+    fn a_lost_stream_batch_is_retried_and_no_key_is_lost() {
+        let s = scenario("ha-join-streams-keys.json");
+        let (tl, dropped) = drop_one(&s, 3001, |m| matches!(m, Msg::Stream { .. }));
+        let Msg::Stream { keys, cells, .. } = dropped else {
+            unreachable!("picked a stream batch")
+        };
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        assert!(k.stats.stream_retries >= 1, "{:?}", k.stats);
+        assert_eq!(k.lost(true), []);
+        // The new replica holds every key of the lost batch, at least as new as was sent.
+        let x = server(w, "X");
+        for key in (0..MAX_KEYS).filter(|i| keys & (1 << i) != 0) {
+            assert!(
+                x.cells[key] >= cells[key] && cells[key].val.is_some(),
+                "k{key}"
+            );
+        }
+        let summary = Kv::summary(w.cfg::<Kv>().expect("kv"), k, s.until_ms).expect("summary");
+        assert_eq!(summary["stream_retries"], json!(k.stats.stream_retries));
     }
 
     #[test]

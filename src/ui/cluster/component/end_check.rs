@@ -50,7 +50,9 @@ impl ClusterLab {
     pub(super) fn end_check_kick(&mut self, ctx: &Context<Self>) {
         if let Some(ec) = self.end_check.as_mut().filter(|e| e.timer.is_none()) {
             let link = ctx.link().clone();
-            ec.timer = Some(Timeout::new(0, move || link.send_message(Msg::EndCheckTick)));
+            ec.timer = Some(Timeout::new(0, move || {
+                link.send_message(Msg::EndCheckTick)
+            }));
         }
     }
 
