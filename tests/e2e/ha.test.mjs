@@ -4,7 +4,7 @@
 // diagram seeks the scrubber. Back before the partition, the panel's failover switch set to
 // fenced forks the run at the playhead; played on, no acknowledged write is lost and the
 // checker finds the history linearizable. Compare modes runs the four primary modes on the
-// same seed. A history that takes the checker seconds (12 clients on one key) is checked in
+// same seed, from the user's session (its commands up to the playhead). A history that takes the checker seconds (12 clients on one key) is checked in
 // slices: a progress bar, a page that keeps answering, Cancel and Check again. A joining
 // server's keys stream to it (told in the canvas sentence, counted in the panel). Screenshots of the panel and the diagram in both themes and at a phone width.
 // Any console error fails the run (harness).
@@ -97,7 +97,10 @@ test('the Sentinel partition loses acknowledged writes; fencing switched on befo
     assert.match(await cell('async, unfenced', 3), /not linearizable/);
     assert.equal(await cell('async, fenced', 0), '0');
     assert.equal(await cell('async, fenced', 3), 'linearizable');
-    assert.match(await row('async, unfenced').innerText(), /as loaded/);
+    // It compared the session: the fencing switch is the user's, so it is left out and the
+    // mode at the playhead (async, fenced) is the marked row.
+    assert.match(await row('async, fenced').innerText(), /at the playhead/);
+    assert.match(await panel(page).locator('[data-kv-compared]').innerText(), /as bundled .*your 1 mode switch left out/);
     await shoot(panel(page), 'ha-compare-light');
 
     // Dark theme: the same diagram repainted from the theme's colours.
@@ -294,6 +297,36 @@ test('the Sentinel end-of-run check, sliced, names the violation the CLI names',
     assert.ok(await until(async () => !/checking/.test(await count.innerText()), { timeoutMs: 20000 }), `count: ${await count.innerText()}`);
     const exp = page.getByRole('list', { name: 'Expectations' });
     assert.match(await exp.innerText(), /linearizable must break: broke ✓/);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('Compare modes runs from the session: a heal the user applied is in every row', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await loadGalleryScenario(page, SENTINEL);
+    const compareNow = async () => {
+      await panel(page).getByRole('button', { name: 'Compare modes' }).click();
+      const table = panel(page).getByRole('table', { name: 'Modes compared' });
+      assert.ok(await until(async () => (await table.count()) === 1, { timeoutMs: 30000 }), 'no comparison');
+      const row = table.locator('tbody tr').filter({ hasText: 'async, unfenced' });
+      return { lost: Number((await row.locator('td').nth(0).innerText()).trim()), what: await panel(page).locator('[data-kv-compared]').innerText() };
+    };
+    const bundled = await compareNow();
+    assert.match(bundled.what, /as bundled/);
+    // The user heals the partition at 3 s (a fork), then compares again from 4 s.
+    await scrubTo(page, 3000);
+    await page.getByRole('button', { name: 'Heal', exact: true }).click();
+    assert.ok(await until(async () => /Forked at t=3,000 ms/.test(await page.locator('body').innerText()), { timeoutMs: 5000 }), 'no fork notice');
+    await scrubTo(page, 4000);
+    const mine = await compareNow();
+    assert.match(mine.what, /with your 1 command up to 4,0\d\d ms \(heal at 3,000 ms\)/);
+    assert.ok(mine.lost < bundled.lost, `lost ${mine.lost} with the early heal, ${bundled.lost} as bundled`);
+    await shoot(panel(page).locator('.kv-compare'), 'ha-compare-session');
     assert.deepEqual(page.problems, []);
   } finally {
     await closePage(page);
