@@ -268,7 +268,12 @@ mod tests {
         assert_eq!(cell(&c, "sync, fenced", 1), "0");
         assert!(c.what.contains("as bundled"), "{}", c.what);
         // The loaded mode's row is the one marked.
-        let marked: Vec<&str> = c.rows.iter().filter(|r| r.1).map(|r| r.0[0].as_str()).collect();
+        let marked: Vec<&str> = c
+            .rows
+            .iter()
+            .filter(|r| r.1)
+            .map(|r| r.0[0].as_str())
+            .collect();
         assert_eq!(marked, ["async, unfenced"]);
     }
 
@@ -293,13 +298,19 @@ mod tests {
         assert!(lost < 42, "{lost}");
         assert_eq!(cell(&c, "sync, fenced", 1), "0");
         assert!(
-            c.what.contains("with your 1 command up to 4,000 ms (heal at 3,000 ms)"),
+            c.what
+                .contains("with your 1 command up to 4,000 ms (heal at 3,000 ms)"),
             "{}",
             c.what
         );
         assert!(c.what.contains("your 1 mode switch left out"), "{}", c.what);
         // The mode at the playhead (async, fenced since the switch) is the marked row.
-        let marked: Vec<&str> = c.rows.iter().filter(|r| r.1).map(|r| r.0[0].as_str()).collect();
+        let marked: Vec<&str> = c
+            .rows
+            .iter()
+            .filter(|r| r.1)
+            .map(|r| r.0[0].as_str())
+            .collect();
         assert_eq!(marked, ["async, fenced"]);
         // With the playhead before the heal, only the bundled faults count.
         let early = compare(&s, &inputs, 2500, here.as_ref()).expect("runs");

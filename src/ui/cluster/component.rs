@@ -708,7 +708,7 @@ impl Component for ClusterLab {
                 <div class="cluster-main">
                     // Timeline, tour and canvas fill the first screen together (style.css).
                     <div class="cluster-top">
-                    { timebar::view(session, &sh.play, &send) }
+                    { timebar::view(session, &sh.play, self.end_check_progress().map(|p| p.0), &send) }
                     { tour::view(session, &self.tour, &send) }
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
