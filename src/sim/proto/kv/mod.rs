@@ -1,10 +1,11 @@
 //! A replicated key-value store on the ring, in two modes, so the lab can show what each
 //! failover design promises and what it silently gives up (docs/replication.md):
 //!
-//! - **primary/replica** (Redis Sentinel, MySQL with Orchestrator): one primary for the
-//!   keys, replication to every other server, asynchronous (ack at once) or synchronous
-//!   (ack after a majority stored it); servers that stop hearing the primary's beat elect a
-//!   replica by majority vote after `failover_ms`; a node that learns of a newer epoch
+//! - **primary/replica** (Redis Sentinel, MySQL with Orchestrator): one primary per shard
+//!   (`shards`, placed on the ring; one shard by default, replicated to every server),
+//!   replication to the shard's other servers, asynchronous (ack at once) or synchronous
+//!   (ack after a majority stored it); a shard's servers that stop hearing its primary's beat
+//!   elect a replica by majority vote after `failover_ms`; a node that learns of a newer epoch
 //!   resynchronises from the new primary, discarding what it had (split brain's writes).
 //!   With `fencing`, every message carries the epoch, replicas refuse an older one, reads
 //!   are confirmed by a majority and a new primary merges the majority's data first.
