@@ -211,11 +211,11 @@ fn shard_table(w: &crate::sim::world::World, k: &KvShared) -> Html {
         &[
             "Shard",
             "Keys",
-            "Servers (ring order)",
+            "Servers",
             "Primary",
             "Epoch",
-            "Lag (keys)",
-            "Promotions",
+            "Lag",
+            "Failovers",
         ],
         rows,
     )
