@@ -1,7 +1,7 @@
 //! Property tests of the replicated store under random fault schedules, over fixed seeds
 //! (plain loops, each run reproducible by its seed): fenced primary/replica failover never
 //! loses an acknowledged write, never serves a stale read and keeps the history
-//! linearizable; Dynamo with strict quorums and R + W > N never loses an acknowledged write
+//! linearizable (one shard, and three shards each with its own primary); Dynamo with strict quorums and R + W > N never loses an acknowledged write
 //! and never serves a read older than an acknowledged write; the unsafe modes (unfenced
 //! asynchronous failover, sloppy quorums) are caught by the explorer within its budget.
 //! Fixtures: tests/fixtures/ha/.
@@ -94,6 +94,37 @@ fn fenced_failover_never_loses_an_acknowledged_write_and_stays_linearizable() {
 }
 
 #[test]
+fn fenced_failover_with_three_shards_never_loses_an_acknowledged_write() {
+    let s = load("primary-shards.json");
+    let ok = holds(
+        &s,
+        seeds(),
+        &["no_lost_acked_write", "no_stale_read", "linearizable"],
+    );
+    assert!(ok > 10_000, "only {ok} operations completed");
+    // The faults do fail shards over, and often only some of them.
+    let (mut any, mut partial) = (0, 0);
+    for seed in 0..seeds().min(100) {
+        let extra = faults(&s, s.fault_budget.as_ref().expect("budget"), seed);
+        let tl = engine::play_with(&s, Some(seed), s.until_ms, |w| {
+            for (t, c) in &extra {
+                w.schedule(*t, c.clone());
+            }
+        })
+        .expect("runs");
+        let by = &tl.world().shared::<Kv>().stats.promotions_by_shard;
+        let failed = by.iter().filter(|&&p| p > 0).count();
+        any += usize::from(failed > 0);
+        partial += usize::from(failed > 0 && failed < 3);
+    }
+    assert!(
+        any >= 10 && partial >= 5,
+        "{any} runs failed over, {partial} only some shards"
+    );
+    eprintln!("three shards: {any} runs failed over, {partial} of them only some shards");
+}
+
+#[test]
 fn strict_quorums_with_r_plus_w_over_n_never_lose_or_serve_stale() {
     let s = load("dynamo.json");
     let ok = holds(&s, seeds(), &["no_lost_acked_write", "no_stale_read"]);
@@ -127,6 +158,23 @@ fn unfenced_asynchronous_failover_is_caught_by_the_explorer() {
     let found = explore(s, 200);
     assert!(found.is_some(), "no violation in 200 seeds");
     eprintln!("unfenced failover: {found:?}");
+}
+
+#[test]
+fn unfenced_asynchronous_failover_with_shards_is_caught_by_the_explorer() {
+    let mut s = load("primary-shards.json");
+    if let Some(k) = s.protocols.kv.as_mut() {
+        k.fencing = false;
+        k.replication = Replication::Async;
+    }
+    if let Some(b) = s.fault_budget.as_mut() {
+        b.pauses = 2;
+        b.partitions = 3;
+        b.targets = Targets::Servers;
+    }
+    let found = explore(s, 200);
+    assert!(found.is_some(), "no violation in 200 seeds");
+    eprintln!("unfenced failover, 3 shards: {found:?}");
 }
 
 #[test]

@@ -297,7 +297,7 @@ fn tpc_scenarios_demonstrate_what_their_titles_say() {
 #[test]
 fn ha_scenarios_show_what_their_titles_say() {
     // (file, counter, at least, at most)
-    let cases: [(&str, &str, u64, u64); 13] = [
+    let cases: [(&str, &str, u64, u64); 16] = [
         (
             "ha-sentinel-partition.json",
             "lost_acked_writes",
@@ -320,6 +320,9 @@ fn ha_scenarios_show_what_their_titles_say() {
         ("ha-cart-divergence.json", "resurrected", 1, u64::MAX),
         ("ha-join-streams-keys.json", "streamed", 2, u64::MAX),
         ("ha-join-streams-keys.json", "lost_acked_writes", 0, 0),
+        ("ha-multi-shard-failover.json", "promotions", 1, 1),
+        ("ha-multi-shard-failover.json", "lost_acked_writes", 0, 0),
+        ("ha-multi-shard-failover.json", "stale_reads", 0, 0),
         (
             "ha-long-partition-failover.json",
             "lost_acked_writes",

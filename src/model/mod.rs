@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod embed;
 pub mod input;
 pub mod job;
+#[cfg(feature = "proto-kv")]
+pub mod kv_compare;
 pub mod link;
 pub mod lock_view;
 pub mod metrics;

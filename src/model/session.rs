@@ -164,6 +164,36 @@ fn marker_for(w: &World, i: usize, e: &Event) -> Option<Marker> {
     })
 }
 
+/// An end-of-run check a page session left for later (see [`Session::load_sliced`]): the
+/// store's linearizability search, which can take seconds on a heavy history, run by the page
+/// in slices between frames and recorded with [`Session::conclude_sliced`].
+#[derive(Clone, Debug)]
+pub struct SlicedCheck {
+    /// The invariant it decides.
+    pub name: &'static str,
+    /// The whole run's history, paired into operations as the checker reads it.
+    pub ops: Rc<Vec<crate::sim::history::Op>>,
+    /// The step budget, the same as the run's own check (so the verdict is the CLI's).
+    pub budget: u64,
+}
+
+/// The store's end-of-run linearizability check, when the world runs the store.
+#[cfg(feature = "proto-kv")]
+fn sliced_check(w: &World) -> Option<SlicedCheck> {
+    use crate::sim::proto::kv::{check, Kv, RUN_BUDGET};
+    w.cfg::<Kv>()?;
+    Some(SlicedCheck {
+        name: check::SLICED,
+        ops: Rc::new(w.shared::<Kv>().ops()),
+        budget: RUN_BUDGET,
+    })
+}
+
+#[cfg(not(feature = "proto-kv"))]
+fn sliced_check(_: &World) -> Option<SlicedCheck> {
+    None
+}
+
 /// A loaded scenario and its navigable history. See the module docs.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -176,12 +206,25 @@ pub struct Session {
     forks_seen: usize,
     /// Set when recording stopped early or the last command forked; shown to the user.
     pub notice: Option<String>,
+    /// An end-of-run check still to run (page sessions only).
+    sliced: Option<SlicedCheck>,
 }
 
 impl Session {
     /// Builds the scenario's world (its own seed), records it up to `until_ms` (or
     /// [`MAX_RECORDED_EVENTS`]), and puts the playhead at the start.
     pub fn load(scenario: Scenario) -> Result<Session, String> {
+        Self::load_with(scenario, false)
+    }
+
+    /// [`Session::load`] for the page: the end-of-run linearizability check (seconds on a
+    /// heavy history) is not run here but left in [`Session::sliced`], for the page to run
+    /// in slices and record with [`Session::conclude_sliced`]; every other check runs.
+    pub fn load_sliced(scenario: Scenario) -> Result<Session, String> {
+        Self::load_with(scenario, true)
+    }
+
+    fn load_with(scenario: Scenario, slice: bool) -> Result<Session, String> {
         let tl = Self::timeline_of(&scenario)?;
         let mut s = Session::around(scenario, tl, 0);
         let until = s.scenario.until_ms;
@@ -200,7 +243,15 @@ impl Session {
         }
         if s.notice.is_none() {
             // The run is over: end-of-run checks (liveness, lost messages) as the CLI runs them.
-            s.tl.finish();
+            s.sliced = if slice {
+                sliced_check(s.tl.world())
+            } else {
+                None
+            };
+            match &s.sliced {
+                Some(c) => s.tl.finish_except(&[c.name]),
+                None => s.tl.finish(),
+            }
         }
         s.reindex();
         s.tl.seek(Target::Time(0));
@@ -258,6 +309,7 @@ impl Session {
             violations: Vec::new(),
             indexed: 0,
             forks_seen,
+            sliced: None,
             notice: None,
         }
     }
@@ -316,6 +368,27 @@ impl Session {
         self.indexed = rec.len();
     }
 
+    /// The end-of-run check still to run, if any (see [`Session::load_sliced`]).
+    pub fn sliced(&self) -> Option<&SlicedCheck> {
+        self.sliced.as_ref()
+    }
+
+    /// Records the pending end-of-run check's outcome from the checker's `report` on
+    /// [`SlicedCheck::ops`], exactly as [`Session::load`] would have (the same violation event
+    /// at the end of the trace), and keeps the playhead where it is. Whether a violation was
+    /// recorded; nothing happens when no check is pending (a command changed the run).
+    #[cfg(feature = "proto-kv")]
+    pub fn conclude_sliced(&mut self, report: &crate::sim::history::linearizable::Report) -> bool {
+        let Some(c) = self.sliced.take() else {
+            return false;
+        };
+        let added = self.tl.conclude(c.name, |_, trace| {
+            crate::sim::proto::kv::check::verdict_of(report, trace)
+        });
+        self.reindex();
+        added
+    }
+
     // ----- moving in time -----
 
     /// Seeks to virtual time `t` (clamped to the recorded history).
@@ -369,6 +442,9 @@ impl Session {
             .map_err(|e| e.to_string())?;
         let forks = self.tl.forks().len();
         self.tl.apply(cmd).map_err(|e| e.to_string())?;
+        // The recorded future changed: the pending end-of-run check no longer applies (a
+        // fork's run is not judged at its end, as before).
+        self.sliced = None;
         self.reindex();
         let fork = self.tl.forks().get(forks).cloned();
         self.notice = fork.as_ref().map(|f| {
@@ -647,5 +723,88 @@ mod tests {
         assert!(m.len() <= MAX_MARKERS + 2, "{}", m.len());
         assert!(m.iter().any(|x| x.kind == MarkerKind::Violation));
         assert!(m.windows(2).all(|w| w[0].t <= w[1].t));
+    }
+}
+
+#[cfg(all(test, feature = "proto-kv"))]
+mod sliced_tests {
+    use super::*;
+    use crate::sim::history::linearizable::{Model, Search};
+
+    fn scenario(path: &str) -> Scenario {
+        let p = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        Scenario::decode(&std::fs::read(p).expect("file")).expect("decodes")
+    }
+
+    /// Runs the pending check in slices of `steps`, as the page does between frames.
+    fn in_slices(c: &SlicedCheck, steps: u64) -> crate::sim::history::linearizable::Report {
+        let mut s = Search::new(Model::CasRegister, &c.ops, c.budget);
+        loop {
+            if let Some(r) = s.run(steps) {
+                return r;
+            }
+        }
+    }
+
+    #[test]
+    fn the_sliced_end_check_records_what_load_records() {
+        for file in [
+            "static/scenarios/ha-sentinel-partition.json",
+            "static/scenarios/ha-fenced-failover.json",
+            "static/scenarios/ha-multi-shard-failover.json",
+        ] {
+            let whole = Session::load(scenario(file)).expect("loads");
+            let mut page = Session::load_sliced(scenario(file)).expect("loads");
+            let c = page.sliced().cloned().expect("a pending check");
+            assert_eq!(c.name, "linearizable");
+            // Nothing about linearizability is known at load.
+            assert!(page.violations.iter().all(|(n, _)| n != "linearizable"));
+            page.seek_time(1234);
+            let before = (page.timeline().position(), page.world().now());
+            page.conclude_sliced(&in_slices(&c, 97));
+            assert!(page.sliced().is_none());
+            assert_eq!(
+                page.timeline().recorded(),
+                whole.timeline().recorded(),
+                "{file}"
+            );
+            assert_eq!(page.violations, whole.violations, "{file}");
+            assert_eq!(page.verdicts(), whole.verdicts(), "{file}");
+            // The playhead stayed where the user was.
+            assert_eq!((page.timeline().position(), page.world().now()), before);
+        }
+    }
+
+    #[test]
+    fn a_command_before_the_check_ends_drops_it() {
+        let file = "static/scenarios/ha-sentinel-partition.json";
+        let mut page = Session::load_sliced(scenario(file)).expect("loads");
+        let c = page.sliced().cloned().expect("pending");
+        page.seek_time(1000);
+        page.apply(crate::sim::cmd_decode::decode(serde_json::json!({"op": "heal"})).expect("cmd"))
+            .expect("applies");
+        assert!(page.sliced().is_none());
+        assert!(!page.conclude_sliced(&in_slices(&c, 1000)));
+    }
+
+    #[test]
+    fn a_heavy_history_loads_without_its_check_and_the_check_finishes_in_slices() {
+        let s = scenario("tests/fixtures/ha/heavy-history.json");
+        let t0 = std::time::Instant::now();
+        let page = Session::load_sliced(s).expect("loads");
+        let load = t0.elapsed();
+        let c = page.sliced().cloned().expect("pending");
+        let t1 = std::time::Instant::now();
+        let mut search = Search::new(Model::CasRegister, &c.ops, c.budget);
+        let mut slices = 0u64;
+        while search.run(20_000).is_none() {
+            slices += 1;
+        }
+        eprintln!(
+            "heavy history: load without the check {:?}, check {:?} in {slices} slices of 20,000 steps",
+            load,
+            t1.elapsed()
+        );
+        assert!(slices > 10, "{slices}");
     }
 }

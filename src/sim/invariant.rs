@@ -170,12 +170,24 @@ impl Checker {
     /// Runs the end-of-run checks of invariants that have not failed yet, appending a
     /// violation event for each that fails now. Call once, when the run stops.
     pub fn finish(&mut self, world: &World, trace: &mut Vec<Event>) -> usize {
+        self.finish_except(world, trace, &[])
+    }
+
+    /// [`Checker::finish`] leaving out the end-of-run checks named in `defer`: the page runs
+    /// those in slices (a long linearizability search must not freeze it) and records their
+    /// outcome with [`Checker::conclude`].
+    pub fn finish_except(
+        &mut self,
+        world: &World,
+        trace: &mut Vec<Event>,
+        defer: &[&str],
+    ) -> usize {
         let mut added = 0;
         for (k, inv) in self.invariants.iter().enumerate() {
             let Some(at_end) = inv.at_end else {
                 continue;
             };
-            if self.first[k].is_some() {
+            if self.first[k].is_some() || defer.contains(&inv.name) {
                 continue;
             }
             if let Err(witnesses) = at_end(world, trace) {
@@ -184,6 +196,29 @@ impl Checker {
             }
         }
         added
+    }
+
+    /// Records the outcome of the deferred end-of-run check `name` (see
+    /// [`Checker::finish_except`]): a violation event when `verdict` is one and the invariant
+    /// has not failed yet. Returns how many events were appended (0 or 1).
+    pub fn conclude(
+        &mut self,
+        name: &str,
+        world: &World,
+        trace: &mut Vec<Event>,
+        verdict: Verdict,
+    ) -> usize {
+        let Some(k) = self.invariants.iter().position(|i| i.name == name) else {
+            return 0;
+        };
+        match verdict {
+            Err(witnesses) if self.first[k].is_none() => {
+                let inv = self.invariants[k].name;
+                self.first[k] = Some(record_violation(inv, world, trace, witnesses));
+                1
+            }
+            _ => 0,
+        }
     }
 
     /// Re-learns a violation seen while replaying a recorded trace (no predicate is run).

@@ -151,6 +151,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../static/scenarios/ha-join-streams-keys.json"),
     ),
     (
+        "ha-multi-shard-failover",
+        include_str!("../../static/scenarios/ha-multi-shard-failover.json"),
+    ),
+    (
         "mq-commit-before-crash",
         include_str!("../../static/scenarios/mq-commit-before-crash.json"),
     ),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cmd::{Cmd, CmdError};
 use super::event::{Event, What};
-use super::invariant::Checker;
+use super::invariant::{Checker, Verdict};
 use super::time::Time;
 use super::world::World;
 
@@ -279,14 +279,45 @@ impl Timeline {
     /// Ends the run at the head: runs the end-of-run invariant checks (liveness), whose
     /// violations are appended to the trace. Call once, after the last `advance_to`.
     pub fn finish(&mut self) {
+        self.finish_except(&[]);
+    }
+
+    /// [`Timeline::finish`] leaving out the end-of-run checks named in `defer`, to be
+    /// recorded later by [`Timeline::conclude`] (the page checks linearizability in slices).
+    pub fn finish_except(&mut self, defer: &[&str]) {
         if !self.at_head() {
             self.seek(Target::Head);
         }
         let from = self.trace.len();
-        self.checker.finish(&self.world, &mut self.trace);
+        self.checker
+            .finish_except(&self.world, &mut self.trace, defer);
         if self.trace.len() > from {
             self.sync_head();
         }
+    }
+
+    /// Records a deferred end-of-run check at the head of the history, as
+    /// [`Timeline::finish`] would have (`verdict` judges the world and trace at the head),
+    /// then returns to where the playhead was. Whether a violation was recorded.
+    pub fn conclude(
+        &mut self,
+        name: &str,
+        verdict: impl FnOnce(&World, &[Event]) -> Verdict,
+    ) -> bool {
+        let (pos, t) = (self.cursor, self.world.now());
+        if !self.at_head() {
+            self.seek(Target::Head);
+        }
+        let v = verdict(&self.world, &self.trace);
+        let added = self.checker.conclude(name, &self.world, &mut self.trace, v) > 0;
+        if added {
+            self.sync_head();
+        }
+        self.seek(Target::Time(t));
+        if self.cursor != pos && pos > 0 {
+            self.seek(Target::Event(pos - 1));
+        }
+        added
     }
 
     /// Goes to a point of the recorded history (never beyond its end), restoring the

@@ -14,6 +14,8 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntr
 use yew::prelude::*;
 
 mod bridge;
+#[cfg(feature = "proto-kv")]
+mod end_check;
 mod export;
 mod jobs;
 mod keyboard;
@@ -93,6 +95,9 @@ pub struct ClusterLab {
     sections: super::sections::Sections,
     /// The invariants that hold are listed too (they start folded under their count).
     show_holding: bool,
+    /// The store's end-of-run check, run in slices after a load (`end_check.rs`).
+    #[cfg(feature = "proto-kv")]
+    end_check: Option<end_check::EndCheck>,
 }
 
 thread_local! {
@@ -128,6 +133,14 @@ fn parse_ms(field: &str, v: &str) -> Result<i64, String> {
 }
 
 impl ClusterLab {
+    /// The store's end-of-run check while it runs: progress 0..1 and steps.
+    fn end_check_progress(&self) -> Option<(f64, u64)> {
+        #[cfg(feature = "proto-kv")]
+        return self.end_check.as_ref().map(end_check::EndCheck::progress);
+        #[cfg(not(feature = "proto-kv"))]
+        None
+    }
+
     fn kick(&self) {
         if let Some(l) = &self.frame_loop {
             l.kick();
@@ -137,7 +150,7 @@ impl ClusterLab {
     /// Replaces the session with a freshly loaded scenario; on failure keeps the current one
     /// and says why.
     fn load(&mut self, source: &str, scenario: Result<Scenario, String>) {
-        let loaded = scenario.and_then(Session::load);
+        let loaded = scenario.and_then(Session::load_sliced);
         match loaded {
             Ok(session) => {
                 crate::ui::share::set_embed_page(crate::model::url::embed_page(
@@ -155,6 +168,8 @@ impl ClusterLab {
                 self.import_error = None;
                 self.cmd_error = None;
                 drop(sh);
+                #[cfg(feature = "proto-kv")]
+                self.end_check_reset();
                 if std::mem::take(&mut self.tour_pending) {
                     self.tour_action(TourAction::Start);
                 }
@@ -310,7 +325,7 @@ impl Component for ClusterLab {
     fn create(ctx: &Context<Self>) -> Self {
         let session = Scenario::decode(DEFAULT_SCENARIO.as_bytes())
             .map_err(|e| e.to_string())
-            .and_then(Session::load);
+            .and_then(Session::load_sliced);
         let (session, import_error) = match session {
             Ok(s) => (Some(s), None),
             Err(e) => (
@@ -379,6 +394,8 @@ impl Component for ClusterLab {
             tour_pending: false,
             sections: super::sections::Sections::load(),
             show_holding: false,
+            #[cfg(feature = "proto-kv")]
+            end_check: None,
             bridge: bridge::Bridge::new(),
             keys: None,
             memo: PanelMemo::default(),
@@ -393,6 +410,8 @@ impl Component for ClusterLab {
             ctx.link().send_message(Msg::Open(Some(o)));
         }
         lab.keys = keyboard::listen(Rc::clone(&lab.shared), ctx.link().clone());
+        #[cfg(feature = "proto-kv")]
+        lab.end_check_reset();
         lab.open_link(ctx);
         lab
     }
@@ -611,6 +630,8 @@ impl Component for ClusterLab {
             Msg::ExploreSeeds(v) => self.explore.seeds = v,
             Msg::ExploreStart => self.explore_start(ctx),
             Msg::ExploreTick => self.explore_tick(ctx),
+            #[cfg(feature = "proto-kv")]
+            Msg::EndCheckTick => return self.end_check_tick(ctx),
             Msg::ExploreCancel => self.explore_cancel(),
             Msg::Job(kind, r) => self.job_reply(kind, r),
             Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(ctx, kind, e),
@@ -687,7 +708,7 @@ impl Component for ClusterLab {
                 <div class="cluster-main">
                     // Timeline, tour and canvas fill the first screen together (style.css).
                     <div class="cluster-top">
-                    { timebar::view(session, &sh.play, &send) }
+                    { timebar::view(session, &sh.play, self.end_check_progress().map(|p| p.0), &send) }
                     { tour::view(session, &self.tour, &send) }
                     <div class="cluster-stage">
                         <div class="canvas-box cluster-box" ref={self.cluster_box.clone()}>
@@ -715,7 +736,7 @@ impl Component for ClusterLab {
                 </div>
                 <aside class="cluster-side" aria-label="Cluster controls">
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), &send) }
-                    { fold("invariants", "Invariants", secs, &send, panels::invariants(session, self.show_holding, &send)) }
+                    { fold("invariants", "Invariants", secs, &send, panels::invariants(session, self.show_holding, self.end_check_progress(), &send)) }
                     { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, &send)) }
                     if !session.scenario().narration.is_empty() {
                         { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
@@ -729,6 +750,8 @@ impl Component for ClusterLab {
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         self.after_render();
+        #[cfg(feature = "proto-kv")]
+        self.end_check_kick(ctx);
         // The title follows the lab and the scenario (tabs, bookmarks, history).
         if ctx.props().active {
             let title = self

@@ -9,15 +9,16 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::panel_ctx::PanelCtx;
+use crate::model::kv_compare::{compare, latency, Compared};
 use crate::sim::cmd::Cmd;
-use crate::sim::history::Kind;
+use crate::sim::ids::Time;
 use crate::sim::proto::kv::{
     key_name, Kv, KvCfg, KvCmd, KvSet, KvShared, Mode, Replication, Resolve,
 };
 use crate::sim::proto::ProtoCmd;
-use crate::sim::runner;
 use crate::sim::scenario::Scenario;
 use crate::sim::text::group_digits;
+use crate::sim::timeline::Input;
 
 /// A switch: its label, its choices, the current one, and the change a choice asks for.
 struct Switch {
@@ -121,19 +122,6 @@ fn switches(c: &KvCfg, servers: usize) -> Vec<Switch> {
     }
 }
 
-/// Mean completion time of the acknowledged operations, in ms.
-pub fn latency(s: &KvShared) -> u64 {
-    let ops = s.ops();
-    let done: Vec<u64> = ops
-        .iter()
-        .filter_map(|o| o.ret.map(|r| r.saturating_sub(o.invoke)))
-        .collect();
-    if done.is_empty() {
-        return 0;
-    }
-    done.iter().sum::<u64>() / done.len() as u64
-}
-
 /// The counters shown at the playhead: (heading, value).
 fn counters(c: &KvCfg, s: &KvShared) -> Vec<(&'static str, String)> {
     let st = &s.stats;
@@ -174,6 +162,65 @@ fn counters(c: &KvCfg, s: &KvShared) -> Vec<(&'static str, String)> {
     v
 }
 
+/// Primary mode with shards: each shard's keys, servers, primary, epoch, lag and
+/// promotions at the playhead (nothing with one shard: the canvas says it all).
+fn shard_table(w: &crate::sim::world::World, k: &KvShared) -> Html {
+    let v = crate::view::kv_scene::shards(w);
+    if v.len() < 2 {
+        return Html::default();
+    }
+    let rows = v
+        .iter()
+        .map(|s| {
+            let names = |ix: &[u32]| ix.iter().map(|&i| w.name(i)).collect::<Vec<_>>().join(" ");
+            let mut primary = s.primary.map_or("none".to_string(), |p| w.name(p));
+            if !s.stale_primaries.is_empty() {
+                primary.push_str(&format!(" (also {})", names(&s.stale_primaries)));
+            }
+            let cells = vec![
+                format!("s{}", s.shard),
+                s.keys
+                    .iter()
+                    .map(|&k| key_name(k))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                names(&s.servers),
+                primary,
+                s.epoch.to_string(),
+                s.lag.to_string(),
+                k.stats
+                    .promotions_by_shard
+                    .get(s.shard)
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+            ];
+            let class = if !s.stale_primaries.is_empty() || s.primary.is_none() {
+                Some("clash")
+            } else if s.lag > 0 {
+                Some("doubt")
+            } else {
+                None
+            };
+            (cells, class)
+        })
+        .collect();
+    super::panel_table::table(
+        "Shards",
+        Some("kv-shards"),
+        &[
+            "Shard",
+            "Keys",
+            "Servers",
+            "Primary",
+            "Epoch",
+            "Lag",
+            "Failovers",
+        ],
+        rows,
+    )
+}
+
 /// The panel (nothing when the scenario has no replicated store).
 pub fn view(cx: &PanelCtx<'_>) -> Html {
     let s = cx.session;
@@ -200,6 +247,7 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
                     <div data-stat={name}><dt>{ name }</dt><dd>{ v }</dd></div>
                 }) }
             </dl>
+            { shard_table(w, k) }
             if !lost.is_empty() {
                 <p class="error" role="status" data-kv-lost={lost.len().to_string()}>
                     { format!("lost acknowledged writes: {}", lost.iter().take(30).map(|(k, v)| format!("{}={v}", key_name(*k))).collect::<Vec<_>>().join(" ")) }
@@ -233,157 +281,61 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
             if let Some(e) = cx.cmd_error {
                 <p class="error" role="status">{ e.to_string() }</p>
             }
-            <Compare scenario={Rc::new(s.scenario().clone())} />
+            <Compare scenario={s.scenario_rc()} inputs={Rc::new(s.timeline().log().to_vec())}
+                upto={cx.vt.max(0.0) as Time} current={Some(cfg.clone())} />
         </section>
     }
 }
 
-/// The modes the comparison runs, for the loaded scenario's mode: (label, change).
-fn compared(c: &KvCfg) -> Vec<(&'static str, KvSet)> {
-    let set = KvSet::default;
-    match c.mode {
-        Mode::Primary => [
-            ("async, unfenced", Replication::Async, false),
-            ("sync, unfenced", Replication::Sync, false),
-            ("async, fenced", Replication::Async, true),
-            ("sync, fenced", Replication::Sync, true),
-        ]
-        .into_iter()
-        .map(|(l, r, f)| {
-            (
-                l,
-                KvSet {
-                    replication: Some(r),
-                    fencing: Some(f),
-                    ..set()
-                },
-            )
-        })
-        .collect(),
-        Mode::Dynamo => vec![
-            (
-                "strict quorum",
-                KvSet {
-                    sloppy: Some(false),
-                    ..set()
-                },
-            ),
-            (
-                "sloppy quorum",
-                KvSet {
-                    sloppy: Some(true),
-                    ..set()
-                },
-            ),
-            (
-                "R=1 W=1",
-                KvSet {
-                    r: Some(1),
-                    w: Some(1),
-                    ..set()
-                },
-            ),
-            (
-                "read repair off",
-                KvSet {
-                    read_repair: Some(false),
-                    ..set()
-                },
-            ),
-            (
-                "last writer wins",
-                KvSet {
-                    resolve: Some(Resolve::Lww),
-                    ..set()
-                },
-            ),
-            (
-                "version vectors",
-                KvSet {
-                    resolve: Some(Resolve::Vv),
-                    ..set()
-                },
-            ),
-        ],
-    }
-}
-
-/// One compared run: its cells, and whether it is the mode as loaded.
-type Row = (Vec<String>, bool);
-
-/// Runs every compared mode from the start on the scenario's seed and schedule.
-pub fn compare(s: &Scenario) -> Result<Vec<Row>, String> {
-    let cfg = s
-        .protocols
-        .kv
-        .as_ref()
-        .ok_or("this scenario has no replicated store")?;
-    let mut rows = Vec::new();
-    for (label, change) in compared(cfg) {
-        let mut v = s.clone();
-        let next = change.apply(cfg);
-        let same = next == *cfg;
-        v.protocols.kv = Some(next);
-        v.expect = None;
-        let cells = match v
-            .validate()
-            .map_err(|e| e.to_string())
-            .and_then(|_| runner::play(&v, None, v.until_ms))
-        {
-            Err(e) => vec![label.to_string(), format!("not run: {e}")],
-            Ok(tl) => {
-                let w = tl.world();
-                let k = w.shared::<Kv>();
-                let c = w.cfg::<Kv>().unwrap_or(cfg);
-                let lost = if k.cart {
-                    "not judged".into()
-                } else {
-                    k.lost(c.mode == Mode::Dynamo).len().to_string()
-                };
-                let info = k.history.iter().filter(|e| e.kind == Kind::Info).count();
-                vec![
-                    label.to_string(),
-                    lost,
-                    k.stale.len().to_string(),
-                    k.stats.siblings.to_string(),
-                    k.verdict().verdict().replace('_', " "),
-                    latency(k).to_string(),
-                    format!("{} / {info}", k.stats.ok),
-                    k.stats.messages.to_string(),
-                ]
-            }
-        };
-        rows.push((cells, same));
-    }
-    Ok(rows)
-}
-
-/// The comparison's props: the scenario as loaded (compared by pointer).
+/// The comparison's props: the scenario as loaded, the user's commands (the session's log),
+/// the playhead and the store's mode there.
 #[derive(Properties)]
 pub struct CompareProps {
     /// The loaded scenario.
     pub scenario: Rc<Scenario>,
+    /// The session's live commands on the current branch.
+    pub inputs: Rc<Vec<Input>>,
+    /// The playhead (ms): commands up to here are compared.
+    pub upto: Time,
+    /// The store's settings at the playhead.
+    pub current: Option<KvCfg>,
 }
 
 impl PartialEq for CompareProps {
     fn eq(&self, o: &Self) -> bool {
-        self.scenario.id == o.scenario.id && self.scenario.protocols.kv == o.scenario.protocols.kv
+        self.scenario.id == o.scenario.id
+            && self.scenario.protocols.kv == o.scenario.protocols.kv
+            && self.inputs == o.inputs
+            && self.upto == o.upto
+            && self.current == o.current
     }
 }
 
 /// "Compare modes": runs on a click, keeps its table until the scenario changes.
 #[function_component(Compare)]
 pub fn compare_view(p: &CompareProps) -> Html {
-    let rows = use_state(|| None::<Result<Vec<Row>, String>>);
+    let rows = use_state(|| None::<Result<Compared, String>>);
     {
+        // A new scenario or new commands: the table no longer says what is loaded.
         let rows = rows.clone();
-        let key = (p.scenario.id.clone(), p.scenario.protocols.kv.clone());
+        let key = (
+            p.scenario.id.clone(),
+            p.scenario.protocols.kv.clone(),
+            p.inputs.clone(),
+        );
         use_effect_with(key, move |_| rows.set(None));
     }
     let onclick = {
         let rows = rows.clone();
-        let s = p.scenario.clone();
-        Callback::from(move |_: MouseEvent| rows.set(Some(compare(&s))))
+        let (s, inputs, upto, current) = (
+            p.scenario.clone(),
+            p.inputs.clone(),
+            p.upto,
+            p.current.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            rows.set(Some(compare(&s, &inputs, upto, current.as_ref())))
+        })
     };
     let head = [
         "Mode",
@@ -399,12 +351,14 @@ pub fn compare_view(p: &CompareProps) -> Html {
         <div class="kv-compare">
             <div class="row">
                 <button {onclick}>{"Compare modes"}</button>
-                <span class="muted">{"same seed and faults, each mode from the start"}</span>
+                <span class="muted">{"same seed, faults and your commands up to the playhead, each mode from the start"}</span>
             </div>
             { match &*rows {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-                Some(Ok(r)) => html! {
+                Some(Ok(Compared { rows: r, what })) => html! {
+                    <>
+                    <p class="muted small" data-kv-compared="">{ what.clone() }</p>
                     <table class="lock-table kv-compare-table" aria-label="Modes compared">
                         <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
                         <tbody>
@@ -413,7 +367,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
                                 html! {
                                     <tr class={classes!(bad.then_some("clash"), same.then_some("current"))}>
                                         { for cells.iter().enumerate().map(|(i, c)| if i == 0 {
-                                            html! { <th scope="row">{ c.clone() }{ if *same { " (as loaded)" } else { "" } }</th> }
+                                            html! { <th scope="row">{ c.clone() }{ if *same { " (at the playhead)" } else { "" } }</th> }
                                         } else {
                                             html! { <td>{ c.clone() }</td> }
                                         }) }
@@ -422,6 +376,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
                             }) }
                         </tbody>
                     </table>
+                    </>
                 },
             } }
         </div>

@@ -181,6 +181,9 @@ pub enum Msg {
     ExploreStart,
     /// Run the next slice of exploration.
     ExploreTick,
+    /// Run the next slice of the store's end-of-run check.
+    #[cfg(feature = "proto-kv")]
+    EndCheckTick,
     /// "Cancel".
     ExploreCancel,
     /// A job worker answered: which one, and what.

@@ -9,6 +9,7 @@ use super::msg::Msg;
 use super::state::Selection;
 use crate::model::session::Session;
 use crate::sim::ids::NodeIx;
+use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
 use crate::view::cluster_scene::{node_states, Health, Layout};
 
@@ -95,22 +96,45 @@ pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Callback<Msg>) -> H
 /// Invariants at the playhead (holding, or violated with witnesses) and the scenario's
 /// expectations judged on the whole recording. The list opens with a count ("14 holding ·
 /// 1 broken"): broken ones are always shown with a Jump button, holding ones only on request
-/// (`show_holding`), so the one that matters is not lost among the rest.
-pub fn invariants(s: &Session, show_holding: bool, link: &Callback<Msg>) -> Html {
+/// (`show_holding`), so the one that matters is not lost among the rest. An end-of-run check
+/// still running in slices (`checking`: progress 0..1 and steps) is shown as such, with a
+/// progress bar, until its verdict is in.
+pub fn invariants(
+    s: &Session,
+    show_holding: bool,
+    checking: Option<(f64, u64)>,
+    link: &Callback<Msg>,
+) -> Html {
     let verdicts = s.verdicts();
     let rows = s.invariants();
+    let pending = s.sliced().map(|c| c.name);
     let broken = rows.iter().filter(|r| r.violated.is_some()).count();
-    let holding = rows.len() - broken;
+    let holding = rows.len() - broken - usize::from(pending.is_some());
+    let count = match pending {
+        Some(_) => format!("{holding} holding · {broken} broken · 1 checking"),
+        None => format!("{holding} holding · {broken} broken"),
+    };
+    let progress = pending.map(|name| {
+        let (p, steps) = checking.unwrap_or((0.0, 0));
+        html! {
+            <p class="inv-checking" role="status" data-checking={name}>
+                { format!("Checking {name} on the whole run, between frames: ") }
+                <progress max="1" value={format!("{p:.3}")} aria-label={format!("{name} check progress")}></progress>
+                { format!(" {:.0} % · {} steps", p * 100.0, group_digits(steps)) }
+            </p>
+        }
+    });
     html! {
         <section class="panel invariants" aria-labelledby="inv-h">
             <h2 id="inv-h">{"Invariants"}</h2>
             <p class="inv-count">
-                <strong data-testid="invariant-count">{ format!("{holding} holding · {broken} broken") }</strong>
+                <strong data-testid="invariant-count">{ count }</strong>
                 <button class="link" aria-expanded={show_holding.to_string()}
                     onclick={link.reform(move |_| Msg::Section("holding", !show_holding))}>
                     { if show_holding { "Hide the holding ones" } else { "Show the holding ones" } }
                 </button>
             </p>
+            { progress.unwrap_or_default() }
             <ul class={if show_holding { "inv-list" } else { "inv-list folded" }} aria-label="Invariants">
                 { for rows.into_iter().map(|r| {
                     let at = r.violated.as_ref().map(|v| v.index);
@@ -119,6 +143,7 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Callback<Msg>) -> Html
                         <div class="inv-head">
                             <code>{ r.name }</code>
                             <span class="badge">{ match &r.violated {
+                                None if pending == Some(r.name) => "checking…".to_string(),
                                 None => "holding".to_string(),
                                 Some(v) => format!("violated at t={}", fmt_ms(v.t)),
                             } }</span>
@@ -144,6 +169,7 @@ pub fn invariants(s: &Session, show_holding: bool, link: &Callback<Msg>) -> Html
                 { for verdicts.into_iter().map(|v| {
                     let what = if v.expected == "hold" { "must hold" } else { "must break" };
                     let outcome = match (v.violated_at, v.ok) {
+                        (None, _) if pending == Some(v.invariant.as_str()) => "checking…".to_string(),
                         (None, true) => "held ✓".to_string(),
                         (Some(_), true) => "broke ✓".to_string(),
                         (None, false) => "never broke ✗".to_string(),

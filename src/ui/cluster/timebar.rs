@@ -11,8 +11,10 @@ use crate::model::session::{MarkerKind, Session};
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
 
-/// Renders the bar for the session at the playhead.
-pub fn view(s: &Session, play: &Playback, link: &Callback<Msg>) -> Html {
+/// Renders the bar for the session at the playhead; `checking` is the progress (0..1) of an
+/// end-of-run check still running in slices, said beside the clock (the invariants list
+/// holding its bar may be scrolled away).
+pub fn view(s: &Session, play: &Playback, checking: Option<f64>, link: &Callback<Msg>) -> Html {
     let tl = s.timeline();
     let head = tl.head_time();
     let vt = play.vt.max(0.0);
@@ -55,6 +57,9 @@ pub fn view(s: &Session, play: &Playback, link: &Callback<Msg>) -> Html {
                 <span class="clock" aria-live="off">
                     <strong data-testid="clock">{ format!("t = {}", fmt_ms(shown)) }</strong>
                     <span class="muted">{ format!(" · event {} / {} · {where_}", group_digits(tl.position() as u64), group_digits(tl.recorded().len() as u64)) }</span>
+                    if let (Some(c), Some(p)) = (s.sliced(), checking) {
+                        <span class="muted" data-testid="end-check">{ format!(" · checking {} {:.0} %", c.name, p * 100.0) }</span>
+                    }
                 </span>
                 <span class="grow"></span>
                 <button class="danger" disabled={violation.is_none()}

@@ -4,7 +4,7 @@
 
 use super::{Kv, KvEv, Mode, OpF, Phase};
 use crate::sim::event::{Event, What};
-use crate::sim::history::linearizable::Outcome;
+use crate::sim::history::linearizable::{Outcome, Report};
 use crate::sim::invariant::{Class, Invariant, Verdict};
 use crate::sim::proto::ProtoEv;
 use crate::sim::world::World;
@@ -85,9 +85,19 @@ fn no_stale_read(w: &World, trace: &[Event], i: usize) -> Verdict {
     Ok(())
 }
 
+/// The end-of-run invariant the page checks in slices instead of at load (its search may
+/// take seconds on a heavy history); natively it runs with the others.
+pub const SLICED: &str = "linearizable";
+
 fn linearizable(w: &World, trace: &[Event]) -> Verdict {
-    let report = w.shared::<Kv>().verdict();
-    let Outcome::NotLinearizable(f) = report.outcome else {
+    verdict_of(&w.shared::<Kv>().verdict(), trace)
+}
+
+/// The `linearizable` invariant's verdict given the checker's report on the run's history
+/// (the same whether the report came in one go or in slices): the failing window's invokes
+/// as witnesses.
+pub fn verdict_of(report: &Report, trace: &[Event]) -> Verdict {
+    let Outcome::NotLinearizable(f) = &report.outcome else {
         return Ok(());
     };
     // Witnesses: the blocked operation's invoke, then the rest of its window's invokes.

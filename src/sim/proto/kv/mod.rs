@@ -1,10 +1,11 @@
 //! A replicated key-value store on the ring, in two modes, so the lab can show what each
 //! failover design promises and what it silently gives up (docs/replication.md):
 //!
-//! - **primary/replica** (Redis Sentinel, MySQL with Orchestrator): one primary for the
-//!   keys, replication to every other server, asynchronous (ack at once) or synchronous
-//!   (ack after a majority stored it); servers that stop hearing the primary's beat elect a
-//!   replica by majority vote after `failover_ms`; a node that learns of a newer epoch
+//! - **primary/replica** (Redis Sentinel, MySQL with Orchestrator): one primary per shard
+//!   (`shards`, placed on the ring; one shard by default, replicated to every server),
+//!   replication to the shard's other servers, asynchronous (ack at once) or synchronous
+//!   (ack after a majority stored it); a shard's servers that stop hearing its primary's beat
+//!   elect a replica by majority vote after `failover_ms`; a node that learns of a newer epoch
 //!   resynchronises from the new primary, discarding what it had (split brain's writes).
 //!   With `fencing`, every message carries the epoch, replicas refuse an older one, reads
 //!   are confirmed by a majority and a new primary merges the majority's data first.
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::sim::history::{self, Kind, Val, F};
 use crate::sim::ids::{NodeIx, Time};
 
-pub use node::{Client, KvNode, Server};
+pub use node::{Client, KvNode, Server, Shard};
 pub use protocol::RUN_BUDGET;
 pub use types::{Kv, KvCmd, KvSet};
 
@@ -78,6 +79,12 @@ pub struct KvCfg {
     /// Clients stop starting operations at this virtual time (0: never), so a run can end
     /// quiet and converged.
     pub stop_ms: u64,
+    /// Primary mode: shards, 1..=4 (key `k` belongs to shard `k mod shards`; shard `s` is
+    /// placed on the ring at `pos("s{s}")`: its owner is the first primary, the next `n - 1`
+    /// distinct nodes its replicas). One shard (the default) replicates every key to every
+    /// server.
+    #[serde(skip_serializing_if = "is_one")]
+    pub shards: u8,
     /// Primary mode: the initial primary (default: the first server).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<String>,
@@ -162,6 +169,7 @@ impl Default for KvCfg {
             reads_pct: 50,
             cas_pct: 0,
             stop_ms: 0,
+            shards: 1,
             primary: None,
             replication: Replication::Async,
             fencing: false,
@@ -180,17 +188,57 @@ impl Default for KvCfg {
     }
 }
 
+fn is_one(v: &u8) -> bool {
+    *v == 1
+}
+
+fn is_zero(v: &u8) -> bool {
+    *v == 0
+}
+
 impl KvCfg {
+    /// Shards in use: `shards` in primary mode, one in Dynamo mode (preference lists place
+    /// every key on its own).
+    pub fn shard_count(&self) -> usize {
+        match self.mode {
+            Mode::Primary => self.shards.clamp(1, MAX_KEYS as u8) as usize,
+            Mode::Dynamo => 1,
+        }
+    }
+
+    /// The shard key index `key` belongs to.
+    pub fn shard_of(&self, key: u8) -> usize {
+        key as usize % self.shard_count()
+    }
+
+    /// The key indices (all [`MAX_KEYS`] slots) of `shard`, a bit each.
+    pub fn shard_keys(&self, shard: usize) -> u8 {
+        (0..MAX_KEYS as u8)
+            .filter(|&k| self.shard_of(k) == shard)
+            .fold(0, |m, k| m | (1 << k))
+    }
+
+    /// The shard's event tag: `Some(shard)` only when there is more than one, so single-shard
+    /// traces keep their words and bytes.
+    pub fn shard_tag(&self, shard: usize) -> Option<u8> {
+        (self.shard_count() > 1).then_some(shard as u8)
+    }
+
     /// A short name of the variant for summaries and the panel ("primary async fenced").
     pub fn variant(&self) -> String {
         match self.mode {
             Mode::Primary => format!(
-                "primary {}{}",
+                "primary {}{}{}",
                 match self.replication {
                     Replication::Async => "async",
                     Replication::Sync => "sync",
                 },
-                if self.fencing { " fenced" } else { "" }
+                if self.fencing { " fenced" } else { "" },
+                if self.shard_count() > 1 {
+                    format!(" {} shards", self.shard_count())
+                } else {
+                    String::new()
+                }
             ),
             Mode::Dynamo => format!(
                 "dynamo N={} R={} W={} {}{}",
@@ -284,6 +332,9 @@ pub enum Msg {
     Beat {
         /// Its epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Store this version (primary → replica).
     Repl {
@@ -302,6 +353,9 @@ pub enum Msg {
         epoch: u32,
         /// Write id.
         seq: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Refused: the sender's epoch is old; `primary` leads `epoch`.
     Nack {
@@ -309,6 +363,9 @@ pub enum Msg {
         epoch: u32,
         /// Its primary.
         primary: NodeIx,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Fenced read: are you still in `epoch`?
     Confirm {
@@ -316,6 +373,9 @@ pub enum Msg {
         epoch: u32,
         /// Read id.
         rid: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Yes, and synchronised.
     ConfirmAck {
@@ -323,11 +383,17 @@ pub enum Msg {
         epoch: u32,
         /// Read id.
         rid: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Vote for the sender as primary of `epoch`.
     VoteReq {
         /// Proposed epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// A vote, with the voter's data (merged by a fenced candidate).
     Vote {
@@ -337,11 +403,17 @@ pub enum Msg {
         granted: bool,
         /// The voter's versions.
         cells: [Cell; MAX_KEYS],
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Send me your data (a replica that just followed a new primary).
     SyncReq {
         /// The epoch followed.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// One key of a full resynchronisation.
     Sync {
@@ -434,10 +506,32 @@ pub enum Msg {
     /// Dynamo: a batch of keys streamed to a node that replicates them since a membership
     /// change.
     Stream {
+        /// The sender's batch number (acknowledged, re-sent if not).
+        batch: u32,
         /// The keys in the batch (a bit per key index).
         keys: u8,
         /// Their versions (slots outside `keys` unused).
         cells: [Cell; MAX_KEYS],
+    },
+    /// Dynamo with version vectors: one sibling of a key streamed to a new replica (a batch
+    /// is one part per sibling of each key it carries).
+    VStream {
+        /// The sender's batch number.
+        batch: u32,
+        /// This part's number within the batch.
+        part: u8,
+        /// Key index.
+        key: u8,
+        /// The sibling.
+        sib: VCell,
+    },
+    /// Dynamo: part `part` of stream batch `batch` arrived (a last-writer-wins batch is one
+    /// part, 0).
+    StreamAck {
+        /// Batch number.
+        batch: u32,
+        /// Part number.
+        part: u8,
     },
     /// Dynamo: the owner took it.
     HandoffAck {
@@ -462,13 +556,13 @@ impl Msg {
                 (Status::Fail, _) => "fail".into(),
                 (Status::Redirect, _) => "redirect".into(),
             },
-            Msg::Beat { epoch } => format!("beat e{epoch}"),
+            Msg::Beat { epoch, .. } => format!("beat e{epoch}"),
             Msg::Repl { key, cell, .. } => format!("repl k{key}={}", show(cell.val)),
             Msg::ReplAck { seq, .. } => format!("ack #{seq}"),
             Msg::Nack { epoch, .. } => format!("nack e{epoch}"),
             Msg::Confirm { epoch, .. } => format!("confirm e{epoch}"),
             Msg::ConfirmAck { .. } => "confirmed".into(),
-            Msg::VoteReq { epoch } => format!("vote? e{epoch}"),
+            Msg::VoteReq { epoch, .. } => format!("vote? e{epoch}"),
             Msg::Vote { granted, .. } => if *granted { "vote yes" } else { "vote no" }.into(),
             Msg::SyncReq { .. } => "sync?".into(),
             Msg::Sync { key, cell, .. } => format!("sync k{key}={}", show(cell.val)),
@@ -487,12 +581,19 @@ impl Msg {
                 1 => "stream 1 key".into(),
                 n => format!("stream {n} keys"),
             },
+            Msg::VStream { key, sib, .. } => format!("stream k{key}={}", show(sib.val)),
+            Msg::StreamAck { .. } => "streamed".into(),
             Msg::VPut { key, val, .. } => format!("put k{key}={val} (ctx)"),
             Msg::VStore { key, sib, .. } => format!("store k{key}={}", show(sib.val)),
             Msg::VFetchR { sib, .. } => format!("has {}", show(sib.val)),
             Msg::VResp { val, siblings, .. } => format!("ok {} ({siblings} siblings)", show(*val)),
         }
     }
+}
+
+/// "shard s1 " before an epoch's words, when there are shards.
+fn of_shard(s: Option<u8>) -> String {
+    s.map_or(String::new(), |s| format!("shard s{s} "))
 }
 
 fn show(v: Option<i64>) -> String {
@@ -519,6 +620,11 @@ pub enum Timer {
     },
     /// Dynamo: stand-ins try to hand hints back.
     Hints,
+    /// Dynamo: re-send what of stream batch `batch` is not acknowledged yet.
+    StreamRetry {
+        /// Batch number.
+        batch: u32,
+    },
 }
 
 /// What the store writes to a node's durable log.
@@ -545,11 +651,17 @@ pub enum KvRec {
         epoch: u32,
         /// Its primary.
         primary: NodeIx,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Voted in `epoch`.
     Voted {
         /// Epoch.
         epoch: u32,
+        /// The shard (primary mode; absent in one-shard traces).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shard: u8,
     },
     /// Holding a hinted version for `owner`.
     Hint {
@@ -616,6 +728,9 @@ pub enum KvEv {
         epoch: u32,
         /// Votes won.
         votes: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// This server follows `primary` of `epoch` and resynchronises from it; `was_primary`:
     /// it had been accepting writes itself (split brain ends).
@@ -626,6 +741,9 @@ pub enum KvEv {
         primary: NodeIx,
         /// It was a primary.
         was_primary: bool,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A resynchronisation replaced this node's version of a key (its writes discarded).
     KvDiscard {
@@ -642,11 +760,17 @@ pub enum KvEv {
         theirs: u32,
         /// This node's epoch.
         mine: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A server called an election.
     KvElect {
         /// Proposed epoch.
         epoch: u32,
+        /// The shard, when there is more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<u8>,
     },
     /// A stand-in stored a hinted version for `owner`.
     KvHint {
@@ -700,6 +824,18 @@ pub enum KvEv {
         to: NodeIx,
         /// How many keys the batch carried.
         keys: u8,
+        /// Version vectors: how many sibling versions of them.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        siblings: u8,
+    },
+    /// Parts of a stream batch were not acknowledged in time: they are sent again.
+    KvStreamRetry {
+        /// The new replica.
+        to: NodeIx,
+        /// Batch number.
+        batch: u32,
+        /// Parts re-sent.
+        parts: u8,
     },
     /// Read repair sent the newest version to a stale replica.
     KvRepair {
@@ -725,6 +861,7 @@ impl KvEv {
             KvEv::KvLwwDrop { .. } => "kv_lww_drop",
             KvEv::KvRepair { .. } => "kv_repair",
             KvEv::KvStream { .. } => "kv_stream",
+            KvEv::KvStreamRetry { .. } => "kv_stream_retry",
             KvEv::KvSiblings { .. } => "kv_siblings",
             KvEv::KvResurrect { .. } => "kv_resurrect",
         }
@@ -756,21 +893,34 @@ impl KvEv {
                     Phase::Info => format!("{at} #{op} timed out, outcome unknown: {what}"),
                 }
             }
-            KvEv::KvPromote { epoch, votes } => {
-                format!("{at} is promoted to primary of epoch {epoch} ({votes} votes)")
+            KvEv::KvPromote {
+                epoch,
+                votes,
+                shard,
+            } => {
+                format!(
+                    "{at} is promoted to primary of {}epoch {epoch} ({votes} votes)",
+                    of_shard(*shard)
+                )
             }
             KvEv::KvFollow {
                 epoch,
                 primary,
                 was_primary,
+                shard,
             } => {
                 if *was_primary {
                     format!(
-                        "{at}, a primary, learns {} leads epoch {epoch}: demoted, resyncing",
-                        name(*primary)
+                        "{at}, a primary, learns {} leads {}epoch {epoch}: demoted, resyncing",
+                        name(*primary),
+                        of_shard(*shard)
                     )
                 } else {
-                    format!("{at} follows {} (epoch {epoch})", name(*primary))
+                    format!(
+                        "{at} follows {} ({}epoch {epoch})",
+                        name(*primary),
+                        of_shard(*shard)
+                    )
                 }
             }
             KvEv::KvDiscard { key, lost, kept } => format!(
@@ -778,10 +928,18 @@ impl KvEv {
                 show(*lost),
                 show(*kept)
             ),
-            KvEv::KvRefuse { theirs, mine } => {
-                format!("{at} refuses epoch {theirs} (it is in epoch {mine})")
+            KvEv::KvRefuse {
+                theirs,
+                mine,
+                shard,
+            } => {
+                let s = of_shard(*shard);
+                format!("{at} refuses {s}epoch {theirs} (it is in epoch {mine})")
             }
-            KvEv::KvElect { epoch } => format!("{at} calls an election for epoch {epoch}"),
+            KvEv::KvElect { epoch, shard } => format!(
+                "{at} calls an election for {}epoch {epoch}",
+                of_shard(*shard)
+            ),
             KvEv::KvHint { key, owner } => {
                 format!("{at} stores k{key} with a hint for {}", name(*owner))
             }
@@ -799,9 +957,19 @@ impl KvEv {
                 show(*kept)
             ),
             KvEv::KvRepair { key, to } => format!("{at} repairs k{key} on {}", name(*to)),
-            KvEv::KvStream { to, keys } => format!(
-                "{at} streams {keys} key{} to {}, a replica of them since the ring changed",
+            KvEv::KvStream { to, keys, siblings } => format!(
+                "{at} streams {keys} key{}{} to {}, a replica of them since the ring changed",
                 if *keys == 1 { "" } else { "s" },
+                if *siblings > 0 {
+                    format!(" ({siblings} sibling versions)")
+                } else {
+                    String::new()
+                },
+                name(*to)
+            ),
+            KvEv::KvStreamRetry { to, batch, parts } => format!(
+                "{at} re-sends {parts} unacknowledged part{} of stream batch #{batch} to {}",
+                if *parts == 1 { "" } else { "s" },
                 name(*to)
             ),
             KvEv::KvSiblings { key, count } => {
@@ -840,8 +1008,11 @@ pub struct KvShared {
     /// Primary mode, per key: the version held by the primary of the newest epoch (what
     /// survives a resync).
     pub latest: [Option<Cell>; MAX_KEYS],
-    /// The newest epoch a primary was promoted in.
-    pub top_epoch: u32,
+    /// Per shard, the newest epoch a primary was promoted in.
+    pub top_epoch: [u32; MAX_KEYS],
+    /// Primary mode with shards: each shard's servers (primary first, then its ring
+    /// successors), placed once on the initial ring. Empty with one shard (every server).
+    pub groups: Vec<Vec<NodeIx>>,
     /// Dynamo: values some replica stored as its own data (not only as a hint).
     pub applied: BTreeSet<i64>,
     /// Dynamo: for a value some replica dropped, the values whose newer stamp beat it.
@@ -894,6 +1065,16 @@ pub struct KvStats {
     pub streamed: u64,
     /// Batches they went in.
     pub stream_batches: u64,
+    /// Version vectors: sibling versions streamed (in the summary in Dynamo mode).
+    #[serde(skip)]
+    pub streamed_siblings: u64,
+    /// Stream batches re-sent because parts were not acknowledged in time (in the summary
+    /// in Dynamo mode).
+    #[serde(skip)]
+    pub stream_retries: u64,
+    /// Primary mode with shards: promotions per shard.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotions_by_shard: Vec<u64>,
 }
 
 /// The history key of key index `k`.
@@ -915,7 +1096,16 @@ impl KvShared {
         } = ev
         else {
             match ev {
-                KvEv::KvPromote { .. } => s.promotions += 1,
+                KvEv::KvPromote { shard, .. } => {
+                    s.promotions += 1;
+                    if let Some(sh) = shard {
+                        let i = *sh as usize;
+                        if s.promotions_by_shard.len() <= i {
+                            s.promotions_by_shard.resize(i + 1, 0);
+                        }
+                        s.promotions_by_shard[i] += 1;
+                    }
+                }
                 KvEv::KvFollow {
                     was_primary: true, ..
                 } => s.demotions += 1,
@@ -928,10 +1118,12 @@ impl KvShared {
                 KvEv::KvLwwDrop { .. } => s.lww_drops += 1,
                 KvEv::KvSiblings { .. } => s.siblings += 1,
                 KvEv::KvResurrect { .. } => s.resurrected += 1,
-                KvEv::KvStream { keys, .. } => {
+                KvEv::KvStream { keys, siblings, .. } => {
                     s.stream_batches += 1;
                     s.streamed += *keys as u64;
+                    s.streamed_siblings += *siblings as u64;
                 }
+                KvEv::KvStreamRetry { .. } => s.stream_retries += 1,
                 _ => {}
             }
             return;
@@ -1031,23 +1223,43 @@ impl KvShared {
         })
     }
 
-    /// A primary of `epoch` accepted a client's write of `cell` over `prev`.
-    pub(crate) fn note_write(&mut self, epoch: u32, key: u8, cell: Cell, prev: Option<i64>) {
+    /// A primary of `epoch` of `shard` accepted a client's write of `cell` over `prev`.
+    pub(crate) fn note_write(
+        &mut self,
+        shard: usize,
+        epoch: u32,
+        key: u8,
+        cell: Cell,
+        prev: Option<i64>,
+    ) {
         if let Some(v) = cell.val {
             self.parent.insert(v, prev);
         }
-        if epoch >= self.top_epoch {
+        if self.top_epoch.get(shard).is_some_and(|&t| epoch >= t) {
             if let Some(l) = self.latest.get_mut(key as usize) {
                 *l = Some(cell);
             }
         }
     }
 
-    /// A primary was promoted in `epoch` holding `cells`.
-    pub(crate) fn note_promote(&mut self, epoch: u32, cells: &[Cell; MAX_KEYS]) {
-        if epoch >= self.top_epoch {
-            self.top_epoch = epoch;
-            self.latest = cells.map(Some);
+    /// A primary of `shard` (its keys a bit each) was promoted in `epoch` holding `cells`.
+    pub(crate) fn note_promote(
+        &mut self,
+        shard: usize,
+        keys: u8,
+        epoch: u32,
+        cells: &[Cell; MAX_KEYS],
+    ) {
+        let Some(top) = self.top_epoch.get_mut(shard) else {
+            return;
+        };
+        if epoch >= *top {
+            *top = epoch;
+            for (k, c) in cells.iter().enumerate() {
+                if keys & (1 << k) != 0 {
+                    self.latest[k] = Some(*c);
+                }
+            }
         }
     }
 

@@ -4,14 +4,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    Cell, KvCfg, KvEv, KvRec, Mode, Msg, OpF, Phase, Replication, Resolve, Status, Timer, VCell,
-    Workload, MAX_KEYS, MAX_VV,
+    Cell, KvCfg, KvEv, KvRec, Mode, Msg, OpF, Phase, Resolve, Status, Timer, VCell, Workload,
+    MAX_KEYS, MAX_VV,
 };
 use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Role};
 use crate::sim::proto::{Ctx, Payload, ProtoEv, Record, Registered, TimerKind};
 
 use super::Kv;
+
+mod primary;
+
+pub use primary::Shard;
 
 fn ev(e: KvEv) -> What {
     What::Proto(ProtoEv::Kv(e))
@@ -105,8 +109,8 @@ pub struct Client {
     cfg: Arc<KvCfg>,
     /// The operation in flight.
     pub pending: Option<Pending>,
-    /// Who the client believes is primary (primary mode).
-    pub primary: Option<NodeIx>,
+    /// Who the client believes is primary of each shard (primary mode).
+    pub primary: [Option<NodeIx>; MAX_KEYS],
     skip: u32,
     next_op: u32,
     last_read: [Option<i64>; MAX_KEYS],
@@ -120,7 +124,10 @@ pub struct Client {
 
 impl Client {
     fn boot(cfg: Arc<KvCfg>, ctx: &mut Ctx<'_>) -> Client {
-        let primary = initial_primary(&cfg, ctx);
+        let mut primary = [None; MAX_KEYS];
+        for (s, p) in primary.iter_mut().enumerate().take(cfg.shard_count()) {
+            *p = initial_primary(&cfg, ctx, s);
+        }
         timer(ctx, cfg.op_every_ms, Timer::Op);
         if cfg.workload == Workload::Cart {
             ctx.shared_mut::<Kv>().cart = true;
@@ -140,14 +147,32 @@ impl Client {
 
     fn target(&self, ctx: &Ctx<'_>, key: u8) -> Option<NodeIx> {
         match self.cfg.mode {
-            Mode::Primary => self.primary.or_else(|| {
-                let m = ctx.members();
-                (!m.is_empty()).then(|| m[self.skip as usize % m.len()])
-            }),
+            Mode::Primary => {
+                let s = self.cfg.shard_of(key);
+                self.primary.get(s).copied().flatten().or_else(|| {
+                    let m = primary::group(ctx, &self.cfg, s);
+                    (!m.is_empty()).then(|| m[self.skip as usize % m.len()])
+                })
+            }
             Mode::Dynamo => {
                 let pref = pref_list(ctx, key, self.cfg.n as usize);
                 (!pref.is_empty()).then(|| pref[self.skip as usize % pref.len()])
             }
+        }
+    }
+
+    /// Remembers the primary of `key`'s shard.
+    fn set_primary(&mut self, key: u8, p: Option<NodeIx>) {
+        let s = self.cfg.shard_of(key);
+        if let Some(slot) = self.primary.get_mut(s) {
+            *slot = p;
+        }
+    }
+
+    /// Places each shard on the whole initial ring (called once every server is on it).
+    pub(crate) fn see_groups(&mut self, ctx: &Ctx<'_>) {
+        for s in 0..self.cfg.shard_count() {
+            self.primary[s] = initial_primary(&self.cfg, ctx, s);
         }
     }
 
@@ -166,7 +191,7 @@ impl Client {
             Timer::OpTimeout { op } => {
                 if let Some(p) = self.pending.filter(|p| p.op == op) {
                     self.finish(ctx, p, Phase::Info, (p.f != OpF::Read).then_some(p.val));
-                    self.primary = None;
+                    self.set_primary(p.key, None);
                     self.skip += 1;
                 }
             }
@@ -321,7 +346,7 @@ impl Client {
                 // Dynamo clients stay with the coordinator that answers; they move on only
                 // after a timeout.
                 if self.cfg.mode == Mode::Primary {
-                    self.primary = Some(p.to);
+                    self.set_primary(p.key, Some(p.to));
                 }
             }
             Status::Fail => {
@@ -334,7 +359,7 @@ impl Client {
             }
             Status::Redirect => {
                 self.finish(ctx, p, Phase::Fail, (p.f != OpF::Read).then_some(p.val));
-                self.primary = primary;
+                self.set_primary(p.key, primary);
                 if primary.is_none() {
                     self.skip += 1;
                 }
@@ -343,15 +368,30 @@ impl Client {
     }
 }
 
-/// The initial primary: `cfg.primary` or the first server.
-fn initial_primary(cfg: &KvCfg, ctx: &Ctx<'_>) -> Option<NodeIx> {
+/// The initial primary of `shard`: with one shard `cfg.primary` or the first server; with
+/// more, the first server of the shard's group (its owner on the ring).
+fn initial_primary(cfg: &KvCfg, ctx: &Ctx<'_>, shard: usize) -> Option<NodeIx> {
     if cfg.mode != Mode::Primary {
         return None;
+    }
+    if cfg.shard_count() > 1 {
+        return primary::group(ctx, cfg, shard).first().copied();
     }
     match &cfg.primary {
         Some(n) => ctx.node_ix(n),
         None => ctx.members().first().copied(),
     }
+}
+
+/// Where shard `shard` sits on the ring now: its name `s{shard}`'s next `n` distinct live
+/// nodes, owner (the first primary) first.
+pub(crate) fn shard_group(ctx: &Ctx<'_>, shard: usize, n: usize) -> Vec<NodeIx> {
+    let ring = ctx.ring();
+    ring.replicas(crate::sim::hash::pos(&format!("s{shard}")), n)
+        .into_iter()
+        .filter_map(|id| ring.node(id).map(|i| i.name.clone()))
+        .filter_map(|name| ctx.node_ix(&name))
+        .collect()
 }
 
 /// The ring's next `n` distinct live nodes for a key, owner first, as node indices.
@@ -428,6 +468,19 @@ pub struct Hint {
     pub at: i64,
 }
 
+/// Sends of a stream batch part before it is given up on.
+pub const STREAM_TRIES: u8 = 5;
+
+/// A streamed part waiting for its acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Outgoing {
+    to: NodeIx,
+    batch: u32,
+    part: u8,
+    msg: Msg,
+    tries: u8,
+}
+
 /// A storage server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Server {
@@ -436,18 +489,11 @@ pub struct Server {
     pub cells: [Cell; MAX_KEYS],
     /// Primary mode: versions a majority holds (what a fenced read returns).
     pub committed: [Cell; MAX_KEYS],
-    /// The epoch it follows.
-    pub epoch: u32,
-    /// The primary it follows (itself when primary).
-    pub primary: Option<NodeIx>,
-    /// Has it received the whole state of its epoch's primary.
-    pub synced: bool,
+    /// Primary mode: each shard's epoch, primary and election (one entry per shard).
+    pub sh: Vec<Shard>,
     /// Keys it accepted writes for as a primary that the new primary may not have.
     diverged: u8,
     seq: u32,
-    last_beat: i64,
-    voted: u32,
-    election: Option<(u32, u128, [Cell; MAX_KEYS], i64)>,
     jobs: BTreeMap<u32, Coord>,
     next_rid: u32,
     /// Hints held for other nodes (Dynamo).
@@ -458,10 +504,9 @@ pub struct Server {
     stamp_n: u32,
     /// Dynamo: each key's preference list (a bit per node) as this server last placed it.
     prefs: [u128; MAX_KEYS],
-}
-
-fn majority(ctx: &Ctx<'_>) -> u32 {
-    ctx.members().len() as u32 / 2 + 1
+    /// Dynamo: stream parts sent and not acknowledged yet.
+    outbox: Vec<Outgoing>,
+    next_batch: u32,
 }
 
 impl Server {
@@ -469,14 +514,11 @@ impl Server {
         let mut s = Server {
             cells: [Cell::default(); MAX_KEYS],
             committed: [Cell::default(); MAX_KEYS],
-            epoch: 0,
-            primary: initial_primary(&cfg, ctx),
-            synced: true,
+            sh: (0..cfg.shard_count())
+                .map(|s| Shard::new(initial_primary(&cfg, ctx, s), ctx.now_local()))
+                .collect(),
             diverged: 0,
             seq: 0,
-            last_beat: ctx.now_local(),
-            voted: 0,
-            election: None,
             jobs: BTreeMap::new(),
             next_rid: 0,
             hints: Vec::new(),
@@ -484,6 +526,8 @@ impl Server {
             stamp_ms: -1,
             stamp_n: 0,
             prefs: [0; MAX_KEYS],
+            outbox: Vec::new(),
+            next_batch: 0,
             cfg,
         };
         for r in ctx.durable().iter().filter_map(Kv::rec) {
@@ -493,11 +537,21 @@ impl Server {
                         *c = cell;
                     }
                 }
-                KvRec::Epoch { epoch, primary } => {
-                    s.epoch = epoch;
-                    s.primary = Some(primary);
+                KvRec::Epoch {
+                    epoch,
+                    primary,
+                    shard,
+                } => {
+                    if let Some(x) = s.sh.get_mut(shard as usize) {
+                        x.epoch = epoch;
+                        x.primary = Some(primary);
+                    }
                 }
-                KvRec::Voted { epoch } => s.voted = s.voted.max(epoch),
+                KvRec::Voted { epoch, shard } => {
+                    if let Some(x) = s.sh.get_mut(shard as usize) {
+                        x.voted = x.voted.max(epoch);
+                    }
+                }
                 KvRec::Hint {
                     key,
                     cell,
@@ -520,18 +574,21 @@ impl Server {
             }
         }
         s.committed = s.cells;
-        // A restarted replica catches up from its primary before it confirms reads.
-        s.synced = s.cfg.mode == Mode::Dynamo || s.primary == Some(ctx.me());
         let restarted = ctx.durable().iter().any(|r| Kv::rec(r).is_some());
-        if s.cfg.fencing && s.primary == Some(ctx.me()) && restarted {
-            // A fenced primary that restarts cannot tell its committed writes from the
-            // rest: it steps down and lets an election (which merges a majority) decide.
-            s.primary = None;
-            s.synced = false;
-            s.last_beat = ctx.now_local() - s.cfg.failover_ms as i64;
+        let (me, dynamo, now) = (ctx.me(), s.cfg.mode == Mode::Dynamo, ctx.now_local());
+        for x in s.sh.iter_mut() {
+            // A restarted replica catches up from its primary before it confirms reads.
+            x.synced = dynamo || x.primary == Some(me);
+            if s.cfg.fencing && x.primary == Some(me) && restarted {
+                // A fenced primary that restarts cannot tell its committed writes from the
+                // rest: it steps down and lets an election (which merges a majority) decide.
+                x.primary = None;
+                x.synced = false;
+                x.last_beat = now - s.cfg.failover_ms as i64;
+            }
+            x.voted = x.voted.max(x.epoch);
         }
         s.seq = s.cells.iter().map(|c| c.ver.1).max().unwrap_or(0);
-        s.voted = s.voted.max(s.epoch);
         match s.cfg.mode {
             Mode::Primary => timer(ctx, s.cfg.beat_ms, Timer::Tick),
             Mode::Dynamo => {
@@ -540,6 +597,14 @@ impl Server {
             }
         }
         s
+    }
+
+    /// Primary mode with shards: each shard's first primary, placed on the whole initial
+    /// ring (called once every server is on it, before anything happened).
+    pub(crate) fn see_groups(&mut self, ctx: &Ctx<'_>) {
+        for s in 0..self.sh.len() {
+            self.sh[s].primary = initial_primary(&self.cfg, ctx, s);
+        }
     }
 
     /// Dynamo: takes the ring as it is now as the one keys were placed by (at boot, and once
@@ -553,38 +618,108 @@ impl Server {
     /// Dynamo, after a membership change (checked every `hint_every_ms`): each key goes to
     /// the nodes that replicate it now and did not before (a joining node, the next node
     /// after one that left or failed), sent by the first node of its new preference list that
-    /// was a replica before, one batch per new replica over the network. Version-vector
-    /// siblings are not streamed (read repair and writes reach them).
+    /// was a replica before, one batch per new replica over the network: its version
+    /// (last-writer-wins, one message) or every sibling (version vectors, a part each). The
+    /// receiver acknowledges each part; what is not acknowledged within `op_timeout_ms` is
+    /// sent again, at most [`STREAM_TRIES`] times.
     fn stream(&mut self, ctx: &mut Ctx<'_>) {
         let me = ctx.me();
-        let mut batches: BTreeMap<NodeIx, (u8, [Cell; MAX_KEYS])> = BTreeMap::new();
+        let vv = self.cfg.resolve == Resolve::Vv;
+        let mut batches: BTreeMap<NodeIx, u8> = BTreeMap::new();
         for k in 0..self.cfg.keys.clamp(1, MAX_KEYS as u8) {
             let now = pref_list(ctx, k, self.cfg.n as usize);
             let was = std::mem::replace(&mut self.prefs[k as usize], mask(&now));
-            let cell = self.cells[k as usize];
+            let empty = if vv {
+                self.sibs[k as usize].is_empty()
+            } else {
+                self.cells[k as usize].val.is_none()
+            };
             // The first replica of the new list that was one before sends (one sender, so
             // one copy on the wire).
             let sender = now.iter().find(|&&p| was & bit(p) != 0);
-            if sender != Some(&me) || cell.val.is_none() || self.cfg.resolve == Resolve::Vv {
+            if sender != Some(&me) || empty {
                 continue;
             }
             for p in now.into_iter().filter(|&p| p != me && was & bit(p) == 0) {
-                let b = batches.entry(p).or_insert((0, [Cell::default(); MAX_KEYS]));
-                b.0 |= 1 << k;
-                b.1[k as usize] = cell;
+                *batches.entry(p).or_insert(0) |= 1 << k;
             }
         }
-        for (to, (keys, cells)) in batches {
-            send(ctx, to, Msg::Stream { keys, cells });
+        for (to, keys) in batches {
+            self.next_batch += 1;
+            let batch = self.next_batch;
+            let mut parts = Vec::new();
+            let mut siblings = 0u8;
+            if vv {
+                for k in (0..MAX_KEYS as u8).filter(|k| keys & (1 << k) != 0) {
+                    for sib in self.sibs[k as usize].clone() {
+                        let part = parts.len().min(255) as u8;
+                        parts.push(Msg::VStream {
+                            batch,
+                            part,
+                            key: k,
+                            sib,
+                        });
+                        siblings = siblings.saturating_add(1);
+                    }
+                }
+            } else {
+                let mut cells = [Cell::default(); MAX_KEYS];
+                for k in (0..MAX_KEYS).filter(|k| keys & (1 << k) != 0) {
+                    cells[k] = self.cells[k];
+                }
+                parts.push(Msg::Stream { batch, keys, cells });
+            }
+            for (part, m) in parts.into_iter().enumerate() {
+                send(ctx, to, m);
+                self.outbox.push(Outgoing {
+                    to,
+                    batch,
+                    part: part.min(255) as u8,
+                    msg: m,
+                    tries: 1,
+                });
+            }
             ctx.emit(ev(KvEv::KvStream {
                 to,
                 keys: keys.count_ones() as u8,
+                siblings,
             }));
+            timer(ctx, self.cfg.op_timeout_ms, Timer::StreamRetry { batch });
         }
     }
 
-    fn is_primary(&self, ctx: &Ctx<'_>) -> bool {
-        self.cfg.mode == Mode::Primary && self.primary == Some(ctx.me())
+    /// The parts of stream batch `batch` not acknowledged yet go again (or are given up on
+    /// after [`STREAM_TRIES`] sends; read repair and writes still reach the replica).
+    fn stream_retry(&mut self, ctx: &mut Ctx<'_>, batch: u32) {
+        let due: Vec<usize> = (0..self.outbox.len())
+            .filter(|&i| self.outbox[i].batch == batch)
+            .collect();
+        let Some(&first) = due.first() else {
+            return;
+        };
+        if self.outbox[first].tries >= STREAM_TRIES {
+            self.outbox.retain(|o| o.batch != batch);
+            return;
+        }
+        let to = self.outbox[first].to;
+        for &i in &due {
+            let o = &mut self.outbox[i];
+            o.tries += 1;
+            let m = o.msg;
+            send(ctx, to, m);
+        }
+        ctx.emit(ev(KvEv::KvStreamRetry {
+            to,
+            batch,
+            parts: due.len().min(255) as u8,
+        }));
+        timer(ctx, self.cfg.op_timeout_ms, Timer::StreamRetry { batch });
+    }
+
+    /// A new replica acknowledged part `part` of batch `batch`.
+    fn stream_acked(&mut self, from: NodeIx, batch: u32, part: u8) {
+        self.outbox
+            .retain(|o| !(o.to == from && o.batch == batch && o.part == part));
     }
 
     fn set(&mut self, ctx: &mut Ctx<'_>, key: u8, cell: Cell) {
@@ -611,11 +746,6 @@ impl Server {
         self.set(ctx, key, cell);
     }
 
-    fn others(ctx: &Ctx<'_>) -> Vec<NodeIx> {
-        let me = ctx.me();
-        ctx.members().iter().copied().filter(|&m| m != me).collect()
-    }
-
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, t: Timer) {
         match t {
             Timer::Tick => {
@@ -628,128 +758,9 @@ impl Server {
                 timer(ctx, self.cfg.hint_every_ms, Timer::Hints);
             }
             Timer::Sloppy { rid } => self.sloppy(ctx, rid),
+            Timer::StreamRetry { batch } => self.stream_retry(ctx, batch),
             _ => {}
         }
-    }
-
-    // ----- primary / replica -----
-
-    fn tick(&mut self, ctx: &mut Ctx<'_>) {
-        let now = ctx.now_local();
-        if self.is_primary(ctx) {
-            for o in Self::others(ctx) {
-                send(ctx, o, Msg::Beat { epoch: self.epoch });
-            }
-            return;
-        }
-        if !self.synced {
-            if let Some(p) = self.primary {
-                send(ctx, p, Msg::SyncReq { epoch: self.epoch });
-            }
-        }
-        if let Some((_, _, _, since)) = self.election {
-            if now - since > self.cfg.failover_ms as i64 {
-                self.election = None;
-            }
-        }
-        if self.election.is_some() {
-            return;
-        }
-        // Stagger candidates by their place after the primary, so one usually wins.
-        let members = ctx.members().to_vec();
-        let me = ctx.me();
-        let rank = match self
-            .primary
-            .and_then(|p| members.iter().position(|&m| m == p))
-        {
-            Some(pp) => {
-                let mp = members.iter().position(|&m| m == me).unwrap_or(0);
-                (mp + members.len() - pp) % members.len().max(1)
-            }
-            None => 1,
-        } as i64;
-        let wait = self.cfg.failover_ms as i64 + (rank - 1).max(0) * 3 * self.cfg.beat_ms as i64;
-        if now - self.last_beat > wait {
-            let epoch = self.voted.max(self.epoch) + 1;
-            self.voted = epoch;
-            ctx.persist(Record::Kv(KvRec::Voted { epoch }));
-            self.election = Some((epoch, bit(me), self.cells, now));
-            ctx.emit(ev(KvEv::KvElect { epoch }));
-            for o in Self::others(ctx) {
-                send(ctx, o, Msg::VoteReq { epoch });
-            }
-            self.maybe_win(ctx);
-        }
-    }
-
-    fn maybe_win(&mut self, ctx: &mut Ctx<'_>) {
-        let Some((epoch, votes, cells, _)) = self.election else {
-            return;
-        };
-        if votes.count_ones() < majority(ctx) {
-            return;
-        }
-        self.election = None;
-        self.epoch = epoch;
-        self.primary = Some(ctx.me());
-        ctx.persist(Record::Kv(KvRec::Epoch {
-            epoch,
-            primary: ctx.me(),
-        }));
-        if self.cfg.fencing {
-            for (k, c) in cells.iter().enumerate() {
-                if *c > self.cells[k] {
-                    self.set(ctx, k as u8, *c);
-                }
-            }
-        }
-        self.committed = self.cells;
-        self.synced = true;
-        self.jobs.clear();
-        let cells = self.cells;
-        ctx.shared_mut::<Kv>().note_promote(epoch, &cells);
-        ctx.emit(ev(KvEv::KvPromote {
-            epoch,
-            votes: votes.count_ones(),
-        }));
-        for o in Self::others(ctx) {
-            send(ctx, o, Msg::Beat { epoch });
-        }
-    }
-
-    /// Follows `primary` of a newer `epoch`: a demoted primary drops its pending work;
-    /// everyone asks the new primary for its state.
-    fn follow(&mut self, ctx: &mut Ctx<'_>, epoch: u32, primary: NodeIx) {
-        let was_primary = self.is_primary(ctx);
-        self.epoch = epoch;
-        self.voted = self.voted.max(epoch);
-        self.primary = Some(primary);
-        self.synced = false;
-        self.diverged = if was_primary { u8::MAX } else { 0 };
-        self.election = None;
-        self.last_beat = ctx.now_local();
-        self.jobs.clear();
-        ctx.persist(Record::Kv(KvRec::Epoch { epoch, primary }));
-        ctx.emit(ev(KvEv::KvFollow {
-            epoch,
-            primary,
-            was_primary,
-        }));
-        send(ctx, primary, Msg::SyncReq { epoch });
-    }
-
-    fn redirect(&self, ctx: &mut Ctx<'_>, client: NodeIx, op: u32) {
-        let primary = self.primary.filter(|&p| p != ctx.me());
-        send(
-            ctx,
-            client,
-            Msg::Resp {
-                op,
-                status: Status::Redirect,
-                val: None,
-                primary,
-            },
-        );
     }
 
     fn reply(ctx: &mut Ctx<'_>, client: NodeIx, op: u32, status: Status, val: Option<i64>) {
@@ -763,310 +774,6 @@ impl Server {
                 primary: None,
             },
         );
-    }
-
-    fn primary_req(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, req: Req) {
-        let Req {
-            op,
-            f,
-            key,
-            val,
-            expect,
-        } = req;
-        if !self.is_primary(ctx) || key as usize >= MAX_KEYS {
-            return self.redirect(ctx, from, op);
-        }
-        let k = key as usize;
-        let quorum = self.cfg.fencing || self.cfg.replication == Replication::Sync;
-        if f == OpF::Read {
-            if !self.cfg.fencing {
-                return Self::reply(ctx, from, op, Status::Ok, self.cells[k].val);
-            }
-            self.next_rid += 1;
-            // Reads live beside writes (keyed by sequence number) in the job table.
-            let rid = (1 << 31) | self.next_rid;
-            self.jobs.insert(
-                rid,
-                Coord {
-                    client: from,
-                    op,
-                    job: Job::Confirm {
-                        key,
-                        acks: bit(ctx.me()),
-                    },
-                    asked: 0,
-                },
-            );
-            for o in Self::others(ctx) {
-                send(
-                    ctx,
-                    o,
-                    Msg::Confirm {
-                        epoch: self.epoch,
-                        rid,
-                    },
-                );
-            }
-            return self.confirm_done(ctx, rid);
-        }
-        if f == OpF::Cas && self.cells[k].val != expect {
-            return Self::reply(ctx, from, op, Status::Fail, self.cells[k].val);
-        }
-        self.seq += 1;
-        let cell = Cell {
-            ver: (self.epoch as u64, self.seq),
-            val: Some(val),
-        };
-        let prev = self.cells[k].val;
-        self.set(ctx, key, cell);
-        ctx.shared_mut::<Kv>()
-            .note_write(self.epoch, key, cell, prev);
-        for o in Self::others(ctx) {
-            send(
-                ctx,
-                o,
-                Msg::Repl {
-                    epoch: self.epoch,
-                    seq: self.seq,
-                    key,
-                    cell,
-                },
-            );
-        }
-        if !quorum {
-            self.committed[k] = cell;
-            return Self::reply(ctx, from, op, Status::Ok, None);
-        }
-        self.jobs.insert(
-            self.seq,
-            Coord {
-                client: from,
-                op,
-                job: Job::Write {
-                    key,
-                    cell,
-                    acks: bit(ctx.me()),
-                },
-                asked: 0,
-            },
-        );
-        self.write_done(ctx, self.seq);
-    }
-
-    fn write_done(&mut self, ctx: &mut Ctx<'_>, seq: u32) {
-        let need = majority(ctx);
-        let Some(c) = self.jobs.get(&seq) else { return };
-        let Job::Write { key, cell, acks } = c.job else {
-            return;
-        };
-        if acks.count_ones() < need {
-            return;
-        }
-        let (client, op) = (c.client, c.op);
-        self.jobs.remove(&seq);
-        let k = key as usize;
-        if cell > self.committed[k] {
-            self.committed[k] = cell;
-        }
-        Self::reply(ctx, client, op, Status::Ok, None);
-    }
-
-    fn confirm_done(&mut self, ctx: &mut Ctx<'_>, rid: u32) {
-        let need = majority(ctx);
-        let Some(c) = self.jobs.get(&rid) else { return };
-        let Job::Confirm { key, acks } = c.job else {
-            return;
-        };
-        if acks.count_ones() < need {
-            return;
-        }
-        let (client, op) = (c.client, c.op);
-        self.jobs.remove(&rid);
-        let v = self.committed[key as usize].val;
-        Self::reply(ctx, client, op, Status::Ok, v);
-    }
-
-    /// An old epoch reached a fenced node: refuse it and name the newer primary.
-    fn refuse(&self, ctx: &mut Ctx<'_>, to: NodeIx, theirs: u32) {
-        ctx.emit(ev(KvEv::KvRefuse {
-            theirs,
-            mine: self.epoch,
-        }));
-        if let Some(p) = self.primary {
-            send(
-                ctx,
-                to,
-                Msg::Nack {
-                    epoch: self.epoch,
-                    primary: p,
-                },
-            );
-        }
-    }
-
-    fn on_primary_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
-        let fenced = self.cfg.fencing;
-        match m {
-            Msg::Beat { epoch } => {
-                if epoch > self.epoch
-                    || (epoch == self.epoch && self.primary != Some(from) && !self.is_primary(ctx))
-                {
-                    self.follow(ctx, epoch, from);
-                } else if epoch == self.epoch && self.primary == Some(from) {
-                    self.last_beat = ctx.now_local();
-                } else if epoch < self.epoch {
-                    // A stale primary: tell it who leads now (Sentinel reconfigures it).
-                    if let Some(p) = self.primary {
-                        send(
-                            ctx,
-                            from,
-                            Msg::Nack {
-                                epoch: self.epoch,
-                                primary: p,
-                            },
-                        );
-                    }
-                }
-            }
-            Msg::Nack { epoch, primary } if epoch > self.epoch && primary != ctx.me() => {
-                self.follow(ctx, epoch, primary);
-            }
-            Msg::Repl {
-                epoch,
-                seq,
-                key,
-                cell,
-            } => {
-                // Fenced: a vote for a newer epoch already refuses the old one (Raft's term).
-                if fenced && (epoch < self.epoch || epoch < self.voted) {
-                    return self.refuse(ctx, from, epoch);
-                }
-                if epoch > self.epoch {
-                    self.follow(ctx, epoch, from);
-                }
-                if self.primary != Some(from) || key as usize >= MAX_KEYS {
-                    return;
-                }
-                if cell > self.cells[key as usize] {
-                    self.replace(ctx, key, cell);
-                }
-                self.last_beat = ctx.now_local();
-                send(ctx, from, Msg::ReplAck { epoch, seq });
-            }
-            Msg::ReplAck { epoch, seq } => {
-                if epoch != self.epoch || !self.is_primary(ctx) {
-                    return;
-                }
-                if let Some(Coord {
-                    job: Job::Write { acks, .. },
-                    ..
-                }) = self.jobs.get_mut(&seq)
-                {
-                    *acks |= bit(from);
-                }
-                self.write_done(ctx, seq);
-            }
-            Msg::Confirm { epoch, rid } => {
-                if epoch < self.epoch || epoch < self.voted {
-                    return self.refuse(ctx, from, epoch);
-                }
-                if epoch > self.epoch {
-                    self.follow(ctx, epoch, from);
-                }
-                if self.synced && self.primary == Some(from) {
-                    send(ctx, from, Msg::ConfirmAck { epoch, rid });
-                }
-            }
-            Msg::ConfirmAck { epoch, rid } => {
-                if epoch != self.epoch {
-                    return;
-                }
-                if let Some(Coord {
-                    job: Job::Confirm { acks, .. },
-                    ..
-                }) = self.jobs.get_mut(&rid)
-                {
-                    *acks |= bit(from);
-                }
-                self.confirm_done(ctx, rid);
-            }
-            Msg::VoteReq { epoch } => {
-                let silent = ctx.now_local() - self.last_beat > self.cfg.failover_ms as i64 / 2;
-                let granted = epoch > self.voted && !self.is_primary(ctx) && silent;
-                if granted {
-                    self.voted = epoch;
-                    ctx.persist(Record::Kv(KvRec::Voted { epoch }));
-                }
-                send(
-                    ctx,
-                    from,
-                    Msg::Vote {
-                        epoch,
-                        granted,
-                        cells: self.cells,
-                    },
-                );
-            }
-            Msg::Vote {
-                epoch,
-                granted,
-                cells,
-            } => {
-                if let Some((e, votes, merged, _)) = self.election.as_mut() {
-                    if *e == epoch && granted {
-                        *votes |= bit(from);
-                        for k in 0..MAX_KEYS {
-                            if cells[k] > merged[k] {
-                                merged[k] = cells[k];
-                            }
-                        }
-                    }
-                }
-                self.maybe_win(ctx);
-            }
-            Msg::SyncReq { epoch } => {
-                if !self.is_primary(ctx) {
-                    return;
-                }
-                if epoch < self.epoch && fenced {
-                    return self.refuse(ctx, from, epoch);
-                }
-                let n = self.cfg.keys.clamp(1, MAX_KEYS as u8);
-                for k in 0..n {
-                    send(
-                        ctx,
-                        from,
-                        Msg::Sync {
-                            epoch: self.epoch,
-                            key: k,
-                            cell: self.cells[k as usize],
-                            last: k + 1 == n,
-                        },
-                    );
-                }
-            }
-            Msg::Sync {
-                epoch,
-                key,
-                cell,
-                last,
-            } => {
-                if epoch != self.epoch || self.primary != Some(from) || key as usize >= MAX_KEYS {
-                    return;
-                }
-                let mine = self.cells[key as usize];
-                // A full resync: versions from an older epoch give way to the primary's.
-                if cell != mine && (mine.ver.0 < epoch as u64 || cell > mine) {
-                    self.replace(ctx, key, cell);
-                }
-                if last {
-                    self.synced = true;
-                    self.diverged = 0;
-                    self.committed = self.cells;
-                }
-            }
-            _ => {}
-        }
     }
 
     // ----- Dynamo with version vectors -----
@@ -1230,6 +937,17 @@ impl Server {
             Msg::VStore { rid, key, sib } => {
                 self.store_sib(ctx, key, sib);
                 send(ctx, from, Msg::StoreAck { rid });
+            }
+            Msg::VStream {
+                batch,
+                part,
+                key,
+                sib,
+            } => {
+                if sib.val.is_some() && (key as usize) < MAX_KEYS {
+                    self.store_sib(ctx, key, sib);
+                }
+                send(ctx, from, Msg::StreamAck { batch, part });
             }
             Msg::Fetch { rid, key } => {
                 let sibs = self.sibs.get(key as usize).cloned().unwrap_or_default();
@@ -1530,13 +1248,15 @@ impl Server {
 
     fn on_dynamo_msg(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
         match m {
-            Msg::Stream { keys, cells } => {
+            Msg::Stream { batch, keys, cells } => {
                 for k in 0..MAX_KEYS as u8 {
                     if keys & (1 << k) != 0 {
                         self.lww(ctx, k, cells[k as usize]);
                     }
                 }
+                send(ctx, from, Msg::StreamAck { batch, part: 0 });
             }
+            Msg::StreamAck { batch, part } => self.stream_acked(from, batch, part),
             Msg::Store {
                 rid,
                 key,

@@ -21,7 +21,7 @@ use crate::sim::proto::{CmdCtx, Ctx, Protocol};
 use crate::sim::world::{Role, Status};
 
 /// The fields of `protocols.kv`, for "unknown field" messages.
-const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
+const FIELDS: &str = "mode, keys, op_every_ms, op_timeout_ms, reads_pct, cas_pct, stop_ms, shards, primary, replication, fencing, beat_ms, failover_ms, n, r, w, sloppy, hint_window_ms, hint_every_ms, read_repair, resolve, workload";
 
 /// Step budget of the checker inside a run (the CLI's `check history` allows more).
 pub const RUN_BUDGET: u64 = 2_000_000;
@@ -164,6 +164,7 @@ impl Protocol for Kv {
             reads_pct: small_u8(&mut o, "reads_pct", d.reads_pct)?,
             cas_pct: small_u8(&mut o, "cas_pct", d.cas_pct)?,
             stop_ms: o.u64_or("stop_ms", d.stop_ms)?,
+            shards: small_u8(&mut o, "shards", d.shards)?,
             primary: match o.opt("primary") {
                 None => None,
                 Some((p, v)) => Some(crate::sim::json_read::text(&p, v)?),
@@ -221,6 +222,45 @@ impl Protocol for Kv {
                 ),
             );
         }
+        if !(1..=MAX_KEYS as u8).contains(&c.shards) {
+            return bad(
+                "shards",
+                format!("must be in 1..={MAX_KEYS}, got {}", c.shards),
+            );
+        }
+        if c.shards > 1 {
+            if c.mode != Mode::Primary {
+                return bad(
+                    "shards",
+                    "shards are a primary mode setting (Dynamo places every key on its own)".into(),
+                );
+            }
+            if c.shards > c.keys {
+                return bad(
+                    "shards",
+                    format!(
+                        "at most one shard per key: keys is {}, got {}",
+                        c.keys, c.shards
+                    ),
+                );
+            }
+            if c.primary.is_some() {
+                return bad(
+                    "primary",
+                    "with shards the ring places each shard's primary; leave it out".into(),
+                );
+            }
+            if c.n == 0 || c.n as usize > servers.len() {
+                return bad(
+                    "n",
+                    format!(
+                        "servers per shard: must be in 1..={} (the servers), got {}",
+                        servers.len(),
+                        c.n
+                    ),
+                );
+            }
+        }
         if let Some(p) = &c.primary {
             if !servers.contains(p) {
                 return bad("primary", format!("\"{p}\" is not a server"));
@@ -270,10 +310,27 @@ impl Protocol for Kv {
 
     fn on_built(cfg: &KvCfg, w: &mut CmdCtx<'_>) {
         // Servers booted while the ring was being built: they place keys by the whole ring.
+        let n = w.world().nodes().len() as NodeIx;
+        if cfg.mode == Mode::Primary && cfg.shard_count() > 1 {
+            // Shards are placed once, on the whole initial ring; every node starts from it.
+            let groups = w.on_node::<Kv, _>(0, |_, ctx| {
+                (0..cfg.shard_count())
+                    .map(|s| super::node::shard_group(ctx, s, cfg.n as usize))
+                    .collect::<Vec<_>>()
+            });
+            w.on_node::<Kv, _>(0, |_, ctx| ctx.shared_mut::<Kv>().groups = groups);
+            for ix in 0..n {
+                w.on_node::<Kv, _>(ix, |node, ctx| match node {
+                    Some(super::KvNode::Server(s)) => s.see_groups(ctx),
+                    Some(super::KvNode::Client(c)) => c.see_groups(ctx),
+                    None => {}
+                });
+            }
+            return;
+        }
         if cfg.mode != Mode::Dynamo {
             return;
         }
-        let n = w.world().nodes().len() as NodeIx;
         for ix in 0..n {
             w.on_node::<Kv, _>(ix, |node, ctx| {
                 if let Some(super::KvNode::Server(s)) = node {
@@ -358,8 +415,10 @@ impl Protocol for Kv {
 
     fn reset_counters(s: &mut KvShared) {
         let cart = s.cart;
+        let groups = std::mem::take(&mut s.groups);
         *s = KvShared::default();
         s.cart = cart;
+        s.groups = groups;
     }
 
     fn invariants() -> Vec<Invariant> {
@@ -380,6 +439,19 @@ impl Protocol for Kv {
             .collect::<Vec<_>>());
         v["stale_reads"] = json!(s.stale.len());
         v["siblings"] = json!(s.stats.siblings);
+        if cfg.mode == Mode::Dynamo {
+            v["stream_retries"] = json!(s.stats.stream_retries);
+            if cfg.resolve == Resolve::Vv {
+                v["streamed_siblings"] = json!(s.stats.streamed_siblings);
+            }
+        }
+        if cfg.shard_count() > 1 {
+            let n = cfg.shard_count();
+            let mut by = s.stats.promotions_by_shard.clone();
+            by.resize(n, 0);
+            v["promotions_by_shard"] = json!(by);
+            v["shard_epochs"] = json!(s.top_epoch[..n]);
+        }
         v["checker"] = json!(report.verdict());
         v["checker_steps"] = json!(report.steps);
         if let linearizable::Outcome::NotLinearizable(f) = &report.outcome {
@@ -406,6 +478,7 @@ mod tests {
     use super::*;
     use crate::sim::cmd::Cmd;
     use crate::sim::invariant::Checker;
+    use crate::sim::proto::kv::Msg;
     use crate::sim::proto::ProtoCmd;
     use crate::sim::scenario::Scenario;
     use crate::sim::timeline::Timeline;
@@ -460,6 +533,142 @@ mod tests {
             ..KvSet::default()
         };
         assert!(run_with(&s, 1500, set(off)).0 > 0);
+    }
+
+    #[test]
+    fn a_primary_crash_fails_over_only_its_shard() {
+        let s = scenario("ha-multi-shard-failover.json");
+        let tl = crate::sim::runner::play(&s, None, s.until_ms).expect("runs");
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        let cfg = w.cfg::<Kv>().expect("kv");
+        let summary = Kv::summary(cfg, k, s.until_ms).expect("summary");
+        assert_eq!(summary["promotions_by_shard"], json!([0, 1, 0]));
+        assert_eq!(summary["shard_epochs"], json!([0, 1, 0]));
+        assert_eq!(summary["lost_acked_writes"], json!(0));
+        assert_eq!(summary["checker"], json!("linearizable"));
+        // The ring placed the shards: s1's primary n2 crashes at 2,000 ms, n3 (its first
+        // replica) is promoted; s0 (on n3) and s2 (on n4) keep acknowledging meanwhile.
+        let names: Vec<Vec<String>> = k
+            .groups
+            .iter()
+            .map(|g| g.iter().map(|&i| w.name(i)).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [["n3", "n1", "n5"], ["n2", "n3", "n1"], ["n4", "n2", "n5"]]
+        );
+        let promoted = tl
+            .trace()
+            .iter()
+            .find(|e| w.describe(e).contains("promoted"))
+            .map(|e| e.t)
+            .expect("a promotion");
+        let acked_during = |key: &str| {
+            k.history
+                .iter()
+                .filter(|e| e.kind == history::Kind::Ok && e.key.as_deref() == Some(key))
+                .filter(|e| e.time.is_some_and(|t| (2000..promoted).contains(&t)))
+                .count()
+        };
+        assert_eq!(acked_during("k1"), 0);
+        assert!(acked_during("k0") > 0 && acked_during("k2") > 0);
+    }
+
+    fn fixture(file: &str) -> Scenario {
+        let path = format!("{}/tests/fixtures/ha/{file}", env!("CARGO_MANIFEST_DIR"));
+        Scenario::decode(&std::fs::read(path).expect("file")).expect("decodes")
+    }
+
+    /// Plays `s` to `at`, drops the first in-flight store message `pick` accepts, plays to
+    /// the end: the timeline and the dropped message.
+    fn drop_one(s: &Scenario, at: Time, pick: fn(&Msg) -> bool) -> (Timeline, Msg) {
+        let w = s.build(None).expect("builds");
+        let mut tl = Timeline::with_checker(w, Checker::builtin(), 1000);
+        tl.advance_to(at);
+        let (id, m) = tl
+            .world()
+            .net()
+            .in_flight()
+            .find_map(|m| match &m.payload {
+                crate::sim::proto::Payload::Kv(k) if pick(k) => Some((m.id, *k)),
+                _ => None,
+            })
+            .expect("a message to drop");
+        tl.apply(Cmd::DropMessage { msg: id }).expect("dropped");
+        tl.advance_to(s.until_ms);
+        tl.finish();
+        (tl, m)
+    }
+
+    fn server<'a>(w: &'a crate::sim::world::World, name: &str) -> &'a super::super::Server {
+        w.node_ix(name)
+            .and_then(|ix| w.procs(ix))
+            .and_then(<Kv as crate::sim::proto::Protocol>::node)
+            .and_then(super::super::KvNode::server)
+            .expect("a server")
+    }
+
+    #[test]
+    fn every_sibling_of_a_key_streams_to_a_joining_replica() {
+        let s = fixture("join-siblings.json");
+        let tl = crate::sim::runner::play(&s, None, s.until_ms).expect("runs");
+        let w = tl.world();
+        // X joins at 7,000 ms as k0's first replica; B, its first old replica, holds two
+        // concurrent versions of the cart (the partition's) and streams both.
+        let (b, x) = (server(w, "B"), server(w, "X"));
+        assert_eq!(b.sibs[0].len(), 2, "{:?}", b.sibs[0]);
+        assert_eq!(x.sibs[0], b.sibs[0]);
+        let k = w.shared::<Kv>();
+        assert_eq!((k.stats.streamed, k.stats.streamed_siblings), (1, 2));
+        assert_eq!(k.stats.stream_retries, 0);
+    }
+
+    #[test]
+    fn a_lost_stream_part_is_sent_again_and_the_siblings_arrive() {
+        let s = fixture("join-siblings.json");
+        let (tl, dropped) = drop_one(&s, 7001, |m| matches!(m, Msg::VStream { part: 0, .. }));
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        assert_eq!(k.stats.stream_retries, 1);
+        // The same versions (arrived in another order).
+        let sorted = |n: &str| {
+            let mut v = server(w, n).sibs[0].clone();
+            v.sort_by_key(|c| c.vv);
+            v
+        };
+        assert_eq!(sorted("X"), sorted("B"));
+        assert_eq!(sorted("X").len(), 2);
+        // Only the lost part went again.
+        let again = tl
+            .trace()
+            .iter()
+            .filter(|e| w.describe(e).contains("re-sends 1 unacknowledged part of"))
+            .count();
+        assert_eq!(again, 1, "{dropped:?}");
+    }
+
+    #[test]
+    fn a_lost_stream_batch_is_retried_and_no_key_is_lost() {
+        let s = scenario("ha-join-streams-keys.json");
+        let (tl, dropped) = drop_one(&s, 3001, |m| matches!(m, Msg::Stream { .. }));
+        let Msg::Stream { keys, cells, .. } = dropped else {
+            unreachable!("picked a stream batch")
+        };
+        let w = tl.world();
+        let k = w.shared::<Kv>();
+        assert!(k.stats.stream_retries >= 1, "{:?}", k.stats);
+        assert_eq!(k.lost(true), []);
+        // The new replica holds every key of the lost batch, at least as new as was sent.
+        let x = server(w, "X");
+        for key in (0..MAX_KEYS).filter(|i| keys & (1 << i) != 0) {
+            assert!(
+                x.cells[key] >= cells[key] && cells[key].val.is_some(),
+                "k{key}"
+            );
+        }
+        let summary = Kv::summary(w.cfg::<Kv>().expect("kv"), k, s.until_ms).expect("summary");
+        assert_eq!(summary["stream_retries"], json!(k.stats.stream_retries));
     }
 
     #[test]

@@ -77,6 +77,7 @@ impl ProtoTypes for Kv {
             Timer::Tick => "kv tick",
             Timer::Sloppy { .. } => "kv sloppy retry",
             Timer::Hints => "kv hints",
+            Timer::StreamRetry { .. } => "kv stream retry",
         }
     }
 
