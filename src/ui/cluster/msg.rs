@@ -179,8 +179,6 @@ pub enum Msg {
     ExploreSeeds(String),
     /// "Explore N seeds".
     ExploreStart,
-    /// Run the next slice of exploration.
-    ExploreTick,
     /// "Cancel".
     ExploreCancel,
     /// A job worker answered: which one, and what.
