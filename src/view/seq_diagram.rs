@@ -605,7 +605,9 @@ fn arrows(f: &DiagramFrame<'_>, lay: &Layout, scene: &mut Scene) {
         }
     }
     let mut keys: Vec<(u32, bool)> = groups.keys().copied().collect();
-    keys.sort_unstable();
+    crate::sim::sort::sort_by_u64(&mut keys, |&(n, future)| {
+        (u64::from(n) << 1) | u64::from(future)
+    });
     for key in keys {
         let alpha = if key.1 { 0.3 } else { 0.9 };
         scene.lines.push(LineBatch {

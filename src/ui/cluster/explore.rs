@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::msg::Msg;
 use crate::model::session::Session;
-use crate::sim::explore::{Explorer, Found};
+use crate::sim::explore::Found;
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
 
@@ -87,11 +87,12 @@ impl Default for ExploreState {
 }
 
 impl ExploreState {
-    /// A new exploration (replacing any running one) went to the worker.
-    pub fn start(&mut self, explorer: &Explorer, now: f64) {
+    /// A new exploration of `seeds` seeds of the scenario titled `title` (replacing any
+    /// running one) went to the worker.
+    pub fn start(&mut self, title: String, seeds: u64, now: f64) {
         self.running = Some(Running {
-            title: explorer.scenario().title.clone(),
-            seeds: explorer.seeds(),
+            title,
+            seeds,
             done: 0,
             counts: VecMap::default(),
             started: now,

@@ -9,7 +9,6 @@ use yew::prelude::*;
 
 use super::{now_ms, ClusterLab, Msg};
 use crate::model::job::{FoundMsg, Reply, Request};
-use crate::sim::explore::Explorer;
 use crate::ui::cluster::explore;
 use crate::ui::cluster::worker::JobWorker;
 
@@ -53,18 +52,23 @@ impl ClusterLab {
         let Some(scenario) = scenario else {
             return;
         };
-        let ex = match explore::parse_seeds(&self.explore.seeds)
-            .and_then(|n| Explorer::new(scenario, n))
-        {
-            Ok(ex) => ex,
+        // What the page can check at once; the worker's `Explorer::new` checks the rest and
+        // its refusal comes back as the job's error (the explorer is not in the page's wasm).
+        let seeds = match explore::parse_seeds(&self.explore.seeds) {
+            Ok(n) if scenario.fault_budget.is_some() => n,
+            Ok(_) => {
+                self.explore.error = Some("fault_budget: missing; explore needs one".into());
+                return;
+            }
             Err(e) => {
                 self.explore.error = Some(e);
                 return;
             }
         };
+        let title = scenario.title.clone();
         let req = Request::Explore {
-            scenario: ex.scenario().encode(),
-            seeds: ex.seeds(),
+            scenario: scenario.encode(),
+            seeds,
         };
         let sent = self
             .worker(ctx, JobKind::Explore)
@@ -72,7 +76,7 @@ impl ClusterLab {
         match sent {
             Ok(()) => {
                 self.explore.note = None;
-                self.explore.start(&ex, now_ms());
+                self.explore.start(title, seeds, now_ms());
             }
             Err(e) => {
                 self.explore_worker = None;
