@@ -252,7 +252,7 @@ test('without Web Workers, Explore and Verify say so and name the CLI instead of
       await note.waitFor({ timeout: 10000 });
       assert.match(
         await note.innerText(),
-        /^No Web Worker \(.*Workers blocked by the test.*\): Explore runs only in a Web Worker, so it did not run; `ringlab-cli explore` runs the same job\.$/,
+        /^No Web Worker \(.*Workers blocked by the test.*\): Explore runs only in a Web Worker, so it did not run; ringlab-cli explore runs the same job\.$/,
       );
       // Nothing runs: no progress bar, no result, and the button is ready for another try.
       assert.equal(await panel.getByRole('progressbar').count(), 0);
@@ -263,7 +263,7 @@ test('without Web Workers, Explore and Verify say so and name the CLI instead of
       await vp.getByLabel('Resource managers').selectOption('3');
       await vp.getByRole('button', { name: 'Verify', exact: true }).click();
       await vp.getByTestId('verify-note').waitFor({ timeout: 10000 });
-      assert.match(await vp.getByTestId('verify-note').innerText(), /^No Web Worker \(.*\): Verify runs only in a Web Worker, so it did not run; `ringlab-cli check 2pc` runs the same job\.$/);
+      assert.match(await vp.getByTestId('verify-note').innerText(), /^No Web Worker \(.*\): Verify runs only in a Web Worker, so it did not run; ringlab-cli check 2pc runs the same job\.$/);
       assert.equal(await vp.getByTestId('verify-summary').count(), 0);
       // The page itself still works: Step moves the playhead.
       const canvas = page.getByRole('img', { name: /^Cluster at t=/ });

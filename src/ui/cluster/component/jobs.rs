@@ -19,7 +19,7 @@ pub fn no_worker_note(kind: JobKind, why: &str) -> String {
         JobKind::Verify => ("Verify", "ringlab-cli check 2pc"),
     };
     format!(
-        "No Web Worker ({why}): {job} runs only in a Web Worker, so it did not run; `{cli}` runs the same job."
+        "No Web Worker ({why}): {job} runs only in a Web Worker, so it did not run; {cli} runs the same job."
     )
 }
 
