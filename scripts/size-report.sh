@@ -3,7 +3,8 @@
 # references, raw and gzip -9 (1 KB = 1024 bytes), against each page's goal:
 #
 #   ring.html     the Hash ring lab alone       goal 200 KB, ceiling 260 KB
-#   cluster.html  the Cluster lab alone         goal 350 KB, ceiling 390 KB
+#   cluster.html  the Cluster lab alone         goal 350 KB, ceiling 350 KB (344.6 KB in issue 11:
+#                 the ceiling is the goal, so the page cannot cross it unnoticed)
 #   index.html    everything (both labs)        no goal,     ceiling 560 KB
 #
 # A missed goal is reported; the run fails only above a page's ceiling (so no page can grow
@@ -17,7 +18,7 @@ dir="${1:-dist}"
 status=0
 measured=0
 printf '%-14s %-44s %10s %10s\n' page file "raw B" "gzip-9 B"
-for spec in "ring:200:260" "cluster:350:390" "index:0:640"; do
+for spec in "ring:200:260" "cluster:350:350" "index:0:640"; do
   IFS=: read -r page goal_kb ceiling_kb <<<"$spec"
   html="$dir/$page.html"
   [ -f "$html" ] || { echo "size: $html missing (build with scripts/build-pages.sh)"; status=1; continue; }

@@ -142,9 +142,7 @@ impl EmbedOpts {
                     }
                 }
                 "speed" => {
-                    o.speed = v
-                        .parse::<f64>()
-                        .ok()
+                    o.speed = crate::sim::text::parse_decimal(&v)
                         .filter(|s| s.is_finite())
                         .map(|s| s.clamp(MIN_SPEED, MAX_SPEED))
                 }

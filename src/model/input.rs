@@ -10,8 +10,8 @@ pub const MAX_WEIGHT: f64 = 100.0;
 
 /// A node weight: a positive number up to `MAX_WEIGHT`.
 pub fn parse_weight(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(w) if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT => Ok(w),
+    match crate::sim::text::parse_decimal(s.trim()) {
+        Some(w) if w.is_finite() && w > 0.0 && w <= MAX_WEIGHT => Ok(w),
         _ => Err(format!(
             "weight must be a number above 0 and at most {MAX_WEIGHT}, got \"{}\"",
             s.trim()

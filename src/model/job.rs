@@ -1,13 +1,18 @@
 //! The Cluster tab's long jobs ("Explore N seeds", the 2PC Verify) as messages and the loop
 //! that runs one, so a Web Worker can run them while the page keeps animating. What crosses
-//! is plain data: the scenario as JSON in, progress and results out (the page turns them into
-//! values with serde-wasm-bindgen). Browser-free, so the loop is tested natively and the
-//! worker binary is a thin shell around [`run`].
+//! is JSON text both ways: the worker writes it with serde, the page reads replies with the
+//! project's own field reader (`sim::json_read`, already in the page for scenarios), so the
+//! page carries no typed deserializer for them (README, "Pages and their bundles": with the
+//! on-page fallback's removal, 10.4 KB gzip of the Cluster page). Browser-free, so the
+//! loop and both ends of the exchange are tested natively and the worker binary is a thin
+//! shell around [`run`].
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::model::verify::{verify, Verified};
+use crate::model::verify::{verify, Line, Verified};
 use crate::sim::explore::{Broken, Explorer, Found, Progress};
+use crate::sim::json_read::{self as jr, Obj, R};
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
 use crate::sim::vecmap::VecMap;
@@ -45,7 +50,7 @@ pub enum Request {
 }
 
 /// The shrunk counterexample as it crosses: the reproduction as scenario JSON.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FoundMsg {
     /// World seed of the run.
     pub seed: u64,
@@ -92,7 +97,7 @@ impl FoundMsg {
 }
 
 /// What the worker says.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Reply {
     /// Loaded and listening (messages sent before this are lost).
     Ready,
@@ -130,6 +135,158 @@ pub enum Reply {
         /// Why, in words.
         error: String,
     },
+}
+
+impl Request {
+    /// The job as JSON text, for the trip into the worker.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The worker reads it back.
+    pub fn from_json(text: &str) -> Result<Request, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+impl Reply {
+    /// The reply as JSON text, for the trip out of the worker (u64 seeds exact).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The page reads a reply: `"Ready"` or `{"Variant": {fields}}` as serde writes them,
+    /// with the exact path of anything unexpected.
+    pub fn from_json(text: &str) -> Result<Reply, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        read_reply(v).map_err(|e| e.to_string())
+    }
+}
+
+fn read_reply(v: Value) -> R<Reply> {
+    if v.as_str() == Some("Ready") {
+        return Ok(Reply::Ready);
+    }
+    let (tag, body) = tagged("reply", v)?;
+    let mut o = Obj::new(&tag, body)?;
+    let r = match tag.as_str() {
+        "Progress" => Reply::Progress {
+            done: uint(&mut o, "done")?,
+            seeds: uint(&mut o, "seeds")?,
+            counts: o.list("counts", count)?,
+        },
+        "Explored" => Reply::Explored {
+            done: uint(&mut o, "done")?,
+            seeds: uint(&mut o, "seeds")?,
+            counts: o.list("counts", count)?,
+            found: o.opt("found").map(|(p, v)| found(&p, v)).transpose()?,
+            ms: o.f64_or("ms", 0.0)?,
+        },
+        "Verified" => {
+            let (p, v) = o.req("result")?;
+            let result = match tagged(&p, v)? {
+                (t, v) if t == "Ok" => Ok(verified(&format!("{p}.Ok"), v)?),
+                (t, v) if t == "Err" => Err(jr::text(&format!("{p}.Err"), v)?),
+                (t, _) => return jr::fail(&p, format!("expected Ok or Err, got {t}")),
+            };
+            Reply::Verified {
+                result,
+                ms: o.f64_or("ms", 0.0)?,
+            }
+        }
+        "Failed" => Reply::Failed {
+            error: text(&mut o, "error")?,
+        },
+        other => return jr::fail("reply", format!("unknown reply `{other}`")),
+    };
+    o.done("the fields serde writes for this reply")?;
+    Ok(r)
+}
+
+/// `{"Tag": body}`: the tag and the body.
+fn tagged(p: &str, v: Value) -> R<(String, Value)> {
+    match v {
+        Value::Object(m) if m.len() == 1 => m
+            .into_iter()
+            .next()
+            .map_or_else(|| jr::fail(p, "empty"), Ok),
+        other => jr::fail(
+            p,
+            format!("expected {{\"Tag\": …}}, got {}", jr::kind(&other)),
+        ),
+    }
+}
+
+fn uint(o: &mut Obj, k: &str) -> R<u64> {
+    let (p, v) = o.req(k)?;
+    jr::uint(&p, &v)
+}
+
+fn text(o: &mut Obj, k: &str) -> R<String> {
+    let (p, v) = o.req(k)?;
+    jr::text(&p, v)
+}
+
+/// `["invariant", runs]`.
+fn count(p: &str, v: Value) -> R<(String, u64)> {
+    match v {
+        Value::Array(a) if a.len() == 2 => {
+            let mut a = a.into_iter();
+            let (name, n) = (a.next(), a.next());
+            match (name, n) {
+                (Some(name), Some(n)) => Ok((
+                    jr::text(&format!("{p}[0]"), name)?,
+                    jr::uint(&format!("{p}[1]"), &n)?,
+                )),
+                _ => jr::fail(p, "expected [name, runs]"),
+            }
+        }
+        other => jr::fail(
+            p,
+            format!("expected [name, runs], got {}", jr::kind(&other)),
+        ),
+    }
+}
+
+fn found(p: &str, v: Value) -> R<FoundMsg> {
+    let mut o = Obj::new(p, v)?;
+    let f = FoundMsg {
+        seed: uint(&mut o, "seed")?,
+        invariant: text(&mut o, "invariant")?,
+        at_event: uint(&mut o, "at_event")? as usize,
+        at_ms: uint(&mut o, "at_ms")?,
+        faults: uint(&mut o, "faults")? as usize,
+        repro: text(&mut o, "repro")?,
+    };
+    o.done("seed, invariant, at_event, at_ms, faults, repro")?;
+    Ok(f)
+}
+
+fn verified(p: &str, v: Value) -> R<Verified> {
+    let mut o = Obj::new(p, v)?;
+    let r = Verified {
+        summary: text(&mut o, "summary")?,
+        always: o.list("always", line)?,
+        sometimes: o.list("sometimes", line)?,
+        counterexample: o
+            .opt("counterexample")
+            .map(|(p, v)| jr::text(&p, v))
+            .transpose()?,
+    };
+    o.done("summary, always, sometimes, counterexample")?;
+    Ok(r)
+}
+
+fn line(p: &str, v: Value) -> R<Line> {
+    let mut o = Obj::new(p, v)?;
+    let l = Line {
+        name: text(&mut o, "name")?,
+        explain: text(&mut o, "explain")?,
+        ok: o.bool_or("ok", false)?,
+        path: o.list("path", jr::text)?,
+    };
+    o.done("name, explain, ok, path")?;
+    Ok(l)
 }
 
 /// A counts map as it crosses.
@@ -218,9 +375,11 @@ mod tests {
             scenario: node_failure(),
             seeds: 12,
         };
-        // Through JSON, as a stand-in for the structured clone between page and worker.
-        let req: Request = serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
-        run(req, &ticking(), &mut |r| replies.push(r));
+        // Through the JSON text that crosses, both ways.
+        let req = Request::from_json(&req.to_json()).unwrap();
+        run(req, &ticking(), &mut |r| {
+            replies.push(Reply::from_json(&r.to_json()).unwrap());
+        });
         let last = replies.pop().expect("a final reply");
         let progress: Vec<u64> = replies
             .iter()
@@ -255,8 +414,7 @@ mod tests {
         };
         assert_eq!(counts, counts_vec(ex.counts()));
         let found = found.expect("node-failure breaks accurate_suspicion within 12 seeds");
-        let back: FoundMsg = serde_json::from_str(&serde_json::to_string(&found).unwrap()).unwrap();
-        assert_eq!(Some(Box::new(back.unpack().unwrap())), direct);
+        assert_eq!(Some(Box::new(found.unpack().unwrap())), direct);
     }
 
     #[test]
@@ -305,6 +463,84 @@ mod tests {
                 assert!(!syntax.is_empty());
             }
             other => panic!("unexpected replies: {other:?}"),
+        }
+        // What the page reads is what the worker wrote, for every reply.
+        for r in &replies {
+            assert_eq!(&Reply::from_json(&r.to_json()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn replies_cross_as_json_text_exactly() {
+        let found = FoundMsg {
+            // Beyond 2^53: a JavaScript number would round it.
+            seed: u64::MAX - 1,
+            invariant: "accurate_suspicion".into(),
+            at_event: 17,
+            at_ms: 1_234,
+            faults: 2,
+            repro: node_failure(),
+        };
+        let replies = [
+            Reply::Ready,
+            Reply::Progress {
+                done: 3,
+                seeds: 9,
+                counts: vec![("a".into(), 1), ("b \"quoted\"".into(), 2)],
+            },
+            Reply::Explored {
+                done: 9,
+                seeds: 9,
+                counts: vec![],
+                found: Some(found),
+                ms: 12.5,
+            },
+            Reply::Explored {
+                done: 9,
+                seeds: 9,
+                counts: vec![("a".into(), 0)],
+                found: None,
+                ms: 0.0,
+            },
+            Reply::Verified {
+                result: Err("too many".into()),
+                ms: 1.0,
+            },
+            Reply::Failed {
+                error: "no fault_budget".into(),
+            },
+        ];
+        for r in replies {
+            assert_eq!(Reply::from_json(&r.to_json()), Ok(r));
+        }
+    }
+
+    #[test]
+    fn unreadable_replies_say_where() {
+        let cases = [
+            ("{ not json", "not JSON"),
+            (r#""Steady""#, "reply: expected"),
+            (r#"{"Shrug": {}}"#, "unknown reply `Shrug`"),
+            (
+                r#"{"Progress": {"done": -1, "seeds": 2}}"#,
+                "Progress.done: expected a whole number",
+            ),
+            (
+                r#"{"Progress": {"done": 1, "seeds": 2, "extra": 0}}"#,
+                "Progress.extra: unknown field",
+            ),
+            (
+                r#"{"Verified": {"result": {"Maybe": 1}, "ms": 1}}"#,
+                "Verified.result: expected Ok or Err",
+            ),
+            (
+                r#"{"Explored": {"done": 1, "seeds": 1, "found": {"seed": 1}}}"#,
+                "Explored.found.invariant: missing",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = Reply::from_json(text).unwrap_err();
+            assert!(e.contains(want), "{text}: {e}");
         }
     }
 }

@@ -15,18 +15,68 @@ pub const SPEED_SLIDER_MAX: u32 = 108;
 /// coming back does not fast-forward through minutes of simulation.
 pub const MAX_FRAME_GAP_MS: f64 = 250.0;
 
-/// Speed for a slider position (log scale, see [`SPEED_SLIDER_MAX`]).
+/// 10^(r/40) for r in 0..40, correctly rounded: one decade of slider steps. A table, not
+/// `powf`/`log10`, which compile to ~2.7 KB of libm in the page's wasm.
+const STEPS: [f64; 40] = [
+    1.0,
+    1.0592537251772889,
+    1.1220184543019633,
+    1.1885022274370185,
+    1.2589254117941673,
+    1.333521432163324,
+    1.4125375446227544,
+    1.4962356560944334,
+    1.5848931924611134,
+    1.6788040181225603,
+    1.7782794100389228,
+    1.8836490894898006,
+    1.9952623149688795,
+    2.113489039836647,
+    2.2387211385683394,
+    2.371373705661655,
+    2.51188643150958,
+    2.6607250597988097,
+    2.8183829312644537,
+    2.9853826189179595,
+    3.1622776601683795,
+    3.3496543915782766,
+    3.5481338923357546,
+    3.7583740428844417,
+    3.9810717055349727,
+    4.216965034285822,
+    4.466835921509631,
+    4.7315125896148045,
+    5.011872336272723,
+    5.3088444423098835,
+    5.623413251903491,
+    5.956621435290105,
+    6.3095734448019325,
+    6.683439175686146,
+    7.0794578438413795,
+    7.498942093324558,
+    7.943282347242815,
+    8.413951416451951,
+    8.912509381337456,
+    9.440608762859235,
+];
+/// 10^(1/80): half a step, the boundary between two slider positions.
+const HALF_STEP: f64 = 1.0292005271944282;
+
+/// Speed for a slider position (log scale, see [`SPEED_SLIDER_MAX`]): 10^(v/40 - 1).
 pub fn speed_at(slider: u32) -> f64 {
-    let v = slider.min(SPEED_SLIDER_MAX) as f64;
-    10f64.powf(v / 40.0 - 1.0).clamp(MIN_SPEED, MAX_SPEED)
+    let v = slider.min(SPEED_SLIDER_MAX) as usize;
+    let decade = [1.0, 10.0, 100.0][v / 40];
+    (STEPS[v % 40] * decade / 10.0).clamp(MIN_SPEED, MAX_SPEED)
 }
 
-/// The slider position showing `speed` (nearest step).
+/// The slider position showing `speed` (nearest step on the log scale).
 pub fn slider_for(speed: f64) -> u32 {
     let s = speed.clamp(MIN_SPEED, MAX_SPEED);
-    ((s.log10() + 1.0) * 40.0)
-        .round()
-        .clamp(0.0, SPEED_SLIDER_MAX as f64) as u32
+    let mut v = 0;
+    while v < SPEED_SLIDER_MAX && s >= speed_at(v) * HALF_STEP {
+        v += 1;
+    }
+    v
 }
 
 /// "2.0×", "0.25×", "50.0×": one decimal from 1× up, two significant digits below.
@@ -121,6 +171,18 @@ mod tests {
         assert_eq!(speed_at(9999), 50.0);
         for v in 0..=SPEED_SLIDER_MAX {
             assert_eq!(slider_for(speed_at(v)), v);
+            // The table is 10^(v/40 - 1), as powf has it.
+            let want = 10f64
+                .powf(v as f64 / 40.0 - 1.0)
+                .clamp(MIN_SPEED, MAX_SPEED);
+            assert!(
+                (speed_at(v) - want).abs() <= want * 4.0 * f64::EPSILON,
+                "{v}"
+            );
+            // Nearest step on the log scale, as rounding (log10(s) + 1) * 40 has it.
+            let s = speed_at(v) * 1.01;
+            let want = ((s.clamp(MIN_SPEED, MAX_SPEED).log10() + 1.0) * 40.0).round() as u32;
+            assert_eq!(slider_for(s), want.min(SPEED_SLIDER_MAX), "{s}");
         }
         assert_eq!(slider_for(1.0), 40);
         assert_eq!(slider_for(0.0), 0);

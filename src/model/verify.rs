@@ -6,14 +6,14 @@
 use crate::sim::check::two_phase::{Action, TwoPhase, Variant};
 use crate::sim::check::{check, Verdict};
 use crate::sim::text::group_digits;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Most resource managers the browser explores (50,816 states; 7 would be 296,448).
 pub const BROWSER_MAX_RMS: usize = 6;
 
 /// One property's outcome, ready to show (owned, so it can cross from the Web Worker that
 /// computes it).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Line {
     /// Property name, as in the specification.
     pub name: String,
@@ -26,7 +26,7 @@ pub struct Line {
 }
 
 /// A finished verification.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verified {
     /// "3 RMs, textbook: 288 distinct states, 1,092 transitions, depth 11".
     pub summary: String,

@@ -530,8 +530,7 @@ impl World {
                 for name in side {
                     ixs.push(self.present(name)?);
                 }
-                ixs.sort_unstable();
-                ixs.dedup();
+                super::sort::sort_dedup_by_u64(&mut ixs, |&n| u64::from(n));
                 let other: Vec<NodeIx> = (0..self.core.nodes.len() as NodeIx)
                     .filter(|i| {
                         !ixs.contains(i) && self.core.nodes[*i as usize].status != Status::Removed

@@ -60,6 +60,16 @@ impl ResKey {
         std::str::from_utf8(&self.0[..end]).unwrap_or("?")
     }
 
+    /// The name's bytes as two big-endian halves: comparing (first, second) is the derived
+    /// order, so a sort on u64 keys (`sim::sort`) can put names in it.
+    pub fn halves(&self) -> (u64, u64) {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&self.0[..8]);
+        b.copy_from_slice(&self.0[8..]);
+        (u64::from_be_bytes(a), u64::from_be_bytes(b))
+    }
+
     /// Position on the ring (the placement contract's hash of the name).
     pub fn hash(&self) -> u64 {
         crate::sim::hash::pos(self.as_str())

@@ -58,7 +58,10 @@ impl Queue {
 
     fn sorted(&self) -> Vec<(Time, u64, Due)> {
         let mut v: Vec<_> = self.heap.iter().map(|Reverse(x)| *x).collect();
-        v.sort_unstable();
+        // By (time, seq): seq is unique, so that is the tuple's whole order. Two stable passes
+        // through the one shared sort (sim::sort) instead of a copy for this tuple.
+        super::sort::sort_by_u64(&mut v, |x| x.1);
+        super::sort::sort_by_u64(&mut v, |x| x.0);
         v
     }
 

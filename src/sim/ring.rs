@@ -962,7 +962,7 @@ impl Ring {
                     .collect();
             }
         }
-        found.sort_unstable();
+        crate::sim::sort::sort_by_u64(&mut found, |&i| i as u64);
         found
     }
 

@@ -15,6 +15,14 @@ pub fn sort_by_u64<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     v.extend(keyed.iter().filter_map(|&(_, i)| slots[i as usize].take()));
 }
 
+/// Sorts `v` by `key` and drops repeats (equal neighbours after sorting): the small sets of
+/// node indices, transactions and lock names the engine and the views keep sorted, through
+/// the one shared instantiation instead of a `sort_unstable` copy per element type.
+pub fn sort_dedup_by_u64<T: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
+    sort_by_u64(v, key);
+    v.dedup();
+}
+
 /// Sorts `(u64, u32)` pairs: the one instantiation every keyed sort shares.
 #[inline(never)]
 pub fn sort_pairs(v: &mut [(u64, u32)]) {
@@ -41,5 +49,53 @@ mod tests {
         let mut empty: Vec<u8> = Vec::new();
         sort_by_u64(&mut empty, |&x| x as u64);
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn sort_dedup_matches_sort_unstable_then_dedup() {
+        let mut v: Vec<u32> = vec![5, 1, 5, 0, 9, 1, 1, u32::MAX];
+        let mut want = v.clone();
+        want.sort_unstable();
+        want.dedup();
+        sort_dedup_by_u64(&mut v, |&x| u64::from(x));
+        assert_eq!(v, want);
+        // Transactions: (node, None) before (node, Some(0)), as the tuple's order has it.
+        let mut t: Vec<(u32, Option<u32>)> = vec![
+            (2, Some(0)),
+            (1, None),
+            (2, None),
+            (1, Some(7)),
+            (2, None),
+            (1, Some(0)),
+        ];
+        let mut want = t.clone();
+        want.sort_unstable();
+        want.dedup();
+        sort_dedup_by_u64(&mut t, |&(n, c)| {
+            (u64::from(n) << 33) | c.map_or(0, |c| u64::from(c) + 1)
+        });
+        assert_eq!(t, want);
+    }
+
+    #[test]
+    fn names_sort_by_their_halves_as_by_their_derived_order() {
+        use crate::sim::ids::ResKey;
+        let names = [
+            "sku:42",
+            "sku:4",
+            "a",
+            "sku:42:b",
+            "zzzzzzzzzzzzzzzz",
+            "sku:41",
+            "b",
+            "sku:42",
+        ];
+        let mut v: Vec<ResKey> = names.iter().map(|n| ResKey::new(n).unwrap()).collect();
+        let mut want = v.clone();
+        want.sort_unstable();
+        want.dedup();
+        sort_by_u64(&mut v, |r| r.halves().1);
+        sort_dedup_by_u64(&mut v, |r| r.halves().0);
+        assert_eq!(v, want);
     }
 }

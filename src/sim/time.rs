@@ -14,7 +14,7 @@ pub fn fmt_ms(t: u64) -> String {
 
 /// Same as [`fmt_ms`] for signed quantities (clock offsets, jumps).
 pub fn fmt_ms_signed(t: i64) -> String {
-    format!("{} ms", group_signed(i128::from(t)))
+    format!("{} ms", group_signed(t))
 }
 
 #[cfg(test)]

@@ -435,10 +435,8 @@ impl App {
             .trim()
             .parse::<u64>()
             .map_err(|_| format!("seed must be a whole number ≥ 0, got \"{}\"", f.key_seed))?;
-        let skew = f
-            .skew
-            .trim()
-            .parse::<f64>()
+        let skew = crate::sim::text::parse_decimal(f.skew.trim())
+            .ok_or(())
             .map_err(|_| format!("skew must be a number, got \"{}\"", f.skew))?;
         let pattern = input::parse_pattern(&f.pattern).unwrap_or(current.pattern);
         Ok(KeySpec {

@@ -11,7 +11,7 @@ use crate::sim::event::Event;
 use crate::sim::net::{Message, MsgId};
 use crate::sim::time::{fmt_ms, Time};
 use crate::sim::world::{NodeIx, Role, Status, World};
-use crate::view::geom::angle_of;
+use crate::view::geom::{angle_of, polar};
 use crate::view::scene::{Align, Ink, Label, Scene, Swatch};
 
 /// Above this many nodes the wires between every pair would be a mesh of noise.
@@ -270,7 +270,7 @@ pub fn positions(w: &World, layout: Layout, g: &ClusterGeometry) -> Vec<Option<(
                 })
                 .unwrap_or(even),
         };
-        out[i] = Some((g.cx + g.r * a.cos(), g.cy + g.r * a.sin()));
+        out[i] = Some(polar(g.cx, g.cy, g.r, a));
     }
     for (k, &i) in clients.iter().enumerate() {
         let a = -FRAC_PI_2 + TAU * (k as f64 + 0.5) / clients.len() as f64;
@@ -279,7 +279,7 @@ pub fn positions(w: &World, layout: Layout, g: &ClusterGeometry) -> Vec<Option<(
         let (x, y) = if clients.len() == 1 {
             (g.cx, g.cy)
         } else {
-            (g.cx + r * a.cos(), g.cy + r * a.sin())
+            polar(g.cx, g.cy, r, a)
         };
         out[i] = Some((x, y));
     }
@@ -402,7 +402,7 @@ pub(crate) fn label_lines(
     } else {
         let a = (y - g.cy).atan2(x - g.cx);
         let d = r + 10.0;
-        let (c, sn) = (a.cos(), a.sin());
+        let (sn, c) = crate::view::geom::sin_cos(a);
         let align = if c > 0.4 {
             Align::Left
         } else if c < -0.4 {

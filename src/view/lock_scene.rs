@@ -246,11 +246,12 @@ fn dials(
         let offset = n.clock.offset_at(now as Time);
         let local = now + offset as f64;
         let a = -FRAC_PI_2 + TAU * local.rem_euclid(1000.0) / 1000.0;
+        let (sn, c) = crate::view::geom::sin_cos(a);
         let seg = [
             cx as f32,
             cy as f32,
-            (cx + 5.5 * a.cos()) as f32,
-            (cy + 5.5 * a.sin()) as f32,
+            (cx + 5.5 * c) as f32,
+            (cy + 5.5 * sn) as f32,
         ];
         if offset != 0 {
             skewed.push(seg);

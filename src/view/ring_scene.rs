@@ -411,7 +411,7 @@ fn moving_keys(frame: &RingFrame<'_>, g: &RingGeometry, eased: f64, raw: f64, ov
         }
     }
     // Moving keys pulse: largest half-way through the tween.
-    let pulse = 1.0 + 0.7 * (raw * std::f64::consts::PI).sin();
+    let pulse = 1.0 + 0.7 * crate::view::geom::sin_cos(raw * std::f64::consts::PI).0;
     for (pair, xy) in group(blends) {
         overlay.dots.push(DotBatch {
             ink: Ink::Blend(swatch_of(pair >> 32), swatch_of(pair), eased as f32),
@@ -486,7 +486,7 @@ fn node_labels(frame: &RingFrame<'_>, g: &RingGeometry, scene: &mut Scene) {
         };
         let a = angle_of(pos);
         let (x, y) = polar(g.cx, g.cy, g.r + g.band / 2.0 + 18.0, a);
-        let c = a.cos();
+        let c = crate::view::geom::sin_cos(a).1;
         let align = if c > 0.35 {
             Align::Left
         } else if c < -0.35 {

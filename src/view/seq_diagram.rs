@@ -433,7 +433,11 @@ fn make_span(lane: usize, x0: f64, x1: f64, crashed: bool, g: &DiagramGeometry) 
 /// A "nice" tick step (1, 2 or 5 × 10ⁿ ms) giving about `target` ticks over `span`.
 pub fn nice_step(span: f64, target: f64) -> f64 {
     let raw = (span / target.max(1.0)).max(1.0);
-    let mag = 10f64.powf(raw.log10().floor());
+    // 10^floor(log10(raw)) by multiplying (exact powers of ten): no libm powf/log10.
+    let mut mag = 1.0;
+    while mag * 10.0 <= raw {
+        mag *= 10.0;
+    }
     let m = raw / mag;
     let nice = if m < 1.5 {
         1.0
@@ -605,7 +609,9 @@ fn arrows(f: &DiagramFrame<'_>, lay: &Layout, scene: &mut Scene) {
         }
     }
     let mut keys: Vec<(u32, bool)> = groups.keys().copied().collect();
-    keys.sort_unstable();
+    crate::sim::sort::sort_by_u64(&mut keys, |&(n, future)| {
+        (u64::from(n) << 1) | u64::from(future)
+    });
     for key in keys {
         let alpha = if key.1 { 0.3 } else { 0.9 };
         scene.lines.push(LineBatch {

@@ -44,7 +44,7 @@ fn esc(s: &str) -> String {
 }
 
 fn polar(cx: f64, cy: f64, r: f64, a: f64) -> (f64, f64) {
-    (cx + r * a.cos(), cy + r * a.sin())
+    crate::view::geom::polar(cx, cy, r, a)
 }
 
 fn circle(out: &mut String, c: &Circle, theme: &Theme) {

@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlElement, ResizeObserver, ResizeObserverEntry};
@@ -75,7 +74,6 @@ pub struct ClusterLab {
     paste: String,
     notable_only: bool,
     explore: ExploreState,
-    explore_timer: Option<Timeout>,
     /// The job workers (`jobs.rs`), started on first use.
     explore_worker: Option<super::worker::JobWorker>,
     verify_worker: Option<super::worker::JobWorker>,
@@ -385,7 +383,6 @@ impl Component for ClusterLab {
             paste: String::new(),
             notable_only: false,
             explore: ExploreState::default(),
-            explore_timer: None,
             explore_worker: None,
             verify_worker: None,
             verify: VerifyForm::default(),
@@ -629,12 +626,11 @@ impl Component for ClusterLab {
             }
             Msg::ExploreSeeds(v) => self.explore.seeds = v,
             Msg::ExploreStart => self.explore_start(ctx),
-            Msg::ExploreTick => self.explore_tick(ctx),
             #[cfg(feature = "proto-kv")]
             Msg::EndCheckTick => return self.end_check_tick(ctx),
             Msg::ExploreCancel => self.explore_cancel(),
             Msg::Job(kind, r) => self.job_reply(kind, r),
-            Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(ctx, kind, e),
+            Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(kind, e),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Tour(a) => self.tour_action(a),
@@ -844,7 +840,6 @@ impl Component for ClusterLab {
             observer.disconnect();
         }
         self.theme_listener = None;
-        self.explore_timer = None;
         self.explore_worker = None;
         self.verify_worker = None;
         self.shared.borrow_mut().notify = None;

@@ -1,7 +1,7 @@
 //! "Explore N seeds": the same exploration as `ringlab-cli explore` (`sim::explore`), run in
-//! the job worker (`worker.rs`) so the page keeps animating, or a slice at a time between
-//! frames when no worker can start; a progress bar, Cancel, the rate, and "Replay this
-//! counterexample" once a run breaks an expectation.
+//! the job worker (`worker.rs`) so the page keeps animating and the explorer's code stays out
+//! of the page's wasm (without a worker the panel says so and names the CLI); a progress
+//! bar, Cancel, the rate, and "Replay this counterexample" once a run breaks an expectation.
 
 use crate::sim::vecmap::VecMap;
 
@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::msg::Msg;
 use crate::model::session::Session;
-use crate::sim::explore::{Explorer, Found};
+use crate::sim::explore::Found;
 use crate::sim::text::group_digits;
 use crate::sim::time::fmt_ms;
 
@@ -24,24 +24,6 @@ pub fn parse_seeds(v: &str) -> Result<u64, String> {
         _ => Err(format!(
             "seeds must be a whole number in 1..={MAX_UI_SEEDS}, got \"{v}\""
         )),
-    }
-}
-
-/// Where an exploration runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Runs {
-    /// In the job worker, off the main thread.
-    Worker,
-    /// On the page between frames (the fallback when no worker could start).
-    Page,
-}
-
-impl Runs {
-    fn words(self) -> &'static str {
-        match self {
-            Runs::Worker => "in a Web Worker",
-            Runs::Page => "on the page",
-        }
     }
 }
 
@@ -62,17 +44,12 @@ pub struct Outcome {
     pub cancelled: bool,
     /// Wall time (ms), shrinking included: the rate shown.
     pub ms: f64,
-    /// Where it ran.
-    pub runs: Runs,
 }
 
-/// An exploration in progress, as far as the page knows (the worker reports it).
+/// An exploration in progress in the worker, as far as the page knows (the worker reports it).
 pub struct Running {
-    /// The explorer: running here when `on_page`, else not started and kept in case the
-    /// worker dies (it then runs here from the first seed).
-    pub explorer: Explorer,
-    /// Whether it runs on the page.
-    pub on_page: bool,
+    /// Scenario title.
+    pub title: String,
     /// Seeds asked for.
     pub seeds: u64,
     /// Seeds run so far.
@@ -81,17 +58,6 @@ pub struct Running {
     pub counts: VecMap<String, u64>,
     /// Page clock (ms) when it started.
     pub started: f64,
-}
-
-impl Running {
-    /// Where it runs.
-    pub fn runs(&self) -> Runs {
-        if self.on_page {
-            Runs::Page
-        } else {
-            Runs::Worker
-        }
-    }
 }
 
 /// The exploration panel's state.
@@ -104,7 +70,7 @@ pub struct ExploreState {
     pub last: Option<Outcome>,
     /// Why the last one could not start or stopped.
     pub error: Option<String>,
-    /// Why explorations run on the page (no Web Worker), shown while that is so.
+    /// Why the last exploration could not run (no Web Worker), shown until one runs.
     pub note: Option<String>,
 }
 
@@ -121,12 +87,12 @@ impl Default for ExploreState {
 }
 
 impl ExploreState {
-    /// Starts a new exploration (replacing any running one), on the page or in a worker.
-    pub fn start(&mut self, explorer: Explorer, on_page: bool, now: f64) {
+    /// A new exploration of `seeds` seeds of the scenario titled `title` (replacing any
+    /// running one) went to the worker.
+    pub fn start(&mut self, title: String, seeds: u64, now: f64) {
         self.running = Some(Running {
-            seeds: explorer.seeds(),
-            explorer,
-            on_page,
+            title,
+            seeds,
             done: 0,
             counts: VecMap::default(),
             started: now,
@@ -144,8 +110,7 @@ impl ExploreState {
 
     fn outcome(r: Running, found: Option<Box<Found>>, cancelled: bool, ms: f64) -> Outcome {
         Outcome {
-            runs: r.runs(),
-            title: r.explorer.scenario().title.clone(),
+            title: r.title,
             done: r.done,
             seeds: r.seeds,
             counts: r.counts,
@@ -182,7 +147,7 @@ impl ExploreState {
     }
 }
 
-/// "1,000 seeds in 2.3 s (435 seeds/s in a Web Worker)".
+/// "2.3 s (435 seeds/s in a Web Worker)".
 fn rate_text(o: &Outcome) -> String {
     let secs = o.ms / 1000.0;
     let rate = if o.ms > 0.0 {
@@ -190,7 +155,7 @@ fn rate_text(o: &Outcome) -> String {
     } else {
         "too fast to time".to_string()
     };
-    format!("{secs:.1} s ({rate} {})", o.runs.words())
+    format!("{secs:.1} s ({rate} in a Web Worker)")
 }
 
 fn counts_text(counts: &VecMap<String, u64>, done: u64) -> String {
@@ -230,7 +195,7 @@ pub fn view(s: &Session, st: &ExploreState, link: &Callback<Msg>) -> Html {
             if let Some(r) = &st.running {
                 <progress aria-label="Exploration progress" max={r.seeds.to_string()} value={r.done.to_string()}></progress>
                 <p class="small" role="status">{ format!("{} of {} seeds · {} · {}", group_digits(r.done), group_digits(r.seeds),
-                    counts_text(&r.counts, r.done), r.runs().words()) }</p>
+                    counts_text(&r.counts, r.done), "in a Web Worker") }</p>
             }
             if let Some(n) = &st.note {
                 <p class="muted small" data-testid="explore-note">{ n.clone() }</p>

@@ -179,8 +179,6 @@ pub enum Msg {
     ExploreSeeds(String),
     /// "Explore N seeds".
     ExploreStart,
-    /// Run the next slice of exploration.
-    ExploreTick,
     /// Run the next slice of the store's end-of-run check.
     #[cfg(feature = "proto-kv")]
     EndCheckTick,

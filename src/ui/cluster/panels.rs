@@ -65,7 +65,7 @@ pub fn nodes(s: &Session, sel: &Selection, link: &Callback<Msg>) -> Html {
 pub fn diagram_controls(span_ms: f64, layout: Layout, link: &Callback<Msg>) -> Html {
     let on_span = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-        Msg::Span(v.parse().unwrap_or(1000.0))
+        Msg::Span(crate::sim::text::parse_decimal(&v).unwrap_or(1000.0))
     });
     let on_layout = link.reform(|e: Event| {
         let v = e.target_unchecked_into::<HtmlSelectElement>().value();

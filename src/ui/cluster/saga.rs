@@ -333,8 +333,11 @@ pub fn compare_rows(cfg: &SagaCfg) -> Result<Vec<Vec<String>>, String> {
 /// largest of its kind; the table above carries the numbers, so the bars are decoration
 /// for a screen reader.
 fn chart(rows: &[Vec<String>]) -> Html {
-    let num =
-        |r: &Vec<String>, k: usize| r.get(k).and_then(|c| c.parse::<f64>().ok()).unwrap_or(0.0);
+    let num = |r: &Vec<String>, k: usize| {
+        r.get(k)
+            .and_then(|c| crate::sim::text::parse_decimal(c))
+            .unwrap_or(0.0)
+    };
     let bars = |k: usize, label: &'static str| {
         let max = rows.iter().map(|r| num(r, k)).fold(1.0, f64::max);
         html! {

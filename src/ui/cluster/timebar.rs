@@ -30,7 +30,7 @@ pub fn view(s: &Session, play: &Playback, checking: Option<f64>, link: &Callback
     });
     let on_scrub = link.reform(|e: InputEvent| {
         let v = e.target_unchecked_into::<HtmlInputElement>().value();
-        Msg::Scrub(v.parse::<f64>().map_or(0, |x| x.max(0.0) as u64))
+        Msg::Scrub(crate::sim::text::parse_decimal(&v).map_or(0, |x| x.max(0.0) as u64))
     });
     let violation = s.first_violation();
     let max = head.max(1);

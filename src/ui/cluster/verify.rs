@@ -1,6 +1,6 @@
 //! The Verify panel: every interleaving of abstract two-phase commit for a small number of
-//! resource managers, checked in the job worker (the CLI's `check 2pc` on the same code; on
-//! the page when no worker can start), with Cancel, and the shortest counterexample of a
+//! resource managers, checked in the job worker (the CLI's `check 2pc` on the same code; when
+//! no worker can start the panel says so), with Cancel, and the shortest counterexample of a
 //! broken property as a file the CLI replays.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -21,7 +21,7 @@ pub struct VerifyForm {
     pub result: Option<(Result<Verified, String>, f64)>,
     /// A verification is running in the worker (since this page clock ms).
     pub running: Option<f64>,
-    /// Why it ran on the page (no Web Worker), or that it was cancelled.
+    /// Why it could not run (no Web Worker), or that it was cancelled.
     pub note: Option<String>,
 }
 

@@ -1,12 +1,11 @@
 //! The page's side of the job worker (`src/bin/ringlab-worker.rs`): starts it on demand from
 //! `worker-loader.js` (beside the page, so any public URL works), holds a job until the worker
-//! says it listens, turns its messages into [`Reply`] values and terminates it when dropped,
-//! which is also how a job is cancelled.
+//! says it listens, turns its messages (JSON text, `model::job`) into [`Reply`] values and
+//! terminates it when dropped, which is also how a job is cancelled.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Serialize;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::Callback;
@@ -30,9 +29,7 @@ pub struct JobWorker {
 }
 
 fn post(worker: &Worker, req: &Request) -> Result<(), String> {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true);
-    let v = req.serialize(&ser).map_err(|e| e.to_string())?;
-    worker.post_message(&v).map_err(describe)
+    worker.post_message(&req.to_json().into()).map_err(describe)
 }
 
 fn describe(e: JsValue) -> String {
@@ -44,7 +41,7 @@ fn describe(e: JsValue) -> String {
 
 impl JobWorker {
     /// Starts a worker. `on_reply` gets every reply but `Ready`; `on_error` gets a message
-    /// when the worker fails to load or dies (the job is then lost: run it on the page).
+    /// when the worker fails to load or dies (the job is then lost, and the panel says so).
     pub fn spawn(on_reply: Callback<Reply>, on_error: Callback<String>) -> Result<Self, String> {
         let worker = Worker::new(LOADER).map_err(describe)?;
         let inner = Rc::new(RefCell::new(Inner {
@@ -54,7 +51,12 @@ impl JobWorker {
         let (w, i) = (worker.clone(), inner.clone());
         let errors = on_error.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<Reply>(e.data()) {
+            let reply = e
+                .data()
+                .as_string()
+                .ok_or_else(|| "not JSON text".to_string())
+                .and_then(|t| Reply::from_json(&t));
+            match reply {
                 Ok(Reply::Ready) => {
                     let queued = {
                         let mut i = i.borrow_mut();
@@ -72,7 +74,7 @@ impl JobWorker {
             }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
-            // Handled here (the job moves to the page): not an uncaught error as well.
+            // Handled here (the panel says what happened): not an uncaught error as well.
             e.prevent_default();
             let m = e.message();
             on_error.emit(if m.is_empty() {

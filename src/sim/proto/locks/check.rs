@@ -174,8 +174,10 @@ fn no_deadlock(w: &World, trace: &[Event], i: usize) -> Verdict {
 /// A cycle in the wait-for graph as (waiter, lock it waits for), if any.
 pub fn find_cycle(edges: &[(Txn, Txn, ResKey)]) -> Option<Vec<(Txn, ResKey)>> {
     let mut starts: Vec<Txn> = edges.iter().map(|e| e.0).collect();
-    starts.sort_unstable();
-    starts.dedup();
+    // (node, Some(client)) after (node, None), as the tuple's own order has it.
+    crate::sim::sort::sort_dedup_by_u64(&mut starts, |&(n, c)| {
+        (u64::from(n) << 33) | c.map_or(0, |c| u64::from(c) + 1)
+    });
     for start in starts {
         // Depth-first from `start` through transactions ordered after it, looking for a
         // path back to it (each cycle is found from its smallest member).

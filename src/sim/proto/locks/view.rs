@@ -130,8 +130,9 @@ impl World {
                 _ => {}
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // The derived order of names, by two stable passes through the shared sort.
+        crate::sim::sort::sort_by_u64(&mut out, |r| r.halves().1);
+        crate::sim::sort::sort_dedup_by_u64(&mut out, |r| r.halves().0);
         out
     }
 }

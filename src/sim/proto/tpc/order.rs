@@ -55,8 +55,7 @@ impl Order {
         let mut v: Vec<NodeIx> = self.lines.iter().map(|l| l.shard).collect();
         v.push(self.key_shard);
         v.push(self.account_shard);
-        v.sort_unstable();
-        v.dedup();
+        crate::sim::sort::sort_dedup_by_u64(&mut v, |&n| u64::from(n));
         v
     }
 

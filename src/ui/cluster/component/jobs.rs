@@ -1,22 +1,26 @@
 //! The Cluster tab's long jobs: "Explore N seeds" and the 2PC Verify go to a job worker each
-//! (started on first use and kept, so the next job starts at once; terminated to cancel), and
-//! run on the page instead, with a note saying why, when no worker can start or one dies.
+//! (started on first use and kept, so the next job starts at once; terminated to cancel).
+//! They run only there, so the explorer and the model checker are in the worker's wasm and
+//! not the page's; when no worker can start, or one dies, the panel says so and names the
+//! CLI command that runs the same job.
 
 pub use crate::model::job::JobKind;
-use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
 use super::{now_ms, ClusterLab, Msg};
 use crate::model::job::{FoundMsg, Reply, Request};
-use crate::sim::explore::{Explorer, Progress};
 use crate::ui::cluster::explore;
 use crate::ui::cluster::worker::JobWorker;
 
-/// On the page, exploration works in slices of about this many wall ms between frames.
-const EXPLORE_SLICE_MS: f64 = 12.0;
-
-fn fallback_note(why: &str) -> String {
-    format!("No Web Worker ({why}): running on the page between frames, so the page may stutter.")
+/// What the panel says when `kind` could not run for want of a worker (`why`).
+pub fn no_worker_note(kind: JobKind, why: &str) -> String {
+    let (job, cli) = match kind {
+        JobKind::Explore => ("Explore", "ringlab-cli explore"),
+        JobKind::Verify => ("Verify", "ringlab-cli check 2pc"),
+    };
+    format!(
+        "No Web Worker ({why}): {job} runs only in a Web Worker, so it did not run; {cli} runs the same job."
+    )
 }
 
 impl ClusterLab {
@@ -48,18 +52,23 @@ impl ClusterLab {
         let Some(scenario) = scenario else {
             return;
         };
-        let ex = match explore::parse_seeds(&self.explore.seeds)
-            .and_then(|n| Explorer::new(scenario, n))
-        {
-            Ok(ex) => ex,
+        // What the page can check at once; the worker's `Explorer::new` checks the rest and
+        // its refusal comes back as the job's error (the explorer is not in the page's wasm).
+        let seeds = match explore::parse_seeds(&self.explore.seeds) {
+            Ok(n) if scenario.fault_budget.is_some() => n,
+            Ok(_) => {
+                self.explore.error = Some("fault_budget: missing; explore needs one".into());
+                return;
+            }
             Err(e) => {
                 self.explore.error = Some(e);
                 return;
             }
         };
+        let title = scenario.title.clone();
         let req = Request::Explore {
-            scenario: ex.scenario().encode(),
-            seeds: ex.seeds(),
+            scenario: scenario.encode(),
+            seeds,
         };
         let sent = self
             .worker(ctx, JobKind::Explore)
@@ -67,59 +76,19 @@ impl ClusterLab {
         match sent {
             Ok(()) => {
                 self.explore.note = None;
-                self.explore.start(ex, false, now_ms());
+                self.explore.start(title, seeds, now_ms());
             }
             Err(e) => {
                 self.explore_worker = None;
-                self.explore.note = Some(fallback_note(&e));
-                self.explore_on_page(ctx, ex);
+                self.explore.error = None;
+                self.explore.note = Some(no_worker_note(JobKind::Explore, &e));
             }
         }
-    }
-
-    fn explore_on_page(&mut self, ctx: &Context<Self>, ex: Explorer) {
-        self.explore.start(ex, true, now_ms());
-        ctx.link().send_message(Msg::ExploreTick);
-    }
-
-    /// The in-page fallback: one slice of exploration, then the next after a frame.
-    pub(super) fn explore_tick(&mut self, ctx: &Context<Self>) {
-        let Some(r) = self.explore.running.as_mut().filter(|r| r.on_page) else {
-            return;
-        };
-        let ex = &mut r.explorer;
-        let start = now_ms();
-        loop {
-            let step = ex.step();
-            r.done = ex.seeds_done();
-            match step {
-                Ok(Progress::Done(found)) => {
-                    r.counts = ex.counts().clone();
-                    let ms = now_ms() - r.started;
-                    self.explore.finish(found, ms);
-                    self.explore_timer = None;
-                    return;
-                }
-                Ok(Progress::Seed(_)) | Ok(Progress::Shrinking) => {}
-                Err(e) => {
-                    self.explore.fail(e);
-                    self.explore_timer = None;
-                    return;
-                }
-            }
-            if now_ms() - start >= EXPLORE_SLICE_MS {
-                break;
-            }
-        }
-        r.counts = ex.counts().clone();
-        let link = ctx.link().clone();
-        self.explore_timer = Some(Timeout::new(0, move || link.send_message(Msg::ExploreTick)));
     }
 
     /// "Cancel": the worker is terminated (a new one starts with the next job).
     pub(super) fn explore_cancel(&mut self) {
-        self.explore_timer = None;
-        if self.explore.running.as_ref().is_some_and(|r| !r.on_page) {
+        if self.explore.running.is_some() {
             self.explore_worker = None;
         }
         self.explore.cancel(now_ms());
@@ -138,17 +107,9 @@ impl ClusterLab {
             }
             Err(e) => {
                 self.verify_worker = None;
-                self.verify_on_page(fallback_note(&e));
+                self.verify.note = Some(no_worker_note(JobKind::Verify, &e));
             }
         }
-    }
-
-    fn verify_on_page(&mut self, note: String) {
-        let start = now_ms();
-        let r = crate::model::verify::verify(self.verify.rms, self.verify.heuristic);
-        self.verify.result = Some((r, now_ms() - start));
-        self.verify.running = None;
-        self.verify.note = Some(note);
     }
 
     /// "Cancel" on the Verify panel.
@@ -192,23 +153,20 @@ impl ClusterLab {
         }
     }
 
-    /// A worker failed to load or died: its job runs on the page instead.
-    pub(super) fn job_worker_failed(&mut self, ctx: &Context<Self>, kind: JobKind, e: String) {
-        let note = fallback_note(&format!("the worker failed: {e}"));
+    /// A worker failed to load or died: its job is lost, and the panel says why.
+    pub(super) fn job_worker_failed(&mut self, kind: JobKind, e: String) {
+        let note = no_worker_note(kind, &format!("the worker failed: {e}"));
         match kind {
             JobKind::Explore => {
                 self.explore_worker = None;
-                let running = self.explore.running.take();
-                // The explorer kept for this has not run yet: it starts from the first seed.
-                if let Some(r) = running.filter(|r| !r.on_page) {
+                if self.explore.running.take().is_some() {
                     self.explore.note = Some(note);
-                    self.explore_on_page(ctx, r.explorer);
                 }
             }
             JobKind::Verify => {
                 self.verify_worker = None;
-                if self.verify.running.is_some() {
-                    self.verify_on_page(note);
+                if self.verify.running.take().is_some() {
+                    self.verify.note = Some(note);
                 }
             }
         }
