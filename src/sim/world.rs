@@ -123,6 +123,10 @@ pub(crate) struct Core {
     next_timer: u64,
     scheduled: Vec<Cmd>,
     pops: u64,
+    /// Payloads handed from one protocol to another on the same node, not yet taken: by
+    /// id, the node and the payload. A crash drops the node's.
+    locals: std::collections::BTreeMap<u64, (NodeIx, Payload)>,
+    next_local: u64,
 }
 
 impl Core {
@@ -187,6 +191,17 @@ impl Core {
         let n = &mut self.nodes[node as usize];
         n.timers.clear();
         n.timer_epoch = n.timer_epoch.wrapping_add(1);
+        // In-process calls not yet taken die with the process.
+        self.locals.retain(|_, (to, _)| *to != node);
+    }
+
+    /// Queues `payload` for the protocol that owns it on `node`, at the current virtual time
+    /// (after everything already due now): an in-process call, not a message.
+    pub(crate) fn local(&mut self, node: NodeIx, payload: Payload) {
+        let id = self.next_local;
+        self.next_local += 1;
+        self.locals.insert(id, (node, payload));
+        self.queue.push(self.now, Due::Local(id));
     }
 }
 
@@ -243,6 +258,8 @@ impl World {
                 next_timer: 0,
                 scheduled: Vec::new(),
                 pops: 0,
+                locals: std::collections::BTreeMap::new(),
+                next_local: 0,
                 shared: ProtoShared::default(),
             },
             procs: Vec::new(),
@@ -454,6 +471,7 @@ impl World {
             Due::Deliver(id) => self.deliver(id, out),
             Due::Timer { node, id, epoch } => self.fire_timer(node, id, epoch, out),
             Due::Resume(node) => self.resume(node, out),
+            Due::Local(id) => self.take_local(id, out),
             Due::Scheduled(i) => {
                 if let Some(cmd) = self.core.scheduled.get(i as usize).cloned() {
                     if let Err(e) = self.apply(&cmd, out) {
@@ -531,6 +549,37 @@ impl World {
         };
         if let Some(p) = self.procs.get_mut(to as usize) {
             registry::on_message(p, &mut ctx, m.from, m.payload);
+        }
+    }
+
+    /// Hands a queued local payload to its protocol, unless its node went down meanwhile
+    /// (the crash already dropped it); a paused node takes it when it resumes.
+    fn take_local(&mut self, id: u64, out: &mut Vec<Event>) {
+        let now = self.core.now;
+        let Some(&(node, payload)) = self.core.locals.get(&id) else {
+            return;
+        };
+        let Some(n) = self.core.nodes.get(node as usize) else {
+            self.core.locals.remove(&id);
+            return;
+        };
+        if n.status != Status::Up {
+            self.core.locals.remove(&id);
+            return;
+        }
+        if let Some(until) = n.clock.paused_until().filter(|&p| now < p) {
+            self.core.queue.push(until, Due::Local(id));
+            return;
+        }
+        self.core.locals.remove(&id);
+        let mut ctx = Ctx {
+            core: &mut self.core,
+            out,
+            me: node,
+            topo: &self.topo,
+        };
+        if let Some(p) = self.procs.get_mut(node as usize) {
+            registry::on_message(p, &mut ctx, node, payload);
         }
     }
 
