@@ -431,7 +431,10 @@ fn its_config_section_is_read_checked_and_summarised() {
 fn a_local_hand_off_is_taken_on_the_same_node_now_unless_it_crashes() {
     let local = |w: &World| {
         let b = w.node_ix("B").expect("B exists");
-        (b, Cmd::Proto(ProtoCmd::Echo(EchoCmd::EchoLocal { node: "B".into() })))
+        (
+            b,
+            Cmd::Proto(ProtoCmd::Echo(EchoCmd::EchoLocal { node: "B".into() })),
+        )
     };
     // Taken at the same virtual time, on B, from B: no send, no delivery, not counted.
     let mut w = world(10_000);
@@ -439,13 +442,15 @@ fn a_local_hand_off_is_taken_on_the_same_node_now_unless_it_crashes() {
     let (b, cmd) = local(&w);
     let mut out = Vec::new();
     w.apply(&cmd, &mut out).expect("runs");
-    assert!(out.is_empty(), "queued, not taken inside the command: {out:?}");
+    assert!(
+        out.is_empty(),
+        "queued, not taken inside the command: {out:?}"
+    );
     let trace = run(&mut w, 100);
     let got: Vec<_> = trace
         .iter()
-        .filter_map(|e| match Echo::ev(&e.what) {
-            Some(EchoEv::Echoed { peer, n }) => Some((e.t, e.node, *peer, *n)),
-            None => None,
+        .filter_map(|e| {
+            Echo::ev(&e.what).map(|EchoEv::Echoed { peer, n }| (e.t, e.node, *peer, *n))
         })
         .collect();
     assert_eq!(got, vec![(100, Some(b), b, 42)]);
@@ -463,20 +468,39 @@ fn a_local_hand_off_is_taken_on_the_same_node_now_unless_it_crashes() {
     let mut w = World::new(&cfg).expect("a lossy world");
     let (_, cmd) = local(&w);
     w.apply(&cmd, &mut out).expect("runs");
-    assert_eq!(run(&mut w, 0).iter().filter(|e| e.what.kind() == "echoed").count(), 1);
+    assert_eq!(
+        run(&mut w, 0)
+            .iter()
+            .filter(|e| e.what.kind() == "echoed")
+            .count(),
+        1
+    );
     // Dropped when the node crashes before taking it, even once it recovers.
     let mut w = world(10_000);
     let (_, cmd) = local(&w);
     w.apply(&cmd, &mut out).expect("runs");
-    w.apply(&Cmd::Crash { node: "B".into() }, &mut out).expect("crash");
-    w.apply(&Cmd::Recover { node: "B".into() }, &mut out).expect("recover");
+    w.apply(&Cmd::Crash { node: "B".into() }, &mut out)
+        .expect("crash");
+    w.apply(&Cmd::Recover { node: "B".into() }, &mut out)
+        .expect("recover");
     assert!(!run(&mut w, 50).iter().any(|e| e.what.kind() == "echoed"));
     // A paused node takes it when it resumes.
     let mut w = world(10_000);
     let (_, cmd) = local(&w);
-    w.apply(&Cmd::Pause { node: "B".into(), ms: 30 }, &mut out).expect("pause");
+    w.apply(
+        &Cmd::Pause {
+            node: "B".into(),
+            ms: 30,
+        },
+        &mut out,
+    )
+    .expect("pause");
     w.apply(&cmd, &mut out).expect("runs");
     let trace = run(&mut w, 100);
-    let at: Vec<_> = trace.iter().filter(|e| e.what.kind() == "echoed").map(|e| e.t).collect();
+    let at: Vec<_> = trace
+        .iter()
+        .filter(|e| e.what.kind() == "echoed")
+        .map(|e| e.t)
+        .collect();
     assert_eq!(at, vec![30]);
 }

@@ -268,7 +268,7 @@ pub fn overlay(
         let mut y = p.1 - g.node_r;
         let procs = w.procs(ix).and_then(|pr| pr.mq.as_ref());
         match procs {
-            Some(MqNode::Broker(b)) => {
+            Some(MqNode::Broker(b) | MqNode::Both(b, _)) => {
                 for (pi, m) in s.meta.iter().enumerate() {
                     if !m.replicas.contains(&ix) {
                         continue;

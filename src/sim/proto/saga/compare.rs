@@ -1,8 +1,9 @@
-//! Saga versus two-phase commit on the same checkout workload and the same faults: the
-//! same orders (one unit of `sku:{i mod skus}` paid from `account:{i mod accounts}`, every
+//! Saga versus two-phase commit on the same checkout workload and the same faults, the
+//! saga both orchestrated and choreographed: the same orders (one unit of `sku:{i mod skus}` paid from `account:{i mod accounts}`, every
 //! `declined_every`-th card declined), the same cluster, network and seed, and optionally
 //! the same node (the 2PC coordinator, the saga's orchestrator, both on server A) down for
-//! the same window. Each side is a scenario run on the engine; the figures come from its
+//! the same window (choreographed, A is one of the shards, with no coordinator to lose).
+//! Each side is a scenario run on the engine; the figures come from its
 //! trace and counters, so they are virtual time and do not depend on the machine.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -16,7 +17,7 @@ use crate::sim::runner;
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
 
-use super::SagaEv;
+use super::{Mode, SagaEv};
 
 /// The shared workload and faults.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,7 +62,7 @@ impl Default for Spec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Serialize))]
 pub struct Figures {
-    /// `2pc` or `saga`.
+    /// `2pc`, `saga` (orchestrated) or `saga-choreo` (choreographed).
     pub system: &'static str,
     /// Orders placed.
     pub orders: u64,
@@ -144,20 +145,26 @@ pub fn tpc_scenario(spec: &Spec) -> String {
     base(spec, "compare-2pc", &protocols, &schedule)
 }
 
-/// The saga side as a scenario (JSON text): the same orders, the orchestrator on A.
-pub fn saga_scenario(spec: &Spec) -> String {
+/// The saga side as a scenario (JSON text): the same orders, orchestrated (the orchestrator
+/// on A) or choreographed, over the message log on A–D.
+pub fn saga_scenario(spec: &Spec, mode: Mode) -> String {
     let failures: Vec<String> = (0..spec.orders)
         .filter(|i| declined(spec, *i))
         .map(|i| format!(r#"{{"order":{i},"step":"charge"}}"#))
         .collect();
     let protocols = format!(
-        r#"{{"saga":{{"orders":{},"start_ms":100,"gap_ms":{},"skus":{},"accounts":{},"stock":{},"balance":1000,"price":10,"orchestrator":"A","broker":"D","failures":[{}]}}}}"#,
+        r#"{{"saga":{{"mode":"{}","orders":{},"start_ms":100,"gap_ms":{},"skus":{},"accounts":{},"stock":{},"balance":1000,"price":10,"orchestrator":"A","failures":[{}]}},"mq":{}}}"#,
+        match mode {
+            Mode::Orchestrated => "orchestrated",
+            Mode::Choreographed => "choreographed",
+        },
         spec.orders,
         spec.gap_ms,
         spec.skus,
         spec.accounts,
         spec.stock,
-        failures.join(",")
+        failures.join(","),
+        super::cfg::log_section(&["A", "B", "C", "D"])
     );
     base(spec, "compare-saga", &protocols, &crash_cmds(spec))
 }
@@ -264,9 +271,9 @@ pub fn run_tpc(spec: &Spec) -> Result<Figures, String> {
     })
 }
 
-/// Runs the saga side.
-pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
-    let s = decode(&saga_scenario(spec))?;
+/// Runs the saga side, orchestrated or choreographed.
+pub fn run_saga(spec: &Spec, mode: Mode) -> Result<Figures, String> {
+    let s = decode(&saga_scenario(spec, mode))?;
     let tl = runner::play(&s, Some(spec.seed), s.until_ms)?;
     let w = tl.world();
     let sh = w.saga();
@@ -293,12 +300,16 @@ pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
     let orders = u64::from(st.sagas);
     let ended = u64::from(st.completed + st.compensated);
     Ok(Figures {
-        system: "saga",
+        system: match mode {
+            Mode::Orchestrated => "saga",
+            Mode::Choreographed => "saga-choreo",
+        },
         orders,
         committed: u64::from(st.completed),
         aborted: u64::from(st.compensated),
         undecided: orders.saturating_sub(ended),
-        messages_per_order: per(st.messages as f64, orders),
+        // The saga's messages are the log's: produce, replicate, fetch, commit, heartbeat.
+        messages_per_order: per(w.mq().stats.messages as f64, orders),
         mean_decision_ms: per(times.iter().sum::<u64>() as f64, times.len() as u64),
         max_decision_ms: times.iter().max().copied().unwrap_or(0),
         hold_ms_per_order: per((st.reserved_ms_sum + open_hold) as f64, orders),
@@ -312,7 +323,11 @@ pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
     })
 }
 
-/// Both sides on the same workload and faults: [2PC, saga].
-pub fn compare(spec: &Spec) -> Result<[Figures; 2], String> {
-    Ok([run_tpc(spec)?, run_saga(spec)?])
+/// Every side on the same workload and faults: [2PC, orchestrated saga, choreographed saga].
+pub fn compare(spec: &Spec) -> Result<[Figures; 3], String> {
+    Ok([
+        run_tpc(spec)?,
+        run_saga(spec, Mode::Orchestrated)?,
+        run_saga(spec, Mode::Choreographed)?,
+    ])
 }
