@@ -149,7 +149,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         "duplicates absorbed",
         "double charges",
         "dirty reads",
-        "messages",
+        "log messages",
     ];
     let values = vec![
         st.sagas.to_string(),
@@ -159,7 +159,8 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         st.duplicates_absorbed.to_string(),
         st.double_charges.to_string(),
         st.dirty_reads.to_string(),
-        st.messages.to_string(),
+        // The saga's notes travel on the message log: its traffic is the saga's cost.
+        w.mq().stats.messages.to_string(),
     ];
     let cmd = |c: Cmd| {
         let on = ctx.on_cmd.clone();
