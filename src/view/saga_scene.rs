@@ -60,9 +60,14 @@ pub fn node_lines(n: &Node) -> Vec<(String, Ink)> {
     }
     if !n.db.outbox.is_empty() || !n.db.inbox.is_empty() {
         let unmarked = n.db.unmarked();
+        let waiting = if unmarked > 0 {
+            format!(" · {unmarked} unmarked")
+        } else {
+            String::new()
+        };
         out.push((
             format!(
-                "outbox {} ({unmarked} unmarked) · inbox {}",
+                "outbox {}{waiting} · inbox {}",
                 n.db.outbox.len(),
                 n.db.inbox.len()
             ),

@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use crate::sim::event::What;
 use crate::sim::ids::NodeIx;
+use crate::sim::proto::log::wire::MqMsg;
 use crate::sim::proto::tpc::event::{NoWhy, TpcEv};
-use crate::sim::proto::ProtoEv;
+use crate::sim::proto::{Payload, ProtoEv};
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
@@ -72,7 +73,8 @@ pub struct Figures {
     pub aborted: u64,
     /// Not decided by the end of the run.
     pub undecided: u64,
-    /// Messages on the wire, per order.
+    /// Messages on the wire per order (the saga: the log's messages carrying its records
+    /// or their acknowledgements, not the log's idle polls and heartbeats).
     pub messages_per_order: f64,
     /// Mean time from placing an order to its decision (2PC) or to the saga's end, ms.
     pub mean_decision_ms: f64,
@@ -280,7 +282,27 @@ pub fn run_saga(spec: &Spec, mode: Mode) -> Result<Figures, String> {
     let st = &sh.stats;
     let mut first = None;
     let mut times = Vec::new();
+    // The log's messages that carry the saga's records or their acknowledgements (produce
+    // requests and answers, replication, fetch answers with records): its idle fetches,
+    // polls and heartbeats run whether or not anyone orders, so they are not counted.
+    let mq = w.mq();
+    let app = |id: &u32| mq.msg(*id).is_some_and(|m| m.body.is_some());
+    let mut carried = 0u64;
     for e in tl.trace() {
+        if let What::Send {
+            payload: Payload::Mq(m),
+            ..
+        } = &e.what
+        {
+            let carries = match m {
+                MqMsg::Produce { id, .. } | MqMsg::ProduceResp { id, .. } => app(id),
+                MqMsg::Entries { n, ids, .. } | MqMsg::Records { n, ids, .. } => {
+                    ids[..(*n as usize).min(4)].iter().any(app)
+                }
+                _ => false,
+            };
+            carried += u64::from(carries);
+        }
         match &e.what {
             What::Proto(ProtoEv::Saga(SagaEv::SagaStart { .. })) => {
                 first.get_or_insert(e.t);
@@ -308,8 +330,7 @@ pub fn run_saga(spec: &Spec, mode: Mode) -> Result<Figures, String> {
         committed: u64::from(st.completed),
         aborted: u64::from(st.compensated),
         undecided: orders.saturating_sub(ended),
-        // The saga's messages are the log's: produce, replicate, fetch, commit, heartbeat.
-        messages_per_order: per(w.mq().stats.messages as f64, orders),
+        messages_per_order: per(carried as f64, orders),
         mean_decision_ms: per(times.iter().sum::<u64>() as f64, times.len() as u64),
         max_decision_ms: times.iter().max().copied().unwrap_or(0),
         hold_ms_per_order: per((st.reserved_ms_sum + open_hold) as f64, orders),

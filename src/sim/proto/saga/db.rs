@@ -143,7 +143,7 @@ impl Db {
         (db, logs)
     }
 
-    /// Whether any outbox row still waits for the broker.
+    /// Whether any outbox row still waits for the log.
     pub fn unmarked(&self) -> usize {
         self.outbox.iter().filter(|r| !r.1).count()
     }
