@@ -277,9 +277,11 @@ pub fn overlay(
         let ix = ix as NodeIx;
         let mut x0 = p.0 + g.node_r + 6.0;
         let mut y = p.1 - g.node_r;
-        // A server on the right of the circle has its name and status on its right, where
-        // the strips go: there they stack above the node instead.
-        let right = p.0 - g.cx > 0.4 * g.r && node.role == crate::sim::ids::Role::Server;
+        // A server at the circle's right, level with its centre, has its name and status
+        // on its right, where the strips go: there they stack above the node instead.
+        let ang = (p.1 - g.cy).atan2(p.0 - g.cx);
+        let right =
+            ang.cos() > 0.4 && ang.sin().abs() <= 0.4 && node.role == crate::sim::ids::Role::Server;
         if right {
             let strips = s.meta.iter().filter(|m| m.replicas.contains(&ix)).count();
             x0 = p.0 - g.node_r;
