@@ -127,12 +127,14 @@ fn explore(s: Scenario, seeds: u64, inv: &str) -> u64 {
 
 #[test]
 fn the_explorer_catches_the_dual_write_and_the_naive_consumer() {
+    // Over the log the producer's retries survive lost messages: only a crash between the
+    // commit and the record's write loses one, so the budget is wider than the naive one's.
     let dual = explore(
         workload(|c| c.publish = Publish::DualWrite),
-        100,
+        300,
         "saga_settled",
     );
-    assert!(dual > 0, "the dual write never lost a message in 100 seeds");
+    assert!(dual > 0, "the dual write never lost a message in 300 seeds");
     let s = workload(|c| c.consumer = Consumer::Naive);
     let double = explore(s.clone(), 300, "no_double_charge");
     assert!(
@@ -145,7 +147,7 @@ fn the_explorer_catches_the_dual_write_and_the_naive_consumer() {
         "the naive consumer never broke conservation"
     );
     eprintln!(
-        "dual write: {dual}/100 runs unsettled; naive consumer: {double}/300 double charges, \
+        "dual write: {dual}/300 runs unsettled; naive consumer: {double}/300 double charges, \
          {unconserved}/300 unconserved"
     );
 }
@@ -157,27 +159,36 @@ fn saga_and_2pc_decide_the_same_orders_and_differ_under_a_coordinator_crash() {
         orders: 20,
         ..Spec::default()
     };
-    let [tpc, saga] = compare(&spec).expect("runs");
-    // Without faults both commit exactly the orders whose card is not declined.
+    let [tpc, saga, choreo] = compare(&spec).expect("runs");
+    // Without faults all three commit exactly the orders whose card is not declined.
     assert_eq!((tpc.committed, tpc.aborted), (16, 4), "{tpc:?}");
     assert_eq!((saga.committed, saga.aborted), (16, 4), "{saga:?}");
-    // The saga pays for the log: more messages and a longer path to its end.
+    assert_eq!((choreo.committed, choreo.aborted), (16, 4), "{choreo:?}");
+    assert_eq!(choreo.system, "saga-choreo");
+    // The saga pays for the log: more messages and a longer path to its end; without the
+    // orchestrator's round trips the choreographed saga ends sooner.
     assert!(saga.messages_per_order > tpc.messages_per_order * 2.0);
     assert!(saga.mean_decision_ms > tpc.mean_decision_ms);
+    assert!(
+        choreo.mean_decision_ms < saga.mean_decision_ms,
+        "{choreo:?} vs {saga:?}"
+    );
     // A (2PC coordinator, saga orchestrator) down while orders arrive: 2PC aborts the
     // orders it cannot coordinate; the saga's wait and complete after the restart.
     let crashed = Spec {
         crash: Some((305, 800)),
         ..spec
     };
-    let [tpc, saga] = compare(&crashed).expect("runs");
+    let [tpc, saga, choreo] = compare(&crashed).expect("runs");
     assert!(tpc.aborted > 4, "{tpc:?}");
     assert_eq!((saga.committed, saga.undecided), (16, 0), "{saga:?}");
     assert!(saga.max_decision_ms > 700, "{saga:?}");
+    // Choreographed, A is only a shard: its orders wait for it, every saga still settles.
+    assert_eq!((choreo.committed, choreo.undecided), (16, 0), "{choreo:?}");
 }
 
 #[test]
-fn the_compare_command_prints_both_systems_and_refuses_bad_arguments() {
+fn the_compare_command_prints_every_system_and_refuses_bad_arguments() {
     use ringlab::cli::compare::main;
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -196,7 +207,10 @@ fn the_compare_command_prints_both_systems_and_refuses_bad_arguments() {
         .iter()
         .map(|l| l["system"].as_str().expect("system"))
         .collect();
-    assert_eq!(systems, ["2pc", "saga", "2pc", "saga"]);
+    assert_eq!(
+        systems,
+        ["2pc", "saga", "saga-choreo", "2pc", "saga", "saga-choreo"]
+    );
     assert!(lines.iter().all(|l| l["orders"] == 10 && l["seeds"] == 2));
     for bad in [
         &["saga-vs-3pc"][..],

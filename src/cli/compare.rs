@@ -1,5 +1,6 @@
 //! `ringlab-cli compare saga-vs-2pc`: the same seeded checkout workload and the same faults
-//! run as two-phase commit and as an orchestrated saga (`sim::proto::saga::compare`), one
+//! run as two-phase commit and as a saga, orchestrated and choreographed
+//! (`sim::proto::saga::compare`), one
 //! JSON line per fault setting and system, averaged over the seeds; `--markdown` prints the
 //! table docs/saga.md shows.
 
@@ -105,6 +106,7 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
     for (faults, crash) in settings {
         let mut tpc = Vec::new();
         let mut saga = Vec::new();
+        let mut choreo = Vec::new();
         for seed in 0..seeds {
             let s = Spec {
                 crash,
@@ -112,11 +114,12 @@ fn run(args: &[String], out: &mut dyn Write) -> Result<u8, BadInput> {
                 until_ms: spec.until_ms.max(crash_at + down_ms + 4_000),
                 ..spec.clone()
             };
-            let [a, b] = compare(&s).map_err(BadInput)?;
+            let [a, b, c] = compare(&s).map_err(BadInput)?;
             tpc.push(a);
             saga.push(b);
+            choreo.push(c);
         }
-        for f in [mean(&tpc), mean(&saga)] {
+        for f in [mean(&tpc), mean(&saga), mean(&choreo)] {
             let faults = match crash {
                 Some((at, ms)) => format!("A down {at}–{} ms", at + ms),
                 None => faults.to_string(),

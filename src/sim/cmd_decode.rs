@@ -172,6 +172,7 @@ mod tests {
             r#"{"op":"saga_relay_crash","node":"shop","step":"charge"}"#,
             // The engine tests' dummy protocol, registered in test builds.
             r#"{"op":"echo_now","node":"A"}"#,
+            r#"{"op":"echo_local","node":"A"}"#,
         ];
         assert_eq!(
             all.len(),

@@ -64,6 +64,8 @@ impl World {
                 next_timer: 0,
                 scheduled: Vec::new(),
                 pops: 0,
+                locals: std::collections::BTreeMap::new(),
+                next_local: 0,
                 shared: dispatch::new_shared(),
             },
             procs: Vec::new(),
@@ -183,6 +185,7 @@ impl World {
             Due::Deliver(id) => self.deliver(id, out),
             Due::Timer { node, id, epoch } => self.fire_timer(node, id, epoch, out),
             Due::Resume(node) => self.resume(node, out),
+            Due::Local(id) => self.take_local(id, out),
             Due::Scheduled(i) => {
                 if let Some(cmd) = self.core.scheduled.get(i as usize).cloned() {
                     if let Err(e) = self.apply(&cmd, out) {
@@ -261,6 +264,38 @@ impl World {
         };
         if let Some(p) = self.procs.get_mut(to as usize) {
             dispatch::on_message(p, &mut ctx, m.from, m.payload);
+        }
+    }
+
+    /// Hands a queued local payload to its protocol, unless its node went down meanwhile
+    /// (the crash already dropped it); a paused node takes it when it resumes.
+    fn take_local(&mut self, id: u64, out: &mut Vec<Event>) {
+        let now = self.core.now;
+        let Some(&(node, payload)) = self.core.locals.get(&id) else {
+            return;
+        };
+        let Some(n) = self.core.nodes.get(node as usize) else {
+            self.core.locals.remove(&id);
+            return;
+        };
+        if n.status != Status::Up {
+            self.core.locals.remove(&id);
+            return;
+        }
+        if let Some(until) = n.clock.paused_until().filter(|&p| now < p) {
+            self.core.queue.push(until, Due::Local(id));
+            return;
+        }
+        self.core.locals.remove(&id);
+        let mut ctx = Ctx {
+            core: &mut self.core,
+            out,
+            me: node,
+            topo: &self.topo,
+            hooks: dispatch::HOOKS,
+        };
+        if let Some(p) = self.procs.get_mut(node as usize) {
+            dispatch::on_message(p, &mut ctx, node, payload);
         }
     }
 

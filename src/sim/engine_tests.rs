@@ -37,6 +37,8 @@ pub enum EchoMsg {
     Ping { n: u32 },
     /// Answer to round `n`.
     Pong { n: u32 },
+    /// Handed in-process on the same node (`Ctx::local`), never sent.
+    Local { n: u32 },
 }
 
 /// Its one timer.
@@ -104,6 +106,8 @@ pub struct Echo;
 pub enum EchoCmd {
     /// `node` pings its successor immediately.
     EchoNow { node: String },
+    /// `node` hands itself a note in-process (`Ctx::local`).
+    EchoLocal { node: String },
 }
 
 impl ProtoTypes for Echo {
@@ -115,12 +119,15 @@ impl ProtoTypes for Echo {
     type Ev = EchoEv;
     type Cmd = EchoCmd;
 
-    fn cmd_op(_: &EchoCmd) -> &'static str {
-        "echo_now"
+    fn cmd_op(c: &EchoCmd) -> &'static str {
+        match c {
+            EchoCmd::EchoNow { .. } => "echo_now",
+            EchoCmd::EchoLocal { .. } => "echo_local",
+        }
     }
 
     fn cmd_nodes(c: &EchoCmd) -> Vec<&str> {
-        let EchoCmd::EchoNow { node } = c;
+        let (EchoCmd::EchoNow { node } | EchoCmd::EchoLocal { node }) = c;
         vec![node.as_str()]
     }
 
@@ -128,6 +135,7 @@ impl ProtoTypes for Echo {
         match m {
             EchoMsg::Ping { n } => format!("echo? #{n}"),
             EchoMsg::Pong { n } => format!("echo! #{n}"),
+            EchoMsg::Local { n } => format!("echo (local) #{n}"),
         }
     }
 
@@ -148,7 +156,7 @@ impl ProtoTypes for Echo {
 impl Protocol for Echo {
     const SINCE_VERSION: u64 = 1;
 
-    const OPS: &'static [&'static str] = &["echo_now"];
+    const OPS: &'static [&'static str] = &["echo_now", "echo_local"];
 
     type Node = EchoNode;
 
@@ -189,7 +197,7 @@ impl Protocol for Echo {
     fn on_message(_: &mut EchoNode, ctx: &mut Ctx<'_>, from: NodeIx, m: EchoMsg) {
         match m {
             EchoMsg::Ping { n } => ctx.send(from, Payload::Echo(EchoMsg::Pong { n })),
-            EchoMsg::Pong { n } => {
+            EchoMsg::Pong { n } | EchoMsg::Local { n } => {
                 ctx.emit(What::Proto(super::proto::ProtoEv::Echo(EchoEv::Echoed {
                     peer: from,
                     n,
@@ -208,11 +216,11 @@ impl Protocol for Echo {
     }
 
     fn read_cmd(op: &str, f: &mut Fields<'_>) -> Option<Result<EchoCmd, String>> {
-        (op == "echo_now").then(|| {
-            Ok(EchoCmd::EchoNow {
-                node: f.string("node")?,
-            })
-        })
+        match op {
+            "echo_now" => Some(f.string("node").map(|node| EchoCmd::EchoNow { node })),
+            "echo_local" => Some(f.string("node").map(|node| EchoCmd::EchoLocal { node })),
+            _ => None,
+        }
     }
 
     fn check_cmd(
@@ -224,11 +232,14 @@ impl Protocol for Echo {
     }
 
     fn on_command(c: &EchoCmd, w: &mut CmdCtx<'_>) -> Result<(), CmdError> {
-        let EchoCmd::EchoNow { node } = c;
+        let (EchoCmd::EchoNow { node } | EchoCmd::EchoLocal { node }) = c;
         let ix = w.present(node)?;
         w.on_node::<Echo, _>(ix, |n, ctx| match n {
             Some(n) => {
-                ping_next(n, ctx);
+                match c {
+                    EchoCmd::EchoNow { .. } => ping_next(n, ctx),
+                    EchoCmd::EchoLocal { .. } => ctx.local(Payload::Echo(EchoMsg::Local { n: 42 })),
+                }
                 Ok(())
             }
             None => Err(CmdError::WrongRole {
@@ -423,4 +434,82 @@ fn its_config_section_is_read_checked_and_summarised() {
     assert!(v["summary"]["invariants"]
         .as_array()
         .is_some_and(|l| l.iter().any(|i| i["name"] == "echo_in_order")));
+}
+
+#[test]
+fn a_local_hand_off_is_taken_on_the_same_node_now_unless_it_crashes() {
+    let local = |w: &World| {
+        let b = w.node_ix("B").expect("B exists");
+        (
+            b,
+            Cmd::Proto(ProtoCmd::Echo(EchoCmd::EchoLocal { node: "B".into() })),
+        )
+    };
+    // Taken at the same virtual time, on B, from B: no send, no delivery, not counted.
+    let mut w = world(10_000);
+    run(&mut w, 100);
+    let (b, cmd) = local(&w);
+    let mut out = Vec::new();
+    w.apply(&cmd, &mut out).expect("runs");
+    assert!(
+        out.is_empty(),
+        "queued, not taken inside the command: {out:?}"
+    );
+    let trace = run(&mut w, 100);
+    let got: Vec<_> = trace
+        .iter()
+        .filter_map(|e| {
+            Echo::ev(&e.what).map(|EchoEv::Echoed { peer, n }| (e.t, e.node, *peer, *n))
+        })
+        .collect();
+    assert_eq!(got, vec![(100, Some(b), b, 42)]);
+    assert!(!trace
+        .iter()
+        .any(|e| matches!(e.what, What::Send { .. } | What::Deliver { .. })));
+    assert_eq!(w.shared::<Echo>().pings, 0);
+    // No loss: a network that drops everything does not touch it.
+    let mut cfg = super::testkit::cluster(&["A", "B", "C"])
+        .seed(7)
+        .latency(5, 0)
+        .protocols(|p| p.echo = Some(EchoCfg { every_ms: 10_000 }))
+        .cfg();
+    cfg.net.loss = 1.0;
+    let mut w = World::new(&cfg).expect("a lossy world");
+    let (_, cmd) = local(&w);
+    w.apply(&cmd, &mut out).expect("runs");
+    assert_eq!(
+        run(&mut w, 0)
+            .iter()
+            .filter(|e| e.what.kind() == "echoed")
+            .count(),
+        1
+    );
+    // Dropped when the node crashes before taking it, even once it recovers.
+    let mut w = world(10_000);
+    let (_, cmd) = local(&w);
+    w.apply(&cmd, &mut out).expect("runs");
+    w.apply(&Cmd::Crash { node: "B".into() }, &mut out)
+        .expect("crash");
+    w.apply(&Cmd::Recover { node: "B".into() }, &mut out)
+        .expect("recover");
+    assert!(!run(&mut w, 50).iter().any(|e| e.what.kind() == "echoed"));
+    // A paused node takes it when it resumes.
+    let mut w = world(10_000);
+    let (_, cmd) = local(&w);
+    w.apply(
+        &Cmd::Pause {
+            node: "B".into(),
+            ms: 30,
+        },
+        &mut out,
+    )
+    .expect("pause");
+    w.apply(&cmd, &mut out).expect("runs");
+    let trace = run(&mut w, 100);
+    let at: Vec<_> = trace
+        .iter()
+        .filter(|e| e.what.kind() == "echoed")
+        .map(|e| e.t)
+        .collect();
+    assert_eq!(at, vec![30]);
 }

@@ -20,6 +20,11 @@ pub enum Due {
     Resume(NodeIx),
     /// A command from the scenario's schedule (index into the world's scheduled list).
     Scheduled(u32),
+    /// A payload one protocol handed to another on the same node ([`Ctx::local`]): its id
+    /// in the world's table of local hand-offs.
+    ///
+    /// [`Ctx::local`]: crate::sim::proto::Ctx::local
+    Local(u64),
 }
 
 /// A min-queue of [`Due`] items by (time, seq).

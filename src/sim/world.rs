@@ -122,6 +122,10 @@ pub(crate) struct Core {
     pub(crate) next_timer: u64,
     pub(crate) scheduled: Vec<Cmd>,
     pub(crate) pops: u64,
+    /// Payloads handed from one protocol to another on the same node, not yet taken: by
+    /// id, the node and the payload. A crash drops the node's.
+    pub(crate) locals: std::collections::BTreeMap<u64, (NodeIx, Payload)>,
+    pub(crate) next_local: u64,
 }
 
 impl Core {
@@ -186,6 +190,17 @@ impl Core {
         let n = &mut self.nodes[node as usize];
         n.timers.clear();
         n.timer_epoch = n.timer_epoch.wrapping_add(1);
+        // In-process calls not yet taken die with the process.
+        self.locals.retain(|_, (to, _)| *to != node);
+    }
+
+    /// Queues `payload` for the protocol that owns it on `node`, at the current virtual time
+    /// (after everything already due now): an in-process call, not a message.
+    pub(crate) fn local(&mut self, node: NodeIx, payload: Payload) {
+        let id = self.next_local;
+        self.next_local += 1;
+        self.locals.insert(id, (node, payload));
+        self.queue.push(self.now, Due::Local(id));
     }
 }
 

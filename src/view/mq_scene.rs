@@ -213,6 +213,17 @@ pub fn group_words(
     )
 }
 
+/// Whether a produce request or a fetch answer carries an application's record (the
+/// saga's notes): that application's layer says what it carries, so this one stays quiet.
+fn carries_app_record(s: &crate::sim::proto::log::state::MqShared, m: &MqMsg) -> bool {
+    let app = |id: &u32| s.msg(*id).is_some_and(|i| i.body.is_some());
+    match m {
+        MqMsg::Produce { id, .. } => app(id),
+        MqMsg::Records { n, ids, .. } => ids[..(*n as usize).min(4)].iter().any(app),
+        _ => false,
+    }
+}
+
 /// The word a log message carries on the canvas.
 pub fn word(m: &MqMsg) -> String {
     match m {
@@ -265,11 +276,21 @@ pub fn overlay(
             continue;
         };
         let ix = ix as NodeIx;
-        let x0 = p.0 + g.node_r + 6.0;
+        let mut x0 = p.0 + g.node_r + 6.0;
         let mut y = p.1 - g.node_r;
+        // A server at the circle's right, level with its centre, has its name and status
+        // on its right, where the strips go: there they stack above the node instead.
+        let ang = (p.1 - g.cy).atan2(p.0 - g.cx);
+        let right =
+            ang.cos() > 0.4 && ang.sin().abs() <= 0.4 && node.role == crate::sim::ids::Role::Server;
+        if right {
+            let strips = s.meta.iter().filter(|m| m.replicas.contains(&ix)).count();
+            x0 = p.0 - g.node_r;
+            y = p.1 - g.node_r - 8.0 - 10.0 * strips as f64;
+        }
         let procs = w.procs(ix).and_then(Mq::node);
         match procs {
-            Some(MqNode::Broker(b)) => {
+            Some(MqNode::Broker(b) | MqNode::Both(b, _)) => {
                 for (pi, m) in s.meta.iter().enumerate() {
                     if !m.replicas.contains(&ix) {
                         continue;
@@ -380,7 +401,7 @@ pub fn overlay(
             continue;
         };
         let mut text = word(t);
-        if text.is_empty() {
+        if text.is_empty() || carries_app_record(s, t) {
             continue;
         }
         let flagged = carried_flag(t, &a);

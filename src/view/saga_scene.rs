@@ -1,17 +1,19 @@
 //! The saga layer of the cluster canvas: on each shard the rows it holds (units left and
 //! pending, balances), its outbox (rows, how many the relay has not marked) and its inbox;
-//! on the broker its log; on the orchestrator its sagas by state; and on every saga message
-//! in flight its note, a duplicate delivery marked as absorbed (the consumer's inbox has it)
-//! or as a double apply (a naive consumer). Pure, like the scene.
+//! on the orchestrator its sagas by state; and on every message-log message in flight that
+//! carries a saga note (a produce to a leader, records to a consumer) the note, a duplicate
+//! delivery marked as absorbed (the consumer's inbox has it) or as a double apply (a naive
+//! consumer). The log's own marks (partitions, offsets, the group) are the mq layer's.
+//! Pure, like the scene.
 
 use super::cluster_frame::{
     label_lines, message_words, ClusterFrame, ClusterGeometry, NodeState, WordStyle,
 };
 use super::cluster_frame::{Layer, Pos};
 use super::scene::{Ink, Label, Scene};
-use crate::sim::proto::saga::{Consumer, Msg, Node, Pos as SagaPos, Saga};
-use crate::sim::proto::Payload;
-use crate::sim::proto::Protocol;
+use crate::sim::proto::log::wire::MqMsg;
+use crate::sim::proto::saga::{Consumer, Node, Note, Pos as SagaPos, Saga};
+use crate::sim::proto::{Payload, Protocol};
 use crate::sim::time::Time;
 use crate::sim::world::World;
 
@@ -26,7 +28,7 @@ pub const LAYER: Layer = Layer {
     describe,
 };
 
-/// A node's lines: its rows, its outbox and inbox, its log (broker), its sagas (orchestrator).
+/// A node's lines: its rows, its outbox and inbox, its sagas (orchestrator).
 pub fn node_lines(n: &Node) -> Vec<(String, Ink)> {
     let mut out = Vec::new();
     if let Some(o) = &n.orch {
@@ -58,20 +60,18 @@ pub fn node_lines(n: &Node) -> Vec<(String, Ink)> {
     }
     if !n.db.outbox.is_empty() || !n.db.inbox.is_empty() {
         let unmarked = n.db.unmarked();
+        let waiting = if unmarked > 0 {
+            format!(" · {unmarked} unmarked")
+        } else {
+            String::new()
+        };
         out.push((
             format!(
-                "outbox {} ({unmarked} unmarked) · inbox {}",
+                "outbox {}{waiting} · inbox {}",
                 n.db.outbox.len(),
                 n.db.inbox.len()
             ),
             if unmarked > 0 { Ink::Warn } else { Ink::Muted },
-        ));
-    }
-    if let Some(b) = &n.broker {
-        let open = b.log.iter().filter(|e| !e.1).count();
-        out.push((
-            format!("log {} entries · {open} unacked", b.log.len()),
-            Ink::Muted,
         ));
     }
     out
@@ -120,8 +120,15 @@ pub fn overlay(
         }
     }
     let naive = cfg.consumer == Consumer::Naive;
+    let mq = w.mq();
+    let note_of = |id: &u32| mq.msg(*id).and_then(|m| m.body).and_then(Note::decode);
+    // (delivered to a consumer, the note) for every log message carrying a saga note.
     let msgs = w.net().in_flight().filter_map(|m| match &m.payload {
-        Payload::Saga(s) => Some((m, s)),
+        Payload::Mq(MqMsg::Produce { id, .. }) => note_of(id).map(|n| (m, (false, n))),
+        Payload::Mq(MqMsg::Records { ids, n, .. }) => ids[..(*n as usize).min(4)]
+            .iter()
+            .find_map(note_of)
+            .map(|note| (m, (true, note))),
         _ => None,
     });
     let style = WordStyle {
@@ -137,20 +144,19 @@ pub fn overlay(
         g,
         scene,
         style,
-        |m, s| match s {
-            Msg::Deliver { note, .. } => {
-                let seen = w
-                    .procs(m.to)
-                    .and_then(Saga::node)
-                    .is_some_and(|n| n.db.inbox.contains(note));
-                Some(match (seen, naive && note.kind.is_command()) {
-                    (true, true) => (format!("DUPLICATE {}", note.label()), Ink::Danger),
-                    (true, false) => (format!("duplicate {}", note.label()), Ink::Warn),
-                    _ => (note.label(), Ink::Fg),
-                })
+        |m, (delivered, note)| {
+            if !delivered {
+                return Some((format!("publish {}", note.label()), Ink::Muted));
             }
-            Msg::Publish { note, .. } => Some((format!("publish {}", note.label()), Ink::Muted)),
-            Msg::PubAck { .. } | Msg::Ack { .. } => None,
+            let seen = w
+                .procs(m.to)
+                .and_then(Saga::node)
+                .is_some_and(|n| n.db.inbox.contains(&note));
+            Some(match (seen, naive && note.kind.is_command()) {
+                (true, true) => (format!("DUPLICATE {}", note.label()), Ink::Danger),
+                (true, false) => (format!("duplicate {}", note.label()), Ink::Warn),
+                _ => (note.label(), Ink::Fg),
+            })
         },
     );
 }
@@ -174,11 +180,13 @@ mod tests {
     use crate::view::cluster_scene::{build, Layout};
 
     #[test]
-    fn nodes_show_their_rows_outbox_and_log_and_a_duplicate_is_marked() {
-        let w = played("outbox-relay-crash.json", 214);
+    fn nodes_show_their_rows_outbox_and_inbox_and_a_duplicate_record_is_marked() {
+        // 272 ms: the relay's second record of order 0's charge is on its way to C, whose
+        // inbox already has the note.
+        let w = played("outbox-relay-crash.json", 272);
         let s = build(&ClusterFrame {
             world: &w,
-            now: 214.0,
+            now: 272.0,
             recent: &[],
             trail_ms: 0.0,
             selected_msg: None,
@@ -191,8 +199,11 @@ mod tests {
         let t: Vec<&str> = s.labels.iter().map(|l| l.text.as_str()).collect();
         assert!(t.iter().any(|l| l.starts_with("sagas ")), "{t:?}");
         assert!(t.iter().any(|l| l.starts_with("outbox ")), "{t:?}");
-        assert!(t.iter().any(|l| l.starts_with("log ")), "{t:?}");
         assert!(t.iter().any(|l| l.starts_with("sku:0 ")), "{t:?}");
-        assert!(describe(&w, 214).contains("checkout sagas"));
+        assert!(
+            t.contains(&"duplicate charge #0"),
+            "the duplicate on the log is marked: {t:?}"
+        );
+        assert!(describe(&w, 272).contains("checkout sagas"));
     }
 }

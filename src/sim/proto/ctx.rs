@@ -79,6 +79,16 @@ impl Ctx<'_> {
         self.core.send(self.me, to, payload, self.out);
     }
 
+    /// Hands `payload` to the protocol that owns it on this same node: an in-process library
+    /// call (one protocol using another, as the saga uses the log's client), not a message.
+    /// It is taken at the current virtual time, after what is already due now, through that
+    /// protocol's `on_message` with `from` = this node; no network, no loss, no trace event
+    /// of its own, not counted as sent. It is dropped if the node crashes first, and waits
+    /// while the node is paused.
+    pub fn local(&mut self, payload: Payload) {
+        self.core.local(self.me, payload);
+    }
+
     /// Arms a timer that fires when this node's clock has advanced by `after_ms`.
     pub fn set_timer(&mut self, after_ms: u64, kind: TimerKind) {
         let deadline = self

@@ -9,7 +9,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::saga::compare::{compare, Figures, Spec};
 use crate::sim::proto::saga::{
@@ -149,7 +149,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         "duplicates absorbed",
         "double charges",
         "dirty reads",
-        "messages",
+        "log messages",
     ];
     let values = vec![
         st.sagas.to_string(),
@@ -159,7 +159,8 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
         st.duplicates_absorbed.to_string(),
         st.double_charges.to_string(),
         st.dirty_reads.to_string(),
-        st.messages.to_string(),
+        // The saga's notes travel on the message log: its traffic is the saga's cost.
+        w.mq().stats.messages.to_string(),
     ];
     let cmd = |c: Cmd| {
         let on = ctx.on_cmd.clone();
@@ -229,7 +230,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
                     }
                 }) }
             </div>
-            <Compare cfg={cfg.clone()} />
+            { compare_view(ctx, cfg) }
         </section>
     }
 }
@@ -281,13 +282,6 @@ pub fn fail_controls(p: &FailProps) -> Html {
     }
 }
 
-/// The comparison's props: the saga settings of the loaded scenario.
-#[derive(Properties, PartialEq)]
-pub struct CompareProps {
-    /// The loaded saga settings.
-    pub cfg: SagaCfg,
-}
-
 fn cells(faults: &str, f: &Figures) -> Vec<String> {
     vec![
         faults.to_string(),
@@ -322,9 +316,9 @@ pub fn compare_rows(cfg: &SagaCfg) -> Result<Vec<Vec<String>>, String> {
             until_ms: 100 + u64::from(base.orders) * base.gap_ms + 6_000,
             ..base.clone()
         };
-        let [tpc, saga] = compare(&s)?;
-        rows.push(cells(label, &tpc));
-        rows.push(cells(label, &saga));
+        for f in compare(&s)? {
+            rows.push(cells(label, &f));
+        }
     }
     Ok(rows)
 }
@@ -349,7 +343,7 @@ fn chart(rows: &[Vec<String>]) -> Html {
                     html! {
                         <div class="saga-bar-row">
                             <span class="saga-bar-label">{ who }</span>
-                            <span class={if r[1] == "saga" { "saga-bar saga" } else { "saga-bar tpc" }}
+                            <span class={if r[1].starts_with("saga") { "saga-bar saga" } else { "saga-bar tpc" }}
                                 style={format!("width: {pct}%")}></span>
                             <span>{ r[k].clone() }</span>
                         </div>
@@ -366,23 +360,21 @@ fn chart(rows: &[Vec<String>]) -> Html {
     }
 }
 
-/// "Compare with 2PC": runs on a click, keeps its table until the settings change.
-#[function_component(Compare)]
-pub fn compare_view(p: &CompareProps) -> Html {
-    let rows = use_state(|| None::<Result<Vec<Vec<String>>, String>>);
-    {
-        let rows = rows.clone();
-        use_effect_with(p.cfg.clone(), move |_| rows.set(None));
-    }
-    let onclick = {
-        let rows = rows.clone();
-        let c = p.cfg.clone();
-        Callback::from(move |_: MouseEvent| rows.set(Some(compare_rows(&c))))
-    };
+/// Where the panel keeps its last comparison (see `PanelMemo`): dropped when another
+/// scenario, or a variant of this one, loads.
+const COMPARED: &str = "saga.compared";
+
+/// "Compare with 2PC": runs on a click; the table stays in the lab's memo until another
+/// scenario (or a variant of this one) loads.
+fn compare_view(ctx: &PanelCtx<'_>, cfg: &SagaCfg) -> Html {
+    let c = cfg.clone();
+    let onclick = ctx
+        .on_memo
+        .reform(move |_: MouseEvent| (COMPARED, Some(Memo::Table(compare_rows(&c)))));
     html! {
         <div class="saga-compare">
             <button {onclick}>{"Compare with 2PC"}</button>
-            { match &*rows {
+            { match ctx.memo.table(COMPARED) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
                 Some(Ok(r)) => html! {

@@ -705,6 +705,7 @@ impl Broker {
 
     fn rebalance(&mut self, ctx: &mut Ctx<'_>) {
         let cfg = self.cfg.clone();
+        let pins: Vec<Option<NodeIx>> = cfg.consumers.iter().map(|n| ctx.node_ix(n)).collect();
         let g = &mut sh_mut(ctx).group;
         g.gen += 1;
         let mut members: Vec<(NodeIx, PartSet)> = g
@@ -713,7 +714,10 @@ impl Broker {
             .map(|m| (m.node, m.owned | m.target))
             .collect();
         members.sort_unstable();
-        g.desired = assign(cfg.assignment, cfg.partitions, &members);
+        g.desired = match cfg.assignment {
+            Assign::Pinned => pinned(cfg.partitions, &members, &pins),
+            how => assign(how, cfg.partitions, &members),
+        };
         if cfg.rebalance == Rebalance::Eager {
             g.revoking = true;
             for m in &mut g.members {
@@ -792,7 +796,9 @@ pub fn assign(how: Assign, n: u32, members: &[(NodeIx, PartSet)]) -> Vec<(NodeIx
     }
     let (floor, extra) = (n / m, n % m);
     match how {
-        Assign::Range => {
+        // Pinned needs the configured consumers' nodes: see `pinned`; without them it is
+        // a range.
+        Assign::Range | Assign::Pinned => {
             let mut start = 0;
             members
                 .iter()
@@ -835,4 +841,22 @@ pub fn assign(how: Assign, n: u32, members: &[(NodeIx, PartSet)]) -> Vec<(NodeIx
             out
         }
     }
+}
+
+/// The pinned assignor: partition `p` goes to the member on node `pins[p]` (the `p`-th
+/// configured consumer), and stays unassigned while that node is not a member.
+pub fn pinned(
+    n: u32,
+    members: &[(NodeIx, PartSet)],
+    pins: &[Option<NodeIx>],
+) -> Vec<(NodeIx, PartSet)> {
+    members
+        .iter()
+        .map(|&(node, _)| {
+            let set = (0..n)
+                .filter(|&p| pins.get(p as usize).copied().flatten() == Some(node))
+                .fold(0, |s, p| s | 1 << p);
+            (node, set)
+        })
+        .collect()
 }

@@ -30,6 +30,10 @@ pub enum Assign {
     Range,
     /// Balanced, keeping each member's partitions where possible (StickyAssignor).
     Sticky,
+    /// Partition `p` only to the member on node `consumers[p]`, unassigned while that node
+    /// is not a member (a custom assignor standing in for a topic per service: the saga's
+    /// service on each node reads its own partition).
+    Pinned,
 }
 
 /// How a group moves partitions when its membership changes.
@@ -162,7 +166,7 @@ pub const SETTINGS: &[(&str, &[&str])] = &[
     ("idempotent", &["false", "true"]),
     ("unclean", &["false", "true"]),
     ("commit", &["before", "after"]),
-    ("assignment", &["range", "sticky"]),
+    ("assignment", &["range", "sticky", "pinned"]),
     ("rebalance", &["eager", "cooperative"]),
 ];
 
@@ -190,10 +194,11 @@ impl MqCfg {
                 _ => return fail(&p, format!("unknown value {v} (one of: 0, 1, all)")),
             },
         };
-        let assignment = match o.pick("assignment", &["range", "sticky"])? {
+        let assignment = match o.pick("assignment", &["range", "sticky", "pinned"])? {
             None => d.assignment,
             Some(0) => Assign::Range,
-            Some(_) => Assign::Sticky,
+            Some(1) => Assign::Sticky,
+            Some(_) => Assign::Pinned,
         };
         let rebalance = match o.pick("rebalance", &["eager", "cooperative"])? {
             None => d.rebalance,
@@ -251,7 +256,7 @@ impl MqCfg {
     }
 
     /// Range checks, and the named clients must exist: `Err((field, reason))`.
-    pub fn validate(&self, clients: &[String]) -> Result<(), (String, String)> {
+    pub fn validate(&self, servers: &[String], clients: &[String]) -> Result<(), (String, String)> {
         let bad = |f: &str, r: String| Err((f.to_string(), r));
         if !(1..=MAX_PARTITIONS).contains(&self.partitions) {
             return bad(
@@ -314,8 +319,13 @@ impl MqCfg {
             ("producers", &self.producers),
             ("consumers", &self.consumers),
         ] {
-            if let Some(n) = list.iter().find(|n| !clients.contains(n)) {
-                return bad(f, format!("\"{n}\" is not a client"));
+            // A server may be one too: an application on it (the saga's services) uses the
+            // log through its own client.
+            if let Some(n) = list
+                .iter()
+                .find(|n| !clients.contains(n) && !servers.contains(n))
+            {
+                return bad(f, format!("\"{n}\" is not a node"));
             }
         }
         Ok(())
@@ -358,7 +368,7 @@ impl MqCfg {
             "idempotent" => self.idempotent = i == 1,
             "unclean" => self.unclean = i == 1,
             "commit" => self.commit = [CommitMode::Before, CommitMode::After][i],
-            "assignment" => self.assignment = [Assign::Range, Assign::Sticky][i],
+            "assignment" => self.assignment = [Assign::Range, Assign::Sticky, Assign::Pinned][i],
             _ => self.rebalance = [Rebalance::Eager, Rebalance::Cooperative][i],
         }
         Ok(())

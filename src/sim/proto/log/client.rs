@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::cfg::{Acks, CommitMode, MqCfg};
-use super::state::{emit, send, sh, sh_mut, timer, MsgInfo};
+use super::state::{emit, send, sh, sh_mut, timer, up, MsgInfo};
 use super::types::Mq;
-use super::wire::{MqEv, MqMsg, MqRec, MqTimer};
+use super::wire::{MqEv, MqMsg, MqRec, MqTimer, MqUp};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Record, Registered};
@@ -223,6 +223,7 @@ impl ClientNode {
                     None => {
                         self.prod.pending.retain(|x| x.id != id);
                         emit(ctx, MqEv::MqAck { id, p });
+                        self.up_acked(ctx, id);
                     }
                     Some(err) => {
                         emit(ctx, MqEv::MqProduceError { id, p, err });
@@ -269,7 +270,27 @@ impl ClientNode {
                 hw,
                 reset,
             } => self.on_records(ctx, p, off, n, ids, hw, reset),
+            MqMsg::AppSend { p, body } => self.produce_app(ctx, p, body),
             _ => {}
+        }
+    }
+
+    /// An application on this node produces a record to partition `p` (keyed by `p`, so a
+    /// producer's records to one partition keep their order for `per_key_order`).
+    fn produce_app(&mut self, ctx: &mut Ctx<'_>, p: u32, body: u32) {
+        if p >= self.cfg.partitions {
+            return;
+        }
+        self.produce_to(ctx, p, p, false, false, Some(body));
+    }
+
+    fn body(ctx: &Ctx<'_>, id: u32) -> Option<u32> {
+        sh(ctx).msg(id).and_then(|m| m.body)
+    }
+
+    fn up_acked(&self, ctx: &mut Ctx<'_>, id: u32) {
+        if let Some(body) = Self::body(ctx, id) {
+            up(ctx, MqUp::Acked { id, body });
         }
     }
 
@@ -282,6 +303,18 @@ impl ClientNode {
 
     fn produce_one(&mut self, ctx: &mut Ctx<'_>, key: u32, poison: bool, workload: bool) {
         let p = self.cfg.partition_of(key);
+        self.produce_to(ctx, key, p, poison, workload, None);
+    }
+
+    fn produce_to(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: u32,
+        p: u32,
+        poison: bool,
+        workload: bool,
+        body: Option<u32>,
+    ) {
         let seq = {
             let s = &mut self.prod.seqs[p as usize];
             *s += 1;
@@ -304,6 +337,7 @@ impl ClientNode {
             at,
             acked: None,
             first_done: None,
+            body,
         });
         emit(ctx, MqEv::MqProduce { id, key, p });
         self.prod.pending.push(Pending { id, attempt: 0 });
@@ -321,7 +355,8 @@ impl ClientNode {
         send(ctx, leader, MqMsg::Produce { p, id, seq });
         if self.cfg.acks == Acks::Zero {
             self.prod.pending.retain(|x| x.id != id);
-            return emit(ctx, MqEv::MqAck { id, p });
+            emit(ctx, MqEv::MqAck { id, p });
+            return self.up_acked(ctx, id);
         }
         let Some(x) = self.prod.pending.iter_mut().find(|x| x.id == id) else {
             return;
@@ -341,7 +376,11 @@ impl ClientNode {
         x.attempt += 1;
         if x.attempt > self.cfg.retries {
             self.prod.pending.retain(|x| x.id != id);
-            return emit(ctx, MqEv::MqProduceFailed { id });
+            emit(ctx, MqEv::MqProduceFailed { id });
+            if let Some(body) = Self::body(ctx, id) {
+                up(ctx, MqUp::Failed { id, body });
+            }
+            return;
         }
         timer(ctx, self.cfg.retry_backoff_ms, MqTimer::Retry { id });
     }
@@ -594,6 +633,9 @@ impl ClientNode {
             }
         } else {
             emit(ctx, MqEv::MqProcess { p, off, id });
+            if let Some(body) = Self::body(ctx, id) {
+                up(ctx, MqUp::Record { id, body, p, off });
+            }
             self.finish_one(p, off);
         }
         if self.cons.batch.is_empty() {

@@ -27,13 +27,16 @@ pub enum MqNode {
     Broker(Box<Broker>),
     /// A client: producer and/or group member.
     Client(Box<ClientNode>),
+    /// A server that is a broker and also runs a client for an application on it (the
+    /// checkout saga's services publish and consume on their own shards).
+    Both(Box<Broker>, Box<ClientNode>),
 }
 
 impl MqNode {
     /// The broker, if this is one.
     pub fn broker(&self) -> Option<&Broker> {
         match self {
-            MqNode::Broker(b) => Some(b),
+            MqNode::Broker(b) | MqNode::Both(b, _) => Some(b),
             MqNode::Client(_) => None,
         }
     }
@@ -41,7 +44,7 @@ impl MqNode {
     /// The client, if this is one.
     pub fn client(&self) -> Option<&ClientNode> {
         match self {
-            MqNode::Client(c) => Some(c),
+            MqNode::Client(c) | MqNode::Both(_, c) => Some(c),
             MqNode::Broker(_) => None,
         }
     }
@@ -61,13 +64,30 @@ impl Protocol for Mq {
         MqCfg::read(o)
     }
 
-    fn check_cfg(cfg: &MqCfg, _: &[String], clients: &[String]) -> Result<(), (String, String)> {
-        cfg.validate(clients)
+    fn check_cfg(
+        cfg: &MqCfg,
+        servers: &[String],
+        clients: &[String],
+    ) -> Result<(), (String, String)> {
+        cfg.validate(servers, clients)
     }
 
     fn boot(cfg: &MqCfg, ctx: &mut Ctx<'_>) -> Option<MqNode> {
         Some(match ctx.role() {
-            Role::Server => MqNode::Broker(Box::new(Broker::boot(cfg, ctx))),
+            Role::Server => {
+                let b = Box::new(Broker::boot(cfg, ctx));
+                let name = ctx.node_name(ctx.me());
+                if cfg
+                    .producers
+                    .iter()
+                    .chain(&cfg.consumers)
+                    .any(|n| n == name)
+                {
+                    MqNode::Both(b, Box::new(ClientNode::boot(cfg, ctx)))
+                } else {
+                    MqNode::Broker(b)
+                }
+            }
             Role::Client => MqNode::Client(Box::new(ClientNode::boot(cfg, ctx))),
         })
     }
@@ -76,6 +96,13 @@ impl Protocol for Mq {
         match node {
             MqNode::Broker(b) => b.on_message(ctx, from, m),
             MqNode::Client(c) => c.on_message(ctx, from, m),
+            MqNode::Both(b, c) => {
+                if m.for_client() {
+                    c.on_message(ctx, from, m)
+                } else {
+                    b.on_message(ctx, from, m)
+                }
+            }
         }
     }
 
@@ -83,6 +110,13 @@ impl Protocol for Mq {
         match node {
             MqNode::Broker(b) => b.on_timer(ctx, t),
             MqNode::Client(c) => c.on_timer(ctx, t),
+            MqNode::Both(b, c) => {
+                if t == MqTimer::Tick {
+                    b.on_timer(ctx, t)
+                } else {
+                    c.on_timer(ctx, t)
+                }
+            }
         }
     }
 
@@ -256,7 +290,7 @@ impl Protocol for Mq {
             "unclean": cfg.unclean,
             "commit": match cfg.commit { super::CommitMode::Before => "before", super::CommitMode::After => "after" },
             "rebalance": match cfg.rebalance { super::Rebalance::Eager => "eager", super::Rebalance::Cooperative => "cooperative" },
-            "assignment": match cfg.assignment { super::Assign::Range => "range", super::Assign::Sticky => "sticky" },
+            "assignment": match cfg.assignment { super::Assign::Range => "range", super::Assign::Sticky => "sticky", super::Assign::Pinned => "pinned" },
             "produced": s.book.len(),
             "acknowledged": s.book.iter().filter(|m| m.acked.is_some()).count(),
             "delivered": s.book.iter().filter(|m| m.first_done.is_some()).count(),
@@ -289,6 +323,7 @@ impl Protocol for Mq {
             + match n {
                 MqNode::Broker(b) => b.approx_bytes(),
                 MqNode::Client(c) => c.approx_bytes(),
+                MqNode::Both(b, c) => b.approx_bytes() + c.approx_bytes(),
             }
     }
 
@@ -322,6 +357,10 @@ fn switch(w: &mut CmdCtx<'_>, setting: &str, value: &str) -> Result<(), CmdError
         w.on_node::<Mq, _>(ix, |node, _| match node {
             Some(MqNode::Broker(b)) => b.set_cfg(shared.clone()),
             Some(MqNode::Client(c)) => c.set_cfg(shared.clone()),
+            Some(MqNode::Both(b, c)) => {
+                b.set_cfg(shared.clone());
+                c.set_cfg(shared.clone());
+            }
             None => {}
         });
     }

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::wire::{MqEv, MqMsg, MqTimer};
+use super::wire::{MqEv, MqMsg, MqTimer, MqUp};
 use super::PartSet;
 use crate::sim::event::What;
 use crate::sim::ids::{NodeIx, Time};
@@ -36,6 +36,8 @@ pub struct MsgInfo {
     pub acked: Option<Time>,
     /// When it was first processed.
     pub first_done: Option<Time>,
+    /// An application's body (a record produced through `AppSend`), handed back to it.
+    pub body: Option<u32>,
 }
 
 /// The controller's view of one partition.
@@ -208,6 +210,15 @@ pub(super) fn emit(ctx: &mut Ctx<'_>, e: MqEv) {
 }
 
 use super::types::Mq;
+
+/// Hands `up` to the application on this node: the log's client library calling back, in
+/// process (`Ctx::local`). The log's one application in this build is the checkout saga.
+pub(super) fn up(ctx: &mut Ctx<'_>, up: MqUp) {
+    #[cfg(feature = "proto-saga")]
+    ctx.local(Payload::Saga(crate::sim::proto::saga::Msg::Log(up)));
+    #[cfg(not(feature = "proto-saga"))]
+    let _ = (ctx, up);
+}
 
 pub(super) fn sh<'a>(ctx: &'a Ctx<'_>) -> &'a MqShared {
     ctx.shared::<Mq>()

@@ -165,3 +165,19 @@ fn switching_the_rebalance_protocol_mid_run_finishes_the_rebalance() {
         );
     }
 }
+
+#[test]
+fn the_pinned_assignor_gives_each_node_its_own_partition_only() {
+    use super::broker::pinned;
+    // Partitions 0..3 pinned to nodes 4, 1, 2 (the configured consumers, in order).
+    let pins = [Some(4), Some(1), Some(2)];
+    let members = [(1, 0), (2, 0b1), (4, 0)];
+    assert_eq!(
+        pinned(3, &members, &pins),
+        vec![(1, 0b10), (2, 0b100), (4, 0b1)]
+    );
+    // Node 4 out of the group: its partition stays unassigned, nobody else takes it.
+    assert_eq!(pinned(3, &members[..2], &pins), vec![(1, 0b10), (2, 0b100)]);
+    // A member that is no configured consumer gets nothing.
+    assert_eq!(pinned(3, &[(9, 0)], &pins), vec![(9, 0)]);
+}

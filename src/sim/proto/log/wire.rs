@@ -78,6 +78,42 @@ pub enum MqMsg {
     OffsetFetch { p: u32 },
     /// Coordinator → consumer: `off` is committed for `p`.
     Offset { p: u32, off: u64 },
+    /// An application → the log's client on its own node (`Ctx::local`, never on the
+    /// wire): produce a record to partition `p` whose body is the application's `body`.
+    AppSend { p: u32, body: u32 },
+}
+
+impl MqMsg {
+    /// Whether a node that is both broker and client hands it to its client.
+    pub fn for_client(&self) -> bool {
+        matches!(
+            self,
+            MqMsg::ProduceResp { .. }
+                | MqMsg::Records { .. }
+                | MqMsg::Assignment { .. }
+                | MqMsg::Fenced
+                | MqMsg::Offset { .. }
+                | MqMsg::AppSend { .. }
+        )
+    }
+}
+
+/// What the log's client hands back to the application on its node (`Ctx::local`) about
+/// a record the application produced (`AppSend`): its message id and the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "up", rename_all = "snake_case")]
+pub enum MqUp {
+    /// The producer has it acknowledged (the acks mode satisfied).
+    Acked { id: u32, body: u32 },
+    /// The producer gave up on it after its retries.
+    Failed { id: u32, body: u32 },
+    /// The consumer processed it (from partition `p` at offset `off`).
+    Record {
+        id: u32,
+        body: u32,
+        p: u32,
+        off: u64,
+    },
 }
 
 impl MqMsg {
@@ -104,6 +140,7 @@ impl MqMsg {
             MqMsg::Commit { p, off, .. } => format!("commit p{p}={off}"),
             MqMsg::OffsetFetch { p } => format!("offset? p{p}"),
             MqMsg::Offset { p, off } => format!("offset p{p}={off}"),
+            MqMsg::AppSend { p, .. } => format!("app record → p{p}"),
         }
     }
 }

@@ -30,7 +30,7 @@ pub enum Mode {
 #[serde(rename_all = "snake_case")]
 pub enum Publish {
     /// The row and an outbox row in one local transaction; a relay publishes the outbox and
-    /// marks each row once the broker has it (at least once: a relay crash republishes).
+    /// marks each row once the log has it (at least once: a relay crash republishes).
     Outbox,
     /// Commit the row, then send the message (no outbox): a crash in between, or a lost
     /// message, loses it for good.
@@ -152,16 +152,13 @@ pub struct SagaCfg {
     /// The node that runs the orchestrator: a client, or a server (which then also runs
     /// its services), as two-phase commit's coordinator does (default: the first client).
     pub orchestrator: Option<String>,
-    /// The server that runs the log's broker (default: the last server).
-    pub broker: Option<String>,
     /// How often an outbox relay polls (local ms).
     pub relay_ms: u64,
-    /// A relay republishes a row the broker has not acknowledged after this (local ms).
+    /// A relay publishes a row again this long after the log's producer gave up on it
+    /// (local ms).
     pub relay_retry_ms: u64,
     /// How long a crashed relay stays down before it restarts (local ms).
     pub relay_restart_ms: u64,
-    /// The broker redelivers an unacknowledged entry after this (local ms).
-    pub redeliver_ms: u64,
     /// A saga waits this long before retrying a step or a compensation (local ms).
     pub retry_ms: u64,
     /// Dual write: time between committing the row and sending the message (local ms).
@@ -187,11 +184,9 @@ impl Default for SagaCfg {
             balance: 100,
             price: 10,
             orchestrator: None,
-            broker: None,
             relay_ms: 10,
             relay_retry_ms: 150,
             relay_restart_ms: 100,
-            redeliver_ms: 150,
             retry_ms: 60,
             dual_write_gap_ms: 5,
             failures: Vec::new(),
@@ -271,7 +266,6 @@ pub(crate) fn read(mut o: Obj) -> R<SagaCfg> {
         o.opt(k).map(|(p, v)| text(&p, v)).transpose()
     };
     let orchestrator = name(&mut o, "orchestrator")?;
-    let broker = name(&mut o, "broker")?;
     let cfg = SagaCfg {
         mode,
         publish,
@@ -287,19 +281,17 @@ pub(crate) fn read(mut o: Obj) -> R<SagaCfg> {
         balance: o.u64_or("balance", d.balance)?,
         price: o.u64_or("price", d.price)?,
         orchestrator,
-        broker,
         relay_ms: o.u64_or("relay_ms", d.relay_ms)?,
         relay_retry_ms: o.u64_or("relay_retry_ms", d.relay_retry_ms)?,
         relay_restart_ms: o.u64_or("relay_restart_ms", d.relay_restart_ms)?,
-        redeliver_ms: o.u64_or("redeliver_ms", d.redeliver_ms)?,
         retry_ms: o.u64_or("retry_ms", d.retry_ms)?,
         dual_write_gap_ms: o.u64_or("dual_write_gap_ms", d.dual_write_gap_ms)?,
         failures: o.list("failures", failure)?,
     };
     o.done(
         "mode, publish, consumer, semantic_lock, orders, start_ms, gap_ms, skus, accounts, \
-         stock, units, balance, price, orchestrator, broker, relay_ms, relay_retry_ms, \
-         relay_restart_ms, redeliver_ms, retry_ms, dual_write_gap_ms, failures",
+         stock, units, balance, price, orchestrator, relay_ms, relay_retry_ms, \
+         relay_restart_ms, retry_ms, dual_write_gap_ms, failures",
     )?;
     Ok(cfg)
 }
@@ -344,7 +336,6 @@ pub(crate) fn check(
         ("relay_ms", c.relay_ms),
         ("relay_retry_ms", c.relay_retry_ms),
         ("relay_restart_ms", c.relay_restart_ms),
-        ("redeliver_ms", c.redeliver_ms),
         ("retry_ms", c.retry_ms),
         ("dual_write_gap_ms", c.dual_write_gap_ms),
     ] {
@@ -355,7 +346,6 @@ pub(crate) fn check(
     for (f, v) in [
         ("relay_ms", c.relay_ms),
         ("relay_retry_ms", c.relay_retry_ms),
-        ("redeliver_ms", c.redeliver_ms),
         ("retry_ms", c.retry_ms),
     ] {
         if v == 0 {
@@ -367,12 +357,6 @@ pub(crate) fn check(
             "",
             "the saga's services run on servers: there are none".into(),
         );
-    }
-    match &c.broker {
-        Some(b) if !servers.contains(b) => {
-            return bad("broker", format!("\"{b}\" is not a server"));
-        }
-        _ => {}
     }
     if c.mode == Mode::Orchestrated {
         match &c.orchestrator {
@@ -403,4 +387,18 @@ pub(crate) fn check(
         }
     }
     Ok(())
+}
+
+/// The message log's section (`protocols.mq`) a saga over `nodes` (every server with a
+/// service, and the orchestrator's node) runs on: a partition per node, each node's
+/// partition read by its own consumer (the `pinned` assignor), every node a producer
+/// (idempotent, acks=all), commits after processing (at least once). The bundled saga
+/// scenarios carry this section with these values; docs/saga.md explains each.
+pub fn log_section(nodes: &[&str]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| format!("\"{n}\"")).collect();
+    let list = names.join(",");
+    format!(
+        r#"{{"partitions":{},"rf":2,"min_isr":1,"acks":"all","idempotent":true,"producers":[{list}],"consumers":[{list}],"assignment":"pinned","rebalance":"cooperative","commit":"after","fetch_ms":10,"poll_ms":5,"process_ms":1,"heartbeat_ms":50,"session_timeout_ms":300,"request_timeout_ms":100,"retry_backoff_ms":20,"retries":1000,"replica_lag_ms":300}}"#,
+        nodes.len()
+    )
 }

@@ -1,8 +1,9 @@
-//! Saga versus two-phase commit on the same checkout workload and the same faults: the
-//! same orders (one unit of `sku:{i mod skus}` paid from `account:{i mod accounts}`, every
+//! Saga versus two-phase commit on the same checkout workload and the same faults, the
+//! saga both orchestrated and choreographed: the same orders (one unit of `sku:{i mod skus}` paid from `account:{i mod accounts}`, every
 //! `declined_every`-th card declined), the same cluster, network and seed, and optionally
 //! the same node (the 2PC coordinator, the saga's orchestrator, both on server A) down for
-//! the same window. Each side is a scenario run on the engine; the figures come from its
+//! the same window (choreographed, A is one of the shards, with no coordinator to lose).
+//! Each side is a scenario run on the engine; the figures come from its
 //! trace and counters, so they are virtual time and do not depend on the machine.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -10,13 +11,14 @@ use serde::Serialize;
 
 use crate::sim::event::What;
 use crate::sim::ids::NodeIx;
+use crate::sim::proto::log::wire::MqMsg;
 use crate::sim::proto::tpc::event::{NoWhy, TpcEv};
-use crate::sim::proto::ProtoEv;
+use crate::sim::proto::{Payload, ProtoEv};
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
 use crate::sim::time::Time;
 
-use super::SagaEv;
+use super::{Mode, SagaEv};
 
 /// The shared workload and faults.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,7 +63,7 @@ impl Default for Spec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Serialize))]
 pub struct Figures {
-    /// `2pc` or `saga`.
+    /// `2pc`, `saga` (orchestrated) or `saga-choreo` (choreographed).
     pub system: &'static str,
     /// Orders placed.
     pub orders: u64,
@@ -71,7 +73,8 @@ pub struct Figures {
     pub aborted: u64,
     /// Not decided by the end of the run.
     pub undecided: u64,
-    /// Messages on the wire, per order.
+    /// Messages on the wire per order (the saga: the log's messages carrying its records
+    /// or their acknowledgements, not the log's idle polls and heartbeats).
     pub messages_per_order: f64,
     /// Mean time from placing an order to its decision (2PC) or to the saga's end, ms.
     pub mean_decision_ms: f64,
@@ -144,20 +147,26 @@ pub fn tpc_scenario(spec: &Spec) -> String {
     base(spec, "compare-2pc", &protocols, &schedule)
 }
 
-/// The saga side as a scenario (JSON text): the same orders, the orchestrator on A.
-pub fn saga_scenario(spec: &Spec) -> String {
+/// The saga side as a scenario (JSON text): the same orders, orchestrated (the orchestrator
+/// on A) or choreographed, over the message log on A–D.
+pub fn saga_scenario(spec: &Spec, mode: Mode) -> String {
     let failures: Vec<String> = (0..spec.orders)
         .filter(|i| declined(spec, *i))
         .map(|i| format!(r#"{{"order":{i},"step":"charge"}}"#))
         .collect();
     let protocols = format!(
-        r#"{{"saga":{{"orders":{},"start_ms":100,"gap_ms":{},"skus":{},"accounts":{},"stock":{},"balance":1000,"price":10,"orchestrator":"A","broker":"D","failures":[{}]}}}}"#,
+        r#"{{"saga":{{"mode":"{}","orders":{},"start_ms":100,"gap_ms":{},"skus":{},"accounts":{},"stock":{},"balance":1000,"price":10,"orchestrator":"A","failures":[{}]}},"mq":{}}}"#,
+        match mode {
+            Mode::Orchestrated => "orchestrated",
+            Mode::Choreographed => "choreographed",
+        },
         spec.orders,
         spec.gap_ms,
         spec.skus,
         spec.accounts,
         spec.stock,
-        failures.join(",")
+        failures.join(","),
+        super::cfg::log_section(&["A", "B", "C", "D"])
     );
     base(spec, "compare-saga", &protocols, &crash_cmds(spec))
 }
@@ -264,16 +273,36 @@ pub fn run_tpc(spec: &Spec) -> Result<Figures, String> {
     })
 }
 
-/// Runs the saga side.
-pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
-    let s = decode(&saga_scenario(spec))?;
+/// Runs the saga side, orchestrated or choreographed.
+pub fn run_saga(spec: &Spec, mode: Mode) -> Result<Figures, String> {
+    let s = decode(&saga_scenario(spec, mode))?;
     let tl = runner::play(&s, Some(spec.seed), s.until_ms)?;
     let w = tl.world();
     let sh = w.saga();
     let st = &sh.stats;
     let mut first = None;
     let mut times = Vec::new();
+    // The log's messages that carry the saga's records or their acknowledgements (produce
+    // requests and answers, replication, fetch answers with records): its idle fetches,
+    // polls and heartbeats run whether or not anyone orders, so they are not counted.
+    let mq = w.mq();
+    let app = |id: &u32| mq.msg(*id).is_some_and(|m| m.body.is_some());
+    let mut carried = 0u64;
     for e in tl.trace() {
+        if let What::Send {
+            payload: Payload::Mq(m),
+            ..
+        } = &e.what
+        {
+            let carries = match m {
+                MqMsg::Produce { id, .. } | MqMsg::ProduceResp { id, .. } => app(id),
+                MqMsg::Entries { n, ids, .. } | MqMsg::Records { n, ids, .. } => {
+                    ids[..(*n as usize).min(4)].iter().any(app)
+                }
+                _ => false,
+            };
+            carried += u64::from(carries);
+        }
         match &e.what {
             What::Proto(ProtoEv::Saga(SagaEv::SagaStart { .. })) => {
                 first.get_or_insert(e.t);
@@ -293,12 +322,15 @@ pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
     let orders = u64::from(st.sagas);
     let ended = u64::from(st.completed + st.compensated);
     Ok(Figures {
-        system: "saga",
+        system: match mode {
+            Mode::Orchestrated => "saga",
+            Mode::Choreographed => "saga-choreo",
+        },
         orders,
         committed: u64::from(st.completed),
         aborted: u64::from(st.compensated),
         undecided: orders.saturating_sub(ended),
-        messages_per_order: per(st.messages as f64, orders),
+        messages_per_order: per(carried as f64, orders),
         mean_decision_ms: per(times.iter().sum::<u64>() as f64, times.len() as u64),
         max_decision_ms: times.iter().max().copied().unwrap_or(0),
         hold_ms_per_order: per((st.reserved_ms_sum + open_hold) as f64, orders),
@@ -312,7 +344,11 @@ pub fn run_saga(spec: &Spec) -> Result<Figures, String> {
     })
 }
 
-/// Both sides on the same workload and faults: [2PC, saga].
-pub fn compare(spec: &Spec) -> Result<[Figures; 2], String> {
-    Ok([run_tpc(spec)?, run_saga(spec)?])
+/// Every side on the same workload and faults: [2PC, orchestrated saga, choreographed saga].
+pub fn compare(spec: &Spec) -> Result<[Figures; 3], String> {
+    Ok([
+        run_tpc(spec)?,
+        run_saga(spec, Mode::Orchestrated)?,
+        run_saga(spec, Mode::Choreographed)?,
+    ])
 }

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cfg::{Publish, SagaCfg};
 use super::event::SagaEv;
-use super::wire::{Effect, Msg, Note, Rec, Timer, NO_SEQ};
-use super::{emit, send, sh, sh_mut, timer};
+use super::wire::{Effect, Note, Rec, Timer};
+use super::{emit, publish, sh, sh_mut, timer};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Record};
 
@@ -92,7 +92,8 @@ pub struct Db {
     /// Outbox rows in commit order (their sequence number is the index): the note and
     /// whether the relay has marked it published.
     pub outbox: Vec<(Note, bool)>,
-    /// Relay: rows sent to the broker and not acknowledged yet, with the local send time.
+    /// Relay: rows handed to the log's producer and not acknowledged yet, with the local
+    /// time from which to publish them again (`i64::MAX` while the producer still tries).
     inflight: BTreeMap<u32, i64>,
     /// Relay: rows it has published at least once since this process started.
     sent: BTreeSet<u32>,
@@ -137,13 +138,12 @@ impl Db {
                         row.1 = true;
                     }
                 }
-                Rec::Append { .. } | Rec::Acked { .. } => {}
             }
         }
         (db, logs)
     }
 
-    /// Whether any outbox row still waits for the broker.
+    /// Whether any outbox row still waits for the log.
     pub fn unmarked(&self) -> usize {
         self.outbox.iter().filter(|r| !r.1).count()
     }
@@ -183,15 +183,14 @@ impl Db {
         }
     }
 
-    /// Dual write: the committed row's message goes out now, once.
-    pub fn dual_write(&mut self, ctx: &mut Ctx<'_>, note: Note) {
-        if let Some(b) = sh(ctx).broker {
-            send(ctx, b, Msg::Publish { seq: NO_SEQ, note });
-        }
+    /// Dual write: the committed row's message goes to the log's producer now, once (no
+    /// row to publish again if the producer gives up or the node crashes first).
+    pub fn dual_write(&mut self, cfg: &SagaCfg, ctx: &mut Ctx<'_>, note: Note) {
+        publish(cfg, ctx, note);
     }
 
-    /// The relay publishes every unmarked row not already waiting for the broker's answer
-    /// (or waiting longer than `relay_retry_ms`), and keeps polling while rows are left.
+    /// The relay publishes every unmarked row not already with the log's producer (or
+    /// given up on by it `relay_retry_ms` ago), and keeps polling while rows are left.
     pub fn pump(&mut self, cfg: &SagaCfg, ctx: &mut Ctx<'_>) {
         let now = ctx.now_local();
         if self.down_until.is_some_and(|t| now < t) {
@@ -199,27 +198,21 @@ impl Db {
             return;
         }
         self.down_until = None;
-        let Some(broker) = sh(ctx).broker else {
-            return;
-        };
         let me: NodeIx = ctx.me();
         for seq in 0..self.outbox.len() as u32 {
             let (note, marked) = self.outbox[seq as usize];
             if marked {
                 continue;
             }
-            let due = self
-                .inflight
-                .get(&seq)
-                .is_none_or(|t| now - t >= cfg.relay_retry_ms as i64);
+            let due = self.inflight.get(&seq).is_none_or(|t| now >= *t);
             if !due {
                 continue;
             }
             if !self.sent.insert(seq) {
                 emit(ctx, SagaEv::SagaRepublish { seq, note });
             }
-            send(ctx, broker, Msg::Publish { seq, note });
-            self.inflight.insert(seq, now);
+            publish(cfg, ctx, note);
+            self.inflight.insert(seq, i64::MAX);
             let armed = sh(ctx)
                 .relay_armed
                 .iter()
@@ -239,7 +232,13 @@ impl Db {
     }
 
     fn arm(&mut self, cfg: &SagaCfg, ctx: &mut Ctx<'_>) {
-        if self.ticking || self.unmarked() == 0 {
+        // Rows with the producer need no poll: its answer comes back through the log.
+        let waiting = self
+            .outbox
+            .iter()
+            .enumerate()
+            .any(|(i, r)| !r.1 && self.inflight.get(&(i as u32)) != Some(&i64::MAX));
+        if self.ticking || !waiting {
             return;
         }
         let now = ctx.now_local();
@@ -257,20 +256,44 @@ impl Db {
         self.pump(cfg, ctx);
     }
 
-    /// The broker has row `seq`: mark it (unless the relay is down and missed the answer).
-    pub fn on_pub_ack(&mut self, ctx: &mut Ctx<'_>, seq: u32) {
+    /// The log acknowledged record `id` carrying `note` to this node: mark the row it
+    /// published (unless the relay is down and missed the answer).
+    pub fn on_acked(&mut self, ctx: &mut Ctx<'_>, id: u32, note: Note) {
+        let dup = !sh_mut(ctx).logged.insert(note);
+        emit(ctx, SagaEv::SagaAppend { id, note, dup });
         let now = ctx.now_local();
         if self.down_until.is_some_and(|t| now < t) {
             return;
         }
-        if self.inflight.remove(&seq).is_none() {
+        let seq = self.inflight.keys().copied().find(|s| {
+            self.outbox
+                .get(*s as usize)
+                .is_some_and(|r| r.0 == note && !r.1)
+        });
+        let Some(seq) = seq else {
             return;
-        }
+        };
+        self.inflight.remove(&seq);
         if let Some(row) = self.outbox.get_mut(seq as usize) {
-            if !row.1 {
-                row.1 = true;
-                ctx.persist(Record::Saga(Rec::Marked { seq }));
-            }
+            row.1 = true;
+            ctx.persist(Record::Saga(Rec::Marked { seq }));
+        }
+    }
+
+    /// The log's producer gave up on `note`: the relay publishes its row again after
+    /// `relay_retry_ms`.
+    pub fn on_failed(&mut self, cfg: &SagaCfg, ctx: &mut Ctx<'_>, note: Note) {
+        let now = ctx.now_local();
+        let seq = self
+            .inflight
+            .iter()
+            .find(|(s, t)| {
+                **t == i64::MAX && self.outbox.get(**s as usize).is_some_and(|r| r.0 == note)
+            })
+            .map(|(s, _)| *s);
+        if let Some(seq) = seq {
+            self.inflight.insert(seq, now + cfg.relay_retry_ms as i64);
+            self.arm(cfg, ctx);
         }
     }
 }

@@ -59,8 +59,9 @@ pub enum SagaEv {
     SagaRelayCrash { seq: u32 },
     /// The outbox relay published row `seq` again (it was not marked).
     SagaRepublish { seq: u32, note: Note },
-    /// Broker: `note` appended at offset `off`; `dup` when the log already had it.
-    SagaAppend { off: u32, note: Note, dup: bool },
+    /// The message log acknowledged `note` as its record `id` to the publishing node; `dup`
+    /// when the log already had that note (a republish).
+    SagaAppend { id: u32, note: Note, dup: bool },
 }
 
 impl SagaEv {
@@ -164,9 +165,9 @@ impl SagaEv {
             SagaEv::SagaRepublish { seq, note } => {
                 format!("{at}: the relay publishes row {seq} ({}) again", note.label())
             }
-            SagaEv::SagaAppend { off, note, dup } => {
-                let d = if *dup { " (a duplicate)" } else { "" };
-                format!("{at}: log appends {} at offset {off}{d}", note.label())
+            SagaEv::SagaAppend { id, note, dup } => {
+                let d = if *dup { " AGAIN (a duplicate)" } else { "" };
+                format!("{at}: the log has {} as record m{id}{d}", note.label())
             }
         }
     }
@@ -238,8 +239,11 @@ pub struct SagaShared {
     pub acct_home: Vec<NodeIx>,
     /// Shard of each order's shipment row.
     pub order_home: Vec<NodeIx>,
-    /// The broker.
-    pub broker: Option<NodeIx>,
+    /// The message-log partition each node consumes its notes from (by node index; `None`
+    /// for a node that is not one of the log's consumers).
+    pub part_of: Vec<Option<u32>>,
+    /// Notes the log has acknowledged (to flag a republished one).
+    pub logged: std::collections::BTreeSet<Note>,
     /// The orchestrator (orchestrated mode).
     pub orch: Option<NodeIx>,
     /// Units left per SKU (the committed rows, summed over shards).
@@ -284,8 +288,6 @@ pub struct SagaStats {
     pub double_charges: u32,
     /// Reads around a reservation that was then compensated.
     pub dirty_reads: u32,
-    /// Messages put on the wire.
-    pub messages: u64,
     /// Notes appended to the log.
     pub appended: u32,
     /// Notes the log already had, appended again.

@@ -2,11 +2,12 @@
 //! order reserves stock, charges payment, creates a shipment (the pivot) and confirms, each a
 //! local transaction on the shard the ring assigns its key; a failure before the pivot is
 //! compensated in reverse order (refund, release). Services publish through a transactional
-//! outbox and a relay (or, unsafely, a dual write) to a log that delivers at least once, and
-//! consume through an inbox (idempotent) or not (naive). An orchestrator coordinates, or the
-//! services react to each other's events (choreography). See docs/saga.md.
+//! outbox and a relay (or, unsafely, a dual write) to the message log (`mq`, through the log's
+//! client on their own node: `Ctx::local`), which delivers at least once through its
+//! consumer group, and consume through an inbox (idempotent) or not (naive). An orchestrator
+//! coordinates, or the services react to each other's events (choreography). See
+//! docs/saga.md.
 
-pub mod broker;
 pub mod cfg;
 pub mod check;
 mod choreo;
@@ -29,25 +30,34 @@ pub use wire::{Effect, Kind, Msg, Note, Pos, Rec, Step, Timer};
 
 use crate::sim::event::What;
 use crate::sim::ids::NodeIx;
+use crate::sim::proto::log::wire::{MqMsg, MqUp};
 use crate::sim::proto::{Ctx, Payload, ProtoEv, TimerKind};
 
 /// A node's part in the saga: every server is a shard with its database (rows, inbox,
-/// outbox); one server is also the log's broker; one client is the orchestrator.
+/// outbox); one client is the orchestrator. Each publishes and consumes through the message
+/// log's client on its own node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     cfg: Arc<SagaCfg>,
     /// The node's database.
     pub db: db::Db,
-    /// The log, on the broker.
-    pub broker: Option<broker::Broker>,
     /// The orchestrator, on its client.
     pub orch: Option<orch::Orch>,
     /// Choreographed: the sagas of the orders whose row lives here (placed, ended).
     pub placed: orch::Orch,
 }
 
-pub(crate) fn send(ctx: &mut Ctx<'_>, to: NodeIx, m: Msg) {
-    ctx.send(to, Payload::Saga(m));
+/// Hands `note` to the message log's producer on this node, to the partition its consumer
+/// reads (nothing if it has none: the scenario's `mq.consumers` leaves that node out).
+pub(crate) fn publish(cfg: &SagaCfg, ctx: &mut Ctx<'_>, note: Note) {
+    let p =
+        route(cfg, ctx, &note).and_then(|to| sh(ctx).part_of.get(to as usize).copied().flatten());
+    if let Some(p) = p {
+        ctx.local(Payload::Mq(MqMsg::AppSend {
+            p,
+            body: note.code(),
+        }));
+    }
 }
 
 pub(crate) fn timer(ctx: &mut Ctx<'_>, after: u64, t: Timer) {
@@ -98,8 +108,32 @@ impl Node {
         &self.cfg
     }
 
-    /// A note the log delivered at offset `off`.
-    fn on_deliver(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, off: u32, note: Note) {
+    /// What the log's client on this node hands back: an acknowledgement, a give-up, or a
+    /// note it consumed.
+    fn on_log(&mut self, ctx: &mut Ctx<'_>, up: MqUp) {
+        let cfg = Arc::clone(&self.cfg);
+        match up {
+            MqUp::Acked { id, body } => {
+                if let Some(note) = Note::decode(body) {
+                    self.db.on_acked(ctx, id, note);
+                }
+            }
+            MqUp::Failed { body, .. } => {
+                if let Some(note) = Note::decode(body) {
+                    self.db.on_failed(&cfg, ctx, note);
+                }
+            }
+            MqUp::Record { body, .. } => {
+                if let Some(note) = Note::decode(body) {
+                    self.on_deliver(ctx, note);
+                }
+            }
+        }
+    }
+
+    /// A note the log's consumer processed (offsets are the log's business: it commits
+    /// them after processing, so a crash or a rebalance in between delivers the note again).
+    fn on_deliver(&mut self, ctx: &mut Ctx<'_>, note: Note) {
         let cfg = Arc::clone(&self.cfg);
         if note.kind.is_command() {
             if let Some(again) = service::admit(&self.db, &cfg, ctx, note) {
@@ -110,7 +144,6 @@ impl Node {
         } else if cfg.mode == Mode::Choreographed {
             choreo::react(self, &cfg, ctx, note);
         }
-        send(ctx, from, Msg::Ack { off });
     }
 }
 

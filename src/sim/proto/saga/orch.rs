@@ -63,7 +63,7 @@ impl Orch {
                         timer(ctx, cfg.retry_ms, Timer::Retry { order });
                     } else if cfg.publish == Publish::DualWrite {
                         if let Some(n) = ask(order, &pos) {
-                            db.dual_write(ctx, n);
+                            db.dual_write(cfg, ctx, n);
                         }
                     }
                 }

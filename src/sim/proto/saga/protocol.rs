@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::broker::Broker;
 use super::cfg::{self, FailAt, Mode, SagaCfg};
 use super::db::Db;
 use super::event::{SagaEv, SagaShared};
@@ -20,6 +19,7 @@ use crate::sim::cmd_fields::Fields;
 use crate::sim::ids::{NodeIx, ResKey, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
+use crate::sim::proto::log::Mq;
 use crate::sim::proto::{CmdCtx, Ctx, Protocol, Record};
 
 fn step_named(s: &str) -> Option<Step> {
@@ -64,16 +64,12 @@ impl Protocol for Saga {
     fn boot(c: &SagaCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
         let cfg = Arc::new(c.clone());
         let me = ctx.me();
-        let (is_broker, is_orch) = {
-            let s = sh(ctx);
-            (s.broker == Some(me), s.orch == Some(me))
-        };
+        let is_orch = sh(ctx).orch == Some(me);
         if ctx.role() == Role::Client && !is_orch {
             // Only the orchestrator's client takes part.
             return None;
         }
         let (mut db, logs) = Db::from_log(ctx.durable());
-        let mut broker = Broker::boot(is_broker, ctx.durable());
         let orch = is_orch.then(|| Orch::boot(&cfg, ctx, &mut db, &logs));
         let mut placed = Orch::default();
         if cfg.mode == Mode::Choreographed && ctx.role() == Role::Server {
@@ -92,36 +88,23 @@ impl Protocol for Saga {
                 }
             }
         }
-        if let Some(b) = broker.as_mut() {
-            b.resume(&cfg, ctx);
-        }
         // The relay restarts with the process: every unmarked row goes out again.
         db.pump(&cfg, ctx);
         Some(Node {
             cfg,
             db,
-            broker,
             orch,
             placed,
         })
     }
 
     fn on_message(node: &mut Node, ctx: &mut Ctx<'_>, from: NodeIx, m: Msg) {
-        let cfg = Arc::clone(&node.cfg);
-        match m {
-            Msg::Publish { seq, note } => {
-                if let Some(b) = node.broker.as_mut() {
-                    b.on_publish(&cfg, ctx, from, seq, note);
-                }
-            }
-            Msg::PubAck { seq } => node.db.on_pub_ack(ctx, seq),
-            Msg::Deliver { off, note } => node.on_deliver(ctx, from, off, note),
-            Msg::Ack { off } => {
-                if let Some(b) = node.broker.as_mut() {
-                    b.on_ack(ctx, off);
-                }
-            }
+        // Only the log's client on this very node talks to the saga.
+        if from != ctx.me() {
+            return;
         }
+        let Msg::Log(up) = m;
+        node.on_log(ctx, up);
     }
 
     fn on_timer(node: &mut Node, ctx: &mut Ctx<'_>, t: Timer) {
@@ -135,22 +118,19 @@ impl Protocol for Saga {
                 }
             }
             Timer::Relay => node.db.on_tick(&cfg, ctx),
-            Timer::Redeliver => {
-                if let Some(b) = node.broker.as_mut() {
-                    b.on_tick(&cfg, ctx);
-                }
-            }
             Timer::Retry { order } => {
                 if let Some(o) = node.orch.as_mut() {
                     o.on_retry(&cfg, ctx, &mut node.db, order);
                 }
             }
-            Timer::DualWrite { note } => node.db.dual_write(ctx, note),
+            Timer::DualWrite { note } => node.db.dual_write(&cfg, ctx, note),
         }
     }
 
-    /// Places every SKU, account and order row on the owner of its key, picks the broker
-    /// and the orchestrator, and restarts every node so it reads its rows.
+    /// Places every SKU, account and order row on the owner of its key, picks the
+    /// orchestrator, finds the log partition each node consumes (its place in
+    /// `mq.consumers`, read by the `pinned` assignor) and restarts every node so it reads
+    /// its rows.
     fn on_built(c: &SagaCfg, w: &mut CmdCtx<'_>) {
         let world = w.world();
         let servers: Vec<NodeIx> = world
@@ -174,10 +154,17 @@ impl Protocol for Saga {
             .map(|i| home(format!("account:{i}")))
             .collect();
         let order_home: Vec<NodeIx> = (0..c.orders).map(|i| home(format!("order:{i}"))).collect();
-        let broker = match &c.broker {
-            Some(b) => world.node_ix(b),
-            None => servers.last().copied(),
-        };
+        let mut part_of: Vec<Option<u32>> = vec![None; world.nodes().len()];
+        if let Some(mq) = w.cfg::<Mq>() {
+            for (p, name) in mq.consumers.iter().enumerate().take(mq.partitions as usize) {
+                if let Some(slot) = world
+                    .node_ix(name)
+                    .and_then(|ix| part_of.get_mut(ix as usize))
+                {
+                    *slot = Some(p as u32);
+                }
+            }
+        }
         let orch = match (c.mode, &c.orchestrator) {
             (Mode::Choreographed, _) => None,
             (_, Some(n)) => world.node_ix(n),
@@ -205,7 +192,7 @@ impl Protocol for Saga {
         s.sku_home = sku_home;
         s.acct_home = acct_home;
         s.order_home = order_home;
-        s.broker = broker;
+        s.part_of = part_of;
         s.orch = orch;
         let first = servers.first().copied().unwrap_or(0);
         w.on_node::<Saga, _>(first, |_, ctx| {
@@ -319,10 +306,6 @@ impl Protocol for Saga {
         }
     }
 
-    fn on_send(s: &mut SagaShared, _: &Msg) {
-        s.stats.messages += 1;
-    }
-
     fn observe(s: &mut SagaShared, _node: NodeIx, t: Time, e: &SagaEv) {
         s.observe(t, e);
     }
@@ -343,7 +326,6 @@ impl Protocol for Saga {
         std::mem::size_of::<Node>()
             + n.db.outbox.len() * 16
             + n.db.inbox.len() * 24
-            + n.broker.as_ref().map_or(0, |b| b.log.len() * 16)
             + n.orch.as_ref().map_or(0, |o| o.sagas.len() * 32)
     }
 
@@ -374,7 +356,6 @@ pub fn summary(cfg: &SagaCfg, s: &SagaShared) -> Value {
         "forward_retries": st.forward_retries,
         "double_charges": st.double_charges,
         "dirty_reads": st.dirty_reads,
-        "messages": st.messages,
         "appended": st.appended,
         "duplicate_appends": st.duplicate_appends,
         "duplicates_absorbed": st.duplicates_absorbed,

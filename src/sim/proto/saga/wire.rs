@@ -1,9 +1,12 @@
 //! What the saga puts on the wire, in its timers and in durable logs. Every message on the
 //! log is a [`Note`]: an order number, a step, what is asked or answered, and the attempt.
-//! A note is its own id: the relay's republish and the broker's redelivery carry the same
-//! note, which is what an idempotent consumer's inbox remembers.
+//! A note is its own id: the relay's republish and the log's redelivery carry the same
+//! note, which is what an idempotent consumer's inbox remembers. On the message log a note
+//! travels as its code ([`Note::code`]), the record's body.
 
 use serde::{Deserialize, Serialize};
+
+use crate::sim::proto::log::wire::MqUp;
 
 /// A step of the checkout saga, in forward order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -143,32 +146,56 @@ impl Note {
     }
 }
 
-/// Sequence number a dual write uses: it has no outbox row, so nothing to mark.
-pub const NO_SEQ: u32 = u32::MAX;
+impl Note {
+    /// The note as a log record's body: order (11 bits), step (2), kind (3), attempt (16).
+    pub fn code(&self) -> u32 {
+        (self.order & 0x7ff) << 21
+            | (self.step as u32) << 19
+            | (self.kind as u32) << 16
+            | u32::from(self.attempt)
+    }
 
-/// The saga's messages: producers publish to the broker, the broker delivers to consumers.
+    /// The note a record's body encodes ([`Note::code`]), if it is one.
+    pub fn decode(c: u32) -> Option<Note> {
+        const KINDS: [Kind; 7] = [
+            Kind::Do,
+            Kind::Undo,
+            Kind::Done,
+            Kind::Failed,
+            Kind::Busy,
+            Kind::Undone,
+            Kind::UndoFailed,
+        ];
+        Some(Note {
+            order: c >> 21,
+            step: Step::ALL[(c >> 19 & 3) as usize],
+            kind: *KINDS.get((c >> 16 & 7) as usize)?,
+            attempt: (c & 0xffff) as u16,
+        })
+    }
+}
+
+/// The saga's one message: what the message log's client on the same node hands back
+/// (`Ctx::local`): an acknowledgement of a published note, a give-up, or a note consumed.
+/// The saga puts nothing on the wire itself; the log's messages carry its notes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Msg {
-    /// Producer → broker: append `note` (outbox row `seq`, or [`NO_SEQ`] for a dual write).
-    Publish { seq: u32, note: Note },
-    /// Broker → producer: outbox row `seq` is on the log.
-    PubAck { seq: u32 },
-    /// Broker → consumer: the entry at offset `off`.
-    Deliver { off: u32, note: Note },
-    /// Consumer → broker: offset `off` is processed.
-    Ack { off: u32 },
+    /// From the log's client on this node.
+    Log(MqUp),
 }
 
 impl Msg {
-    /// Short label for the canvas and the message list.
+    /// Short label.
     pub fn label(&self) -> String {
-        match self {
-            Msg::Publish { note, .. } => format!("publish {}", note.label()),
-            Msg::PubAck { seq } => format!("ack row {seq}"),
-            Msg::Deliver { note, off } => format!("{} @{off}", note.label()),
-            Msg::Ack { off } => format!("ack @{off}"),
-        }
+        let Msg::Log(up) = self;
+        let (what, id, body) = match *up {
+            MqUp::Acked { id, body } => ("acked", id, body),
+            MqUp::Failed { id, body } => ("not published", id, body),
+            MqUp::Record { id, body, .. } => ("consumed", id, body),
+        };
+        let note = Note::decode(body).map_or_else(|| "?".to_string(), |n| n.label());
+        format!("{note} {what} (m{id})")
     }
 }
 
@@ -180,8 +207,6 @@ pub enum Timer {
     Start { order: u32 },
     /// The outbox relay polls for rows to publish.
     Relay,
-    /// The broker redelivers what is not acknowledged.
-    Redeliver,
     /// Order `order` tries its current step again.
     Retry { order: u32 },
     /// A dual write: the row is committed, the message goes out now (lost if the node
@@ -195,7 +220,6 @@ impl Timer {
         match self {
             Timer::Start { .. } => "saga start",
             Timer::Relay => "outbox relay",
-            Timer::Redeliver => "log redelivery",
             Timer::Retry { .. } => "saga retry",
             Timer::DualWrite { .. } => "dual write",
         }
@@ -244,7 +268,7 @@ pub enum Pos {
 }
 
 /// Durable records: a node's rows, its local transactions (each with its inbox row and its
-/// outbox row in one record), relay marks, and the broker's log.
+/// outbox row in one record) and relay marks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Rec {
@@ -260,10 +284,6 @@ pub enum Rec {
         consumed: Option<Note>,
         outbox: Option<Note>,
     },
-    /// The relay published outbox row `seq` and the broker acknowledged it.
+    /// The relay published outbox row `seq` and the log acknowledged it.
     Marked { seq: u32 },
-    /// Broker: `note` appended at offset `off`.
-    Append { off: u32, note: Note },
-    /// Broker: offset `off` was processed by its consumer.
-    Acked { off: u32 },
 }
