@@ -3,8 +3,10 @@
 #
 #   index.html    everything (both tabs, every protocol): `trunk serve`, old links, embeds
 #   ring.html     the Hash ring lab alone (no simulation engine)
-#   cluster.html  the Cluster lab alone (no Hash ring views)
-#   (both generated from index.html here: see lab_page)
+#   cluster.html  the Cluster lab with heartbeat, locks and 2PC (no Hash ring views)
+#   replication.html  the Cluster lab with replicated storage alone (a page per mechanism:
+#                 each carries only the protocols its scenarios use, its gallery only those)
+#   (all generated from index.html here: see lab_page)
 #
 #   scripts/build-pages.sh [--public-url /sub/path/] [--site-origin https://host] [--dist DIR]
 #
@@ -44,7 +46,7 @@ fi
 # The everything page is built from a copy (site.html) so the absolute URLs never touch the
 # committed index.html; Trunk writes it as index.html.
 og_page index.html <index.html >site.html
-trap 'rm -f site.html ring.html cluster.html' EXIT
+trap 'rm -f site.html ring.html cluster.html replication.html' EXIT
 trunk build --release --offline=true "${extra[@]}" --dist "$dist" site.html
 # A lab's page is index.html with that lab's cargo features, its own title and no start page,
 # written beside index.html (Trunk resolves the assets relative to it) and not committed, so
@@ -62,12 +64,13 @@ lab_page() { # lab_page PAGE FEATURE TITLE
     | og_page "$1.html" >"$1.html"
 }
 lab_page ring ring-tab "ringlab: the hash ring, step by step"
-lab_page cluster cluster-tab "ringlab: the simulated cluster, step by step"
+lab_page cluster cluster-tab,proto-locks,proto-tpc "ringlab: the simulated cluster, step by step"
+lab_page replication cluster-tab,proto-kv "ringlab: replicated storage and failover, step by step"
 
-for page in ring cluster; do
+for page in ring cluster replication; do
   out="target/pages/$page"
   trunk build --release --offline=true "${extra[@]}" --dist "$out" "$page.html"
   cp "$out/index.html" "$dist/$page.html"
   cp -n "$out"/*.wasm "$out"/*.js "$out"/*.css "$dist/" 2>/dev/null || true
 done
-echo "build-pages: index.html, ring.html and cluster.html in $dist/"
+echo "build-pages: index.html, ring.html, cluster.html and replication.html in $dist/"

@@ -5,7 +5,9 @@
 #   ring.html     the Hash ring lab alone       goal 200 KB, ceiling 260 KB
 #   cluster.html  the Cluster lab alone         goal 350 KB, ceiling 350 KB (344.6 KB in issue 11:
 #                 the ceiling is the goal, so the page cannot cross it unnoticed)
-#   index.html    everything (both labs)        no goal,     ceiling 560 KB
+#   replication.html  the Cluster lab with replicated storage alone
+#                                               goal 350 KB, ceiling 370 KB (362.2 KB at first: missed)
+#   index.html    everything (both labs)        no goal,     ceiling 640 KB
 #
 # A missed goal is reported; the run fails only above a page's ceiling (so no page can grow
 # unnoticed) or when there is nothing to measure. RINGLAB_CEILING_<PAGE>_KB overrides one.
@@ -18,7 +20,7 @@ dir="${1:-dist}"
 status=0
 measured=0
 printf '%-14s %-44s %10s %10s\n' page file "raw B" "gzip-9 B"
-for spec in "ring:200:260" "cluster:350:350" "index:0:640"; do
+for spec in "ring:200:260" "cluster:350:350" "replication:350:370" "index:0:640"; do
   IFS=: read -r page goal_kb ceiling_kb <<<"$spec"
   html="$dir/$page.html"
   [ -f "$html" ] || { echo "size: $html missing (build with scripts/build-pages.sh)"; status=1; continue; }

@@ -158,7 +158,8 @@ selected clippy-host && run_layer clippy-host check 1800 cargo clippy --all-targ
 # The wasm lint covers every page's feature set (each page compiles a different subset).
 selected clippy-wasm && run_layer clippy-wasm check 1800 bash -c "cargo clippy --all-targets --target $WASM_TARGET -- -D warnings \
   && cargo clippy --lib --target $WASM_TARGET --no-default-features --features ring-tab -- -D warnings \
-  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab -- -D warnings"
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-locks,proto-tpc -- -D warnings \
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-kv -- -D warnings"
 selected test-native && run_layer test-native cargo-test 1800 cargo test
 if selected conformance; then
   # Starts redis-server, etcd and ZooKeeper itself on free loopback ports and stops them by pid.

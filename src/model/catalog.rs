@@ -22,6 +22,10 @@ pub struct Mechanism {
     pub tour: &'static str,
     /// Scenario "Open the lab" loads in the Cluster tab; `None` opens the Hash ring tab.
     pub lab: Option<&'static str>,
+    /// The protocol sections its scenarios use (the heartbeat detector aside, which every
+    /// page carries): a lab page built without one of them leaves the mechanism out of its
+    /// gallery (a native test holds every scenario to its mechanism's list).
+    pub protocols: &'static [&'static str],
 }
 
 /// Every mechanism, in the order the start page shows them.
@@ -32,6 +36,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "Consistent hashing spreads keys over servers so that adding or losing one moves only about 1/N of them.",
         tour: "node-failure",
         lab: None,
+        protocols: &[],
     },
     Mechanism {
         key: "failure-detection",
@@ -39,6 +44,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "Heartbeats and timeouts decide who is dead, and pauses and partitions make them wrong.",
         tour: "partition-false-suspicion",
         lab: Some("gc-pause"),
+        protocols: &[],
     },
     Mechanism {
         key: "locks",
@@ -46,6 +52,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "Leases and fencing tokens keep two clients from writing the same stock count at once, until a pause outlives the lease.",
         tour: "lock-gc-unfenced",
         lab: Some("lock-gc-fenced"),
+        protocols: &["locks"],
     },
     Mechanism {
         key: "2pc",
@@ -53,6 +60,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "A checkout commits on every shard or on none, and blocks while the coordinator is down.",
         tour: "tpc-coordinator-crash",
         lab: Some("tpc-no-vote"),
+        protocols: &["tpc"],
     },
     Mechanism {
         key: "replication",
@@ -60,6 +68,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "Replicas keep a shard up when a node fails, and a linearizability check shows which acknowledged writes a failover lost.",
         tour: "ha-sentinel-partition",
         lab: Some("ha-fenced-failover"),
+        protocols: &["kv"],
     },
     Mechanism {
         key: "queue",
@@ -67,6 +76,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "A partitioned log with in-sync replicas and consumer groups: when a message is lost or processed twice, and why.",
         tour: "mq-commit-before-crash",
         lab: Some("mq-commit-after-crash"),
+        protocols: &["mq"],
     },
     Mechanism {
         key: "inventory",
@@ -74,6 +84,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "A flash sale on one hot SKU: no control oversells, locks queue, optimistic retries storm, an atomic decrement just works.",
         tour: "inventory-no-control",
         lab: Some("inventory-atomic"),
+        protocols: &["locks", "stock"],
     },
     Mechanism {
         key: "saga",
@@ -81,6 +92,7 @@ pub const MECHANISMS: [Mechanism; 8] = [
         sentence: "The checkout as local steps over a log, undone by compensations: an outbox and an idempotent consumer keep a duplicate from charging twice.",
         tour: "outbox-relay-crash",
         lab: Some("saga-payment-fails"),
+        protocols: &["mq", "saga"],
     },
 ];
 
@@ -171,6 +183,12 @@ pub fn grouped<'a>(
         .collect()
 }
 
+/// Whether this build carries every protocol the mechanism's scenarios use (`names`: the
+/// protocol sections compiled in, `sim::proto::dispatch::names()` on a page).
+pub fn carried(key: &str, names: &[&str]) -> bool {
+    mechanism(key).is_some_and(|m| m.protocols.iter().all(|p| names.contains(p)))
+}
+
 /// Human name of a mechanism key (the key itself when unknown).
 pub fn mechanism_name(key: &str) -> &str {
     mechanism(key).map_or(key, |m| m.name)
@@ -179,6 +197,42 @@ pub fn mechanism_name(key: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_scenario_uses_only_its_mechanisms_protocols() {
+        for e in index() {
+            let path = format!("{}/static/scenarios/{}", env!("CARGO_MANIFEST_DIR"), e.file);
+            let bytes = std::fs::read(&path).expect("indexed scenario file");
+            let s = crate::sim::scenario::Scenario::decode(&bytes).expect("valid scenario");
+            let m = mechanism(&e.mechanism).expect("known mechanism");
+            for p in s.protocols.enabled() {
+                assert!(
+                    p == "heartbeat" || m.protocols.contains(&p),
+                    "{}: uses {p}, which the {} mechanism does not list",
+                    e.id,
+                    m.key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_without_a_protocol_leaves_its_mechanisms_out() {
+        let replication_page = ["heartbeat", "kv"];
+        assert!(carried("replication", &replication_page));
+        assert!(carried("failure-detection", &replication_page));
+        assert!(!carried("locks", &replication_page));
+        assert!(
+            !carried("inventory", &["heartbeat", "stock"]),
+            "the flash sale takes locks too"
+        );
+        assert!(!carried("no-such-mechanism", &replication_page));
+        let all = crate::sim::proto::dispatch::names();
+        assert!(
+            MECHANISMS.iter().all(|m| carried(m.key, &all)),
+            "the default build carries all"
+        );
+    }
 
     fn index() -> Vec<Entry> {
         parse_index(INDEX_JSON).expect("the bundled index parses")

@@ -11,6 +11,7 @@ pub mod job;
 #[cfg(feature = "proto-kv")]
 pub mod kv_compare;
 pub mod link;
+#[cfg(feature = "proto-locks")]
 pub mod lock_view;
 pub mod metrics;
 #[cfg(feature = "proto-log")]
@@ -21,6 +22,7 @@ pub mod session;
 pub mod share;
 pub mod shortcuts;
 pub mod tour;
+#[cfg(feature = "proto-tpc")]
 pub mod tpc_view;
 pub mod transition;
 pub mod url;

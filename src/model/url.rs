@@ -66,17 +66,20 @@ pub fn page_of(tab: Tab) -> &'static str {
     }
 }
 
-/// The protocols the Cluster page carries (the others are in the everything page only).
-pub const CLUSTER_PAGE_PROTOCOLS: &[&str] = &["heartbeat", "locks", "tpc"];
+/// The lab pages with protocols of their own and what each carries (`scripts/build-pages.sh`
+/// builds them with these protocols' features; the everything page carries all).
+pub const LAB_PAGES: &[(&str, &[&str])] = &[
+    ("cluster.html", &["heartbeat", "locks", "tpc"]),
+    ("replication.html", &["heartbeat", "kv"]),
+];
 
-/// The page an embed of a scenario running `protocols` should load: the Cluster page when
-/// it carries them all, else the everything page.
+/// The page an embed of a scenario running `protocols` should load: the first lab page that
+/// carries them all, else the everything page.
 pub fn embed_page(protocols: &[&str]) -> &'static str {
-    if protocols.iter().all(|p| CLUSTER_PAGE_PROTOCOLS.contains(p)) {
-        page_of(Tab::Cluster)
-    } else {
-        "index.html"
-    }
+    LAB_PAGES
+        .iter()
+        .find(|(_, carried)| protocols.iter().all(|p| carried.contains(p)))
+        .map_or("index.html", |(page, _)| page)
 }
 
 /// The URL of `page` in the same folder as `pathname` (so any `--public-url` sub-path
@@ -98,6 +101,8 @@ mod tests {
         assert_eq!(embed_page(&["heartbeat", "locks"]), "cluster.html");
         assert_eq!(embed_page(&[]), "cluster.html");
         assert_eq!(embed_page(&["tpc", "stock"]), "index.html");
+        assert_eq!(embed_page(&["heartbeat", "kv"]), "replication.html");
+        assert_eq!(embed_page(&["kv", "locks"]), "index.html");
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl Default for WorldCfg {
 
 /// The state protocols may touch through [`Ctx`]; split from [`World::procs`] so a handler
 /// can borrow its own state and the rest of the world at once.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Core {
     pub(crate) now: Time,
     pub(crate) nodes: Vec<Node>,
@@ -204,8 +204,10 @@ impl Core {
     }
 }
 
-/// The simulated cluster. See the module docs.
-#[derive(Clone, Debug, PartialEq)]
+/// The simulated cluster. See the module docs. Worlds compare equal field by field and
+/// protocol slot by protocol slot (`PartialEq` is in the registry's dispatch, which knows
+/// each slot's type).
+#[derive(Clone, Debug)]
 pub struct World {
     pub(crate) core: Core,
     pub(crate) procs: Vec<Procs>,

@@ -309,10 +309,13 @@ fn overlay(
             });
         }
         let (lx, ly, _, align) = label_lines(p, g.node_r, false, g);
-        let (x, y) = if align == Align::Center {
-            (lx, ly - 26.0)
+        // Beside a top node: above its name the line would leave the canvas.
+        let (x, y, align) = if align == Align::Center && p.1 < g.cy {
+            (p.0 + g.node_r + 8.0, p.1 - 4.0, Align::Left)
+        } else if align == Align::Center {
+            (lx, ly - 26.0, align)
         } else {
-            (lx, ly + 26.0)
+            (lx, ly + 26.0, align)
         };
         if row.lines.is_empty() {
             scene.labels.push(Label {
@@ -326,13 +329,7 @@ fn overlay(
             });
             continue;
         }
-        // Shards: a line each, stacked down; beside a top node (above it they would leave
-        // the canvas).
-        let (x, y, align) = if align == Align::Center && p.1 < g.cy {
-            (p.0 + g.node_r + 8.0, p.1 - 4.0, Align::Left)
-        } else {
-            (x, y, align)
-        };
+        // Shards: a line each, stacked down from the same place.
         for (i, (text, ink)) in row.lines.into_iter().enumerate() {
             scene.labels.push(Label {
                 x,

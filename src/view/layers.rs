@@ -8,7 +8,9 @@ use super::cluster_frame::Layer;
 
 /// Every layer, drawn in this order (later ones on top).
 pub const LAYERS: &[Layer] = &[
+    #[cfg(feature = "proto-locks")]
     super::lock_scene::LAYER,
+    #[cfg(feature = "proto-tpc")]
     super::tpc_scene::LAYER,
     #[cfg(feature = "proto-stock")]
     super::stock_scene::LAYER,

@@ -13,6 +13,7 @@ pub mod hit;
 pub mod kv_scene;
 pub mod layers;
 pub mod legend;
+#[cfg(feature = "proto-locks")]
 pub mod lock_scene;
 #[cfg(feature = "proto-log")]
 pub mod mq_scene;
@@ -29,4 +30,5 @@ pub mod stock_chart;
 pub mod stock_scene;
 pub mod svg;
 pub mod theme;
+#[cfg(feature = "proto-tpc")]
 pub mod tpc_scene;

@@ -248,6 +248,8 @@ fn tick_style(e: &Event) -> Option<(TickKind, Ink, String)> {
         What::NetSet { .. } => (Global, Ink::Muted, "network".into()),
         What::LinkSet { .. } => (Global, Ink::Muted, "link".into()),
         What::WipeDisk => (Fault, Ink::Danger, "disk wiped".into()),
+        // A build with the heartbeat alone has no other protocol event.
+        #[allow(unreachable_patterns)]
         What::Proto(_) => (Minor, Ink::Accent, String::new()),
         What::Note { .. } => (Global, Ink::Accent, String::new()),
         What::Rejected { op, .. } => (Global, Ink::Danger, format!("{op} rejected")),

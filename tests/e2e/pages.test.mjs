@@ -1,5 +1,5 @@
-// The site's pages: the Hash ring page and the Cluster page each download only their own
-// lab, open the other lab by navigating with the link state along, and paint their first
+// The site's pages: the Hash ring page, the Cluster page and the replication page each
+// download only their own lab (the last two only their protocols), open the other lab by navigating with the link state along, and paint their first
 // frame; the everything page still carries both. First-frame times are reported (written to
 // target/perf/first-frame.json), never asserted: they depend on the machine.
 
@@ -76,6 +76,41 @@ test('the Cluster page carries the Cluster lab alone and plays its default scena
   await canvas.waitFor({ timeout: 10000 });
   await page.getByRole('button', { name: 'Play' }).first().click();
   await until(async () => !/^Cluster at t=0 ms/.test(await canvas.getAttribute('aria-label')), { timeoutMs: 10000 });
+  await closePage(page);
+});
+
+test('the replication page carries the store alone: its own wasm, its mechanisms in the gallery, its tour first', async () => {
+  const { page, fetched, readyMs } = await open('replication.html');
+  firstFrame['replication.html'] = readyMs;
+  const wasm = await wasmOf(page);
+  assert.ok(wasm, 'replication.html names its wasm');
+  assert.deepEqual(fetched.filter((f) => f.endsWith('.wasm')), [wasm]);
+  assert.equal(await page.locator('#ring-view').count(), 0, 'no Hash ring view on this page');
+  // It opens on the replication tour's scenario, not the failure detector.
+  await until(async () => /Sentinel/i.test(await page.getByTestId('scenario-title').innerText()), { timeoutMs: 10000 });
+  // Its gallery lists what it can run: replication and failure detection, and says where
+  // the rest opens.
+  const gallery = page.getByRole('list', { name: 'Scenarios' });
+  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 2, { timeoutMs: 15000 }), 'the gallery fills');
+  const groups = await gallery.locator('.gallery-group h4').allTextContents();
+  assert.deepEqual(groups.sort(), ['Failure detection', 'Replication and failover']);
+  assert.match(await page.getByTestId('gallery-elsewhere').innerText(), /more scenarios.*full lab/);
+  assert.equal(await page.getByRole('button', { name: 'Distributed locks' }).count(), 0, 'no chip for a mechanism it leaves out');
+  assert.equal(await page.getByRole('heading', { name: 'Verify two-phase commit' }).count(), 0, 'no 2PC checker');
+  // The store works here: play, and its history diagram fills.
+  const canvas = page.getByRole('img', { name: /^Cluster at t=/ });
+  await page.getByRole('button', { name: 'Play' }).first().click();
+  await until(async () => !/^Cluster at t=0 ms/.test(await canvas.getAttribute('aria-label')), { timeoutMs: 10000 });
+  await closePage(page);
+});
+
+test('the Cluster page lists only the mechanisms it carries', async () => {
+  const { page } = await open('cluster.html');
+  const gallery = page.getByRole('list', { name: 'Scenarios' });
+  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 2, { timeoutMs: 15000 }), 'the gallery fills');
+  const groups = await gallery.locator('.gallery-group h4').allTextContents();
+  assert.deepEqual(groups.sort(), ['Distributed locks', 'Failure detection', 'Two-phase commit']);
+  assert.match(await page.getByTestId('gallery-elsewhere').innerText(), /more scenarios/);
   await closePage(page);
 });
 

@@ -20,7 +20,7 @@ use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::{self, Checker, Invariant};
 use crate::sim::json_read::{Obj, R};
 use crate::sim::slots::{Procs, ProtoShared};
-use crate::sim::world::{CmdCtx, Hooks};
+use crate::sim::world::{CmdCtx, Core, Hooks, World};
 
 macro_rules! define_dispatch {
     ($( $(#[$cfg_attr:meta])* $field:ident : $V:ident => $P:ty $(where $when:meta)? ),* $(,)?) => {
@@ -43,6 +43,29 @@ macro_rules! define_dispatch {
                 }
             )*
             p
+        }
+
+        /// Whether two nodes' protocol states are equal, slot by slot with each protocol's
+        /// own `PartialEq`.
+        fn procs_eq(a: &Procs, b: &Procs) -> bool {
+            $(
+                $(#[cfg($when)])?
+                if <$P as Protocol>::node(a) != <$P as Protocol>::node(b) {
+                    return false;
+                }
+            )*
+            true
+        }
+
+        /// Whether two worlds' protocol-wide states are equal, slot by slot.
+        fn shared_eq(a: &ProtoShared, b: &ProtoShared) -> bool {
+            $(
+                $(#[cfg($when)])?
+                if <$P as Protocol>::shared(a) != <$P as Protocol>::shared(b) {
+                    return false;
+                }
+            )*
+            true
         }
 
         /// Every protocol's world-wide state, fresh (counters at zero, empty order books).
@@ -277,6 +300,52 @@ pub fn all_invariants() -> Vec<Invariant> {
 /// The built-in invariant with this name.
 pub fn find_invariant(name: &str) -> Option<Invariant> {
     all_invariants().into_iter().find(|i| i.name == name)
+}
+
+/// Worlds are equal when every field and every protocol slot is: what the property tests
+/// check after a replay. Written here, where each slot's type is known, rather than derived,
+/// so the pages' wasm carries no comparison code they never call. The destructuring names
+/// every field, so a new one cannot be left out unnoticed.
+impl PartialEq for World {
+    fn eq(&self, other: &Self) -> bool {
+        let World {
+            core,
+            procs,
+            protocols,
+            topo,
+        } = self;
+        let Core {
+            now,
+            nodes,
+            members,
+            net,
+            queue,
+            rng,
+            shared,
+            next_timer,
+            scheduled,
+            pops,
+            locals,
+            next_local,
+        } = core;
+        let o = &other.core;
+        *now == o.now
+            && *nodes == o.nodes
+            && *members == o.members
+            && *net == o.net
+            && *queue == o.queue
+            && *rng == o.rng
+            && shared_eq(shared, &o.shared)
+            && *next_timer == o.next_timer
+            && *scheduled == o.scheduled
+            && *pops == o.pops
+            && *locals == o.locals
+            && *next_local == o.next_local
+            && procs.len() == other.procs.len()
+            && procs.iter().zip(&other.procs).all(|(a, b)| procs_eq(a, b))
+            && *protocols == other.protocols
+            && *topo == other.topo
+    }
 }
 
 impl Checker {

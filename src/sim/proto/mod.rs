@@ -12,6 +12,7 @@ pub mod enums;
 pub mod heartbeat;
 #[cfg(feature = "proto-kv")]
 pub mod kv;
+#[cfg(feature = "proto-locks")]
 pub mod locks;
 #[cfg(feature = "proto-log")]
 pub mod log;
@@ -22,6 +23,7 @@ pub mod registry;
 pub mod saga;
 #[cfg(feature = "proto-stock")]
 pub mod stock;
+#[cfg(feature = "proto-tpc")]
 pub mod tpc;
 
 pub use crate::sim::slots::{Procs, ProtoShared};

@@ -16,9 +16,9 @@ macro_rules! with_protocols {
             #[serde(default)]
             heartbeat: Heartbeat => crate::sim::proto::heartbeat::types::Heartbeat,
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            locks: Locks => crate::sim::proto::locks::types::Locks,
+            locks: Locks => crate::sim::proto::locks::types::Locks where feature = "proto-locks",
             #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::sim::proto::tpc::cfg::deserialize_opt")]
-            tpc: Tpc => crate::sim::proto::tpc::types::Tpc,
+            tpc: Tpc => crate::sim::proto::tpc::types::Tpc where feature = "proto-tpc",
             #[serde(default, skip_serializing_if = "Option::is_none")]
             stock: Stock => crate::sim::proto::stock::types::Stock where feature = "proto-stock",
             #[serde(default, skip_serializing_if = "Option::is_none")]

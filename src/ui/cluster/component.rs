@@ -47,8 +47,12 @@ use crate::view::cluster_scene::{self, ClusterHit, Layout};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::theme::Theme;
 
-/// The scenario shown before the user picks one: small, and its lesson is plain.
+/// The scenario the lab opens on: the failure detector, which every page carries, or on a
+/// page for replicated storage alone (no locks), that mechanism's tour.
+#[cfg(any(feature = "proto-locks", not(feature = "proto-kv")))]
 const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
+#[cfg(all(feature = "proto-kv", not(feature = "proto-locks")))]
+const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/ha-sentinel-partition.json");
 
 /// Kept alive as long as the observer that calls it.
 type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
@@ -738,7 +742,11 @@ impl Component for ClusterLab {
                         { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
                     }
                     { fold("explore", "Explore", secs, &send, explore::view(session, &self.explore, &send)) }
-                    { fold("verify", "Verify 2PC", secs, &send, verify::view(&self.verify, &send)) }
+                    // The abstract 2PC checker belongs with the 2PC lab: a page without it
+                    // (replication.html) shows no Verify panel.
+                    if cfg!(feature = "proto-tpc") {
+                        { fold("verify", "Verify 2PC", secs, &send, verify::view(&self.verify, &send)) }
+                    }
                 </aside>
             </section>
         }

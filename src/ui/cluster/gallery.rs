@@ -82,7 +82,13 @@ pub struct Filter {
 }
 
 /// The filter box and the mechanism chips above the list.
-fn filter_view(f: &Filter, shown: usize, total: usize, link: &Callback<Msg>) -> Html {
+fn filter_view(
+    f: &Filter,
+    shown: usize,
+    total: usize,
+    here: &[&str],
+    link: &Callback<Msg>,
+) -> Html {
     let on_text = link.reform(|e: InputEvent| {
         Msg::GalleryText(e.target_unchecked_into::<HtmlInputElement>().value())
     });
@@ -99,7 +105,7 @@ fn filter_view(f: &Filter, shown: usize, total: usize, link: &Callback<Msg>) -> 
                 value={f.text.clone()} oninput={on_text} />
             <div class="chips" role="group" aria-label="Mechanism">
                 { chip(None, "All") }
-                { for MECHANISMS.iter().filter(|m| m.lab.is_some()).map(|m| chip(Some(m.key), m.name)) }
+                { for MECHANISMS.iter().filter(|m| m.lab.is_some() && catalog::carried(m.key, here)).map(|m| chip(Some(m.key), m.name)) }
             </div>
             <p class="muted small" role="status">{ format!("{shown} of {total} scenarios") }</p>
         </div>
@@ -134,7 +140,16 @@ fn item(out: &mut String, en: &Entry, current: bool) {
 /// The gallery: filter, chips and the matching scenarios grouped by mechanism; Tab and the
 /// arrow keys walk the results, the loaded one marked. The list is one HTML string under one delegated click listener: with fifty
 /// scenarios coming, per-item virtual DOM would cost the bundle more than the whole feature.
-fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Callback<Msg>) -> Html {
+fn list_view(all: &[Entry], current: &str, f: &Filter, link: &Callback<Msg>) -> Html {
+    // A lab page built with some protocols lists only the scenarios it can run.
+    let here = crate::sim::proto::dispatch::names();
+    let list: Vec<Entry> = all
+        .iter()
+        .filter(|e| catalog::carried(&e.mechanism, &here))
+        .cloned()
+        .collect();
+    let elsewhere = all.len() - list.len();
+    let list = &list[..];
     let groups = catalog::grouped(list, &f.text, f.chip.as_deref());
     let shown = groups.iter().map(|(_, g)| g.len()).sum();
     let mut html = String::new();
@@ -166,12 +181,18 @@ fn list_view(list: &[Entry], current: &str, f: &Filter, link: &Callback<Msg>) ->
     });
     html! {
         <>
-            { filter_view(f, shown, list.len(), link) }
+            { filter_view(f, shown, list.len(), &here, link) }
             <ul class="gallery" aria-label="Scenarios" data-arrows="" {onclick} onkeydown={Callback::from(arrows)}>
                 { Html::from_html_unchecked(html.into()) }
             </ul>
             if shown == 0 {
                 <p class="muted small">{"No scenario matches. Clear the filter or pick All."}</p>
+            }
+            if elsewhere > 0 {
+                <p class="muted small" data-testid="gallery-elsewhere">
+                    { format!("{elsewhere} more scenarios, of mechanisms this page leaves out, open in ") }
+                    <a href="index.html">{"the full lab"}</a>{"."}
+                </p>
             }
         </>
     }

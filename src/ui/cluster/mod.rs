@@ -33,6 +33,7 @@ pub mod gallery;
 pub mod kv;
 #[cfg(feature = "proto-kv")]
 pub mod kv_history;
+#[cfg(feature = "proto-locks")]
 pub mod locks;
 #[cfg(feature = "proto-log")]
 pub mod mq;
@@ -49,6 +50,7 @@ pub mod state;
 pub mod stock;
 pub mod timebar;
 pub mod tour;
+#[cfg(feature = "proto-tpc")]
 pub mod tpc;
 pub mod verify;
 pub mod worker;

@@ -8,10 +8,12 @@ use super::panel_ctx::Panel;
 
 /// Every registered panel, shown in this order under the canvas.
 pub const PANELS: &[Panel] = &[
+    #[cfg(feature = "proto-locks")]
     Panel {
         name: "locks",
         view: super::locks::view,
     },
+    #[cfg(feature = "proto-tpc")]
     Panel {
         name: "tpc",
         view: super::tpc::view,

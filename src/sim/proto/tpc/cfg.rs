@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::super::locks::ResKey;
+use crate::sim::ids::ResKey;
 
 /// Longest timeout accepted (one hour, like a run).
 pub const MAX_MS: u64 = 3_600_000;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::wire::TxId;
 use crate::sim::ids::NodeIx;
-use crate::sim::proto::locks::ResKey;
+use crate::sim::ids::ResKey;
 use crate::sim::ring::Ring;
 use crate::sim::time::Time;
 

@@ -11,7 +11,7 @@ use super::vecmap::VecMap;
 use super::wire::{Known, Msg, RecKind, Timer, TxId, TxRecord};
 use super::{send, set_timer};
 use crate::sim::ids::NodeIx;
-use crate::sim::proto::locks::ResKey;
+use crate::sim::ids::ResKey;
 use crate::sim::proto::{Ctx, Record};
 
 /// Where a participant stands on an open transaction.

@@ -6,7 +6,7 @@ use super::view::OrderOutcome;
 use super::{Heuristic, TpcCfg, Variant};
 use crate::sim::cmd::Cmd;
 use crate::sim::event::{Event, What};
-use crate::sim::proto::locks::ResKey;
+use crate::sim::ids::ResKey;
 use crate::sim::proto::tpc::Item;
 use crate::sim::proto::tpc::{NoWhy, TpcEv};
 use crate::sim::testkit::cluster;

@@ -6,7 +6,7 @@ use super::shard::{CoordPhase, Phase, Shard};
 use super::wire::{TxId, TxRecord};
 use super::Tpc;
 use super::{TpcCfg, TpcNode};
-use crate::sim::proto::locks::ResKey;
+use crate::sim::ids::ResKey;
 use crate::sim::proto::Protocol;
 use crate::sim::proto::Record;
 use crate::sim::time::Time;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::locks::ResKey;
+use crate::sim::ids::ResKey;
 
 /// A transaction (order) id: 1, 2, … in submission order.
 pub type TxId = u32;
