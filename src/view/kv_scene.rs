@@ -309,9 +309,10 @@ fn overlay(
             });
         }
         let (lx, ly, _, align) = label_lines(p, g.node_r, false, g);
-        // Beside a top node: above its name the line would leave the canvas.
+        // Left of a top node: above its name the line would leave the canvas, and on its
+        // right the legend sits.
         let (x, y, align) = if align == Align::Center && p.1 < g.cy {
-            (p.0 + g.node_r + 8.0, p.1 - 4.0, Align::Left)
+            (p.0 - g.node_r - 8.0, p.1 - 4.0, Align::Right)
         } else if align == Align::Center {
             (lx, ly - 26.0, align)
         } else {
