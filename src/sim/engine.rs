@@ -11,7 +11,6 @@ use super::ids::{NodeIx, Role};
 use super::net::{Fate, LinkCfg, Net, MAX_LATENCY_MS};
 use super::proto::dispatch;
 use super::proto::enums::Record;
-use super::proto::Ctx;
 use super::queue::{Due, Queue};
 use super::ring;
 use super::rng::Rng;
@@ -255,14 +254,7 @@ impl World {
                 payload: m.payload,
             },
         });
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: to,
-            topo: &self.topo,
-            hooks: dispatch::HOOKS,
-        };
-        if let Some(p) = self.procs.get_mut(to as usize) {
+        if let (Some(p), _, mut ctx) = self.handler(to, out, dispatch::HOOKS) {
             dispatch::on_message(p, &mut ctx, m.from, m.payload);
         }
     }
@@ -287,14 +279,7 @@ impl World {
             return;
         }
         self.core.locals.remove(&id);
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: node,
-            topo: &self.topo,
-            hooks: dispatch::HOOKS,
-        };
-        if let Some(p) = self.procs.get_mut(node as usize) {
+        if let (Some(p), _, mut ctx) = self.handler(node, out, dispatch::HOOKS) {
             dispatch::on_message(p, &mut ctx, node, payload);
         }
     }
@@ -320,14 +305,7 @@ impl World {
             node: Some(node),
             what: What::Timer { timer: kind },
         });
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: node,
-            topo: &self.topo,
-            hooks: dispatch::HOOKS,
-        };
-        if let Some(p) = self.procs.get_mut(node as usize) {
+        if let (Some(p), _, mut ctx) = self.handler(node, out, dispatch::HOOKS) {
             dispatch::on_timer(p, &mut ctx, kind);
         }
     }
@@ -399,14 +377,9 @@ impl World {
     }
 
     fn boot(&mut self, ix: NodeIx, out: &mut Vec<Event>) {
-        let mut ctx = Ctx {
-            core: &mut self.core,
-            out,
-            me: ix,
-            topo: &self.topo,
-            hooks: dispatch::HOOKS,
-        };
-        self.procs[ix as usize] = dispatch::boot(&self.protocols, &mut ctx);
+        if let (Some(p), cfg, mut ctx) = self.handler(ix, out, dispatch::HOOKS) {
+            *p = dispatch::boot(cfg, &mut ctx);
+        }
     }
 
     /// Applies a command at the current virtual time, appending its events to `out`.

@@ -1,12 +1,14 @@
 //! What a protocol's handler may do while handling one input, and nothing more: read its own
 //! clock, send, set timers in local time, persist, and say what happened.
 
+use super::enums::ProtoCfg;
 use super::enums::{Payload, Record, TimerKind};
 use crate::sim::event::{Event, What};
 use crate::sim::ids::{NodeIx, Role};
 use crate::sim::ring::Ring;
+use crate::sim::slots::Procs;
 use crate::sim::topology::Topology;
-use crate::sim::world::{Core, Hooks};
+use crate::sim::world::{Core, Hooks, World};
 
 /// Everything a protocol may do while handling one input: read its own clock, send, set
 /// timers in local time, persist, and say what happened. It cannot see other nodes' state.
@@ -122,5 +124,31 @@ impl Ctx<'_> {
     /// Appends to this node's durable log (kept across crashes).
     pub fn persist(&mut self, r: Record) {
         self.core.nodes[self.me as usize].durable.push(r);
+    }
+}
+
+impl World {
+    /// Node `me`'s protocol state, the settings, and a handler context for it: the one place
+    /// the engine and commands split the world's borrows to hand an input to a node.
+    pub(crate) fn handler<'a>(
+        &'a mut self,
+        me: NodeIx,
+        out: &'a mut Vec<Event>,
+        hooks: Hooks,
+    ) -> (Option<&'a mut Procs>, &'a ProtoCfg, Ctx<'a>) {
+        let World {
+            core,
+            procs,
+            protocols,
+            topo,
+        } = self;
+        let ctx = Ctx {
+            core,
+            out,
+            me,
+            topo,
+            hooks,
+        };
+        (procs.get_mut(me as usize), protocols, ctx)
     }
 }

@@ -216,32 +216,15 @@ impl CmdCtx<'_> {
         ix: NodeIx,
         f: impl FnOnce(Option<&mut P::Node>, &mut Ctx<'_>) -> T,
     ) -> T {
-        let hooks = self.hooks;
-        let w = &mut *self.world;
-        let mut ctx = Ctx {
-            core: &mut w.core,
-            out: self.out,
-            me: ix,
-            topo: &w.topo,
-            hooks,
-        };
-        let node = w.procs.get_mut(ix as usize).and_then(P::node_mut);
-        f(node, &mut ctx)
+        let (procs, _, mut ctx) = self.world.handler(ix, self.out, self.hooks);
+        f(procs.and_then(P::node_mut), &mut ctx)
     }
 
     /// Restarts protocol `P` alone on node `ix`, so it reads what was just persisted.
     pub fn reboot<P: Protocol>(&mut self, ix: NodeIx, cfg: &P::Cfg) {
-        let hooks = self.hooks;
-        let w = &mut *self.world;
-        let mut ctx = Ctx {
-            core: &mut w.core,
-            out: self.out,
-            me: ix,
-            topo: &w.topo,
-            hooks,
-        };
+        let (procs, _, mut ctx) = self.world.handler(ix, self.out, self.hooks);
         let node = P::boot(cfg, &mut ctx);
-        if let Some(p) = w.procs.get_mut(ix as usize) {
+        if let Some(p) = procs {
             P::set_node(p, node);
         }
     }
