@@ -10,10 +10,10 @@
 use ringlab::cli::engine;
 use ringlab::sim::cmd::Cmd;
 use ringlab::sim::explore::{Explorer, Progress};
-use ringlab::sim::fault::{Episode, FaultBudget, Targets};
+use ringlab::sim::fault::{FaultBudget, Targets};
 use ringlab::sim::proto::kv::{Kv, Replication};
-use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::Scenario;
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 
 /// Mixed into a seed for the fault draws (any constant: the runs only need to be fixed).
@@ -33,16 +33,7 @@ fn load(name: &str) -> Scenario {
 }
 
 fn faults(s: &Scenario, b: &FaultBudget, seed: u64) -> Vec<(Time, Cmd)> {
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    b.generate(
-        &mut Rng::new(seed ^ FAULTS),
-        &targets,
-        s.until_ms * 3 / 4,
-        s.network.loss,
-    )
-    .into_iter()
-    .flat_map(|Episode(cmds)| cmds)
-    .collect()
+    fault_schedule(s, b, seed ^ FAULTS, s.until_ms * 3 / 4)
 }
 
 /// Runs `s` with `seed` and its drawn faults: the violated invariants and (acked writes,

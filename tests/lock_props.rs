@@ -6,9 +6,9 @@
 
 use ringlab::cli::{engine, explore};
 use ringlab::sim::cmd::Cmd;
-use ringlab::sim::fault::Episode;
 use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::Scenario;
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 
 /// Mixed into a seed for the fault draws (any constant: the runs only need to be fixed).
@@ -41,16 +41,7 @@ fn violations(s: &Scenario, seed: u64, extra: &[(Time, Cmd)]) -> Vec<String> {
 /// The scenario's own fault budget drawn for `seed`, as commands.
 fn faults(s: &Scenario, seed: u64) -> Vec<(Time, Cmd)> {
     let b = s.fault_budget.clone().expect("fault budget");
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    b.generate(
-        &mut Rng::new(seed ^ FAULTS),
-        &targets,
-        s.until_ms,
-        s.network.loss,
-    )
-    .into_iter()
-    .flat_map(|Episode(cmds)| cmds)
-    .collect()
+    fault_schedule(s, &b, seed ^ FAULTS, s.until_ms)
 }
 
 /// Runs `seeds` seeds of a fixture under its fault budget; fails on any violation of

@@ -10,11 +10,11 @@
 use ringlab::cli::engine;
 use ringlab::sim::cmd::Cmd;
 use ringlab::sim::event::What;
-use ringlab::sim::fault::{Episode, FaultBudget, Targets};
+use ringlab::sim::fault::{FaultBudget, Targets};
 use ringlab::sim::proto::log::{Acks, CommitMode, MqCfg, MqEv, Rebalance};
 use ringlab::sim::proto::ProtoEv;
-use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::Scenario;
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 use ringlab::sim::world::World;
 
@@ -35,16 +35,7 @@ fn workload(tune: impl FnOnce(&mut MqCfg)) -> Scenario {
 }
 
 fn faults(s: &Scenario, b: &FaultBudget, seed: u64) -> Vec<(Time, Cmd)> {
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    b.generate(
-        &mut Rng::new(seed ^ FAULTS),
-        &targets,
-        2_000,
-        s.network.loss,
-    )
-    .into_iter()
-    .flat_map(|Episode(cmds)| cmds)
-    .collect()
+    fault_schedule(s, b, seed ^ FAULTS, 2_000)
 }
 
 /// Runs `s` with `seed` and extra commands: the violated invariants, the world, and

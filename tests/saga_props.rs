@@ -9,10 +9,10 @@
 use ringlab::cli::engine;
 use ringlab::sim::cmd::Cmd;
 use ringlab::sim::explore::{Explorer, Progress};
-use ringlab::sim::fault::{Episode, FaultBudget};
+use ringlab::sim::fault::FaultBudget;
 use ringlab::sim::proto::saga::{Consumer, Mode, Publish, SagaCfg};
-use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::Scenario;
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 use ringlab::sim::world::World;
 
@@ -35,16 +35,7 @@ fn workload(tune: impl FnOnce(&mut SagaCfg)) -> Scenario {
 }
 
 fn faults(s: &Scenario, b: &FaultBudget, seed: u64) -> Vec<(Time, Cmd)> {
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    b.generate(
-        &mut Rng::new(seed ^ FAULTS),
-        &targets,
-        2_000,
-        s.network.loss,
-    )
-    .into_iter()
-    .flat_map(|Episode(cmds)| cmds)
-    .collect()
+    fault_schedule(s, b, seed ^ FAULTS, 2_000)
 }
 
 /// Runs `s` with `seed` and extra commands: the violated invariants and the final world.

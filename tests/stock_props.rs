@@ -8,10 +8,9 @@
 use ringlab::cli::engine;
 use ringlab::sim::cmd::Cmd;
 use ringlab::sim::explore::{Explorer, Progress};
-use ringlab::sim::fault::Episode;
 use ringlab::sim::proto::stock::{experiment, Policy, Strategy};
-use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::{Expect, Scenario};
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 
 /// Mixed into a seed for the fault draws.
@@ -38,16 +37,7 @@ fn violations(s: &Scenario, seed: u64, extra: &[(Time, Cmd)]) -> Vec<String> {
 
 fn faults(s: &Scenario, seed: u64) -> Vec<(Time, Cmd)> {
     let b = s.fault_budget.clone().expect("fault budget");
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    b.generate(
-        &mut Rng::new(seed ^ FAULTS),
-        &targets,
-        s.until_ms,
-        s.network.loss,
-    )
-    .into_iter()
-    .flat_map(|Episode(cmds)| cmds)
-    .collect()
+    fault_schedule(s, &b, seed ^ FAULTS, s.until_ms)
 }
 
 /// Runs `seeds` seeds under the budget; fails on any broken `must_hold`; returns how many

@@ -8,10 +8,10 @@
 
 use ringlab::cli::engine;
 use ringlab::sim::cmd::Cmd;
-use ringlab::sim::fault::{Episode, FaultBudget};
+use ringlab::sim::fault::FaultBudget;
 use ringlab::sim::proto::tpc::{Heuristic, Variant};
-use ringlab::sim::rng::Rng;
 use ringlab::sim::scenario::Scenario;
+use ringlab::sim::testkit::fault_schedule;
 use ringlab::sim::time::Time;
 use ringlab::sim::world::World;
 
@@ -39,17 +39,7 @@ fn load(variant: Variant) -> Scenario {
 
 /// The fault budget drawn for `seed`, as commands, with the time the last one ends.
 fn faults(s: &Scenario, b: &FaultBudget, seed: u64) -> (Vec<(Time, Cmd)>, Time) {
-    let targets = b.targets(&s.server_names(), &s.cluster.clients);
-    let cmds: Vec<(Time, Cmd)> = b
-        .generate(
-            &mut Rng::new(seed ^ FAULTS),
-            &targets,
-            s.until_ms / 2,
-            s.network.loss,
-        )
-        .into_iter()
-        .flat_map(|Episode(cmds)| cmds)
-        .collect();
+    let cmds = fault_schedule(s, b, seed ^ FAULTS, s.until_ms / 2);
     let end = cmds.iter().map(|(t, _)| *t).max().unwrap_or(0);
     (cmds, end)
 }

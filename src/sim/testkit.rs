@@ -95,3 +95,25 @@ pub fn played(file: &str, t: super::time::Time) -> World {
     }
     w
 }
+
+/// A seeded fault schedule for a scenario, as timed commands: `budget`'s episodes against the
+/// scenario's servers and clients, drawn from `rng_seed` up to `horizon` (the property
+/// tests' one way to break a run).
+pub fn fault_schedule(
+    s: &super::scenario::Scenario,
+    budget: &super::fault::FaultBudget,
+    rng_seed: u64,
+    horizon: super::time::Time,
+) -> Vec<(super::time::Time, super::cmd::Cmd)> {
+    let targets = budget.targets(&s.server_names(), &s.cluster.clients);
+    budget
+        .generate(
+            &mut super::rng::Rng::new(rng_seed),
+            &targets,
+            horizon,
+            s.network.loss,
+        )
+        .into_iter()
+        .flat_map(|super::fault::Episode(cmds)| cmds)
+        .collect()
+}
