@@ -356,6 +356,12 @@ fn order(slots: &[Option<NodeInfo>], a: &Point, b: &Point) -> Ordering {
     })
 }
 
+/// Sorts points into ring order; one function so both callers share one sort's code.
+#[inline(never)]
+fn sort_points(slots: &[Option<NodeInfo>], points: &mut [Point]) {
+    points.sort_unstable_by(|a, b| order(slots, a, b));
+}
+
 fn name_in(slots: &[Option<NodeInfo>], id: NodeId) -> &str {
     slots
         .get(id as usize)
@@ -704,8 +710,7 @@ impl Ring {
             points.extend(self.make_points(id, &name, 0..c));
             self.set_vnodes(id, c);
         }
-        let slots = &self.slots;
-        points.sort_unstable_by(|a, b| order(slots, a, b));
+        sort_points(&self.slots, &mut points);
         self.pos = points.iter().map(|p| p.pos).collect();
         self.owner = points.iter().map(|p| p.node).collect();
         self.vidx = points.iter().map(|p| p.idx).collect();
@@ -909,8 +914,7 @@ impl Ring {
     /// Merges `fresh` (one node's points, any order) into the sorted array with one block move
     /// per new point; returns their final indices, ascending.
     fn insert_points(&mut self, mut fresh: Vec<Point>) -> Vec<usize> {
-        let slots = &self.slots;
-        fresh.sort_unstable_by(|a, b| order(slots, a, b));
+        sort_points(&self.slots, &mut fresh);
         let at: Vec<usize> = fresh.iter().map(|p| self.first_not_before(p)).collect();
         let old_len = self.pos.len();
         let k = fresh.len();

@@ -13,6 +13,7 @@ use super::invariant::{Checker, Class};
 use super::net::LinkCfg;
 use super::proto::{dispatch, ProtoCfg};
 use super::ring::MAX_VNODES_PER_NODE;
+use super::sort::set_of;
 use super::time::Time;
 use super::topology::KeyCfg;
 use super::world::{ServerSpec, World, WorldCfg};
@@ -282,8 +283,8 @@ impl Scenario {
             return Err(err("narration", format!("at most {MAX_NARRATION} steps")));
         }
         // Node names a command refers to must exist by then (or be added by an earlier one).
-        let mut known: BTreeSet<String> = servers.iter().chain(&c.clients).cloned().collect();
-        let mut clients: BTreeSet<String> = c.clients.iter().cloned().collect();
+        let mut known: BTreeSet<String> = set_of(servers.iter().chain(&c.clients).cloned());
+        let mut clients: BTreeSet<String> = set_of(c.clients.iter().cloned());
         let mut order: Vec<usize> = (0..self.schedule.len()).collect();
         super::sort::sort_by_u64(&mut order, |&i| self.schedule[i].at_ms);
         for i in order {

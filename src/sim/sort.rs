@@ -3,6 +3,8 @@
 //! Sorting `(key, index)` pairs with one `sort_unstable` instantiation, then moving the
 //! items into that order, costs a few hundred bytes per call site instead and is stable.
 
+use std::collections::BTreeSet;
+
 /// Sorts `v` by `key`, stably (equal keys keep their order).
 pub fn sort_by_u64<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     let mut keyed: Vec<(u64, u32)> = v
@@ -21,6 +23,16 @@ pub fn sort_by_u64<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
 pub fn sort_dedup_by_u64<T: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     sort_by_u64(v, key);
     v.dedup();
+}
+
+/// A set built by inserting one item at a time: `collect::<BTreeSet<_>>()` sorts its items
+/// first, compiling a stable sort per element type, while `insert` is already there.
+pub fn set_of<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut set = BTreeSet::new();
+    for x in items {
+        set.insert(x);
+    }
+    set
 }
 
 /// Sorts `(u64, u32)` pairs: the one instantiation every keyed sort shares.

@@ -11,6 +11,7 @@ use super::scene::{Align, Ink, Label, LineBatch, RectBatch, Scene};
 use crate::sim::history::linearizable::{self, Outcome, Report};
 use crate::sim::history::{self, Kind, Val};
 use crate::sim::ids::Time;
+use crate::sim::sort::{set_of, sort_dedup_by_u64};
 
 /// Height of one client's lane.
 const LANE: f64 = 22.0;
@@ -82,7 +83,7 @@ pub fn bars_for(
     lost: &BTreeSet<i64>,
 ) -> Vec<Bar> {
     let failing: BTreeSet<usize> = match report.map(|r| &r.outcome) {
-        Some(Outcome::NotLinearizable(f)) => f.window.iter().map(|o| o.line).collect(),
+        Some(Outcome::NotLinearizable(f)) => set_of(f.window.iter().map(|o| o.line)),
         _ => BTreeSet::new(),
     };
     let mut out = Vec::new();
@@ -157,8 +158,7 @@ pub fn bars(events: &[history::Event]) -> (Vec<Bar>, Report) {
 
 fn lanes_of(bars: &[Bar]) -> Vec<u64> {
     let mut lanes: Vec<u64> = bars.iter().map(|b| b.process).collect();
-    lanes.sort_unstable();
-    lanes.dedup();
+    sort_dedup_by_u64(&mut lanes, |&p| p);
     lanes
 }
 
@@ -302,7 +302,7 @@ fn label(x: f64, y: f64, text: String, ink: Ink, size: f64, bold: bool) -> Label
 
 /// Draws the diagram (see [`View`]); `name` names a client process.
 pub fn draw(v: &View<'_>, name: &dyn Fn(u64) -> String) -> Scene {
-    let lost: BTreeSet<i64> = v.lost.unwrap_or(&[]).iter().map(|(_, x)| *x).collect();
+    let lost: BTreeSet<i64> = set_of(v.lost.unwrap_or(&[]).iter().map(|(_, x)| *x));
     let bars = bars_for(v.events, v.report, &lost);
     let lanes = lanes_of(&bars);
     let h = height(lanes.len());
@@ -497,7 +497,7 @@ pub fn scene(
 /// The diagram's text alternative: the verdict, the lost writes, then each client's
 /// operations in order (the latest [`TEXT_OPS`] of each).
 pub fn text(v: &View<'_>, name: &dyn Fn(u64) -> String) -> String {
-    let lost: BTreeSet<i64> = v.lost.unwrap_or(&[]).iter().map(|(_, x)| *x).collect();
+    let lost: BTreeSet<i64> = set_of(v.lost.unwrap_or(&[]).iter().map(|(_, x)| *x));
     let bars = bars_for(v.events, v.report, &lost);
     let mut out = format!(
         "History diagram. {}. {}",

@@ -12,6 +12,7 @@ use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::sim::proto::kv::{Kv, KvNode, Mode, Msg, Server, MAX_KEYS};
 use crate::sim::proto::Payload;
 use crate::sim::proto::Protocol;
+use crate::sim::sort::sort_dedup_by_u64;
 use crate::sim::world::World;
 
 /// Most store messages in flight that get a word.
@@ -131,8 +132,7 @@ pub fn rows(w: &World) -> Vec<Row> {
                         parts.push(format!("k0 #{}", r + 1));
                     }
                     let mut owners: Vec<u32> = s.hints.iter().map(|h| h.owner).collect();
-                    owners.sort_unstable();
-                    owners.dedup();
+                    sort_dedup_by_u64(&mut owners, |&o| u64::from(o));
                     for o in owners {
                         let n = s.hints.iter().filter(|h| h.owner == o).count();
                         parts.push(format!("hint→{} ×{n}", w.name(o)));

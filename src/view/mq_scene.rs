@@ -21,6 +21,7 @@ use crate::sim::proto::log::check::{anomalies, Anomalies};
 use crate::sim::proto::log::{parts, Mq, MqMsg, MqNode, MqShared, PartMove};
 use crate::sim::proto::Payload;
 use crate::sim::proto::Protocol;
+use crate::sim::sort::sort_dedup_by_u64;
 use crate::sim::world::World;
 
 /// Offsets drawn per strip at most (the newest ones).
@@ -197,8 +198,7 @@ pub fn group_words(
         let longest = took.iter().copied().max().unwrap_or(0);
         return format!("{} left · still {longest} ms", parts.join(" "));
     }
-    took.sort_unstable();
-    took.dedup();
+    sort_dedup_by_u64(&mut took, |&t| t);
     let times: Vec<String> = took.iter().take(4).map(u64::to_string).collect();
     let back = ms.iter().all(|(_, m)| m.from == Some(at));
     let whither = if back {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::{Op, Val, F};
+use crate::sim::sort::sort_by_u64;
 
 /// The sequential specification the history is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -307,7 +308,10 @@ impl KeySearch {
             ev.push((o.invoke, 0, i));
             ev.push((o.ret.unwrap_or(u64::MAX), 1, i));
         }
-        ev.sort();
+        // By time, then calls first, then op: three stable passes, least significant first
+        // (pushed in op order already), through the one shared sort.
+        sort_by_u64(&mut ev, |e| u64::from(e.1));
+        sort_by_u64(&mut ev, |e| e.0);
         // Index 0 is the head sentinel.
         let mut es: Vec<Entry> = Vec::with_capacity(ev.len() + 1);
         es.push(Entry {

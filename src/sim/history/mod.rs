@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::sort::sort_by_u64;
+
 /// A value as histories carry it: Jepsen's `nil`, integers, strings and vectors (a CAS's
 /// `[old new]`, an append list).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -232,7 +234,9 @@ pub fn pair(events: &[(usize, Event)]) -> Result<Vec<Op>, String> {
             push(inv, l, t0, None, inv.value.clone());
         }
     }
-    ops.sort_by_key(|o| (o.invoke, o.line));
+    // By (invoke, line): two stable passes, least significant first, through the shared sort.
+    sort_by_u64(&mut ops, |o| o.line as u64);
+    sort_by_u64(&mut ops, |o| o.invoke);
     for (i, o) in ops.iter_mut().enumerate() {
         o.id = i;
     }

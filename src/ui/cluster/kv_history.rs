@@ -17,6 +17,7 @@ use crate::sim::history::linearizable::{Model, Report, Search, DEFAULT_BUDGET};
 use crate::sim::history::Event;
 use crate::sim::ids::Time;
 use crate::sim::proto::kv::{Kv, Mode};
+use crate::sim::sort::sort_dedup_by_u64;
 use crate::ui::export;
 use crate::view::history_scene::{self, View};
 use crate::view::scene::Scene;
@@ -34,15 +35,12 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
     };
     let k = w.shared::<Kv>();
     let lost = (!k.cart).then(|| k.lost(cfg.mode == Mode::Dynamo));
-    let mut names: Vec<(u64, String)> = k
-        .history
-        .iter()
-        .map(|e| e.process)
-        .collect::<std::collections::BTreeSet<_>>()
+    let mut processes: Vec<u64> = k.history.iter().map(|e| e.process).collect();
+    sort_dedup_by_u64(&mut processes, |&p| p);
+    let names: Vec<(u64, String)> = processes
         .into_iter()
         .map(|p| (p, w.name(p as u32)))
         .collect();
-    names.sort();
     html! {
         <HistoryDiagram
             events={Rc::new(k.history.clone())}

@@ -13,6 +13,7 @@ use crate::sim::event::Event;
 use crate::sim::ids::{NodeIx, Time};
 use crate::sim::invariant::{last_before, Class, Invariant, Verdict};
 use crate::sim::proto::Protocol;
+use crate::sim::sort::sort_by_u64;
 use crate::sim::world::World;
 
 /// What the checkers found.
@@ -37,7 +38,7 @@ pub fn duplicated(h: &[Delivery]) -> Vec<u32> {
         .filter(|d| !d.dead && !d.resume)
         .map(|d| d.id)
         .collect();
-    ids.sort_unstable();
+    sort_by_u64(&mut ids, |&id| u64::from(id));
     let mut out: Vec<u32> = ids
         .windows(2)
         .filter(|w| w[0] == w[1])
@@ -50,7 +51,7 @@ pub fn duplicated(h: &[Delivery]) -> Vec<u32> {
 /// Acknowledged ids never processed nor dead-lettered.
 pub fn lost(acked: &[u32], h: &[Delivery]) -> Vec<u32> {
     let mut seen: Vec<u32> = h.iter().filter(|d| !d.resume).map(|d| d.id).collect();
-    seen.sort_unstable();
+    sort_by_u64(&mut seen, |&id| u64::from(id));
     acked
         .iter()
         .copied()
