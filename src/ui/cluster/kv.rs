@@ -3,22 +3,19 @@
 //! the timeline when it is in the past, so the run up to there is kept), and the modes
 //! compared side by side on the same seed and faults, as the lock recipes are.
 
-use std::rc::Rc;
-
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use crate::model::kv_compare::{compare, latency, Compared};
+use crate::model::session::Session;
 use crate::sim::cmd::Cmd;
 use crate::sim::ids::Time;
 use crate::sim::proto::kv::{
     key_name, Kv, KvCfg, KvCmd, KvSet, KvShared, Mode, Replication, Resolve,
 };
 use crate::sim::proto::ProtoCmd;
-use crate::sim::scenario::Scenario;
 use crate::sim::text::group_digits;
-use crate::sim::timeline::Input;
 
 /// A switch: its label, its choices, the current one, and the change a choice asks for.
 struct Switch {
@@ -281,60 +278,45 @@ pub fn view(cx: &PanelCtx<'_>) -> Html {
             if let Some(e) = cx.cmd_error {
                 <p class="error" role="status">{ e.to_string() }</p>
             }
-            <Compare scenario={s.scenario_rc()} inputs={Rc::new(s.timeline().log().to_vec())}
-                upto={cx.vt.max(0.0) as Time} current={Some(cfg.clone())} />
+            { compare_view(cx, cfg) }
         </section>
     }
 }
 
-/// The comparison's props: the scenario as loaded, the user's commands (the session's log),
-/// the playhead and the store's mode there.
-#[derive(Properties)]
-pub struct CompareProps {
-    /// The loaded scenario.
-    pub scenario: Rc<Scenario>,
-    /// The session's live commands on the current branch.
-    pub inputs: Rc<Vec<Input>>,
-    /// The playhead (ms): commands up to here are compared.
-    pub upto: Time,
-    /// The store's settings at the playhead.
-    pub current: Option<KvCfg>,
+/// Where the panel keeps its last "Compare modes" table (see `PanelMemo`).
+const COMPARED: &str = "kv.compared";
+
+/// What the session's commands are: a new command or a fork changes it, so a table
+/// compared on other commands is not shown as this session's.
+fn commands_stamp(s: &Session) -> String {
+    let t = s.timeline();
+    format!("{} commands, {} forks", t.log().len(), t.forks().len())
 }
 
-impl PartialEq for CompareProps {
-    fn eq(&self, o: &Self) -> bool {
-        self.scenario.id == o.scenario.id
-            && self.scenario.protocols.kv == o.scenario.protocols.kv
-            && self.inputs == o.inputs
-            && self.upto == o.upto
-            && self.current == o.current
-    }
+/// A comparison as the memo keeps it: the commands' stamp, the sentence, then one row per
+/// mode, its cells and a last cell "at" for the mode at the playhead.
+fn to_memo(stamp: String, c: Result<Compared, String>) -> Memo {
+    Memo::Table(c.map(|c| {
+        let mut rows = vec![vec![stamp], vec![c.what]];
+        rows.extend(c.rows.into_iter().map(|(mut cells, same)| {
+            cells.push(if same { "at" } else { "" }.to_string());
+            cells
+        }));
+        rows
+    }))
 }
 
-/// "Compare modes": runs on a click, keeps its table until the scenario changes.
-#[function_component(Compare)]
-pub fn compare_view(p: &CompareProps) -> Html {
-    let rows = use_state(|| None::<Result<Compared, String>>);
-    {
-        // A new scenario or new commands: the table no longer says what is loaded.
-        let rows = rows.clone();
-        let key = (
-            p.scenario.id.clone(),
-            p.scenario.protocols.kv.clone(),
-            p.inputs.clone(),
-        );
-        use_effect_with(key, move |_| rows.set(None));
-    }
+/// "Compare modes": runs on a click, from the scenario as loaded plus the user's commands
+/// up to the playhead; the table stays until the scenario or the commands change.
+fn compare_view(cx: &PanelCtx<'_>, current: &KvCfg) -> Html {
+    let s = cx.session;
+    let stamp = commands_stamp(s);
     let onclick = {
-        let rows = rows.clone();
-        let (s, inputs, upto, current) = (
-            p.scenario.clone(),
-            p.inputs.clone(),
-            p.upto,
-            p.current.clone(),
-        );
-        Callback::from(move |_: MouseEvent| {
-            rows.set(Some(compare(&s, &inputs, upto, current.as_ref())))
+        let (scenario, inputs) = (s.scenario_rc(), s.timeline().log().to_vec());
+        let (upto, current, stamp) = (cx.vt.max(0.0) as Time, current.clone(), stamp.clone());
+        cx.on_memo.reform(move |_: MouseEvent| {
+            let c = compare(&scenario, &inputs, upto, Some(&current));
+            (COMPARED, Some(to_memo(stamp.clone(), c)))
         })
     };
     let head = [
@@ -347,38 +329,43 @@ pub fn compare_view(p: &CompareProps) -> Html {
         "Ok / unknown",
         "Messages",
     ];
+    let table = match cx.memo.table(COMPARED) {
+        Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
+        Some(Ok(rows)) if rows.first().and_then(|r| r.first()) == Some(&stamp) => html! {
+            <>
+            <p class="muted small" data-kv-compared="">{ rows.get(1).and_then(|r| r.first()).cloned().unwrap_or_default() }</p>
+            <table class="lock-table kv-compare-table" aria-label="Modes compared">
+                <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
+                <tbody>
+                    { for rows.iter().skip(2).map(|r| {
+                        let (cells, same) = match r.split_last() {
+                            Some((at, cells)) => (cells, at == "at"),
+                            None => (&r[..], false),
+                        };
+                        let bad = cells.get(1).is_some_and(|l| l != "0" && l != "not judged");
+                        html! {
+                            <tr class={classes!(bad.then_some("clash"), same.then_some("current"))}>
+                                { for cells.iter().enumerate().map(|(i, c)| if i == 0 {
+                                    html! { <th scope="row">{ c.clone() }{ if same { " (at the playhead)" } else { "" } }</th> }
+                                } else {
+                                    html! { <td>{ c.clone() }</td> }
+                                }) }
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+            </>
+        },
+        _ => Html::default(),
+    };
     html! {
         <div class="kv-compare">
             <div class="row">
                 <button {onclick}>{"Compare modes"}</button>
                 <span class="muted">{"same seed, faults and your commands up to the playhead, each mode from the start"}</span>
             </div>
-            { match &*rows {
-                None => Html::default(),
-                Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
-                Some(Ok(Compared { rows: r, what })) => html! {
-                    <>
-                    <p class="muted small" data-kv-compared="">{ what.clone() }</p>
-                    <table class="lock-table kv-compare-table" aria-label="Modes compared">
-                        <thead><tr>{ for head.iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
-                        <tbody>
-                            { for r.iter().map(|(cells, same)| {
-                                let bad = cells.get(1).is_some_and(|l| l != "0" && l != "not judged");
-                                html! {
-                                    <tr class={classes!(bad.then_some("clash"), same.then_some("current"))}>
-                                        { for cells.iter().enumerate().map(|(i, c)| if i == 0 {
-                                            html! { <th scope="row">{ c.clone() }{ if *same { " (at the playhead)" } else { "" } }</th> }
-                                        } else {
-                                            html! { <td>{ c.clone() }</td> }
-                                        }) }
-                                    </tr>
-                                }
-                            }) }
-                        </tbody>
-                    </table>
-                    </>
-                },
-            } }
+            { table }
         </div>
     }
 }
