@@ -61,19 +61,22 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
 /// centred line from running off a narrow canvas.
 const CHAR_EM: f64 = 0.56;
 
-/// Slides centred labels sideways so their estimated width stays on the canvas: on a phone
-/// a node at the circle's edge has its role line (`storage · fencing on`) centred under it,
-/// and half of it would be cut off.
+/// Slides labels sideways so their estimated width stays on the canvas: on a phone a node
+/// at the circle's edge has its role line (`storage · fencing on`) centred under it, and the
+/// lines beside a node on the right (`sku:1 2 left · 0 pending`) would run off the edge.
+/// Each keeps its anchoring; a label wider than the canvas stays where it is.
 fn keep_words_inside(scene: &mut Scene) {
     let w = scene.width;
     for l in &mut scene.labels {
-        if l.align != Align::Center {
+        let width = l.text.chars().count() as f64 * l.size * CHAR_EM + 4.0;
+        if width >= w {
             continue;
         }
-        let half = l.text.chars().count() as f64 * l.size * CHAR_EM / 2.0 + 2.0;
-        if 2.0 * half < w {
-            l.x = l.x.clamp(half, w - half);
-        }
+        l.x = match l.align {
+            Align::Center => l.x.clamp(width / 2.0, w - width / 2.0),
+            Align::Left => l.x.clamp(0.0, w - width),
+            Align::Right => l.x.clamp(width, w),
+        };
     }
 }
 
