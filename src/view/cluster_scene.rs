@@ -57,9 +57,10 @@ pub fn build(f: &ClusterFrame<'_>) -> Scene {
     scene
 }
 
-/// Share of a label's size one character takes, on average (system-ui): enough to keep a
-/// centred line from running off a narrow canvas.
+/// Share of a label's size one character takes, on average (system-ui; bold is wider):
+/// enough to keep a line from running off a narrow canvas.
 const CHAR_EM: f64 = 0.56;
+const BOLD_CHAR_EM: f64 = 0.64;
 
 /// Slides labels sideways so their estimated width stays on the canvas: on a phone a node
 /// at the circle's edge has its role line (`storage · fencing on`) centred under it, and the
@@ -68,7 +69,8 @@ const CHAR_EM: f64 = 0.56;
 fn keep_words_inside(scene: &mut Scene) {
     let w = scene.width;
     for l in &mut scene.labels {
-        let width = l.text.chars().count() as f64 * l.size * CHAR_EM + 4.0;
+        let em = if l.bold { BOLD_CHAR_EM } else { CHAR_EM };
+        let width = l.text.chars().count() as f64 * l.size * em + 4.0;
         if width >= w {
             continue;
         }

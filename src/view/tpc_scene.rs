@@ -12,7 +12,10 @@ use super::scene::{Align, ArcBatch, Ink, Label, Scene};
 use crate::model::tpc_view::{node_rows, phase_text, rec_text};
 use crate::sim::proto::tpc::Msg;
 use crate::sim::proto::Payload;
-use crate::sim::time::Time;
+use crate::sim::time::{fmt_ms, Time};
+
+/// Below this canvas width (CSS px) a shard in doubt says so in fewer words.
+const NARROW: f64 = 480.0;
 
 /// Time in doubt at which the arc is half round: it keeps growing, never full.
 pub const DOUBT_HALF_MS: f64 = 1000.0;
@@ -69,12 +72,17 @@ pub fn overlay(
         let mut lines: Vec<(String, Ink, bool)> = Vec::new();
         let mut held = 0;
         for t in n.txs.iter().take(3) {
-            let ink = if t.doubt_since.is_some() {
-                Ink::Warn
-            } else {
-                Ink::Fg
+            let (text, ink) = match t.doubt_since {
+                // On a phone two shards' lines meet in the middle: the log line under it
+                // already says "prepared".
+                Some(since) if f.width < NARROW => (
+                    format!("T{} in doubt {}", t.tx, fmt_ms(now.saturating_sub(since))),
+                    Ink::Warn,
+                ),
+                Some(_) => (phase_text(t, now), Ink::Warn),
+                None => (phase_text(t, now), Ink::Fg),
             };
-            lines.push((phase_text(t, now), ink, true));
+            lines.push((text, ink, true));
         }
         for t in &n.txs {
             if let Some(s) = t.doubt_since {
@@ -168,6 +176,10 @@ mod tests {
     use crate::view::cluster_scene::{build, describe, Layout};
 
     fn scene_at(w: &World, t: f64) -> Scene {
+        scene_sized(w, t, 700.0, 480.0)
+    }
+
+    fn scene_sized(w: &World, t: f64, width: f64, height: f64) -> Scene {
         build(&ClusterFrame {
             world: w,
             now: t,
@@ -177,9 +189,31 @@ mod tests {
             selected_node: None,
             event_node: None,
             layout: Layout::Even,
-            width: 700.0,
-            height: 480.0,
+            width,
+            height,
         })
+    }
+
+    #[test]
+    fn on_a_phone_the_in_doubt_line_is_short_and_stays_on_the_canvas() {
+        let w = played("tpc-coordinator-crash.json", 1_000);
+        let s = scene_sized(&w, 1_000.0, 368.0, 368.0);
+        let doubt: Vec<&Label> = s
+            .labels
+            .iter()
+            .filter(|l| l.text.starts_with("T1 in doubt "))
+            .collect();
+        assert_eq!(doubt.len(), 3, "{:?}", texts(&s));
+        assert!(!texts(&s).iter().any(|l| l.contains("prepared · in doubt")));
+        for l in doubt {
+            let half = l.text.chars().count() as f64 * l.size * 0.64 / 2.0;
+            let (left, right) = match l.align {
+                Align::Left => (l.x, l.x + 2.0 * half),
+                Align::Right => (l.x - 2.0 * half, l.x),
+                Align::Center => (l.x - half, l.x + half),
+            };
+            assert!(left >= 0.0 && right <= 368.0, "{:?} at {}", l.text, l.x);
+        }
     }
 
     fn texts(s: &Scene) -> Vec<&str> {
