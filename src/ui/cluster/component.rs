@@ -81,6 +81,11 @@ pub struct ClusterLab {
     /// The job workers (`jobs.rs`), started on first use.
     explore_worker: Option<super::worker::JobWorker>,
     verify_worker: Option<super::worker::JobWorker>,
+    /// The worker for panels' table jobs (`Msg::TableJob`), and the memo key its job fills.
+    #[cfg(feature = "proto-saga")]
+    table_worker: Option<super::worker::JobWorker>,
+    #[cfg(feature = "proto-saga")]
+    table_key: Option<&'static str>,
     /// Share link and embed API (`bridge.rs`).
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
@@ -389,6 +394,10 @@ impl Component for ClusterLab {
             explore: ExploreState::default(),
             explore_worker: None,
             verify_worker: None,
+            #[cfg(feature = "proto-saga")]
+            table_worker: None,
+            #[cfg(feature = "proto-saga")]
+            table_key: None,
             verify: VerifyForm::default(),
             tour: Tour::default(),
             filter: gallery::Filter::default(),
@@ -635,6 +644,8 @@ impl Component for ClusterLab {
             Msg::ExploreCancel => self.explore_cancel(),
             Msg::Job(kind, r) => self.job_reply(kind, r),
             Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(kind, e),
+            #[cfg(feature = "proto-saga")]
+            Msg::TableJob(key, req) => self.table_job(ctx, key, req),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Tour(a) => self.tour_action(a),
@@ -699,6 +710,8 @@ impl Component for ClusterLab {
             memo: &self.memo,
             on_memo: link.callback(|(key, m)| Msg::Memo(key, m)),
             on_seek: link.callback(Msg::JumpTime),
+            #[cfg(feature = "proto-saga")]
+            on_job: link.callback(|(key, req)| Msg::TableJob(key, req)),
         };
         let secs = &self.sections;
         // What the panels send: the lab's messages, without the lab's type.
@@ -850,6 +863,10 @@ impl Component for ClusterLab {
         self.theme_listener = None;
         self.explore_worker = None;
         self.verify_worker = None;
+        #[cfg(feature = "proto-saga")]
+        {
+            self.table_worker = None;
+        }
         self.shared.borrow_mut().notify = None;
         self.frame_loop = None;
         MAILBOX.with(|m| m.borrow_mut().0 = None);
