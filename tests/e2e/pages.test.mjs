@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, closePage, gotoReady, until, stopServer, screenshot, loadGalleryScenario, REPO_ROOT } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, until, stopServer, screenshot, loadGalleryScenario, REPO_ROOT, SCREENSHOT_DIR } from './harness.mjs';
 
 let context;
 before(async () => {
@@ -105,6 +105,8 @@ test('the replication page carries the store alone: its own wasm, its mechanisms
   const canvas = page.getByRole('img', { name: /^Cluster at t=/ });
   await page.getByRole('button', { name: 'Play' }).first().click();
   await until(async () => !/^Cluster at t=0 ms/.test(await canvas.getAttribute('aria-label')), { timeoutMs: 10000 });
+  // The opening scenario's embed points to this page too (not to the Cluster page, which has no store).
+  assert.match(await embedSnippet(page), /\/replication\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
 
@@ -121,6 +123,12 @@ test('the Cluster page lists only the mechanisms it carries', async () => {
 /** The page's own name (the document title follows the scenario; og:title stays). */
 async function ogTitle(page) {
   return page.locator('meta[property="og:title"]').getAttribute('content');
+}
+
+/** The Embed button's iframe snippet for the loaded scenario. */
+async function embedSnippet(page) {
+  await page.getByRole('button', { name: 'Embed' }).click();
+  return page.getByRole('textbox', { name: 'Embed snippet' }).inputValue();
 }
 
 /** The gallery's mechanism groups once it has filled. */
@@ -150,9 +158,11 @@ async function shots(page, name) {
   await screenshot(page, `${name}-light`);
   await page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(page, `${name}-dark`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await screenshot(page, `${name}-phone`);
+  // At phone width the page is one long column: its first screen, in the light theme.
   await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`) });
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
@@ -196,6 +206,11 @@ test('the log page carries the message log and the saga: its own wasm, its mecha
   assert.ok(fetched.some((f) => /^ringlab-worker.*\.wasm$/.test(f)), 'the worker was fetched for the comparison');
   await page.locator('section.saga').scrollIntoViewIfNeeded();
   await screenshot(page, 'page-log-compare');
+  // The whole checkout (ring-routed keys, stock rows, the saga over the log) runs on this
+  // page's protocols: it loads and plays here, and its embed points here, not to index.html.
+  await loadGalleryScenario(page, 'Checkout end to end: ring, inventory, saga over the log, a broker failure and a rebalance');
+  await plays(page);
+  assert.match(await embedSnippet(page), /\/log\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
 
@@ -223,6 +238,7 @@ test('the flash-sale page carries the stock and the locks it takes: its own wasm
   assert.equal(await page.getByRole('heading', { name: 'Verify two-phase commit' }).count(), 0, 'no 2PC checker');
   await plays(page);
   await shots(page, 'page-inventory');
+  assert.match(await embedSnippet(page), /\/inventory\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
 

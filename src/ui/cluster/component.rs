@@ -343,7 +343,14 @@ impl Component for ClusterLab {
             .map_err(|e| e.to_string())
             .and_then(Session::load_sliced);
         let (session, import_error) = match session {
-            Ok(s) => (Some(s), None),
+            Ok(s) => {
+                // The opening scenario's embed points to its own page (on a page per
+                // mechanism, that page), as a loaded one's does.
+                crate::ui::share::set_embed_page(crate::model::url::embed_page(
+                    &s.scenario().protocols.enabled(),
+                ));
+                (Some(s), None)
+            }
             Err(e) => (
                 None,
                 Some(format!("The default scenario failed to load: {e}")),
