@@ -322,6 +322,7 @@ fn nodes(
     scene: &mut Scene,
 ) {
     let many = states.len() > 24;
+    let suffix = client_suffix(states, pos);
     for s in states {
         let Some((x, y)) = pos.get(s.ix as usize).copied().flatten() else {
             continue;
@@ -369,7 +370,7 @@ fn nodes(
             continue;
         }
         let (lx, title_y, status_y, align) = label_lines((x, y), r, client, g);
-        let title = if client {
+        let title = if client && suffix {
             format!("{} (client)", s.name)
         } else {
             s.name.clone()
@@ -403,6 +404,26 @@ fn nodes(
             align,
         });
     }
+}
+
+/// Whether clients' names carry " (client)": only while no two on about the same row would
+/// run into each other (four clients inside the circle, or any on a phone-width canvas, are
+/// too close; the legend says that the nodes inside the circle are the clients).
+fn client_suffix(states: &[NodeState], pos: &[Option<(f64, f64)>]) -> bool {
+    // Bold 14 px text: about 8 px a character.
+    let placed: Vec<(f64, f64, f64)> = states
+        .iter()
+        .filter(|s| s.role == Role::Client)
+        .filter_map(|s| {
+            let (x, y) = pos.get(s.ix as usize).copied().flatten()?;
+            Some((x, y, (s.name.chars().count() + 9) as f64 * 8.0))
+        })
+        .collect();
+    placed.iter().enumerate().all(|(i, a)| {
+        placed[i + 1..]
+            .iter()
+            .all(|b| (a.1 - b.1).abs() >= 30.0 || (a.0 - b.0).abs() >= (a.2 + b.2) / 2.0)
+    })
 }
 
 fn caption(f: &ClusterFrame<'_>, scene: &mut Scene) {
@@ -527,6 +548,38 @@ mod tests {
             width: 600.0,
             height: 500.0,
         }
+    }
+
+    #[test]
+    fn clients_drop_their_suffix_only_where_their_names_would_collide() {
+        let titles = |clients: &[&str], width: f64| -> Vec<String> {
+            let w = crate::sim::testkit::cluster(&["A", "B", "C"])
+                .seed(1)
+                .clients(clients)
+                .heartbeat(100, 300)
+                .world();
+            let f = ClusterFrame {
+                width,
+                ..frame(&w, 0.0)
+            };
+            build(&f)
+                .labels
+                .iter()
+                .filter(|l| l.size == 14.0)
+                .map(|l| l.text.clone())
+                .collect()
+        };
+        let two = titles(&["c1", "c2"], 700.0);
+        assert!(two.contains(&"c1 (client)".to_string()), "{two:?}");
+        // Four inside a small circle (a phone, or beside a layer's margin): two per row, too
+        // close for "cN (client)" side by side.
+        let four = titles(&["c1", "c2", "c3", "c4"], 420.0);
+        assert!(four.contains(&"c4".to_string()), "{four:?}");
+        assert!(four.iter().all(|t| !t.ends_with("(client)")), "{four:?}");
+        assert!(
+            four.contains(&"A".to_string()),
+            "servers keep their names: {four:?}"
+        );
     }
 
     #[test]
