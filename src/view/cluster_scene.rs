@@ -406,24 +406,28 @@ fn nodes(
     }
 }
 
-/// Whether clients' names carry " (client)": only while no two on about the same row would
-/// run into each other (four clients inside the circle, or any on a phone-width canvas, are
-/// too close; the legend says that the nodes inside the circle are the clients).
+/// Whether clients' names carry " (client)": only while two neighbours on the clients' circle
+/// (all the same distance apart, and side by side in the two-per-row layouts) leave room for
+/// the longest; four inside a small circle, on a phone or beside a layer's margin, do not
+/// (the legend says that the nodes inside the circle are the clients).
 fn client_suffix(states: &[NodeState], pos: &[Option<(f64, f64)>]) -> bool {
-    // Bold 14 px text: about 8 px a character.
-    let placed: Vec<(f64, f64, f64)> = states
-        .iter()
-        .filter(|s| s.role == Role::Client)
-        .filter_map(|s| {
-            let (x, y) = pos.get(s.ix as usize).copied().flatten()?;
-            Some((x, y, (s.name.chars().count() + 9) as f64 * 8.0))
-        })
-        .collect();
-    placed.iter().enumerate().all(|(i, a)| {
-        placed[i + 1..]
-            .iter()
-            .all(|b| (a.1 - b.1).abs() >= 30.0 || (a.0 - b.0).abs() >= (a.2 + b.2) / 2.0)
-    })
+    let (mut first, mut second, mut longest) = (None, None, 0);
+    for s in states.iter().filter(|s| s.role == Role::Client) {
+        if let Some(p) = pos.get(s.ix as usize).copied().flatten() {
+            longest = longest.max(s.name.len());
+            if first.is_none() {
+                first = Some(p);
+            } else if second.is_none() {
+                second = Some(p);
+            }
+        }
+    }
+    // Bold 14 px text: about 8 px a character, " (client)" included.
+    let width = (longest + 9) as f64 * 8.0;
+    match (first, second) {
+        (Some(a), Some(b)) => (a.0 - b.0).powi(2) + (a.1 - b.1).powi(2) >= width * width,
+        _ => true,
+    }
 }
 
 fn caption(f: &ClusterFrame<'_>, scene: &mut Scene) {
