@@ -151,19 +151,23 @@ async function plays(page) {
   if (await pause.count()) await pause.click();
 }
 
-/** The page in light and dark at desktop width, and at 390 px. */
-async function shots(page, name) {
+/** The page in light and dark at desktop width, and `pathname` opened at 390 px (as a phone
+ * opens it: the legend starts hidden below 760 px), its first screen after playing a moment. */
+async function shots(page, name, pathname, titleRe) {
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ colorScheme: 'light' });
   await screenshot(page, `${name}-light`);
   await page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(page, `${name}-dark`);
-  // At phone width the page is one long column: its first screen, in the light theme.
   await page.emulateMedia({ colorScheme: 'light' });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`) });
-  await page.setViewportSize({ width: 1280, height: 800 });
+  const phone = await openPage(context);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await gotoReady(phone, pathname);
+  assert.ok(await until(async () => titleRe.test(await phone.getByTestId('scenario-title').innerText()), { timeoutMs: 10000 }));
+  await plays(phone);
+  await phone.evaluate(() => window.scrollTo(0, 0));
+  await phone.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`) });
+  await closePage(phone);
 }
 
 /** "Compare with 2PC" on the saga panel: the table's cells, row by row. */
@@ -198,7 +202,7 @@ test('the log page carries the message log and the saga: its own wasm, its mecha
   const gallery = page.getByRole('list', { name: 'Scenarios' });
   assert.equal(await gallery.getByRole('button').filter({ hasText: 'Checkout end to end' }).count(), 1);
   await plays(page);
-  await shots(page, 'page-log');
+  await shots(page, 'page-log', 'log.html', /Commit before processing/);
   // The saga's comparison with 2PC: this page has no 2PC, the worker runs it.
   await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
   comparedInWorker = await sagaCompared(page);
@@ -237,7 +241,7 @@ test('the flash-sale page carries the stock and the locks it takes: its own wasm
   assert.equal(await page.getByRole('button', { name: 'Message log' }).count(), 0, 'no chip for the log');
   assert.equal(await page.getByRole('heading', { name: 'Verify two-phase commit' }).count(), 0, 'no 2PC checker');
   await plays(page);
-  await shots(page, 'page-inventory');
+  await shots(page, 'page-inventory', 'inventory.html', /Flash sale with no concurrency control/);
   assert.match(await embedSnippet(page), /\/inventory\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
