@@ -6,6 +6,9 @@
 #   cluster.html  the Cluster lab with heartbeat, locks and 2PC (no Hash ring views)
 #   replication.html  the Cluster lab with replicated storage alone (a page per mechanism:
 #                 each carries only the protocols its scenarios use, its gallery only those)
+#   log.html      the Cluster lab with the message log and the checkout saga
+#   inventory.html  the Cluster lab with the flash sale (inventory under contention, and the
+#                 locks its pessimistic strategy takes)
 #   (all generated from index.html here: see lab_page)
 #
 #   scripts/build-pages.sh [--public-url /sub/path/] [--site-origin https://host] [--dist DIR]
@@ -46,7 +49,7 @@ fi
 # The everything page is built from a copy (site.html) so the absolute URLs never touch the
 # committed index.html; Trunk writes it as index.html.
 og_page index.html <index.html >site.html
-trap 'rm -f site.html ring.html cluster.html replication.html' EXIT
+trap 'rm -f site.html ring.html cluster.html replication.html log.html inventory.html' EXIT
 trunk build --release --offline=true "${extra[@]}" --dist "$dist" site.html
 # A lab's page is index.html with that lab's cargo features, its own title and no start page,
 # written beside index.html (Trunk resolves the assets relative to it) and not committed, so
@@ -66,11 +69,13 @@ lab_page() { # lab_page PAGE FEATURE TITLE
 lab_page ring ring-tab "ringlab: the hash ring, step by step"
 lab_page cluster cluster-tab,proto-locks,proto-tpc "ringlab: the simulated cluster, step by step"
 lab_page replication cluster-tab,proto-kv "ringlab: replicated storage and failover, step by step"
+lab_page log cluster-tab,proto-log,proto-saga "ringlab: the message log and the checkout saga, step by step"
+lab_page inventory cluster-tab,proto-stock "ringlab: the flash sale, inventory under contention, step by step"
 
-for page in ring cluster replication; do
+for page in ring cluster replication log inventory; do
   out="target/pages/$page"
   trunk build --release --offline=true "${extra[@]}" --dist "$out" "$page.html"
   cp "$out/index.html" "$dist/$page.html"
   cp -n "$out"/*.wasm "$out"/*.js "$out"/*.css "$dist/" 2>/dev/null || true
 done
-echo "build-pages: index.html, ring.html, cluster.html and replication.html in $dist/"
+echo "build-pages: index.html, ring.html, cluster.html, replication.html, log.html and inventory.html in $dist/"

@@ -159,7 +159,9 @@ selected clippy-host && run_layer clippy-host check 1800 cargo clippy --all-targ
 selected clippy-wasm && run_layer clippy-wasm check 1800 bash -c "cargo clippy --all-targets --target $WASM_TARGET -- -D warnings \
   && cargo clippy --lib --target $WASM_TARGET --no-default-features --features ring-tab -- -D warnings \
   && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-locks,proto-tpc -- -D warnings \
-  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-kv -- -D warnings"
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-kv -- -D warnings \
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-log,proto-saga -- -D warnings \
+  && cargo clippy --lib --target $WASM_TARGET --no-default-features --features cluster-tab,proto-stock -- -D warnings"
 selected test-native && run_layer test-native cargo-test 1800 cargo test
 if selected conformance; then
   # Starts redis-server, etcd and ZooKeeper itself on free loopback ports and stops them by pid.

@@ -1,6 +1,8 @@
-//! The Web Worker the Cluster tab hands its long jobs to ("Explore N seeds", the 2PC Verify):
-//! a thin shell around `model::job::run`. `static/worker-loader.js` starts it on demand, so no
-//! page downloads it before its first frame, and the page cancels a job by terminating it.
+//! The Web Worker the Cluster tab hands its long jobs to ("Explore N seeds", the 2PC Verify,
+//! the saga's "Compare with 2PC" on a page without 2PC): a thin shell around `model::job::run`,
+//! built with every protocol whatever the page carries. `static/worker-loader.js` starts it on
+//! demand, so no page downloads it before its first frame, and the page cancels a job by
+//! terminating it.
 
 /// Native builds have no worker to be: say so.
 #[cfg(not(target_arch = "wasm32"))]

@@ -227,6 +227,20 @@ mod tests {
             "the flash sale takes locks too"
         );
         assert!(!carried("no-such-mechanism", &replication_page));
+        // The log page: the message log and the saga over it, no 2PC (its comparison runs
+        // in the worker); the flash-sale page: the stock and the locks it takes.
+        let log_page = ["heartbeat", "mq", "saga"];
+        assert!(carried("queue", &log_page));
+        assert!(carried("saga", &log_page));
+        assert!(!carried("2pc", &log_page));
+        assert!(
+            !carried("saga", &["heartbeat", "saga"]),
+            "the saga runs on the log"
+        );
+        let inventory_page = ["heartbeat", "locks", "stock"];
+        assert!(carried("inventory", &inventory_page));
+        assert!(carried("locks", &inventory_page));
+        assert!(!carried("saga", &inventory_page));
         let all = crate::sim::proto::dispatch::names();
         assert!(
             MECHANISMS.iter().all(|m| carried(m.key, &all)),

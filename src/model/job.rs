@@ -1,4 +1,5 @@
-//! The Cluster tab's long jobs ("Explore N seeds", the 2PC Verify) as messages and the loop
+//! The Cluster tab's long jobs ("Explore N seeds", the 2PC Verify, and "Compare with 2PC" on
+//! a page without 2PC of its own) as messages and the loop
 //! that runs one, so a Web Worker can run them while the page keeps animating. What crosses
 //! is JSON text both ways: the worker writes it with serde, the page reads replies with the
 //! project's own field reader (`sim::json_read`, already in the page for scenarios), so the
@@ -28,6 +29,9 @@ pub enum JobKind {
     Explore,
     /// The 2PC Verify.
     Verify,
+    /// The saga panel's "Compare with 2PC" (a page without proto-tpc).
+    #[cfg(feature = "proto-saga")]
+    Compare,
 }
 
 /// A job for the worker.
@@ -46,6 +50,12 @@ pub enum Request {
         rms: usize,
         /// The unsafe heuristic variant.
         heuristic: bool,
+    },
+    /// The saga/2PC comparison of these orders (`model::saga_compare::rows`).
+    #[cfg(feature = "proto-saga")]
+    Compare {
+        /// The scenario's orders.
+        workload: crate::model::saga_compare::Workload,
     },
 }
 
@@ -130,6 +140,14 @@ pub enum Reply {
         /// Wall time (ms).
         ms: f64,
     },
+    /// A comparison finished: its table rows (or why it could not run), with its wall time.
+    #[cfg(feature = "proto-saga")]
+    Compared {
+        /// The rows, as the panel tables them.
+        result: Result<Vec<Vec<String>>, String>,
+        /// Wall time (ms).
+        ms: f64,
+    },
     /// The job could not run (bad scenario, no fault budget, a failing run).
     Failed {
         /// Why, in words.
@@ -194,6 +212,19 @@ fn read_reply(v: Value) -> R<Reply> {
                 ms: o.f64_or("ms", 0.0)?,
             }
         }
+        #[cfg(feature = "proto-saga")]
+        "Compared" => {
+            let (p, v) = o.req("result")?;
+            let result = match tagged(&p, v)? {
+                (t, v) if t == "Ok" => Ok(table_rows(&format!("{p}.Ok"), v)?),
+                (t, v) if t == "Err" => Err(jr::text(&format!("{p}.Err"), v)?),
+                (t, _) => return jr::fail(&p, format!("expected Ok or Err, got {t}")),
+            };
+            Reply::Compared {
+                result,
+                ms: o.f64_or("ms", 0.0)?,
+            }
+        }
         "Failed" => Reply::Failed {
             error: text(&mut o, "error")?,
         },
@@ -225,6 +256,29 @@ fn uint(o: &mut Obj, k: &str) -> R<u64> {
 fn text(o: &mut Obj, k: &str) -> R<String> {
     let (p, v) = o.req(k)?;
     jr::text(&p, v)
+}
+
+/// A table: a list of rows, each a list of cells.
+#[cfg(feature = "proto-saga")]
+fn table_rows(p: &str, v: Value) -> R<Vec<Vec<String>>> {
+    match v {
+        Value::Array(rows) => rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let p = format!("{p}[{i}]");
+                match row {
+                    Value::Array(cells) => cells
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, c)| jr::text(&format!("{p}[{j}]"), c))
+                        .collect(),
+                    other => jr::fail(&p, format!("expected a row, got {}", jr::kind(&other))),
+                }
+            })
+            .collect(),
+        other => jr::fail(p, format!("expected rows, got {}", jr::kind(&other))),
+    }
 }
 
 /// `["invariant", runs]`.
@@ -302,6 +356,20 @@ pub fn run(req: Request, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
         Request::Verify { rms, heuristic } => {
             let result = verify(rms, heuristic);
             post(Reply::Verified {
+                result,
+                ms: clock() - start,
+            });
+        }
+        #[cfg(feature = "proto-saga")]
+        Request::Compare { workload } => {
+            #[cfg(feature = "proto-tpc")]
+            let result = crate::model::saga_compare::rows(&workload);
+            #[cfg(not(feature = "proto-tpc"))]
+            let result = Err(format!(
+                "this build has no two-phase commit to compare {} orders with",
+                workload.orders
+            ));
+            post(Reply::Compared {
                 result,
                 ms: clock() - start,
             });
@@ -468,6 +536,48 @@ mod tests {
         for r in &replies {
             assert_eq!(&Reply::from_json(&r.to_json()).unwrap(), r);
         }
+    }
+
+    /// "Compare with 2PC" in the worker (a page without 2PC) tables what the page itself
+    /// tables when it carries 2PC: the same rows, through the JSON that crosses.
+    #[cfg(all(feature = "proto-saga", feature = "proto-tpc"))]
+    #[test]
+    fn the_comparison_in_the_worker_is_the_one_on_the_page() {
+        use crate::model::saga_compare::{rows, Workload};
+        let s = Scenario::decode(
+            include_str!("../../static/scenarios/outbox-relay-crash.json").as_bytes(),
+        )
+        .unwrap();
+        let workload = Workload::of(s.protocols.saga.as_ref().expect("a saga section"));
+        let on_page = rows(&workload).unwrap();
+        let req = Request::from_json(
+            &Request::Compare {
+                workload: workload.clone(),
+            }
+            .to_json(),
+        )
+        .unwrap();
+        let mut replies = Vec::new();
+        run(req, &ticking(), &mut |r| {
+            replies.push(Reply::from_json(&r.to_json()).unwrap());
+        });
+        match &replies[..] {
+            [Reply::Compared { result: Ok(r), ms }] => {
+                assert_eq!(r, &on_page);
+                assert!(*ms > 0.0);
+            }
+            other => panic!("unexpected replies: {other:?}"),
+        }
+        assert_eq!(on_page.len(), 6);
+        // A refusal crosses too, and a malformed table says where.
+        let refused = Reply::Compared {
+            result: Err("no".into()),
+            ms: 1.0,
+        };
+        assert_eq!(Reply::from_json(&refused.to_json()), Ok(refused));
+        let e = Reply::from_json(r#"{"Compared": {"result": {"Ok": [["a", 1]]}, "ms": 1}}"#)
+            .unwrap_err();
+        assert!(e.contains("Compared.result.Ok[0][1]"), "{e}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod metrics;
 pub mod mq_view;
 pub mod panel_memo;
 pub mod playback;
+#[cfg(feature = "proto-saga")]
+pub mod saga_compare;
 pub mod session;
 pub mod share;
 pub mod shortcuts;

@@ -9,6 +9,9 @@ pub enum Memo {
     /// A comparison: rows of cells (the last one says what broke, "none" if nothing), or
     /// why it could not run.
     Table(Result<Vec<Vec<String>>, String>),
+    /// A table a job worker is computing (`PanelCtx::on_job`): its reply replaces this, unless
+    /// another scenario loaded first (then this is gone and the reply is dropped).
+    Running,
 }
 
 /// What the panels keep between renders, held by the lab so a panel stays a plain function
@@ -49,6 +52,11 @@ impl PanelMemo {
         }
     }
 
+    /// Whether a worker is computing the table under `key`.
+    pub fn running(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Memo::Running))
+    }
+
     /// Forgets every table: another scenario was loaded.
     pub fn drop_tables(&mut self) {
         self.entries.retain(|(_, m)| matches!(m, Memo::Text(_)));
@@ -86,5 +94,22 @@ mod tests {
         assert_eq!(m.text("locks.client"), "c3");
         m.set("locks.client", None);
         assert_eq!(m, PanelMemo::default());
+    }
+
+    #[test]
+    fn a_table_being_computed_is_forgotten_on_load_like_a_table() {
+        let mut m = PanelMemo::default();
+        m.set("saga.compared", Some(Memo::Running));
+        assert!(m.running("saga.compared"));
+        assert!(m.table("saga.compared").is_none(), "no table yet");
+        m.drop_tables();
+        assert!(
+            !m.running("saga.compared"),
+            "a reply for the old scenario is dropped"
+        );
+        m.set("saga.compared", Some(Memo::Running));
+        m.set("saga.compared", Some(Memo::Table(Ok(vec![]))));
+        assert!(!m.running("saga.compared"));
+        assert!(m.table("saga.compared").is_some());
     }
 }

@@ -3,7 +3,7 @@
 //! transaction, the tail of its log, the locks it holds, and each order's outcome.
 
 use crate::sim::event::{Event, What};
-use crate::sim::proto::locks::ResKey;
+use crate::sim::ids::ResKey;
 use crate::sim::proto::tpc::view::OrderOutcome;
 use crate::sim::proto::tpc::{
     CoordPhase, DecidedBy, How, NoWhy, Phase, RecKind, TpcEv, TxId, TxRecord, Variant,

@@ -327,6 +327,7 @@ fn nodes(
     scene: &mut Scene,
 ) {
     let many = states.len() > 24;
+    let suffix = client_suffix(states, pos);
     for s in states {
         let Some((x, y)) = pos.get(s.ix as usize).copied().flatten() else {
             continue;
@@ -374,7 +375,7 @@ fn nodes(
             continue;
         }
         let (lx, title_y, status_y, align) = label_lines((x, y), r, client, g);
-        let title = if client {
+        let title = if client && suffix {
             format!("{} (client)", s.name)
         } else {
             s.name.clone()
@@ -407,6 +408,30 @@ fn nodes(
             bold: false,
             align,
         });
+    }
+}
+
+/// Whether clients' names carry " (client)": only while two neighbours on the clients' circle
+/// (all the same distance apart, and side by side in the two-per-row layouts) leave room for
+/// the longest; four inside a small circle, on a phone or beside a layer's margin, do not
+/// (the legend says that the nodes inside the circle are the clients).
+fn client_suffix(states: &[NodeState], pos: &[Option<(f64, f64)>]) -> bool {
+    let (mut first, mut second, mut longest) = (None, None, 0);
+    for s in states.iter().filter(|s| s.role == Role::Client) {
+        if let Some(p) = pos.get(s.ix as usize).copied().flatten() {
+            longest = longest.max(s.name.len());
+            if first.is_none() {
+                first = Some(p);
+            } else if second.is_none() {
+                second = Some(p);
+            }
+        }
+    }
+    // Bold 14 px text: about 8 px a character, " (client)" included.
+    let width = (longest + 9) as f64 * 8.0;
+    match (first, second) {
+        (Some(a), Some(b)) => (a.0 - b.0).powi(2) + (a.1 - b.1).powi(2) >= width * width,
+        _ => true,
     }
 }
 
@@ -532,6 +557,38 @@ mod tests {
             width: 600.0,
             height: 500.0,
         }
+    }
+
+    #[test]
+    fn clients_drop_their_suffix_only_where_their_names_would_collide() {
+        let titles = |clients: &[&str], width: f64| -> Vec<String> {
+            let w = crate::sim::testkit::cluster(&["A", "B", "C"])
+                .seed(1)
+                .clients(clients)
+                .heartbeat(100, 300)
+                .world();
+            let f = ClusterFrame {
+                width,
+                ..frame(&w, 0.0)
+            };
+            build(&f)
+                .labels
+                .iter()
+                .filter(|l| l.size == 14.0)
+                .map(|l| l.text.clone())
+                .collect()
+        };
+        let two = titles(&["c1", "c2"], 700.0);
+        assert!(two.contains(&"c1 (client)".to_string()), "{two:?}");
+        // Four inside a small circle (a phone, or beside a layer's margin): two per row, too
+        // close for "cN (client)" side by side.
+        let four = titles(&["c1", "c2", "c3", "c4"], 420.0);
+        assert!(four.contains(&"c4".to_string()), "{four:?}");
+        assert!(four.iter().all(|t| !t.ends_with("(client)")), "{four:?}");
+        assert!(
+            four.contains(&"A".to_string()),
+            "servers keep their names: {four:?}"
+        );
     }
 
     #[test]

@@ -280,9 +280,10 @@ pub fn overlay(
         let mut y = p.1 - g.node_r;
         // A server at the circle's right, level with its centre, has its name and status
         // on its right, where the strips go: there they stack above the node instead.
-        let ang = (p.1 - g.cy).atan2(p.0 - g.cx);
-        let right =
-            ang.cos() > 0.4 && ang.sin().abs() <= 0.4 && node.role == crate::sim::ids::Role::Server;
+        // (`geom::sin_cos`, not `f64::sin`/`cos`: those bring libm's 4 KB reduction into
+        // the log page's wasm.)
+        let (sin, cos) = super::geom::sin_cos((p.1 - g.cy).atan2(p.0 - g.cx));
+        let right = cos > 0.4 && sin.abs() <= 0.4 && node.role == crate::sim::ids::Role::Server;
         if right {
             let strips = s.meta.iter().filter(|m| m.replicas.contains(&ix)).count();
             x0 = p.0 - g.node_r;

@@ -1,8 +1,9 @@
 //! The flash-sale layer of the cluster canvas: on each shard holding the SKU its rows (units
 //! left, version, the row lock's holder and queue), a stock gauge arc that empties as units
-//! sell (red when more was promised than there was), on each client its buyers by phase,
-//! and the sale's words on messages in flight (read, CAS, decr, conflict…). Pure, like the
-//! scene.
+//! sell (red when more was promised than there was), the buyers by phase (under the client
+//! when one client buys, in the top-left corner summed over all when several do: their
+//! lines would run into each other inside the circle), and the sale's words on messages in
+//! flight (read, CAS, decr, conflict…). Pure, like the scene.
 
 use crate::sim::proto::Protocol;
 use std::f64::consts::{FRAC_PI_2, TAU};
@@ -16,6 +17,9 @@ use crate::sim::proto::stock::{Msg, Phase, Stock, StockCfg, StockNode};
 use crate::sim::proto::Payload;
 use crate::sim::time::Time;
 use crate::sim::world::World;
+
+/// Where the summed buyers line goes: under the clock and the count of messages in flight.
+const CORNER_TOP: f64 = 54.0;
 
 /// Most sale messages in flight that get a word.
 const MAX_WORDS: usize = 24;
@@ -97,6 +101,14 @@ pub fn overlay(
         return;
     };
     let stats = &w.shared::<Stock>().stats;
+    let buying = |n: &StockNode| {
+        let (wait, idle, done) = buyer_counts(n);
+        wait + idle + done > 0
+    };
+    let clients = (0..w.nodes().len() as u32)
+        .filter(|&ix| w.procs(ix).and_then(Stock::node).is_some_and(buying))
+        .count();
+    let mut sum = (0, 0, 0);
     for (ix, _) in w.nodes().iter().enumerate() {
         let Some(node) = w.procs(ix as u32).and_then(Stock::node) else {
             continue;
@@ -109,6 +121,10 @@ pub fn overlay(
             StockNode::Buyers(_) => {
                 let (wait, idle, done) = buyer_counts(node);
                 if wait + idle + done == 0 {
+                    continue;
+                }
+                if clients > 1 {
+                    sum = (sum.0 + wait, sum.1 + idle, sum.2 + done);
                     continue;
                 }
                 (
@@ -141,6 +157,18 @@ pub fn overlay(
                 });
             }
         }
+    }
+    if clients > 1 {
+        let (wait, idle, done) = sum;
+        scene.labels.push(Label {
+            x: 8.0,
+            y: CORNER_TOP,
+            text: format!("buyers {wait} waiting · {idle} idle · {done} done"),
+            ink: Ink::Fg,
+            size: 11.0,
+            bold: true,
+            align: super::scene::Align::Left,
+        });
     }
     words(f, states, pos, g, scene);
 }
@@ -243,7 +271,23 @@ mod tests {
         let t: Vec<&str> = s.labels.iter().map(|l| l.text.as_str()).collect();
         assert!(t.iter().any(|l| l.starts_with("sku:1 · ")), "{t:?}");
         assert!(t.iter().any(|l| l.starts_with("row lock #")), "{t:?}");
-        assert!(t.iter().any(|l| l.starts_with("buyers ")), "{t:?}");
+        // Four clients buy: one line for all of them, in the corner, not four that overlap.
+        let buyers: Vec<&Label> = s
+            .labels
+            .iter()
+            .filter(|l| l.text.starts_with("buyers "))
+            .collect();
+        assert_eq!(buyers.len(), 1, "{t:?}");
+        assert_eq!((buyers[0].x, buyers[0].y), (8.0, CORNER_TOP));
+        let (wait, idle, done) = (0..w.nodes().len() as u32)
+            .filter_map(|ix| w.procs(ix).and_then(Stock::node))
+            .map(buyer_counts)
+            .fold((0, 0, 0), |s, c| (s.0 + c.0, s.1 + c.1, s.2 + c.2));
+        assert_eq!(
+            buyers[0].text,
+            format!("buyers {wait} waiting · {idle} idle · {done} done")
+        );
+        assert!(wait + idle + done > 0);
         assert!(s.arcs.iter().any(|a| a.ink == Ink::Ok));
         assert!(describe_canvas(&w, 150.0).contains("flash sale of sku:1"));
         // No control oversells: the gauge turns red.

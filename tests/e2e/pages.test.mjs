@@ -1,13 +1,17 @@
-// The site's pages: the Hash ring page, the Cluster page and the replication page each
-// download only their own lab (the last two only their protocols), open the other lab by navigating with the link state along, and paint their first
-// frame; the everything page still carries both. First-frame times are reported (written to
-// target/perf/first-frame.json), never asserted: they depend on the machine.
+// The site's pages: the Hash ring page, the Cluster page and the pages per mechanism
+// (replication, the message log and saga, the flash sale) each download only their own lab
+// (the lab pages only their protocols), open the other lab by navigating with the link state
+// along, and paint their first frame; the everything page still carries both. The log page
+// has no 2PC: its saga comparison runs in the job worker and tables what the everything
+// page tables itself. Screenshots of the two newest pages at desktop width in both themes and
+// at 390 px. First-frame times are reported (written to target/perf/first-frame.json), never
+// asserted: they depend on the machine.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, closePage, gotoReady, until, stopServer, REPO_ROOT } from './harness.mjs';
+import { launch, openPage, closePage, gotoReady, until, stopServer, screenshot, loadGalleryScenario, REPO_ROOT, SCREENSHOT_DIR } from './harness.mjs';
 
 let context;
 before(async () => {
@@ -101,6 +105,8 @@ test('the replication page carries the store alone: its own wasm, its mechanisms
   const canvas = page.getByRole('img', { name: /^Cluster at t=/ });
   await page.getByRole('button', { name: 'Play' }).first().click();
   await until(async () => !/^Cluster at t=0 ms/.test(await canvas.getAttribute('aria-label')), { timeoutMs: 10000 });
+  // The opening scenario's embed points to this page too (not to the Cluster page, which has no store).
+  assert.match(await embedSnippet(page), /\/replication\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
 
@@ -111,6 +117,132 @@ test('the Cluster page lists only the mechanisms it carries', async () => {
   const groups = await gallery.locator('.gallery-group h4').allTextContents();
   assert.deepEqual(groups.sort(), ['Distributed locks', 'Failure detection', 'Two-phase commit']);
   assert.match(await page.getByTestId('gallery-elsewhere').innerText(), /more scenarios/);
+  await closePage(page);
+});
+
+/** The page's own name (the document title follows the scenario; og:title stays). */
+async function ogTitle(page) {
+  return page.locator('meta[property="og:title"]').getAttribute('content');
+}
+
+/** The Embed button's iframe snippet for the loaded scenario. */
+async function embedSnippet(page) {
+  await page.getByRole('button', { name: 'Embed' }).click();
+  return page.getByRole('textbox', { name: 'Embed snippet' }).inputValue();
+}
+
+/** The gallery's mechanism groups once it has filled. */
+async function galleryGroups(page) {
+  const gallery = page.getByRole('list', { name: 'Scenarios' });
+  assert.ok(await until(async () => (await gallery.getByRole('button').count()) > 2, { timeoutMs: 15000 }), 'the gallery fills');
+  return (await gallery.locator('.gallery-group h4').allTextContents()).sort();
+}
+
+/** Plays from t=0 until the canvas says time moved on. */
+async function plays(page) {
+  const canvas = page.getByRole('img', { name: /^Cluster at t=/ });
+  await canvas.waitFor({ timeout: 10000 });
+  await page.getByRole('button', { name: 'Play' }).first().click();
+  assert.ok(
+    await until(async () => !/^Cluster at t=0 ms/.test(await canvas.getAttribute('aria-label')), { timeoutMs: 10000 }),
+    'the clock never moved',
+  );
+  const pause = page.getByRole('button', { name: 'Pause' }).first();
+  if (await pause.count()) await pause.click();
+}
+
+/** The page in light and dark at desktop width, and `pathname` opened at 390 px (as a phone
+ * opens it: the legend starts hidden below 760 px), its first screen after playing a moment. */
+async function shots(page, name, pathname, titleRe) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await screenshot(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  const phone = await openPage(context);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await gotoReady(phone, pathname);
+  assert.ok(await until(async () => titleRe.test(await phone.getByTestId('scenario-title').innerText()), { timeoutMs: 10000 }));
+  await plays(phone);
+  await phone.evaluate(() => window.scrollTo(0, 0));
+  await phone.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`) });
+  await closePage(phone);
+}
+
+/** "Compare with 2PC" on the saga panel: the table's cells, row by row. */
+async function sagaCompared(page) {
+  const panel = page.locator('section.saga');
+  await panel.getByRole('button', { name: 'Compare with 2PC' }).click();
+  const table = panel.getByRole('table', { name: 'Saga and 2PC compared' });
+  assert.ok(await until(async () => (await table.count()) === 1, { timeoutMs: 60000 }), 'no comparison');
+  const rows = [];
+  for (const tr of await table.locator('tbody tr').all()) rows.push(await tr.locator('td').allInnerTexts());
+  return rows;
+}
+
+let comparedInWorker = null;
+
+test('the log page carries the message log and the saga: its own wasm, its mechanisms, its tour, the comparison in the worker', async () => {
+  const { page, fetched, readyMs } = await open('log.html');
+  firstFrame['log.html'] = readyMs;
+  const wasm = await wasmOf(page);
+  assert.ok(wasm, 'log.html names its wasm');
+  assert.deepEqual(fetched.filter((f) => f.endsWith('.wasm')), [wasm], 'only its own wasm before a job');
+  assert.equal(await page.locator('#ring-view').count(), 0, 'no Hash ring view on this page');
+  assert.match(await ogTitle(page), /message log and the checkout saga/);
+  // It opens on the message log's tour.
+  await until(async () => /Commit before processing/.test(await page.getByTestId('scenario-title').innerText()), { timeoutMs: 10000 });
+  assert.match(await page.getByTestId('scenario-title').innerText(), /Commit before processing/);
+  assert.deepEqual(await galleryGroups(page), ['Checkout saga', 'Failure detection', 'Message log']);
+  assert.match(await page.getByTestId('gallery-elsewhere').innerText(), /more scenarios.*full lab/);
+  assert.equal(await page.getByRole('button', { name: 'Two-phase commit' }).count(), 0, 'no chip for 2PC');
+  assert.equal(await page.getByRole('heading', { name: 'Verify two-phase commit' }).count(), 0, 'no 2PC checker');
+  // The whole checkout runs on the log and the saga alone: it is in this page's gallery.
+  const gallery = page.getByRole('list', { name: 'Scenarios' });
+  assert.equal(await gallery.getByRole('button').filter({ hasText: 'Checkout end to end' }).count(), 1);
+  await plays(page);
+  await shots(page, 'page-log', 'log.html', /Commit before processing/);
+  // The saga's comparison with 2PC: this page has no 2PC, the worker runs it.
+  await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
+  comparedInWorker = await sagaCompared(page);
+  assert.deepEqual(comparedInWorker.map((r) => r[1]), ['2pc', 'saga', 'saga-choreo', '2pc', 'saga', 'saga-choreo']);
+  assert.ok(fetched.some((f) => /^ringlab-worker.*\.wasm$/.test(f)), 'the worker was fetched for the comparison');
+  await page.locator('section.saga').scrollIntoViewIfNeeded();
+  await screenshot(page, 'page-log-compare');
+  // The whole checkout (ring-routed keys, stock rows, the saga over the log) runs on this
+  // page's protocols: it loads and plays here, and its embed points here, not to index.html.
+  await loadGalleryScenario(page, 'Checkout end to end: ring, inventory, saga over the log, a broker failure and a rebalance');
+  await plays(page);
+  assert.match(await embedSnippet(page), /\/log\.html\?embed=1&tab=cluster/);
+  await closePage(page);
+});
+
+test('the saga comparison in the worker tables what the everything page tables itself', async () => {
+  assert.ok(comparedInWorker, 'the log page test got no table to compare with');
+  const { page } = await open('?tab=cluster');
+  await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
+  assert.deepEqual(await sagaCompared(page), comparedInWorker);
+  await closePage(page);
+});
+
+test('the flash-sale page carries the stock and the locks it takes: its own wasm, its mechanisms, its tour', async () => {
+  const { page, fetched, readyMs } = await open('inventory.html');
+  firstFrame['inventory.html'] = readyMs;
+  const wasm = await wasmOf(page);
+  assert.ok(wasm, 'inventory.html names its wasm');
+  assert.deepEqual(fetched.filter((f) => f.endsWith('.wasm')), [wasm]);
+  assert.equal(await page.locator('#ring-view').count(), 0, 'no Hash ring view on this page');
+  assert.match(await ogTitle(page), /flash sale/);
+  await until(async () => /Flash sale with no concurrency control/.test(await page.getByTestId('scenario-title').innerText()), { timeoutMs: 10000 });
+  assert.match(await page.getByTestId('scenario-title').innerText(), /Flash sale with no concurrency control/);
+  assert.deepEqual(await galleryGroups(page), ['Distributed locks', 'Failure detection', 'Inventory under contention']);
+  assert.match(await page.getByTestId('gallery-elsewhere').innerText(), /more scenarios.*full lab/);
+  assert.equal(await page.getByRole('button', { name: 'Message log' }).count(), 0, 'no chip for the log');
+  assert.equal(await page.getByRole('heading', { name: 'Verify two-phase commit' }).count(), 0, 'no 2PC checker');
+  await plays(page);
+  await shots(page, 'page-inventory', 'inventory.html', /Flash sale with no concurrency control/);
+  assert.match(await embedSnippet(page), /\/inventory\.html\?embed=1&tab=cluster/);
   await closePage(page);
 });
 

@@ -47,12 +47,21 @@ use crate::view::cluster_scene::{self, ClusterHit, Layout};
 use crate::view::seq_diagram::{self, DiagramHit};
 use crate::view::theme::Theme;
 
-/// The scenario the lab opens on: the failure detector, which every page carries, or on a
-/// page for replicated storage alone (no locks), that mechanism's tour.
-#[cfg(any(feature = "proto-locks", not(feature = "proto-kv")))]
-const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/gc-pause.json");
-#[cfg(all(feature = "proto-kv", not(feature = "proto-locks")))]
-const DEFAULT_SCENARIO: &str = include_str!("../../../static/scenarios/ha-sentinel-partition.json");
+/// The scenario the lab opens on, one line per page (`scripts/build-pages.sh`): a page per
+/// mechanism opens on its mechanism's tour, told apart by a protocol only that page carries;
+/// the everything page and the Cluster page (the two with 2PC) on the failure detector, which
+/// every page carries. Chosen at compile time: the page's wasm holds only its own opening.
+const DEFAULT_SCENARIO: &str = if cfg!(feature = "proto-tpc") {
+    include_str!("../../../static/scenarios/gc-pause.json") // index.html, cluster.html
+} else if cfg!(feature = "proto-kv") {
+    include_str!("../../../static/scenarios/ha-sentinel-partition.json") // replication.html
+} else if cfg!(feature = "proto-log") {
+    include_str!("../../../static/scenarios/mq-commit-before-crash.json") // log.html
+} else if cfg!(feature = "proto-stock") {
+    include_str!("../../../static/scenarios/inventory-no-control.json") // inventory.html
+} else {
+    include_str!("../../../static/scenarios/gc-pause.json") // the lab with no protocol pages
+};
 
 /// Kept alive as long as the observer that calls it.
 type ResizeCallback = Closure<dyn FnMut(js_sys::Array)>;
@@ -81,6 +90,11 @@ pub struct ClusterLab {
     /// The job workers (`jobs.rs`), started on first use.
     explore_worker: Option<super::worker::JobWorker>,
     verify_worker: Option<super::worker::JobWorker>,
+    /// The worker for panels' table jobs (`Msg::TableJob`), and the memo key its job fills.
+    #[cfg(feature = "proto-saga")]
+    table_worker: Option<super::worker::JobWorker>,
+    #[cfg(feature = "proto-saga")]
+    table_key: Option<&'static str>,
     /// Share link and embed API (`bridge.rs`).
     bridge: bridge::Bridge,
     /// Shortcut keys (`keyboard.rs`).
@@ -329,7 +343,14 @@ impl Component for ClusterLab {
             .map_err(|e| e.to_string())
             .and_then(Session::load_sliced);
         let (session, import_error) = match session {
-            Ok(s) => (Some(s), None),
+            Ok(s) => {
+                // The opening scenario's embed points to its own page (on a page per
+                // mechanism, that page), as a loaded one's does.
+                crate::ui::share::set_embed_page(crate::model::url::embed_page(
+                    &s.scenario().protocols.enabled(),
+                ));
+                (Some(s), None)
+            }
             Err(e) => (
                 None,
                 Some(format!("The default scenario failed to load: {e}")),
@@ -389,6 +410,10 @@ impl Component for ClusterLab {
             explore: ExploreState::default(),
             explore_worker: None,
             verify_worker: None,
+            #[cfg(feature = "proto-saga")]
+            table_worker: None,
+            #[cfg(feature = "proto-saga")]
+            table_key: None,
             verify: VerifyForm::default(),
             tour: Tour::default(),
             filter: gallery::Filter::default(),
@@ -635,6 +660,8 @@ impl Component for ClusterLab {
             Msg::ExploreCancel => self.explore_cancel(),
             Msg::Job(kind, r) => self.job_reply(kind, r),
             Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(kind, e),
+            #[cfg(feature = "proto-saga")]
+            Msg::TableJob(key, req) => self.table_job(ctx, key, req),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
             Msg::Tour(a) => self.tour_action(a),
@@ -699,6 +726,8 @@ impl Component for ClusterLab {
             memo: &self.memo,
             on_memo: link.callback(|(key, m)| Msg::Memo(key, m)),
             on_seek: link.callback(Msg::JumpTime),
+            #[cfg(feature = "proto-saga")]
+            on_job: link.callback(|(key, req)| Msg::TableJob(key, req)),
         };
         let secs = &self.sections;
         // What the panels send: the lab's messages, without the lab's type.
@@ -850,6 +879,10 @@ impl Component for ClusterLab {
         self.theme_listener = None;
         self.explore_worker = None;
         self.verify_worker = None;
+        #[cfg(feature = "proto-saga")]
+        {
+            self.table_worker = None;
+        }
         self.shared.borrow_mut().notify = None;
         self.frame_loop = None;
         MAILBOX.with(|m| m.borrow_mut().0 = None);

@@ -188,6 +188,9 @@ pub enum Msg {
     Job(crate::model::job::JobKind, crate::model::job::Reply),
     /// A job worker failed to load or died: which job, and why.
     JobWorkerFailed(crate::model::job::JobKind, String),
+    /// A panel asks a worker for a table, kept in the panel memo under the key.
+    #[cfg(feature = "proto-saga")]
+    TableJob(&'static str, crate::model::job::Request),
     /// "Replay this counterexample".
     ReplayFound,
     /// Back/Forward changed the fragment.

@@ -24,6 +24,11 @@ pub struct PanelCtx<'a> {
     pub memo: &'a PanelMemo,
     /// Keeps (or, with `None`, forgets) one entry of `memo`.
     pub on_memo: Callback<(&'static str, Option<Memo>)>,
+    /// Hands a job to a worker whose reply is a table (`Reply::Compared`), kept in `memo`
+    /// under the key ([`Memo::Running`] until it comes), for a comparison the page cannot
+    /// run itself: the saga's "Compare with 2PC" on a page without 2PC.
+    #[cfg(feature = "proto-saga")]
+    pub on_job: Callback<(&'static str, crate::model::job::Request)>,
     /// Moves the playhead to a virtual time (a click on a panel's own diagram).
     pub on_seek: Callback<crate::sim::ids::Time>,
 }

@@ -9,9 +9,9 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::{Memo, PanelCtx};
+use super::panel_ctx::PanelCtx;
+use crate::model::saga_compare::{Workload, COLUMNS};
 use crate::sim::cmd::Cmd;
-use crate::sim::proto::saga::compare::{compare, Figures, Spec};
 use crate::sim::proto::saga::{
     Consumer, FailAt, Mark, Mode, Publish, Saga, SagaCfg, SagaCmd, SagaRow,
 };
@@ -282,47 +282,6 @@ pub fn fail_controls(p: &FailProps) -> Html {
     }
 }
 
-fn cells(faults: &str, f: &Figures) -> Vec<String> {
-    vec![
-        faults.to_string(),
-        f.system.to_string(),
-        format!("{} / {}", f.committed, f.aborted),
-        f.messages_per_order.to_string(),
-        f.mean_decision_ms.to_string(),
-        f.max_decision_ms.to_string(),
-        f.hold_ms_per_order.to_string(),
-        f.throughput_per_s.to_string(),
-        f.dirty_reads.to_string(),
-    ]
-}
-
-/// Saga and 2PC on this scenario's orders, with and without the coordinator down.
-pub fn compare_rows(cfg: &SagaCfg) -> Result<Vec<Vec<String>>, String> {
-    let base = Spec {
-        orders: cfg.orders.clamp(1, 100),
-        gap_ms: cfg.gap_ms.min(1_000),
-        skus: cfg.skus.clamp(1, 64),
-        accounts: cfg.accounts.clamp(1, 64),
-        stock: cfg.stock.min(1_000_000),
-        ..Spec::default()
-    };
-    let mut rows = Vec::new();
-    for (label, crash) in [
-        ("none", None),
-        ("A down 800 ms", Some((105 + base.gap_ms, 800))),
-    ] {
-        let s = Spec {
-            crash,
-            until_ms: 100 + u64::from(base.orders) * base.gap_ms + 6_000,
-            ..base.clone()
-        };
-        for f in compare(&s)? {
-            rows.push(cells(label, &f));
-        }
-    }
-    Ok(rows)
-}
-
 /// The comparison as bars (messages per order, mean time to decision), each scaled to the
 /// largest of its kind; the table above carries the numbers, so the bars are decoration
 /// for a screen reader.
@@ -364,26 +323,34 @@ fn chart(rows: &[Vec<String>]) -> Html {
 /// scenario, or a variant of this one, loads.
 const COMPARED: &str = "saga.compared";
 
-/// "Compare with 2PC": runs on a click; the table stays in the lab's memo until another
-/// scenario (or a variant of this one) loads.
+/// "Compare with 2PC": runs on a click (on the page when it carries 2PC, else in the job
+/// worker, which carries every protocol: the same rows either way, `model::saga_compare`);
+/// the table stays in the lab's memo until another scenario (or a variant of this one) loads.
 fn compare_view(ctx: &PanelCtx<'_>, cfg: &SagaCfg) -> Html {
-    let c = cfg.clone();
-    let onclick = ctx
-        .on_memo
-        .reform(move |_: MouseEvent| (COMPARED, Some(Memo::Table(compare_rows(&c)))));
+    let workload = Workload::of(cfg);
+    #[cfg(feature = "proto-tpc")]
+    let onclick = ctx.on_memo.reform(move |_: MouseEvent| {
+        let rows = crate::model::saga_compare::rows(&workload);
+        (COMPARED, Some(super::panel_ctx::Memo::Table(rows)))
+    });
+    #[cfg(not(feature = "proto-tpc"))]
+    let onclick = ctx.on_job.reform(move |_: MouseEvent| {
+        let workload = workload.clone();
+        (COMPARED, crate::model::job::Request::Compare { workload })
+    });
+    let running = ctx.memo.running(COMPARED);
     html! {
         <div class="saga-compare">
-            <button {onclick}>{"Compare with 2PC"}</button>
+            <button {onclick} disabled={running}>{"Compare with 2PC"}</button>
+            if running {
+                <p class="muted" role="status">{"Comparing in a worker\u{2026}"}</p>
+            }
             { match ctx.memo.table(COMPARED) {
                 None => Html::default(),
                 Some(Err(e)) => html! { <p class="error" role="status">{ e.clone() }</p> },
                 Some(Ok(r)) => html! {
                     <>
-                        { table(
-                            "Saga and 2PC compared",
-                            &["Faults", "System", "Committed / aborted", "Messages per order", "Mean decision (ms)", "Max decision (ms)", "Locked or reserved per order (ms)", "Committed/s", "Dirty reads"],
-                            r.clone(),
-                        ) }
+                        { table("Saga and 2PC compared", &COLUMNS, r.clone()) }
                         { chart(r) }
                     </>
                 },

@@ -5,17 +5,22 @@
 //! the same window (choreographed, A is one of the shards, with no coordinator to lose).
 //! Each side is a scenario run on the engine; the figures come from its
 //! trace and counters, so they are virtual time and do not depend on the machine.
+//! The 2PC side (and so [`compare`]) needs `proto-tpc`: a page without it asks the job
+//! worker for the comparison (`model::saga_compare`).
 
 #[cfg(not(target_arch = "wasm32"))]
 use serde::Serialize;
 
 use crate::sim::event::What;
+#[cfg(feature = "proto-tpc")]
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::log::wire::MqMsg;
+#[cfg(feature = "proto-tpc")]
 use crate::sim::proto::tpc::event::{NoWhy, TpcEv};
 use crate::sim::proto::{Payload, ProtoEv};
 use crate::sim::runner;
 use crate::sim::scenario::Scenario;
+#[cfg(feature = "proto-tpc")]
 use crate::sim::time::Time;
 
 use super::{Mode, SagaEv};
@@ -119,11 +124,13 @@ fn declined(spec: &Spec, i: u32) -> bool {
     spec.declined_every > 0 && i % spec.declined_every == spec.declined_every - 1
 }
 
+#[cfg(feature = "proto-tpc")]
 fn keys(prefix: &str, n: u32, v: u64) -> String {
     let items: Vec<String> = (0..n).map(|i| format!(r#""{prefix}:{i}":{v}"#)).collect();
     format!("{{{}}}", items.join(","))
 }
 
+#[cfg(feature = "proto-tpc")]
 /// The two-phase commit side as a scenario (JSON text): one `checkout` per order, A
 /// coordinating.
 pub fn tpc_scenario(spec: &Spec) -> String {
@@ -183,10 +190,12 @@ fn per(n: f64, d: u64) -> f64 {
     }
 }
 
+#[cfg(feature = "proto-tpc")]
 /// A transaction as the comparison reads the trace: id, submitted at, the coordinator's
 /// decision (when and whether commit), the last outcome a participant learned.
 type TxRow = (u32, Time, Option<(Time, bool)>, Option<(Time, bool)>);
 
+#[cfg(feature = "proto-tpc")]
 /// Runs the 2PC side.
 pub fn run_tpc(spec: &Spec) -> Result<Figures, String> {
     let s = decode(&tpc_scenario(spec))?;
@@ -344,6 +353,7 @@ pub fn run_saga(spec: &Spec, mode: Mode) -> Result<Figures, String> {
     })
 }
 
+#[cfg(feature = "proto-tpc")]
 /// Every side on the same workload and faults: [2PC, orchestrated saga, choreographed saga].
 pub fn compare(spec: &Spec) -> Result<[Figures; 3], String> {
     Ok([

@@ -1,4 +1,5 @@
-//! The Cluster tab's long jobs: "Explore N seeds" and the 2PC Verify go to a job worker each
+//! The Cluster tab's long jobs: "Explore N seeds", the 2PC Verify and a panel's table job
+//! (the saga's "Compare with 2PC" on a page without 2PC) go to a job worker each
 //! (started on first use and kept, so the next job starts at once; terminated to cancel).
 //! They run only there, so the explorer and the model checker are in the worker's wasm and
 //! not the page's; when no worker can start, or one dies, the panel says so and names the
@@ -9,6 +10,8 @@ use yew::prelude::*;
 
 use super::{now_ms, ClusterLab, Msg};
 use crate::model::job::{FoundMsg, Reply, Request};
+#[cfg(feature = "proto-saga")]
+use crate::model::panel_memo::Memo;
 use crate::ui::cluster::explore;
 use crate::ui::cluster::worker::JobWorker;
 
@@ -17,6 +20,8 @@ pub fn no_worker_note(kind: JobKind, why: &str) -> String {
     let (job, cli) = match kind {
         JobKind::Explore => ("Explore", "ringlab-cli explore"),
         JobKind::Verify => ("Verify", "ringlab-cli check 2pc"),
+        #[cfg(feature = "proto-saga")]
+        JobKind::Compare => ("Compare with 2PC", "ringlab-cli compare saga-vs-2pc"),
     };
     format!(
         "No Web Worker ({why}): {job} runs only in a Web Worker, so it did not run; {cli} runs the same job."
@@ -29,6 +34,8 @@ impl ClusterLab {
         let slot = match kind {
             JobKind::Explore => &mut self.explore_worker,
             JobKind::Verify => &mut self.verify_worker,
+            #[cfg(feature = "proto-saga")]
+            JobKind::Compare => &mut self.table_worker,
         };
         if slot.is_none() {
             let link = ctx.link();
@@ -120,6 +127,39 @@ impl ClusterLab {
         }
     }
 
+    /// A panel's table job: the memo says it runs until the reply comes (a job still running
+    /// is replaced: its worker is terminated).
+    #[cfg(feature = "proto-saga")]
+    pub(super) fn table_job(&mut self, ctx: &Context<Self>, key: &'static str, req: Request) {
+        if self.table_key.take().is_some() {
+            self.table_worker = None;
+        }
+        let sent = self
+            .worker(ctx, JobKind::Compare)
+            .and_then(|w| w.submit(req));
+        match sent {
+            Ok(()) => {
+                self.table_key = Some(key);
+                self.memo.set(key, Some(Memo::Running));
+            }
+            Err(e) => {
+                self.table_worker = None;
+                let note = no_worker_note(JobKind::Compare, &e);
+                self.memo.set(key, Some(Memo::Table(Err(note))));
+            }
+        }
+    }
+
+    /// The table a worker computed (or why not), kept unless another scenario loaded since.
+    #[cfg(feature = "proto-saga")]
+    fn table_done(&mut self, result: Result<Vec<Vec<String>>, String>) {
+        if let Some(key) = self.table_key.take() {
+            if self.memo.running(key) {
+                self.memo.set(key, Some(Memo::Table(result)));
+            }
+        }
+    }
+
     /// A worker's reply.
     pub(super) fn job_reply(&mut self, kind: JobKind, r: Reply) {
         match r {
@@ -143,6 +183,10 @@ impl ClusterLab {
                     self.verify.result = Some((result, ms));
                 }
             }
+            #[cfg(feature = "proto-saga")]
+            Reply::Compared { result, .. } => self.table_done(result),
+            #[cfg(feature = "proto-saga")]
+            Reply::Failed { error } if kind == JobKind::Compare => self.table_done(Err(error)),
             // A refused Verify comes back as its result; this is a job the worker could not read.
             Reply::Failed { error } if kind == JobKind::Verify => {
                 if self.verify.running.take().is_some() {
@@ -168,6 +212,11 @@ impl ClusterLab {
                 if self.verify.running.take().is_some() {
                     self.verify.note = Some(note);
                 }
+            }
+            #[cfg(feature = "proto-saga")]
+            JobKind::Compare => {
+                self.table_worker = None;
+                self.table_done(Err(note));
             }
         }
     }
