@@ -6,8 +6,6 @@
 //! Layout happens once in [`layout`]; drawing ([`build`]) and hit-testing ([`hit`]) both read
 //! it, so a click lands on exactly what was drawn.
 
-use std::collections::HashMap;
-
 use crate::sim::event::{Event, What};
 use crate::sim::ids::MsgId;
 use crate::sim::time::{fmt_ms, fmt_ms_signed};
@@ -366,7 +364,8 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
     }
     let top = g.top;
     let bottom = g.bottom();
-    let mut open: HashMap<(usize, bool), f64> = HashMap::new();
+    // Where each lane's open crash began (lanes are few: a vector, in lane order).
+    let mut open: Vec<Option<f64>> = vec![None; lanes];
     for (i, e) in trace.iter().enumerate().take(hi).skip(lo) {
         let lane = e.node.map(|n| n as usize).filter(|&n| n < lanes);
         // Down and paused spans (starting up to one window back).
@@ -374,10 +373,10 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
             let tx = g.x(e.t as f64);
             match &e.what {
                 What::Crash => {
-                    open.insert((l, true), tx);
+                    open[l] = Some(tx);
                 }
                 What::Recover => {
-                    let x0 = open.remove(&(l, true)).unwrap_or(g.left);
+                    let x0 = open[l].take().unwrap_or(g.left);
                     out.spans.push(make_span(l, x0, tx, true, &g));
                 }
                 What::Pause { until, .. } => {
@@ -415,9 +414,11 @@ pub fn layout(f: &DiagramFrame<'_>) -> Layout {
         });
     }
     // Crashes not yet recovered run to the playhead (or the edge, in the recorded future).
-    for ((l, crashed), x0) in open {
-        let x1 = g.x(f.now).min(g.right);
-        out.spans.push(make_span(l, x0, x1, crashed, &g));
+    for (l, x0) in open.into_iter().enumerate() {
+        if let Some(x0) = x0 {
+            let x1 = g.x(f.now).min(g.right);
+            out.spans.push(make_span(l, x0, x1, true, &g));
+        }
     }
     out.spans.retain(|s| s.x1 > s.x0);
     out
@@ -584,9 +585,9 @@ pub fn build(f: &DiagramFrame<'_>) -> Scene {
 }
 
 fn arrows(f: &DiagramFrame<'_>, lay: &Layout, scene: &mut Scene) {
-    // (slot, future) → segments; lost ones and the selection apart.
-    let mut groups: HashMap<(u32, bool), Vec<[f32; 4]>> = HashMap::new();
-    let mut heads: HashMap<(u32, bool), Vec<(f32, f32)>> = HashMap::new();
+    // [slot][future] → segments (and arrowheads); lost ones and the selection apart.
+    let mut groups: [[Vec<[f32; 4]>; 2]; 10] = Default::default();
+    let mut heads: [[Vec<(f32, f32)>; 2]; 10] = Default::default();
     let mut lost: [Vec<[f32; 4]>; 2] = [Vec::new(), Vec::new()];
     let mut crosses: [Vec<[f32; 4]>; 2] = [Vec::new(), Vec::new()];
     let mut selected = Vec::new();
@@ -604,31 +605,33 @@ fn arrows(f: &DiagramFrame<'_>, lay: &Layout, scene: &mut Scene) {
             crosses[fut].push([x - 3.0, y + 3.0, x + 3.0, y - 3.0]);
             continue;
         }
-        let key = (a.from % 10, a.future);
-        groups.entry(key).or_default().push(s);
+        let (slot, fut) = ((a.from % 10) as usize, usize::from(a.future));
+        groups[slot][fut].push(s);
         if !a.in_flight {
-            heads.entry(key).or_default().push((s[2], s[3]));
+            heads[slot][fut].push((s[2], s[3]));
         }
     }
-    let mut keys: Vec<(u32, bool)> = groups.keys().copied().collect();
-    crate::sim::sort::sort_by_u64(&mut keys, |&(n, future)| {
-        (u64::from(n) << 1) | u64::from(future)
-    });
-    for key in keys {
-        let alpha = if key.1 { 0.3 } else { 0.9 };
-        scene.lines.push(LineBatch {
-            ink: Ink::Swatch(Swatch::Node(key.0)),
-            width: 1.3,
-            alpha,
-            dash: None,
-            segs: groups.remove(&key).unwrap_or_default(),
-        });
-        if let Some(xy) = heads.remove(&key) {
-            scene.dots.push(DotBatch {
-                ink: Ink::Swatch(Swatch::Node(key.0)),
-                radius: if key.1 { 1.0 } else { 1.5 },
-                xy,
+    // In (slot, future) order, so the display list is the same on every run.
+    for (slot, (segs, xys)) in groups.into_iter().zip(heads).enumerate() {
+        for (fut, (segs, xy)) in segs.into_iter().zip(xys).enumerate() {
+            if segs.is_empty() {
+                continue;
+            }
+            let future = fut == 1;
+            scene.lines.push(LineBatch {
+                ink: Ink::Swatch(Swatch::Node(slot as u32)),
+                width: 1.3,
+                alpha: if future { 0.3 } else { 0.9 },
+                dash: None,
+                segs,
             });
+            if !xy.is_empty() {
+                scene.dots.push(DotBatch {
+                    ink: Ink::Swatch(Swatch::Node(slot as u32)),
+                    radius: if future { 1.0 } else { 1.5 },
+                    xy,
+                });
+            }
         }
     }
     for fut in 0..2 {
