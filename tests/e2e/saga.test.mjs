@@ -71,6 +71,37 @@ test('a duplicate publish is absorbed by the inbox; a naive consumer charges twi
   }
 });
 
+test('Fail a step: the picked order stays picked and its saga compensates', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
+    await scrubTo(page, 0);
+    const pick = panel(page).getByRole('combobox', { name: 'order to fail' });
+    await pick.selectOption('1');
+    await panel(page).getByRole('button', { name: 'Fail charge' }).click();
+    // The command re-renders the panel: the order picked is still the one shown.
+    assert.equal(await pick.inputValue(), '1');
+    // A command at 0 ms forks there: play the new future at full speed.
+    await page.getByRole('slider', { name: 'Speed' }).evaluate((el) => {
+      el.value = el.max;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    assert.ok(await until(async () => (await clockMs(page)) >= 3000, { timeoutMs: 30000 }), `stuck at ${await clockMs(page)} ms`);
+    if (await page.getByRole('button', { name: 'Pause', exact: true }).isVisible()) {
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    }
+    const rows = panel(page).getByRole('list', { name: 'Sagas' }).locator('li');
+    assert.ok(await until(async () => (await rows.nth(1).getAttribute('data-outcome')) === 'compensated', { timeoutMs: 10000 }), 'order 1 was not compensated');
+    assert.equal(await rows.nth(0).getAttribute('data-outcome'), 'completed');
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await closePage(page);
+  }
+});
+
 test('the saga panel in the dark theme and at phone width', async () => {
   const page = await openPage(context);
   try {

@@ -9,7 +9,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::panel_ctx::PanelCtx;
+use super::panel_ctx::{Memo, PanelCtx};
 use crate::model::saga_compare::{Workload, COLUMNS};
 use crate::sim::cmd::Cmd;
 use crate::sim::proto::saga::{
@@ -194,7 +194,7 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
             <ol class="saga-rows" aria-label="Sagas">
                 { for sh.book.iter().enumerate().take(40).map(|(i, r)| row(i, r)) }
             </ol>
-            <FailControls orders={cfg.orders} on_cmd={ctx.on_cmd.clone()} />
+            { fail_controls(ctx, cfg.orders) }
             <div class="row">
                 if let Some(o) = orch.clone() {
                     <button onclick={cmd(proto(SagaCmd::SagaRelayCrash { node: o.clone(), step: None }))}>{"Crash relay after next publish"}</button>
@@ -235,45 +235,35 @@ pub fn view(ctx: &PanelCtx<'_>) -> Html {
     }
 }
 
-/// The fail buttons' props.
-#[derive(Properties, PartialEq)]
-pub struct FailProps {
-    /// How many orders the scenario places.
-    pub orders: u32,
-    /// Runs a command at the playhead.
-    pub on_cmd: Callback<Cmd>,
-}
+/// Where the panel keeps the order picked to fail (see `PanelMemo`).
+const FAIL_ORDER: &str = "saga.fail_order";
 
-/// "Fail a step": an order picker (kept across renders) and one button per step.
-#[function_component(FailControls)]
-pub fn fail_controls(p: &FailProps) -> Html {
-    let order = use_state(|| 0u32);
-    let onchange = {
-        let order = order.clone();
-        Callback::from(move |e: Event| {
-            let v: u32 = e
-                .target_unchecked_into::<HtmlSelectElement>()
-                .value()
-                .parse()
-                .unwrap_or(0);
-            order.set(v);
-        })
-    };
-    let o = (*order).min(p.orders.saturating_sub(1));
+/// "Fail a step": an order picker (kept across renders in the lab's memo) and one button
+/// per step.
+fn fail_controls(ctx: &PanelCtx<'_>, orders: u32) -> Html {
+    let onchange = ctx.on_memo.reform(|e: Event| {
+        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+        (FAIL_ORDER, Some(Memo::Text(v)))
+    });
+    let o = ctx
+        .memo
+        .text(FAIL_ORDER)
+        .parse::<u32>()
+        .unwrap_or(0)
+        .min(orders.saturating_sub(1));
     html! {
         <div class="row">
             <label>{"Order "}
                 <select aria-label="order to fail" {onchange}>
-                    { for (0..p.orders.min(40)).map(|i| html! {
+                    { for (0..orders.min(40)).map(|i| html! {
                         <option value={i.to_string()} selected={i == o}>{ format!("#{i}") }</option>
                     }) }
                 </select>
             </label>
             { for FailAt::ALL.iter().zip(FailAt::NAMES).map(|(at, name)| {
-                let on = p.on_cmd.clone();
                 let c = Cmd::Proto(ProtoCmd::Saga(SagaCmd::SagaFail { order: o, step: *at, times: 1 }));
                 html! {
-                    <button onclick={Callback::from(move |_: MouseEvent| on.emit(c.clone()))}>
+                    <button onclick={ctx.on_cmd.reform(move |_: MouseEvent| c.clone())}>
                         { format!("Fail {name}") }
                     </button>
                 }
@@ -331,7 +321,7 @@ fn compare_view(ctx: &PanelCtx<'_>, cfg: &SagaCfg) -> Html {
     #[cfg(feature = "proto-tpc")]
     let onclick = ctx.on_memo.reform(move |_: MouseEvent| {
         let rows = crate::model::saga_compare::rows(&workload);
-        (COMPARED, Some(super::panel_ctx::Memo::Table(rows)))
+        (COMPARED, Some(Memo::Table(rows)))
     });
     #[cfg(not(feature = "proto-tpc"))]
     let onclick = ctx.on_job.reform(move |_: MouseEvent| {

@@ -12,6 +12,7 @@ use super::wire::{MqEv, MqMsg, MqRec, MqTimer, ProduceErr};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Record, Registered};
+use crate::sim::sort::sort_by_u64;
 
 /// What a leader knows of one follower of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -713,7 +714,8 @@ impl Broker {
             .iter()
             .map(|m| (m.node, m.owned | m.target))
             .collect();
-        members.sort_unstable();
+        // One member per node (a rejoin replaces it), so by node is the tuples' order.
+        sort_by_u64(&mut members, |m| u64::from(m.0));
         g.desired = match cfg.assignment {
             Assign::Pinned => pinned(cfg.partitions, &members, &pins),
             how => assign(how, cfg.partitions, &members),
