@@ -29,8 +29,9 @@ pub enum JobKind {
     Explore,
     /// The 2PC Verify.
     Verify,
-    /// The saga panel's "Compare with 2PC" (a page without proto-tpc).
-    #[cfg(feature = "proto-saga")]
+    /// A panel's comparison table (today the saga panel's "Compare with 2PC" on a page
+    /// without proto-tpc).
+    #[cfg(feature = "table-jobs")]
     Compare,
 }
 
@@ -141,7 +142,7 @@ pub enum Reply {
         ms: f64,
     },
     /// A comparison finished: its table rows (or why it could not run), with its wall time.
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     Compared {
         /// The rows, as the panel tables them.
         result: Result<Vec<Vec<String>>, String>,
@@ -212,7 +213,7 @@ fn read_reply(v: Value) -> R<Reply> {
                 ms: o.f64_or("ms", 0.0)?,
             }
         }
-        #[cfg(feature = "proto-saga")]
+        #[cfg(feature = "table-jobs")]
         "Compared" => {
             let (p, v) = o.req("result")?;
             let result = match tagged(&p, v)? {
@@ -259,7 +260,7 @@ fn text(o: &mut Obj, k: &str) -> R<String> {
 }
 
 /// A table: a list of rows, each a list of cells.
-#[cfg(feature = "proto-saga")]
+#[cfg(feature = "table-jobs")]
 fn table_rows(p: &str, v: Value) -> R<Vec<Vec<String>>> {
     match v {
         Value::Array(rows) => rows

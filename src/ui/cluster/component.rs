@@ -91,9 +91,9 @@ pub struct ClusterLab {
     explore_worker: Option<super::worker::JobWorker>,
     verify_worker: Option<super::worker::JobWorker>,
     /// The worker for panels' table jobs (`Msg::TableJob`), and the memo key its job fills.
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     table_worker: Option<super::worker::JobWorker>,
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     table_key: Option<&'static str>,
     /// Share link and embed API (`bridge.rs`).
     bridge: bridge::Bridge,
@@ -410,9 +410,9 @@ impl Component for ClusterLab {
             explore: ExploreState::default(),
             explore_worker: None,
             verify_worker: None,
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             table_worker: None,
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             table_key: None,
             verify: VerifyForm::default(),
             tour: Tour::default(),
@@ -660,7 +660,7 @@ impl Component for ClusterLab {
             Msg::ExploreCancel => self.explore_cancel(),
             Msg::Job(kind, r) => self.job_reply(kind, r),
             Msg::JobWorkerFailed(kind, e) => self.job_worker_failed(kind, e),
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             Msg::TableJob(key, req) => self.table_job(ctx, key, req),
             Msg::PopState => self.on_popstate(),
             Msg::Embed(origin, text, source) => self.on_message(ctx, origin, text, source),
@@ -726,7 +726,7 @@ impl Component for ClusterLab {
             memo: &self.memo,
             on_memo: link.callback(|(key, m)| Msg::Memo(key, m)),
             on_seek: link.callback(Msg::JumpTime),
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             on_job: link.callback(|(key, req)| Msg::TableJob(key, req)),
         };
         let secs = &self.sections;
@@ -879,7 +879,7 @@ impl Component for ClusterLab {
         self.theme_listener = None;
         self.explore_worker = None;
         self.verify_worker = None;
-        #[cfg(feature = "proto-saga")]
+        #[cfg(feature = "table-jobs")]
         {
             self.table_worker = None;
         }

@@ -189,7 +189,7 @@ pub enum Msg {
     /// A job worker failed to load or died: which job, and why.
     JobWorkerFailed(crate::model::job::JobKind, String),
     /// A panel asks a worker for a table, kept in the panel memo under the key.
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     TableJob(&'static str, crate::model::job::Request),
     /// "Replay this counterexample".
     ReplayFound,

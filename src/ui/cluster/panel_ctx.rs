@@ -27,7 +27,7 @@ pub struct PanelCtx<'a> {
     /// Hands a job to a worker whose reply is a table (`Reply::Compared`), kept in `memo`
     /// under the key ([`Memo::Running`] until it comes), for a comparison the page cannot
     /// run itself: the saga's "Compare with 2PC" on a page without 2PC.
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     pub on_job: Callback<(&'static str, crate::model::job::Request)>,
     /// Moves the playhead to a virtual time (a click on a panel's own diagram).
     pub on_seek: Callback<crate::sim::ids::Time>,

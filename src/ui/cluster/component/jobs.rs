@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::{now_ms, ClusterLab, Msg};
 use crate::model::job::{FoundMsg, Reply, Request};
-#[cfg(feature = "proto-saga")]
+#[cfg(feature = "table-jobs")]
 use crate::model::panel_memo::Memo;
 use crate::ui::cluster::explore;
 use crate::ui::cluster::worker::JobWorker;
@@ -20,7 +20,7 @@ pub fn no_worker_note(kind: JobKind, why: &str) -> String {
     let (job, cli) = match kind {
         JobKind::Explore => ("Explore", "ringlab-cli explore"),
         JobKind::Verify => ("Verify", "ringlab-cli check 2pc"),
-        #[cfg(feature = "proto-saga")]
+        #[cfg(feature = "table-jobs")]
         JobKind::Compare => ("Compare with 2PC", "ringlab-cli compare saga-vs-2pc"),
     };
     format!(
@@ -34,7 +34,7 @@ impl ClusterLab {
         let slot = match kind {
             JobKind::Explore => &mut self.explore_worker,
             JobKind::Verify => &mut self.verify_worker,
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             JobKind::Compare => &mut self.table_worker,
         };
         if slot.is_none() {
@@ -129,7 +129,7 @@ impl ClusterLab {
 
     /// A panel's table job: the memo says it runs until the reply comes (a job still running
     /// is replaced: its worker is terminated).
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     pub(super) fn table_job(&mut self, ctx: &Context<Self>, key: &'static str, req: Request) {
         if self.table_key.take().is_some() {
             self.table_worker = None;
@@ -151,7 +151,7 @@ impl ClusterLab {
     }
 
     /// The table a worker computed (or why not), kept unless another scenario loaded since.
-    #[cfg(feature = "proto-saga")]
+    #[cfg(feature = "table-jobs")]
     fn table_done(&mut self, result: Result<Vec<Vec<String>>, String>) {
         if let Some(key) = self.table_key.take() {
             if self.memo.running(key) {
@@ -183,9 +183,9 @@ impl ClusterLab {
                     self.verify.result = Some((result, ms));
                 }
             }
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             Reply::Compared { result, .. } => self.table_done(result),
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             Reply::Failed { error } if kind == JobKind::Compare => self.table_done(Err(error)),
             // A refused Verify comes back as its result; this is a job the worker could not read.
             Reply::Failed { error } if kind == JobKind::Verify => {
@@ -213,7 +213,7 @@ impl ClusterLab {
                     self.verify.note = Some(note);
                 }
             }
-            #[cfg(feature = "proto-saga")]
+            #[cfg(feature = "table-jobs")]
             JobKind::Compare => {
                 self.table_worker = None;
                 self.table_done(Err(note));
