@@ -21,6 +21,9 @@ use crate::sim::world::World;
 /// Where the summed buyers line goes: under the clock and the count of messages in flight.
 const CORNER_TOP: f64 = 54.0;
 
+/// Below this canvas width (CSS px) the buyers line is split in two.
+const NARROW: f64 = 480.0;
+
 /// Most sale messages in flight that get a word.
 const MAX_WORDS: usize = 24;
 
@@ -160,15 +163,26 @@ pub fn overlay(
     }
     if clients > 1 {
         let (wait, idle, done) = sum;
-        scene.labels.push(Label {
-            x: 8.0,
-            y: CORNER_TOP,
-            text: format!("buyers {wait} waiting · {idle} idle · {done} done"),
-            ink: Ink::Fg,
-            size: 11.0,
-            bold: true,
-            align: super::scene::Align::Left,
-        });
+        // On a phone one line runs into the top node's name: two short ones do not.
+        let lines = if f.width < NARROW {
+            vec![
+                format!("buyers {wait} waiting"),
+                format!("{idle} idle · {done} done"),
+            ]
+        } else {
+            vec![format!("buyers {wait} waiting · {idle} idle · {done} done")]
+        };
+        for (k, text) in lines.into_iter().enumerate() {
+            scene.labels.push(Label {
+                x: 8.0,
+                y: CORNER_TOP + 13.0 * k as f64,
+                text,
+                ink: Ink::Fg,
+                size: 11.0,
+                bold: true,
+                align: super::scene::Align::Left,
+            });
+        }
     }
     words(f, states, pos, g, scene);
 }
@@ -250,6 +264,10 @@ mod tests {
     use crate::view::cluster_scene::{build, describe as describe_canvas, Layout};
 
     fn scene_at(w: &World, t: f64) -> Scene {
+        scene_sized(w, t, 700.0, 480.0)
+    }
+
+    fn scene_sized(w: &World, t: f64, width: f64, height: f64) -> Scene {
         build(&ClusterFrame {
             world: w,
             now: t,
@@ -259,9 +277,31 @@ mod tests {
             selected_node: None,
             event_node: None,
             layout: Layout::Even,
-            width: 700.0,
-            height: 480.0,
+            width,
+            height,
         })
+    }
+
+    #[test]
+    fn on_a_phone_the_buyers_line_is_two_lines_clear_of_the_top_node() {
+        let w = played("inventory-pessimistic.json", 150);
+        let s = scene_sized(&w, 150.0, 368.0, 368.0);
+        let i = s
+            .labels
+            .iter()
+            .position(|l| l.text.starts_with("buyers "))
+            .expect("a buyers line");
+        let (first, second) = (&s.labels[i], &s.labels[i + 1]);
+        assert!(first.text.ends_with(" waiting"), "{:?}", first.text);
+        assert!(second.text.ends_with(" done"), "{:?}", second.text);
+        assert_eq!((first.y, second.y), (CORNER_TOP, CORNER_TOP + 13.0));
+        // Their estimated right edges (bold, generously) stay left of the labels around the
+        // top node, which are centred on the canvas's middle.
+        let right = [first, second]
+            .iter()
+            .map(|l| l.x + l.text.chars().count() as f64 * l.size * 0.64)
+            .fold(0.0, f64::max);
+        assert!(right < 368.0 / 2.0 - 8.0, "{right}");
     }
 
     #[test]
