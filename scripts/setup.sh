@@ -125,6 +125,20 @@ trunk_tool() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Free disk: a cold test run writes about DISK_NEED_GB to target/ (debug and release, host and
+# wasm). Too little is said up front, in words, instead of as a linker's "No space left".
+
+DISK_NEED_GB=12
+free_gb="$(df -Pk "$RINGLAB_ROOT" 2>/dev/null | awk 'NR == 2 { print int($4 / 1048576) }')"
+if [ -n "$free_gb" ]; then
+  if [ "$free_gb" -lt "$DISK_NEED_GB" ]; then
+    say "disk: only $free_gb GB free under $RINGLAB_ROOT; a cold test run needs about $DISK_NEED_GB GB (cargo clean in other checkouts frees it)"
+  else
+    say "disk: $free_gb GB free (a cold test run needs about $DISK_NEED_GB GB)"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Rust toolchain and wasm32 target
 
 if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then

@@ -39,6 +39,9 @@ selected() { local l; for l in "${SELECTED[@]}"; do [ "$l" = "$1" ] && return 0;
 LOG_DIR=target/test-logs
 mkdir -p "$LOG_DIR"
 export CARGO_TERM_COLOR=never CARGO_TERM_PROGRESS_WHEN=never NO_COLOR=1
+# Every layer compiles from scratch on a fresh clone, so incremental caches (gigabytes per
+# target) buy nothing here and only fill the disk; set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -175,7 +178,12 @@ if selected test-wasm; then
   CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || true)}"
   [ -n "$CHROMEDRIVER" ] && export CHROMEDRIVER
   export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
-  run_layer test-wasm cargo-test 1800 cargo test --target "$WASM_TARGET"
+  # chromedriver leaves an 80 MB profile in $TMPDIR per test binary; keep them in target/ and
+  # remove them after the layer, so repeated runs do not fill /tmp.
+  WASM_TMP="$RINGLAB_ROOT/target/tmp-test-wasm"
+  rm -rf "$WASM_TMP" && mkdir -p "$WASM_TMP"
+  TMPDIR="$WASM_TMP" run_layer test-wasm cargo-test 1800 cargo test --target "$WASM_TARGET"
+  rm -rf "$WASM_TMP"
 fi
 
 # ---------------------------------------------------------------------------------------------
