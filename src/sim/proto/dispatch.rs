@@ -229,6 +229,12 @@ macro_rules! define_dispatch {
                     })?;
                 }
             )*
+            $(
+                $(#[cfg($when)])?
+                if let Some(c) = cfg.$field.as_ref() {
+                    <$P as Protocol>::check_peers(c, cfg, servers, clients)?;
+                }
+            )*
             Ok(())
         }
 

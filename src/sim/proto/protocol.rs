@@ -10,7 +10,7 @@ use std::fmt::Debug;
 
 use serde_json::Value;
 
-use super::enums::Registered;
+use super::enums::{ProtoCfg, Registered};
 use super::Ctx;
 use crate::sim::cmd::CmdError;
 use crate::sim::cmd_fields::Fields;
@@ -49,6 +49,19 @@ pub trait Protocol: Registered {
         servers: &[String],
         clients: &[String],
     ) -> Result<(), (String, String)>;
+
+    /// Checks its settings against the other protocols' sections, once every section passed
+    /// its own check: a protocol that runs on another one says here what it needs of it, so
+    /// a scenario that cannot work is refused at load time instead of stalling at run time.
+    /// `Err((path under protocols, reason))`, e.g. `("mq.consumers", …)`.
+    fn check_peers(
+        _cfg: &Self::Cfg,
+        _all: &ProtoCfg,
+        _servers: &[String],
+        _clients: &[String],
+    ) -> Result<(), (String, String)> {
+        Ok(())
+    }
 
     // ----- handlers -----
 

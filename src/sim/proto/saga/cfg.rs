@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::Step;
 use crate::sim::json_read::{fail, small, text, Obj, R};
+use crate::sim::proto::log::cfg::{Assign, MqCfg};
 
 /// Most orders in one run.
 pub const MAX_ORDERS: u32 = 2_000;
@@ -384,6 +385,62 @@ pub(crate) fn check(
                 &format!("failures[{i}].times"),
                 format!("must be at most 1000, got {}", f.times),
             );
+        }
+    }
+    Ok(())
+}
+
+/// Checks the message log's section against the saga that runs on it: there is one, its
+/// assignor is `pinned`, and every node with a part in the saga (each server's services and
+/// the orchestrator's node) is a consumer of its own partition. Without this a left-out node's
+/// notes were never read and its sagas never settled, with no word why. `Err((path under
+/// protocols, reason))`.
+pub(crate) fn check_log(
+    c: &SagaCfg,
+    mq: Option<&MqCfg>,
+    servers: &[String],
+    clients: &[String],
+) -> Result<(), (String, String)> {
+    let bad = |f: &str, m: String| Err((f.to_string(), m));
+    let Some(mq) = mq else {
+        return bad(
+            "saga",
+            "the saga's notes travel on the message log: add a protocols.mq section \
+             (docs/saga.md gives the one the bundled sagas use)"
+                .into(),
+        );
+    };
+    if mq.assignment != Assign::Pinned {
+        return bad(
+            "mq.assignment",
+            "the saga's services each read their own partition: must be \"pinned\"".into(),
+        );
+    }
+    let orchestrator = match (c.mode, &c.orchestrator) {
+        (Mode::Choreographed, _) => None,
+        (_, Some(n)) => Some(n),
+        (_, None) => clients.first(),
+    };
+    let mut parts: Vec<&String> = servers.iter().collect();
+    if let Some(o) = orchestrator.filter(|o| !servers.contains(o)) {
+        parts.push(o);
+    }
+    for n in parts {
+        match mq.consumers.iter().position(|m| m == n) {
+            None => return bad(
+                "mq.consumers",
+                format!(
+                    "\"{n}\" takes part in the saga but is not listed: nobody would read its notes"
+                ),
+            ),
+            Some(p) if p >= mq.partitions as usize => return bad(
+                "mq.consumers",
+                format!(
+                    "\"{n}\" is consumer {p}, but the log has partitions 0..{}: it would read none",
+                    mq.partitions
+                ),
+            ),
+            Some(_) => {}
         }
     }
     Ok(())

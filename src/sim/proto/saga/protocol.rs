@@ -20,7 +20,7 @@ use crate::sim::ids::{NodeIx, ResKey, Role, Time};
 use crate::sim::invariant::Invariant;
 use crate::sim::json_read::{Obj, R};
 use crate::sim::proto::log::Mq;
-use crate::sim::proto::{CmdCtx, Ctx, Protocol, Record};
+use crate::sim::proto::{CmdCtx, Ctx, ProtoCfg, Protocol, Record, Registered};
 
 fn step_named(s: &str) -> Option<Step> {
     Step::ALL.iter().copied().find(|x| x.name() == s)
@@ -59,6 +59,15 @@ impl Protocol for Saga {
         clients: &[String],
     ) -> Result<(), (String, String)> {
         cfg::check(c, servers, clients)
+    }
+
+    fn check_peers(
+        c: &SagaCfg,
+        all: &ProtoCfg,
+        servers: &[String],
+        clients: &[String],
+    ) -> Result<(), (String, String)> {
+        cfg::check_log(c, Mq::cfg(all), servers, clients)
     }
 
     fn boot(c: &SagaCfg, ctx: &mut Ctx<'_>) -> Option<Node> {
