@@ -160,7 +160,7 @@ impl Entry {
 
 /// Parses an index (the fetched file in the browser, [`INDEX_JSON`] natively).
 pub fn parse_index(text: &str) -> Result<Vec<Entry>, String> {
-    serde_json::from_str(text).map_err(|e| format!("scenarios/index.json: {e}"))
+    serde_json::from_slice(text.as_bytes()).map_err(|e| format!("scenarios/index.json: {e}"))
 }
 
 /// The entries grouped by mechanism in [`MECHANISMS`] order (entries of an unknown mechanism

@@ -51,7 +51,7 @@ fn clip(s: &str) -> String {
 }
 
 fn parse_json(l: &str) -> Result<Event, String> {
-    serde_json::from_str::<Event>(l).map_err(|e| format!("not a history event ({e})"))
+    serde_json::from_slice::<Event>(l.as_bytes()).map_err(|e| format!("not a history event ({e})"))
 }
 
 /// A parsed EDN value (the subset Jepsen histories use).

@@ -50,7 +50,7 @@ impl Bridge {
 /// Posts `text` (JSON) as a plain object to `target` at `origin`; serde-wasm-bindgen builds
 /// the JavaScript value (maps as objects, as the host page reads them).
 fn post(target: &JsValue, text: &str, origin: &str) {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(text.as_bytes()) else {
         return;
     };
     let Ok(data) = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else {
