@@ -125,10 +125,10 @@ trunk_tool() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Free disk: a cold test run writes about DISK_NEED_GB to target/ (debug and release, host and
-# wasm). Too little is said up front, in words, instead of as a linker's "No space left".
+# Free disk: a cold test run writes about 2 GB to target/ (debug and release, host and wasm),
+# asked for twice over. Too little is said up front, in words, not as a linker's "No space left".
 
-DISK_NEED_GB=12
+DISK_NEED_GB=4
 free_gb="$(df -Pk "$RINGLAB_ROOT" 2>/dev/null | awk 'NR == 2 { print int($4 / 1048576) }')"
 if [ -n "$free_gb" ]; then
   if [ "$free_gb" -lt "$DISK_NEED_GB" ]; then
