@@ -2,14 +2,21 @@
 # Benchmarks: figures for the README, never pass/fail. Run on an idle machine if you can;
 # on a shared one, trust the ratios (measured in the same run) more than absolute times.
 #   bash scripts/bench.sh            # ring + engine natively, wasm lookup, browser frame times
-#   bash scripts/bench.sh ring       # one part: ring | engine | wasm | frames
+#   bash scripts/bench.sh ring       # one part: ring | engine | wasm | frames | clicks
+#   bash scripts/bench.sh clicks 5   # click latency while the page works, over 5 runs (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 mkdir -p target/bench
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(ring engine wasm frames)
+[ ${#parts[@]} -eq 0 ] && parts=(ring engine wasm frames clicks)
+# `clicks N`: the number after the part is its run count.
+CLICK_RUNS=3
+if [ "${parts[0]}" = clicks ] && [ ${#parts[@]} -eq 2 ]; then
+  CLICK_RUNS="${parts[1]}"
+  parts=(clicks)
+fi
 
 for part in "${parts[@]}"; do
   case "$part" in
@@ -52,8 +59,20 @@ for part in "${parts[@]}"; do
       cargo fetch -q && trunk build --release --offline >/dev/null 2>&1
       node tests/perf/frames.mjs 4x16x2000 100x100x10000 1000x100x100000 | tee target/bench/frames.md
       ;;
+    clicks)
+      echo "== clicks answered while the page works, $CLICK_RUNS runs (release build, headless Chromium)"
+      cargo fetch -q && trunk build --release --offline >/dev/null 2>&1
+      : >target/bench/clicks.md
+      for run in $(seq 1 "$CLICK_RUNS"); do
+        node --test --test-name-pattern='a click is answered' tests/e2e/responsive-during-work.test.mjs \
+          >target/bench/clicks-run.log 2>&1 || true
+        line=$(grep -m 1 -oE 'node-row click during a tween.*' target/bench/clicks-run.log ||
+          echo "no figures (see target/bench/clicks-run.log)")
+        echo "run $run ($(date -u +%H:%M) UTC, load $(cut -d' ' -f1 /proc/loadavg)): $line" | tee -a target/bench/clicks.md
+      done
+      ;;
     *)
-      echo "unknown part '$part' (ring | engine | wasm | frames)" >&2
+      echo "unknown part '$part' (ring | engine | wasm | frames | clicks)" >&2
       exit 2
       ;;
   esac
