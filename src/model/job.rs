@@ -177,7 +177,8 @@ impl Reply {
     /// The page reads a reply: `"Ready"` or `{"Variant": {fields}}` as serde writes them,
     /// with the exact path of anything unexpected.
     pub fn from_json(text: &str) -> Result<Reply, String> {
-        let v: Value = serde_json::from_slice(text.as_bytes()).map_err(|e| format!("not JSON: {e}"))?;
+        let v: Value =
+            serde_json::from_slice(text.as_bytes()).map_err(|e| format!("not JSON: {e}"))?;
         read_reply(v).map_err(|e| e.to_string())
     }
 }

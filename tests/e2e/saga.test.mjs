@@ -9,7 +9,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs, loadGalleryScenario } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { launch, openPage, closePage, gotoReady, screenshot, stopServer, until, scrubTo, clockMs, loadGalleryScenario, REPO_ROOT } from './harness.mjs';
 
 let context;
 
@@ -159,6 +161,36 @@ test('the checkout-end-to-end tour, played to the end with its questions', async
     assert.equal(await panel(page).locator('li[data-outcome="compensated"]').count(), 1);
     assert.deepEqual(page.problems, []);
     await screenshot(page, 'saga-tour-end');
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('a pasted saga whose log leaves the orchestrator without a partition is refused, and the scenario is kept', async () => {
+  const page = await openPage(context);
+  try {
+    await gotoReady(page, '?tab=cluster');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await loadGalleryScenario(page, 'The outbox relay crashes after publishing: a duplicate, absorbed');
+    const title = page.getByTestId('scenario-title');
+    const kept = (await title.innerText()).trim();
+    const file = JSON.parse(readFileSync(path.join(REPO_ROOT, 'static', 'scenarios', 'outbox-relay-crash.json'), 'utf8'));
+    file.protocols.mq.consumers = file.protocols.mq.consumers.filter((n) => n !== 'shop');
+    await page.getByRole('textbox', { name: 'Scenario JSON' }).fill(JSON.stringify(file));
+    await page.getByRole('button', { name: 'Load pasted JSON' }).click();
+    const alert = page.locator('#cluster-view').getByRole('alert').first();
+    await alert.waitFor();
+    const text = await alert.innerText();
+    assert.match(text, /protocols\.mq\.consumers/);
+    assert.match(text, /"shop" takes part in the saga but is not listed/);
+    assert.equal((await title.innerText()).trim(), kept, 'the loaded scenario was replaced');
+    // Said where the user is: beside the paste box, in view, not under the sticky commands.
+    const box = await alert.boundingBox();
+    const commands = await page.locator('.cluster-side > .commands').boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 900, `the message is out of view: ${JSON.stringify(box)}`);
+    assert.ok(!commands || box.y >= commands.y + commands.height, 'the message is under the commands');
+    assert.deepEqual(page.problems, []);
+    await screenshot(page, 'saga-refused-log');
   } finally {
     await closePage(page);
   }

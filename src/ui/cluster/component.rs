@@ -82,6 +82,11 @@ pub struct ClusterLab {
     form: CmdForm,
     cmd_error: Option<String>,
     import_error: Option<String>,
+    /// The failed load came from the Import section (the paste box or its file picker), so
+    /// its message is shown there, thousands of pixels below the top of the side column.
+    error_at_import: bool,
+    /// Scroll that message into view once drawn (it sits below the button that caused it).
+    reveal_import_error: bool,
     gallery: Option<Result<Vec<gallery::Entry>, String>>,
     loading: Option<String>,
     paste: String,
@@ -192,6 +197,7 @@ impl ClusterLab {
             }
             Err(e) => {
                 self.tour_pending = false;
+                self.reveal_import_error = self.error_at_import;
                 self.import_error = Some(format!(
                     "Could not load {source}: {e}. The current scenario is kept."
                 ))
@@ -403,6 +409,8 @@ impl Component for ClusterLab {
             form,
             cmd_error: None,
             import_error,
+            error_at_import: false,
+            reveal_import_error: false,
             gallery: None,
             loading: None,
             paste: String::new(),
@@ -640,6 +648,13 @@ impl Component for ClusterLab {
                 });
             }
             Msg::Loaded(source, text) => {
+                self.error_at_import = false;
+                let scenario =
+                    text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
+                self.load(&source, scenario);
+            }
+            Msg::ImportFile(source, text) => {
+                self.error_at_import = true;
                 let scenario =
                     text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
                 self.load(&source, scenario);
@@ -649,6 +664,7 @@ impl Component for ClusterLab {
                 return false;
             }
             Msg::ImportPaste => {
+                self.error_at_import = true;
                 let text = self.paste.clone();
                 let scenario = Scenario::decode(text.as_bytes()).map_err(|e| e.to_string());
                 self.load("the pasted JSON", scenario);
@@ -766,7 +782,7 @@ impl Component for ClusterLab {
                 <aside class="cluster-side" aria-label="Cluster controls">
                     { commands::view(session, &sh.sel, &self.form, self.cmd_error.as_deref(), &send) }
                     { fold("invariants", "Invariants", secs, &send, panels::invariants(session, self.show_holding, self.end_check_progress(), &send)) }
-                    { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref(), &self.paste, &send)) }
+                    { fold("scenario", "Scenarios", secs, &send, gallery::view(session, self.gallery.as_ref(), &self.filter, self.loading.as_deref(), self.import_error.as_deref().map(|e| (e, self.error_at_import)), &self.paste, &send)) }
                     if !session.scenario().narration.is_empty() {
                         { fold("narration", "Narration", secs, &send, panels::narration(session, &send)) }
                     }
@@ -795,6 +811,16 @@ impl Component for ClusterLab {
                 .map(|s| format!("{} · Cluster · ringlab", s.scenario().title));
             if let Some(t) = title {
                 crate::ui::shell::set_title(&t);
+            }
+        }
+        if std::mem::take(&mut self.reveal_import_error) {
+            let el = gloo_utils::document()
+                .query_selector("#cluster-view .import-error")
+                .ok()
+                .flatten();
+            if let Some(el) = el {
+                // Bottom-aligned: the message shows just under the button, above the fold's end.
+                el.scroll_into_view_with_bool(false);
             }
         }
         // Newest last: keep the log scrolled to its end whenever the playhead moved.

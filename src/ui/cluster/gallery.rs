@@ -263,14 +263,16 @@ fn export_button(link: &Callback<Msg>, label: &'static str, kind: ExportKind) ->
     html! { <button onclick={link.reform(move |_| Msg::Export(kind))}>{ label }</button> }
 }
 
-/// The scenario panel: what is loaded, the gallery, and the two ways to import.
+/// The scenario panel: what is loaded, the gallery, and the two ways to import. A failed load
+/// is said at the top, or beside the Import controls when they caused it (`error`: the
+/// message and whether the Import section caused it).
 #[allow(clippy::too_many_arguments)]
 pub fn view(
     s: &Session,
     entries: Option<&Result<Vec<Entry>, String>>,
     filter: &Filter,
     loading: Option<&str>,
-    error: Option<&str>,
+    error: Option<(&str, bool)>,
     paste: &str,
     link: &Callback<Msg>,
 ) -> Html {
@@ -288,7 +290,7 @@ pub fn view(
             let link = link.clone();
             yew::platform::spawn_local(async move {
                 let text = read_file(file).await;
-                link.emit(Msg::Loaded(name, text));
+                link.emit(Msg::ImportFile(name, text));
             });
         })
     };
@@ -303,7 +305,7 @@ pub fn view(
                 <p class="muted small">{ sc.summary.clone() }</p>
             }
             <p class="muted small">{ format!("id {} · seed {} · until {} ms", sc.id, sc.seed, sc.until_ms) }</p>
-            if let Some(e) = error {
+            if let Some((e, false)) = error {
                 <p class="error" role="alert">{ e.to_string() }</p>
             }
             <h3>{"Gallery"}</h3>
@@ -325,6 +327,9 @@ pub fn view(
             <div class="row">
                 <button onclick={link.reform(|_| Msg::ImportPaste)}>{"Load pasted JSON"}</button>
             </div>
+            if let Some((e, true)) = error {
+                <p class="error import-error" role="alert">{ e.to_string() }</p>
+            }
             <p class="muted small">{"…or drop a scenario file anywhere on this tab."}</p>
             <h3>{"Export"}</h3>
             <div class="row" role="group" aria-label="Export">

@@ -169,8 +169,11 @@ pub enum Msg {
     Gallery(Result<Vec<crate::model::catalog::Entry>, String>),
     /// Load a built-in scenario (file name in the index).
     LoadBuiltin(String, String),
-    /// Scenario bytes arrived from a fetch, a file or the paste box: (where from, text).
+    /// Scenario bytes arrived from a fetch or a dropped file: (where from, text).
     Loaded(String, Result<String, String>),
+    /// Scenario bytes arrived from the Import section's file picker: (file name, text). A
+    /// failure is then said beside the picker, where the user is looking.
+    ImportFile(String, Result<String, String>),
     /// The paste box changed.
     Paste(String),
     /// "Load pasted JSON".

@@ -427,19 +427,23 @@ pub(crate) fn check_log(
     }
     for n in parts {
         match mq.consumers.iter().position(|m| m == n) {
-            None => return bad(
-                "mq.consumers",
-                format!(
+            None => {
+                return bad(
+                    "mq.consumers",
+                    format!(
                     "\"{n}\" takes part in the saga but is not listed: nobody would read its notes"
                 ),
-            ),
-            Some(p) if p >= mq.partitions as usize => return bad(
-                "mq.consumers",
-                format!(
+                )
+            }
+            Some(p) if p >= mq.partitions as usize => {
+                return bad(
+                    "mq.consumers",
+                    format!(
                     "\"{n}\" is consumer {p}, but the log has partitions 0..{}: it would read none",
                     mq.partitions
                 ),
-            ),
+                )
+            }
             Some(_) => {}
         }
     }
