@@ -166,7 +166,18 @@ impl Broker {
 
     fn on_produce(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, p: u32, id: u32, label: (u32, u32)) {
         let resp = |ctx: &mut Ctx<'_>, off: u64, err: Option<ProduceErr>| {
-            send(ctx, from, MqMsg::ProduceResp { p, id, off, err });
+            let epoch = label.0;
+            send(
+                ctx,
+                from,
+                MqMsg::ProduceResp {
+                    p,
+                    id,
+                    off,
+                    err,
+                    epoch,
+                },
+            );
         };
         if p >= self.cfg.partitions || !self.is_leader(ctx, p) {
             return resp(ctx, 0, Some(ProduceErr::NotLeader));
@@ -215,6 +226,7 @@ impl Broker {
                     id,
                     off,
                     err: None,
+                    epoch: 0,
                 },
             ),
             Acks::All if off < self.hw[p as usize] => send(
@@ -225,6 +237,7 @@ impl Broker {
                     id,
                     off,
                     err: None,
+                    epoch: 0,
                 },
             ),
             Acks::All => self.waiting.push(Waiting {
@@ -420,6 +433,7 @@ impl Broker {
                     id: w.id,
                     off: w.off,
                     err,
+                    epoch: 0,
                 },
             );
         }

@@ -236,7 +236,9 @@ impl ClientNode {
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, _from: NodeIx, m: MqMsg) {
         match m {
-            MqMsg::ProduceResp { p, id, err, .. } => {
+            MqMsg::ProduceResp {
+                p, id, err, epoch, ..
+            } => {
                 if !self.prod.pending.iter().any(|x| x.id == id) {
                     return;
                 }
@@ -258,15 +260,19 @@ impl ClientNode {
                     }
                     Some(err) => {
                         emit(ctx, MqEv::MqProduceError { id, p, err });
-                        // The record right after a given-up one is refused as out of order:
-                        // a real gap (Kafka's canRetry): bump and resequence, then retry.
-                        if err == ProduceErr::OutOfOrderSequence
+                        // The record right after a given-up one is refused as out of order
+                        // under its current label: a real gap (Kafka's canRetry): bump and
+                        // resequence, then retry (or, its retries spent, give up first, as
+                        // Kafka fails the batch and then bumps).
+                        let gap = err == ProduceErr::OutOfOrderSequence
                             && pr.unres[i] != 0
-                            && label == (pr.pep[i], pr.unres[i])
-                        {
-                            self.bump(ctx, p);
-                        }
+                            && (epoch, label.1) == (pr.pep[i], pr.unres[i])
+                            && label.0 == epoch;
                         self.retry(ctx, id);
+                        if gap && self.prod.unres[i] != 0 {
+                            self.bump(ctx, p);
+                            self.drain(ctx, p);
+                        }
                     }
                 }
             }

@@ -44,6 +44,10 @@ pub enum MqMsg {
         id: u32,
         off: u64,
         err: Option<ProduceErr>,
+        /// A refusal's request epoch, so the producer tells a refusal of a record's old
+        /// label (sent before a bump) from one of its current label.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        epoch: u32,
     },
     /// Follower → leader: send what follows `off`; `prev` is my entry at `off - 1`.
     Fetch { p: u32, off: u64, prev: u32 },
