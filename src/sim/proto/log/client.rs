@@ -38,8 +38,9 @@ pub struct Producer {
     pep: Vec<u32>,
     /// Per partition, 0 or the sequence after the last one given up on (unresolved).
     unres: Vec<u32>,
-    /// Records not yet given a sequence (held while their partition is unresolved).
-    held: Vec<u32>,
+    /// Records (id, partition) not yet given a sequence (held while their partition is
+    /// unresolved).
+    held: Vec<(u32, u32)>,
     pending: Vec<Pending>,
     /// Workload messages sent so far.
     pub sent: u32,
@@ -164,7 +165,7 @@ impl ClientNode {
     /// Rough heap footprint.
     pub fn approx_bytes(&self) -> usize {
         self.prod.seqs.len() * 16
-            + self.prod.held.capacity() * 4
+            + self.prod.held.capacity() * 8
             + self.prod.pending.capacity() * 12
             + self.cons.pos.len() * 24
             + self.cons.batch.len() * 16
@@ -381,7 +382,7 @@ impl ClientNode {
             body,
         });
         emit(ctx, MqEv::MqProduce { id, key, p });
-        self.prod.held.push(id);
+        self.prod.held.push((id, p));
         self.drain(ctx, p);
     }
 
@@ -400,20 +401,21 @@ impl ClientNode {
             }
             self.restart(p);
         }
-        while let Some(k) = self
-            .prod
-            .held
-            .iter()
-            .position(|&id| sh(ctx).msg(id).is_some_and(|m| m.p == p))
-        {
-            let id = self.prod.held.remove(k);
-            self.prod.seqs[i] += 1;
-            let label = (self.prod.epoch, self.prod.seqs[i]);
-            if let Some(m) = sh_mut(ctx).book.get_mut(id as usize - 1) {
-                (m.epoch, m.seq) = label;
-            }
+        while let Some(k) = self.prod.held.iter().position(|h| h.1 == p) {
+            let (id, _) = self.prod.held.remove(k);
+            self.label(ctx, id, p);
             self.prod.pending.push(Pending { id, attempt: 0, p });
             self.send_req(ctx, id);
+        }
+    }
+
+    /// Gives record `id` the next sequence of `p`, under `p`'s epoch.
+    fn label(&mut self, ctx: &mut Ctx<'_>, id: u32, p: u32) {
+        let i = p as usize;
+        self.prod.seqs[i] += 1;
+        let label = (self.prod.pep[i], self.prod.seqs[i]);
+        if let Some(m) = sh_mut(ctx).book.get_mut((id as usize).wrapping_sub(1)) {
+            (m.epoch, m.seq) = label;
         }
     }
 
@@ -435,15 +437,10 @@ impl ClientNode {
         let epoch = self.prod.epoch;
         emit(ctx, MqEv::MqEpochBump { p, epoch });
         self.restart(p);
-        let i = p as usize;
         for k in 0..self.prod.pending.len() {
             let x = self.prod.pending[k];
             if x.p == p {
-                self.prod.seqs[i] += 1;
-                let seq = self.prod.seqs[i];
-                if let Some(m) = sh_mut(ctx).book.get_mut(x.id as usize - 1) {
-                    (m.epoch, m.seq) = (epoch, seq);
-                }
+                self.label(ctx, x.id, p);
             }
         }
     }

@@ -352,7 +352,7 @@ impl MqEv {
             MqEv::MqProduceError { id, p, err } => format!("{at}: m{id} to p{p} refused: {err:?}"),
             MqEv::MqProduceFailed { id } => format!("{at} gives up on m{id}"),
             MqEv::MqEpochBump { p, epoch } => {
-                format!("{at} bumps its producer epoch to {epoch}: p{p} restarts its sequences")
+                format!("{at} bumps its producer epoch to {epoch} (p{p})")
             }
             MqEv::MqHw { p, hw } => format!("p{p} high watermark {hw} on {at}"),
             MqEv::MqIsrShrink { p, node } => format!("{} leaves the ISR of p{p}", name(*node)),
