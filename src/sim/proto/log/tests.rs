@@ -247,6 +247,8 @@ fn a_given_up_record_bumps_the_epoch_and_later_records_are_accepted() {
         .collect();
     assert!(!failed.is_empty(), "the cut must make the producer give up");
     assert!(bumps(&trace) >= 1, "no epoch bump");
+    let words = super::MqEv::MqEpochBump { p: 0, epoch: 1 }.describe("shop", &|_| String::new());
+    assert_eq!(words, "shop bumps its producer epoch to 1 (p0)");
     let late: Vec<&super::MsgInfo> = book.iter().filter(|m| m.at > 620).collect();
     assert!(late.len() >= 4, "{late:?}");
     for m in &late {
