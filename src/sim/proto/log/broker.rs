@@ -135,7 +135,7 @@ impl Broker {
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, m: MqMsg) {
         match m {
-            MqMsg::Produce { p, id, seq } => self.on_produce(ctx, from, p, id, seq),
+            MqMsg::Produce { p, id, seq, epoch } => self.on_produce(ctx, from, p, id, (epoch, seq)),
             MqMsg::Fetch { p, off, prev } => self.on_fetch(ctx, from, p, off, prev),
             MqMsg::Entries { p, off, n, ids, hw } => self.on_entries(ctx, from, p, off, n, ids, hw),
             MqMsg::Truncate { p, to } => {
@@ -164,9 +164,20 @@ impl Broker {
 
     // ----- produce path -----
 
-    fn on_produce(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, p: u32, id: u32, seq: u32) {
+    fn on_produce(&mut self, ctx: &mut Ctx<'_>, from: NodeIx, p: u32, id: u32, label: (u32, u32)) {
         let resp = |ctx: &mut Ctx<'_>, off: u64, err: Option<ProduceErr>| {
-            send(ctx, from, MqMsg::ProduceResp { p, id, off, err });
+            let epoch = label.0;
+            send(
+                ctx,
+                from,
+                MqMsg::ProduceResp {
+                    p,
+                    id,
+                    off,
+                    err,
+                    epoch,
+                },
+            );
         };
         if p >= self.cfg.partitions || !self.is_leader(ctx, p) {
             return resp(ctx, 0, Some(ProduceErr::NotLeader));
@@ -181,23 +192,18 @@ impl Broker {
         if self.cfg.idempotent {
             // The producer's state is rebuilt from the log itself, so a new leader knows it.
             let s = sh(ctx);
-            let mine = log
-                .iter()
-                .enumerate()
-                .filter_map(|(o, &e)| s.msg(e).filter(|m| m.pid == pid).map(|m| (o as u64, m.seq)));
-            let (mut last, mut at) = (0, None);
-            for (o, sq) in mine {
-                last = last.max(sq);
-                if sq == seq {
-                    at = Some(o);
+            let mine = log.iter().enumerate().filter_map(|(o, &e)| {
+                s.msg(e)
+                    .filter(|m| m.pid == pid)
+                    .map(|m| (o as u64, (m.epoch, m.seq)))
+            });
+            match producer_check(mine, label) {
+                Err(err) => return resp(ctx, 0, Some(err)),
+                Ok(Some(off)) => {
+                    emit(ctx, MqEv::MqDupDropped { p, id });
+                    return self.answer_when_safe(ctx, p, off, from, id);
                 }
-            }
-            if let Some(off) = at {
-                emit(ctx, MqEv::MqDupDropped { p, id });
-                return self.answer_when_safe(ctx, p, off, from, id);
-            }
-            if seq > last + 1 {
-                return resp(ctx, 0, Some(ProduceErr::OutOfOrderSequence));
+                Ok(None) => {}
             }
         }
         let dup = log.contains(&id);
@@ -220,6 +226,7 @@ impl Broker {
                     id,
                     off,
                     err: None,
+                    epoch: 0,
                 },
             ),
             Acks::All if off < self.hw[p as usize] => send(
@@ -230,6 +237,7 @@ impl Broker {
                     id,
                     off,
                     err: None,
+                    epoch: 0,
                 },
             ),
             Acks::All => self.waiting.push(Waiting {
@@ -425,6 +433,7 @@ impl Broker {
                     id: w.id,
                     off: w.off,
                     err,
+                    epoch: 0,
                 },
             );
         }
@@ -774,6 +783,41 @@ fn set_target(m: &mut Member, t: PartSet) {
         m.granted |= t;
         m.epoch += 1;
     }
+}
+
+/// An idempotent leader's verdict on a produce labelled `label` (epoch, sequence), from
+/// the (offset, label) of the producer's records in its log: `Ok(Some(off))` a duplicate
+/// already at `off`, `Ok(None)` append it, or the refusal. Records under an epoch older than
+/// the latest here are ignored; a produce under an older one is fenced
+/// (`INVALID_PRODUCER_EPOCH`); a newer epoch starts at the first sequence (1: the model's
+/// sequences are 1-based where Kafka's start at 0); within the epoch a gap is refused.
+pub(super) fn producer_check(
+    mine: impl Iterator<Item = (u64, (u32, u32))>,
+    label: (u32, u32),
+) -> Result<Option<u64>, ProduceErr> {
+    let (mut top, mut last, mut at) = (None, 0, None);
+    for (o, (epoch, seq)) in mine {
+        if top < Some(epoch) {
+            (top, last) = (Some(epoch), 0);
+        }
+        if top == Some(epoch) {
+            last = last.max(seq);
+        }
+        if (epoch, seq) == label {
+            at = Some(o);
+        }
+    }
+    if top > Some(label.0) {
+        return Err(ProduceErr::InvalidProducerEpoch);
+    }
+    if at.is_some() {
+        return Ok(at);
+    }
+    let last = if top == Some(label.0) { last } else { 0 };
+    if label.1 > last + 1 {
+        return Err(ProduceErr::OutOfOrderSequence);
+    }
+    Ok(None)
 }
 
 /// The first up-to-4 entries from `off`, below `limit`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::cfg::{Acks, CommitMode, MqCfg};
 use super::state::{emit, send, sh, sh_mut, timer, up, MsgInfo};
 use super::types::Mq;
-use super::wire::{MqEv, MqMsg, MqRec, MqTimer, MqUp};
+use super::wire::{MqEv, MqMsg, MqRec, MqTimer, MqUp, ProduceErr};
 use super::{parts, PartSet};
 use crate::sim::ids::NodeIx;
 use crate::sim::proto::{Ctx, Record, Registered};
@@ -18,13 +18,29 @@ use crate::sim::proto::{Ctx, Record, Registered};
 struct Pending {
     id: u32,
     attempt: u32,
+    p: u32,
 }
 
-/// A producer's state.
+/// A producer's state. Idempotence follows Kafka's Java producer since 2.5 (KIP-360): a
+/// record given up on leaves its partition "unresolved" until nothing is in flight there,
+/// and the producer then bumps its epoch so the partition's sequences restart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Producer {
     pid: u64,
+    /// The producer epoch (same producer id, +1 per bump).
+    pub epoch: u32,
+    /// Last sequence given, per partition.
     seqs: Vec<u32>,
+    /// Last sequence acknowledged, per partition.
+    acked: Vec<u32>,
+    /// The epoch each partition's sequences are under (a partition catches up with a bump
+    /// once it has nothing in flight).
+    pep: Vec<u32>,
+    /// Per partition, 0 or the sequence after the last one given up on (unresolved).
+    unres: Vec<u32>,
+    /// Records (id, partition) not yet given a sequence (held while their partition is
+    /// unresolved).
+    held: Vec<(u32, u32)>,
     pending: Vec<Pending>,
     /// Workload messages sent so far.
     pub sent: u32,
@@ -104,7 +120,12 @@ impl ClientNode {
             cfg: Arc::new(cfg.clone()),
             prod: Producer {
                 pid: (u64::from(me) << 32) | inc,
+                epoch: 0,
                 seqs: vec![0; n],
+                acked: vec![0; n],
+                pep: vec![0; n],
+                unres: vec![0; n],
+                held: Vec::new(),
                 pending: Vec::new(),
                 sent,
             },
@@ -143,8 +164,9 @@ impl ClientNode {
 
     /// Rough heap footprint.
     pub fn approx_bytes(&self) -> usize {
-        self.prod.seqs.len() * 4
-            + self.prod.pending.capacity() * 8
+        self.prod.seqs.len() * 16
+            + self.prod.held.capacity() * 8
+            + self.prod.pending.capacity() * 12
             + self.cons.pos.len() * 24
             + self.cons.batch.len() * 16
     }
@@ -215,19 +237,43 @@ impl ClientNode {
 
     pub(crate) fn on_message(&mut self, ctx: &mut Ctx<'_>, _from: NodeIx, m: MqMsg) {
         match m {
-            MqMsg::ProduceResp { p, id, err, .. } => {
+            MqMsg::ProduceResp {
+                p, id, err, epoch, ..
+            } => {
                 if !self.prod.pending.iter().any(|x| x.id == id) {
+                    return;
+                }
+                let label = sh(ctx).msg(id).map_or((0, 0), |m| (m.epoch, m.seq));
+                let pr = &mut self.prod;
+                let i = p as usize;
+                if p >= self.cfg.partitions {
                     return;
                 }
                 match err {
                     None => {
-                        self.prod.pending.retain(|x| x.id != id);
+                        pr.pending.retain(|x| x.id != id);
+                        if label.0 == pr.pep[i] {
+                            pr.acked[i] = pr.acked[i].max(label.1);
+                        }
                         emit(ctx, MqEv::MqAck { id, p });
                         self.up_acked(ctx, id);
+                        self.resolve(ctx, p);
                     }
                     Some(err) => {
                         emit(ctx, MqEv::MqProduceError { id, p, err });
+                        // The record right after a given-up one is refused as out of order
+                        // under its current label: a real gap (Kafka's canRetry): bump and
+                        // resequence, then retry (or, its retries spent, give up first, as
+                        // Kafka fails the batch and then bumps).
+                        let gap = err == ProduceErr::OutOfOrderSequence
+                            && pr.unres[i] != 0
+                            && (epoch, label.1) == (pr.pep[i], pr.unres[i])
+                            && label.0 == epoch;
                         self.retry(ctx, id);
+                        if gap && self.prod.unres[i] != 0 {
+                            self.bump(ctx, p);
+                            self.drain(ctx, p);
+                        }
                     }
                 }
             }
@@ -315,11 +361,6 @@ impl ClientNode {
         workload: bool,
         body: Option<u32>,
     ) {
-        let seq = {
-            let s = &mut self.prod.seqs[p as usize];
-            *s += 1;
-            *s
-        };
         let at = ctx.virtual_now();
         let producer = ctx.me();
         let pid = self.prod.pid;
@@ -332,7 +373,8 @@ impl ClientNode {
             workload,
             key,
             p,
-            seq,
+            seq: 0,
+            epoch: 0,
             poison,
             at,
             acked: None,
@@ -340,19 +382,95 @@ impl ClientNode {
             body,
         });
         emit(ctx, MqEv::MqProduce { id, key, p });
-        self.prod.pending.push(Pending { id, attempt: 0 });
-        self.send_req(ctx, id);
+        self.prod.held.push((id, p));
+        self.drain(ctx, p);
+    }
+
+    /// Sends `p`'s held records, each given the next sequence, unless `p` is unresolved or
+    /// still has records in flight under an older epoch (Kafka's
+    /// `shouldStopDrainBatchesForPartition`); with nothing in flight it takes up the
+    /// current epoch, sequences from the first (`maybeUpdateProducerIdAndEpoch`).
+    fn drain(&mut self, ctx: &mut Ctx<'_>, p: u32) {
+        let i = p as usize;
+        if self.prod.unres[i] != 0 {
+            return;
+        }
+        if self.prod.pep[i] != self.prod.epoch {
+            if self.in_flight(p) {
+                return;
+            }
+            self.restart(p);
+        }
+        while let Some(k) = self.prod.held.iter().position(|h| h.1 == p) {
+            let (id, _) = self.prod.held.remove(k);
+            self.label(ctx, id, p);
+            self.prod.pending.push(Pending { id, attempt: 0, p });
+            self.send_req(ctx, id);
+        }
+    }
+
+    /// Gives record `id` the next sequence of `p`, under `p`'s epoch.
+    fn label(&mut self, ctx: &mut Ctx<'_>, id: u32, p: u32) {
+        let i = p as usize;
+        self.prod.seqs[i] += 1;
+        let label = (self.prod.pep[i], self.prod.seqs[i]);
+        if let Some(m) = sh_mut(ctx).book.get_mut((id as usize).wrapping_sub(1)) {
+            (m.epoch, m.seq) = label;
+        }
+    }
+
+    fn in_flight(&self, p: u32) -> bool {
+        self.prod.pending.iter().any(|x| x.p == p)
+    }
+
+    /// `p`'s sequences start again from the first, under the current epoch.
+    fn restart(&mut self, p: u32) {
+        let (pr, i) = (&mut self.prod, p as usize);
+        (pr.pep[i], pr.seqs[i], pr.acked[i], pr.unres[i]) = (pr.epoch, 0, 0, 0);
+    }
+
+    /// Bumps the producer epoch for `p` (Kafka's `bumpIdempotentProducerEpoch`): `p`'s
+    /// records in flight are given sequences from the first under the new epoch (the
+    /// broker refused them, or will refuse their old sequences as fenced).
+    fn bump(&mut self, ctx: &mut Ctx<'_>, p: u32) {
+        self.prod.epoch += 1;
+        let epoch = self.prod.epoch;
+        emit(ctx, MqEv::MqEpochBump { p, epoch });
+        self.restart(p);
+        for k in 0..self.prod.pending.len() {
+            let x = self.prod.pending[k];
+            if x.p == p {
+                self.label(ctx, x.id, p);
+            }
+        }
+    }
+
+    /// Once `p` has nothing in flight, an unresolved `p` is resolved (Kafka's
+    /// `maybeResolveSequences`): without a bump when a later record was acknowledged (the
+    /// given-up one was in fact written), else with one. Then its held records go.
+    fn resolve(&mut self, ctx: &mut Ctx<'_>, p: u32) {
+        let i = p as usize;
+        if self.in_flight(p) {
+            return;
+        }
+        if self.prod.unres[i] != 0 {
+            self.prod.unres[i] = 0;
+            if self.prod.acked[i] != self.prod.seqs[i] {
+                self.bump(ctx, p);
+            }
+        }
+        self.drain(ctx, p);
     }
 
     fn send_req(&mut self, ctx: &mut Ctx<'_>, id: u32) {
         let Some(info) = sh(ctx).msg(id) else {
             return;
         };
-        let (p, seq) = (info.p, info.seq);
+        let (p, seq, epoch) = (info.p, info.seq, info.epoch);
         let Some(leader) = sh(ctx).leader(p) else {
             return self.retry(ctx, id);
         };
-        send(ctx, leader, MqMsg::Produce { p, id, seq });
+        send(ctx, leader, MqMsg::Produce { p, id, seq, epoch });
         if self.cfg.acks == Acks::Zero {
             self.prod.pending.retain(|x| x.id != id);
             emit(ctx, MqEv::MqAck { id, p });
@@ -375,12 +493,20 @@ impl ClientNode {
         };
         x.attempt += 1;
         if x.attempt > self.cfg.retries {
+            let p = x.p;
             self.prod.pending.retain(|x| x.id != id);
             emit(ctx, MqEv::MqProduceFailed { id });
             if let Some(body) = Self::body(ctx, id) {
                 up(ctx, MqUp::Failed { id, body });
             }
-            return;
+            // Its sequence may or may not be written: `p` is unresolved (Kafka's
+            // markSequenceUnresolved) until nothing is in flight there.
+            let (pr, i) = (&mut self.prod, p as usize);
+            let label = sh(ctx).msg(id).map_or((0, 0), |m| (m.epoch, m.seq));
+            if self.cfg.idempotent && label.0 == pr.pep[i] {
+                pr.unres[i] = pr.unres[i].max(label.1 + 1);
+            }
+            return self.resolve(ctx, p);
         }
         timer(ctx, self.cfg.retry_backoff_ms, MqTimer::Retry { id });
     }

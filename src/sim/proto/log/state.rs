@@ -26,8 +26,11 @@ pub struct MsgInfo {
     pub key: u32,
     /// Its partition.
     pub p: u32,
-    /// The producer's sequence number on that partition (idempotence).
+    /// The producer's sequence number on that partition (idempotence), 1-based; 0 while
+    /// the record is held in the producer's accumulator (KIP-360).
     pub seq: u32,
+    /// The producer epoch `seq` is under (KIP-360).
+    pub epoch: u32,
     /// Processing it always fails.
     pub poison: bool,
     /// When it was first sent.

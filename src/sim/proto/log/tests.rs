@@ -181,3 +181,169 @@ fn the_pinned_assignor_gives_each_node_its_own_partition_only() {
     // A member that is no configured consumer gets nothing.
     assert_eq!(pinned(3, &[(9, 0)], &pins), vec![(9, 0)]);
 }
+
+// ----- the idempotent producer's epochs (KIP-360) -----
+
+use super::wire::ProduceErr;
+use crate::sim::event::{Event, What};
+use crate::sim::proto::ProtoEv;
+
+/// Runs a one-partition log (servers A–C, producer `shop`, consumer `c1`, 20 messages
+/// every 50 ms from 100 ms, idempotent, no jitter) with `mq` settings and `schedule`
+/// merged in: the trace and the message book.
+fn run_log(mq: &str, schedule: &str) -> (Vec<Event>, Vec<super::MsgInfo>) {
+    use crate::sim::timeline::Timeline;
+    let text = format!(
+        r#"{{"version": 4, "id": "t", "title": "t", "summary": "t", "seed": 1,
+        "cluster": {{"servers": ["A", "B", "C"], "clients": ["shop", "c1"]}},
+        "network": {{"base_ms": 1, "jitter_ms": 0}},
+        "protocols": {{"mq": {{"partitions": 1, "rf": 2, "min_isr": 1, "producers": ["shop"],
+          "consumers": ["c1"], "messages": 20, "produce_every_ms": 50, "start_ms": 100,
+          "keys": 3, "idempotent": true, "fetch_ms": 10, {mq}}}}},
+        "schedule": [{schedule}], "until_ms": 3000}}"#
+    );
+    let s = crate::sim::scenario::Scenario::decode(text.as_bytes()).expect("decodes");
+    let mut tl = Timeline::new(s.build(None).expect("builds"), 1000);
+    tl.advance_to(s.until_ms);
+    (tl.trace().to_vec(), tl.world().mq().book.clone())
+}
+
+fn mq_evs(trace: &[Event]) -> impl Iterator<Item = (u64, &super::MqEv)> {
+    trace.iter().filter_map(|e| match &e.what {
+        What::Proto(ProtoEv::Mq(m)) => Some((e.t, m)),
+        _ => None,
+    })
+}
+
+fn bumps(trace: &[Event]) -> usize {
+    mq_evs(trace)
+        .filter(|(_, e)| matches!(e, super::MqEv::MqEpochBump { .. }))
+        .count()
+}
+
+/// How often each message was appended by a leader.
+fn appends(trace: &[Event], id: u32) -> usize {
+    mq_evs(trace)
+        .filter(|(_, e)| matches!(e, super::MqEv::MqAppend { id: i, .. } if *i == id))
+        .count()
+}
+
+/// The producer cut off from every broker longer than its retries last gives up on
+/// records; it bumps its epoch and the records produced after the heal are all accepted.
+/// Before KIP-360 the producer kept its sequences: the first record after the heal was one
+/// past a sequence no broker had, refused as out of order until it too was given up.
+#[test]
+fn a_given_up_record_bumps_the_epoch_and_later_records_are_accepted() {
+    let (trace, book) = run_log(
+        r#""request_timeout_ms": 60, "retries": 1, "retry_backoff_ms": 20"#,
+        r#"{"at_ms": 290, "cmd": {"op": "partition", "side": ["shop"]}},
+           {"at_ms": 600, "cmd": {"op": "heal"}}"#,
+    );
+    let failed: Vec<u32> = mq_evs(&trace)
+        .filter_map(|(_, e)| match e {
+            super::MqEv::MqProduceFailed { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert!(!failed.is_empty(), "the cut must make the producer give up");
+    assert!(bumps(&trace) >= 1, "no epoch bump");
+    let words = super::MqEv::MqEpochBump { p: 0, epoch: 1 }.describe("shop", &|_| String::new());
+    assert_eq!(words, "shop bumps its producer epoch to 1 (p0)");
+    let late: Vec<&super::MsgInfo> = book.iter().filter(|m| m.at > 620).collect();
+    assert!(late.len() >= 4, "{late:?}");
+    for m in &late {
+        assert!(
+            m.acked.is_some(),
+            "a record produced after the heal is refused: {m:?}"
+        );
+        assert!(m.epoch >= 1, "{m:?}");
+    }
+    // The first record sent under the new epoch starts at the first sequence.
+    assert_eq!(late.iter().map(|m| m.seq).min(), Some(1), "{late:?}");
+    let ooo_after_heal = mq_evs(&trace).any(|(t, e)| {
+        t > 700
+            && matches!(
+                e,
+                super::MqEv::MqProduceError {
+                    err: ProduceErr::OutOfOrderSequence,
+                    ..
+                }
+            )
+    });
+    assert!(!ooo_after_heal, "out-of-order refusals after the heal");
+    // Dedupe still holds: nothing is appended twice.
+    for m in 1..=book.len() as u32 {
+        assert!(appends(&trace, m) <= 1, "m{m} appended twice");
+    }
+}
+
+/// A record given up on whose acknowledgement was only late (it was written) while a later
+/// record was acknowledged resolves the partition without a bump (the ack arrives after the
+/// request timeout: 60 ms hops from 290 to 380 ms, retries 0, acks=1).
+#[test]
+fn a_given_up_record_that_was_written_resolves_without_a_bump() {
+    let (trace, book) = run_log(
+        r#""acks": "1", "request_timeout_ms": 100, "retries": 0"#,
+        r#"{"at_ms": 290, "cmd": {"op": "set_latency", "base_ms": 60, "jitter_ms": 0}},
+           {"at_ms": 380, "cmd": {"op": "set_latency", "base_ms": 1, "jitter_ms": 0}}"#,
+    );
+    let failed: Vec<u32> = mq_evs(&trace)
+        .filter_map(|(_, e)| match e {
+            super::MqEv::MqProduceFailed { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(
+        appends(&trace, failed[0]),
+        1,
+        "the given-up record was written"
+    );
+    assert_eq!(bumps(&trace), 0);
+    for (i, m) in book.iter().enumerate() {
+        assert_eq!(m.acked.is_none(), i as u32 + 1 == failed[0], "{m:?}");
+        assert_eq!(m.epoch, 0, "{m:?}");
+    }
+    assert!(book
+        .iter()
+        .filter(|m| m.at > 400)
+        .all(|m| m.acked.is_some()));
+}
+
+/// The leader's producer state: within an epoch a retried sequence it has is a duplicate
+/// (dropped, not appended twice) and a gap is refused; a produce under an epoch older than
+/// the partition's latest is fenced; a newer epoch must start at the first sequence.
+#[test]
+fn the_leader_dedupes_within_an_epoch_and_fences_a_stale_one() {
+    use super::broker::producer_check;
+    let log = [(0, (0, 1)), (1, (0, 2)), (2, (0, 3))];
+    let check = |l: &[(u64, (u32, u32))], label| producer_check(l.iter().copied(), label);
+    assert_eq!(check(&log, (0, 2)), Ok(Some(1)), "a retry is a duplicate");
+    assert_eq!(
+        check(&log, (0, 4)),
+        Ok(None),
+        "the next sequence is appended"
+    );
+    assert_eq!(check(&log, (0, 5)), Err(ProduceErr::OutOfOrderSequence));
+    assert_eq!(check(&[], (0, 1)), Ok(None));
+    assert_eq!(check(&[], (0, 2)), Err(ProduceErr::OutOfOrderSequence));
+    // A bumped epoch starts again at the first sequence, whatever the old one reached.
+    assert_eq!(check(&log, (1, 1)), Ok(None));
+    assert_eq!(check(&log, (1, 4)), Err(ProduceErr::OutOfOrderSequence));
+    let bumped = [(0, (0, 1)), (1, (0, 2)), (2, (1, 1)), (3, (1, 2))];
+    assert_eq!(
+        check(&bumped, (1, 2)),
+        Ok(Some(3)),
+        "dedupe within the new epoch"
+    );
+    assert_eq!(check(&bumped, (1, 3)), Ok(None));
+    // The old epoch is fenced, even for a sequence the log has under it.
+    assert_eq!(
+        check(&bumped, (0, 2)),
+        Err(ProduceErr::InvalidProducerEpoch)
+    );
+    assert_eq!(
+        check(&bumped, (0, 3)),
+        Err(ProduceErr::InvalidProducerEpoch)
+    );
+}

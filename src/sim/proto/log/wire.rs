@@ -17,20 +17,37 @@ pub enum ProduceErr {
     NotEnoughReplicas,
     /// Idempotent producer: a sequence arrived before its predecessor.
     OutOfOrderSequence,
+    /// Idempotent producer: an epoch older than one this partition has from it (fenced).
+    InvalidProducerEpoch,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The log's messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MqMsg {
-    /// Producer → leader: append message `id` (sequence `seq` of this producer there).
-    Produce { p: u32, id: u32, seq: u32 },
+    /// Producer → leader: append message `id` (sequence `seq` of this producer there, under
+    /// producer epoch `epoch`: KIP-360's, 0 until the producer first bumps it).
+    Produce {
+        p: u32,
+        id: u32,
+        seq: u32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        epoch: u32,
+    },
     /// Leader → producer: `id` is in (at `off`), or why not.
     ProduceResp {
         p: u32,
         id: u32,
         off: u64,
         err: Option<ProduceErr>,
+        /// A refusal's request epoch, so the producer tells a refusal of a record's old
+        /// label (sent before a bump) from one of its current label.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        epoch: u32,
     },
     /// Follower → leader: send what follows `off`; `prev` is my entry at `off - 1`.
     Fetch { p: u32, off: u64, prev: u32 },
@@ -226,6 +243,9 @@ pub enum MqEv {
     MqProduceError { id: u32, p: u32, err: ProduceErr },
     /// A producer gave up on `id` after its retries.
     MqProduceFailed { id: u32 },
+    /// An idempotent producer bumped its epoch to `epoch` (KIP-360): `p`'s sequences
+    /// restart under it.
+    MqEpochBump { p: u32, epoch: u32 },
     /// The high watermark of `p` moved to `hw` (on the leader).
     MqHw { p: u32, hw: u64 },
     /// `node` left the ISR of `p`.
@@ -293,6 +313,7 @@ impl MqEv {
             MqEv::MqAck { .. } => "mq_ack",
             MqEv::MqProduceError { .. } => "mq_produce_error",
             MqEv::MqProduceFailed { .. } => "mq_produce_failed",
+            MqEv::MqEpochBump { .. } => "mq_epoch_bump",
             MqEv::MqHw { .. } => "mq_hw",
             MqEv::MqIsrShrink { .. } => "mq_isr_shrink",
             MqEv::MqIsrExpand { .. } => "mq_isr_expand",
@@ -330,6 +351,9 @@ impl MqEv {
             MqEv::MqAck { id, p } => format!("{at} has m{id} acknowledged (p{p})"),
             MqEv::MqProduceError { id, p, err } => format!("{at}: m{id} to p{p} refused: {err:?}"),
             MqEv::MqProduceFailed { id } => format!("{at} gives up on m{id}"),
+            MqEv::MqEpochBump { p, epoch } => {
+                format!("{at} bumps its producer epoch to {epoch} (p{p})")
+            }
             MqEv::MqHw { p, hw } => format!("p{p} high watermark {hw} on {at}"),
             MqEv::MqIsrShrink { p, node } => format!("{} leaves the ISR of p{p}", name(*node)),
             MqEv::MqIsrExpand { p, node } => format!("{} rejoins the ISR of p{p}", name(*node)),
