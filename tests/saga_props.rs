@@ -103,7 +103,7 @@ fn choreographed_saga_with_outbox_and_inbox_always_settles_and_conserves() {
 
 /// With few producer retries (2) a record the log's producer gives up on no longer blocks
 /// its partition: the producer bumps its epoch (KIP-360) and the relay publishes the row
-/// again, so every saga still settles (before the bump, at least 10 of these 60 seeds left
+/// again, so every saga still settles (before the bump, 12 of these 60 seeds left
 /// a saga unsettled, its partition refusing every later record as out of order).
 #[test]
 fn with_few_producer_retries_every_saga_still_settles() {
