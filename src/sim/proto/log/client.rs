@@ -243,7 +243,7 @@ impl ClientNode {
                 if !self.prod.pending.iter().any(|x| x.id == id) {
                     return;
                 }
-                let label = sh(ctx).msg(id).map_or((0, 0), |m| (m.epoch, m.seq));
+                let label = label_of(ctx, id);
                 let pr = &mut self.prod;
                 let i = p as usize;
                 if p >= self.cfg.partitions {
@@ -419,6 +419,7 @@ impl ClientNode {
         }
     }
 
+    /// Whether `p` has records in flight (sent, neither acknowledged nor given up).
     fn in_flight(&self, p: u32) -> bool {
         self.prod.pending.iter().any(|x| x.p == p)
     }
@@ -502,7 +503,7 @@ impl ClientNode {
             // Its sequence may or may not be written: `p` is unresolved (Kafka's
             // markSequenceUnresolved) until nothing is in flight there.
             let (pr, i) = (&mut self.prod, p as usize);
-            let label = sh(ctx).msg(id).map_or((0, 0), |m| (m.epoch, m.seq));
+            let label = label_of(ctx, id);
             if self.cfg.idempotent && label.0 == pr.pep[i] {
                 pr.unres[i] = pr.unres[i].max(label.1 + 1);
             }
@@ -787,4 +788,9 @@ impl ClientNode {
         self.cons.attempts = 0;
         self.cons.done[p as usize] = off + 1;
     }
+}
+
+/// The (epoch, sequence) record `id` was last sent under.
+fn label_of(ctx: &Ctx<'_>, id: u32) -> (u32, u32) {
+    sh(ctx).msg(id).map_or((0, 0), |m| (m.epoch, m.seq))
 }
