@@ -202,9 +202,15 @@ fn read_reply(v: Value) -> R<Reply> {
             found: o.opt("found").map(|(p, v)| found(&p, v)).transpose()?,
             ms: o.f64_or("ms", 0.0)?,
         },
+        // `Verified` and `Compared` read their `Result` alike, written out: a shared generic
+        // reader measured +0.5 KB gzip on log.html.
         "Verified" => {
             let (p, v) = o.req("result")?;
-            let result = ok_or_err(&p, v, verified)?;
+            let result = match tagged(&p, v)? {
+                (t, v) if t == "Ok" => Ok(verified(&format!("{p}.Ok"), v)?),
+                (t, v) if t == "Err" => Err(jr::text(&format!("{p}.Err"), v)?),
+                (t, _) => return jr::fail(&p, format!("expected Ok or Err, got {t}")),
+            };
             Reply::Verified {
                 result,
                 ms: o.f64_or("ms", 0.0)?,
@@ -213,7 +219,11 @@ fn read_reply(v: Value) -> R<Reply> {
         #[cfg(feature = "table-jobs")]
         "Compared" => {
             let (p, v) = o.req("result")?;
-            let result = ok_or_err(&p, v, table_rows)?;
+            let result = match tagged(&p, v)? {
+                (t, v) if t == "Ok" => Ok(table_rows(&format!("{p}.Ok"), v)?),
+                (t, v) if t == "Err" => Err(jr::text(&format!("{p}.Err"), v)?),
+                (t, _) => return jr::fail(&p, format!("expected Ok or Err, got {t}")),
+            };
             Reply::Compared {
                 result,
                 ms: o.f64_or("ms", 0.0)?,
@@ -229,15 +239,6 @@ fn read_reply(v: Value) -> R<Reply> {
 }
 
 /// `{"Tag": body}`: the tag and the body.
-/// A `Result` as serde writes it, `{"Ok": …}` or `{"Err": "…"}`, its `Ok` read by `ok`.
-fn ok_or_err<T>(p: &str, v: Value, ok: fn(&str, Value) -> R<T>) -> R<Result<T, String>> {
-    match tagged(p, v)? {
-        (t, v) if t == "Ok" => Ok(Ok(ok(&format!("{p}.Ok"), v)?)),
-        (t, v) if t == "Err" => Ok(Err(jr::text(&format!("{p}.Err"), v)?)),
-        (t, _) => jr::fail(p, format!("expected Ok or Err, got {t}")),
-    }
-}
-
 fn tagged(p: &str, v: Value) -> R<(String, Value)> {
     match v {
         Value::Object(m) if m.len() == 1 => m

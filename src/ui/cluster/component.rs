@@ -168,14 +168,6 @@ impl ClusterLab {
         }
     }
 
-    /// Decodes scenario text and loads it; `at_import`: the Import section sent it, so a
-    /// failure is said there.
-    fn load_text(&mut self, source: &str, text: Result<String, String>, at_import: bool) {
-        self.error_at_import = at_import;
-        let scenario = text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
-        self.load(source, scenario);
-    }
-
     /// Replaces the session with a freshly loaded scenario; on failure keeps the current one
     /// and says why.
     fn load(&mut self, source: &str, scenario: Result<Scenario, String>) {
@@ -655,15 +647,29 @@ impl Component for ClusterLab {
                     link.send_message(Msg::Loaded(title, r));
                 });
             }
-            Msg::Loaded(source, text) => self.load_text(&source, text, false),
-            Msg::ImportFile(source, text) => self.load_text(&source, text, true),
+            // The three arms below stay written out: one shared `load_text` measured +1.0 KB
+            // gzip on log.html, the page closest to its ceiling.
+            Msg::Loaded(source, text) => {
+                self.error_at_import = false;
+                let scenario =
+                    text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
+                self.load(&source, scenario);
+            }
+            Msg::ImportFile(source, text) => {
+                self.error_at_import = true;
+                let scenario =
+                    text.and_then(|t| Scenario::decode(t.as_bytes()).map_err(|e| e.to_string()));
+                self.load(&source, scenario);
+            }
             Msg::Paste(v) => {
                 self.paste = v;
                 return false;
             }
             Msg::ImportPaste => {
-                let text = Ok(self.paste.clone());
-                self.load_text("the pasted JSON", text, true);
+                self.error_at_import = true;
+                let text = self.paste.clone();
+                let scenario = Scenario::decode(text.as_bytes()).map_err(|e| e.to_string());
+                self.load("the pasted JSON", scenario);
             }
             Msg::ExploreSeeds(v) => self.explore.seeds = v,
             Msg::ExploreStart => self.explore_start(ctx),
